@@ -1,0 +1,1 @@
+"""The `embedlab` command line: argument parsing and printing over the Python API."""

@@ -1,0 +1,115 @@
+"""`embedlab` CLI. Results go to stdout, progress and messages to stderr; bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from embedlab import __version__
+from embedlab.errors import EmbedlabError
+
+
+class _Group(click.Group):
+    """Turns embedlab's typed errors into one clear line and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except EmbedlabError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="embedlab")
+@click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
+def cli(verbose: bool) -> None:
+    """Which text-embedding model for your RAG data? Evaluate, compare, fine-tune."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command("eval")
+@click.option("-m", "--model", "models", multiple=True, metavar="MODEL",
+              help="Local directory, Hugging Face id, or backend:name (st:...). Repeat to compare models.")
+@click.option("--reranking", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Reranking data: JSONL {query, positive, negative} or {query, pos, neg}, parquet, "
+                   "or a Hugging Face dataset directory. Repeatable.")
+@click.option("--retrieval", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Retrieval folder: corpus, queries, qrels (BEIR/MTEB or C-MTEB parquet). Repeatable.")
+@click.option("--demo", is_flag=True,
+              help="Use the bundled demo data, and the bundled default model when no --model is given.")
+@click.option("--split", default=None, help="Split to read when the data has several (default: test, dev...).")
+@click.option("--query-instruction", default=None, help="Prefix for queries only (e.g. a BGE instruction).")
+@click.option("--document-instruction", default=None, help="Prefix for documents only.")
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1))
+@click.option("--max-length", default=None, type=click.IntRange(1), help="Truncate inputs to N tokens.")
+@click.option("--device", default=None, help="cpu, cuda, cuda:1, mps (default: CUDA when present).")
+@click.option("--metric", "metrics", multiple=True,
+              help="Columns to show (e.g. ndcg@10, v1.map); all metrics are always in the JSON.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Results JSON path [default: results/eval-<time>.json].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def eval_command(models, reranking, retrieval, demo, split, query_instruction, document_instruction,
+                 batch_size, max_length, device, metrics, fmt, output, quiet) -> None:
+    """Score embedding models on reranking and/or retrieval data.
+
+    \b
+    Examples:
+      embedlab eval --demo
+      embedlab eval -m BAAI/bge-small-zh-v1.5 -m ./my-finetuned --reranking t2.jsonl \\
+          --query-instruction "为这个句子生成表示以用于检索相关文章："
+    """
+    if demo:
+        from embedlab import demo as bundled
+
+        models = models or (bundled.default_model(),)
+        reranking = reranking or (bundled.RERANKING,)
+        retrieval = retrieval or (bundled.RETRIEVAL,)
+    if not models:
+        raise click.UsageError("give at least one --model (or --demo)")
+    if not reranking and not retrieval:
+        raise click.UsageError("give --reranking and/or --retrieval data (or --demo)")
+    from embedlab.tasks.scoring import score_name
+
+    metrics = [score_name(m) for m in metrics]
+    from embedlab.evaluation import evaluate
+
+    results = evaluate(list(models), reranking=list(reranking), retrieval=list(retrieval),
+                       query_instruction=query_instruction, document_instruction=document_instruction,
+                       batch_size=batch_size, max_length=max_length, device=device, split=split,
+                       progress=not quiet)
+    output = output or Path("results") / f"eval-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    results.to_json(output)
+    _report_skips(results)
+    if fmt == "json":
+        click.echo(results.to_json())
+    else:
+        from rich.console import Console
+
+        from embedlab.report.table import rich_table
+
+        Console().print(rich_table(results, metrics or None))
+    click.echo(f"results written to {output}", err=True)
+
+
+def _report_skips(results) -> None:
+    for t in results.runs[0].tasks:
+        skipped = {k.removeprefix("skipped_"): v for k, v in t.counts.items()
+                   if k.startswith("skipped_") and v}
+        if skipped:
+            detail = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in skipped.items())
+            click.echo(f"note: {t.task}: skipped {detail} (as mteb does)", err=True)
+
+
+def main() -> None:
+    cli(prog_name="embedlab")
+
+
+if __name__ == "__main__":
+    main()

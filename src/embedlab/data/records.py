@@ -1,0 +1,163 @@
+"""Read JSON-object records from JSONL, parquet or a local Hugging Face dataset, keeping their line numbers.
+
+Every record comes with its location (1-based line of a JSONL file, 1-based row of a table), so that
+validation errors can point at it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from embedlab.errors import DataError, require
+
+Record = tuple[Path, int, dict[str, Any]]  # (file, 1-based line or row, record)
+TABLE_SUFFIXES = (".parquet", ".arrow")
+_SPLIT_PREFERENCE = ("test", "dev", "validation")  # evaluation splits, never train by default
+
+
+def read_records(path: str | Path, *, split: str | None = None) -> Iterator[Record]:
+    """Records of a .jsonl / .json-lines / .parquet file or a Hugging Face dataset directory."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError("no such file or directory", path=path)
+    if path.is_dir():
+        yield from _read_dataset_dir(path, split)
+    elif path.suffix in TABLE_SUFFIXES:
+        yield from _read_table(path)
+    else:
+        yield from read_jsonl(path)
+
+
+def read_jsonl(path: Path) -> Iterator[Record]:
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DataError(
+                    f"not valid UTF-8 (byte {exc.start})", path=path, line=number,
+                    hint="re-save the file as UTF-8",
+                ) from None
+            if number == 1:
+                line = line.lstrip("\ufeff")
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"malformed JSON: {exc.msg} at column {exc.colno}", path=path,
+                                line=number, hint="each line must hold one JSON object") from None
+            if not isinstance(record, dict):
+                raise DataError(f"expected a JSON object, got {type(record).__name__}", path=path,
+                                line=number)
+            yield path, number, record
+
+
+def _read_table(path: Path) -> Iterator[Record]:
+    if path.suffix == ".arrow":
+        datasets = require("datasets", "datasets", "formats", "reading .arrow dataset files")
+        table = datasets.Dataset.from_file(str(path)).data.table
+    else:
+        pq = require("pyarrow.parquet", "pyarrow", "formats", "reading parquet files")
+        table = pq.read_table(path)
+    for number, record in enumerate(table.to_pylist(), start=1):
+        yield path, number, record
+
+
+def _read_dataset_dir(path: Path, split: str | None) -> Iterator[Record]:
+    if (path / "dataset_dict.json").exists() or (path / "state.json").exists():
+        yield from _read_saved_dataset(path, split)
+        return
+    files = find_split_files(path)
+    if not files:
+        raise DataError("no .jsonl or .parquet data files in this directory", path=path,
+                        hint="point at a JSONL/parquet file or a Hugging Face dataset directory")
+    chosen = choose_split(files, split, path)
+    for file in files[chosen]:
+        if file.suffix in TABLE_SUFFIXES:
+            yield from _read_table(file)
+        else:
+            yield from read_jsonl(file)
+
+
+def find_split_files(path: Path, stem: str = "") -> dict[str, list[Path]]:
+    """Data files of a hub snapshot grouped by split, e.g. data/dev-00000-of-00001.parquet -> 'dev'."""
+    groups: dict[str, list[Path]] = {}
+    for file in sorted(path.rglob("*")):
+        if file.suffix not in (".jsonl", ".parquet") or any(p.startswith(".") for p in file.parts):
+            continue
+        name = file.stem
+        if stem:
+            if not name.startswith(stem):
+                continue
+            name = name[len(stem):].lstrip("-_") or "default"
+        split = re.split(r"[-_.]\d{5}-of-\d{5}|-\d{5}", name)[0].split("-")[0] or "default"
+        groups.setdefault(split, []).append(file)
+    return groups
+
+
+def choose_split(groups: dict[str, list[Path]], split: str | None, path: Path) -> str:
+    if split is not None:
+        if split not in groups:
+            raise DataError(f"no split '{split}' here; found: {', '.join(sorted(groups))}", path=path,
+                            hint="pass --split with one of those")
+        return split
+    if len(groups) == 1:
+        return next(iter(groups))
+    for preferred in _SPLIT_PREFERENCE:
+        if preferred in groups:
+            return preferred
+    raise DataError(f"several splits and none is the default: {', '.join(sorted(groups))}", path=path,
+                    hint="pass --split")
+
+
+def _read_saved_dataset(path: Path, split: str | None) -> Iterator[Record]:
+    datasets = require("datasets", "datasets", "formats", "reading a saved Hugging Face dataset")
+    loaded = datasets.load_from_disk(str(path))
+    if isinstance(loaded, datasets.DatasetDict):
+        name = choose_split({k: [] for k in loaded}, split, path)
+        loaded = loaded[name]
+    for number, record in enumerate(loaded, start=1):
+        yield path, number, record
+
+
+_GENERIC_NAMES = {"test", "dev", "train", "validation", "data", "retrieval", "reranking", "corpus"}
+
+
+def task_name(path: Path) -> str:
+    """A readable default task name: the file or folder name, with its parent when that name is generic."""
+    path = path.resolve()
+    name = path.stem if path.is_file() else path.name
+    return f"{path.parent.name}/{name}" if name.lower() in _GENERIC_NAMES else name
+
+
+def text_field(record: dict[str, Any], keys: tuple[str, ...], *, path: Path | str, line: int,
+               required: bool = True) -> str | None:
+    """The first of `keys` present in `record`, checked to be a string."""
+    for key in keys:
+        if key in record and record[key] is not None:
+            value = record[key]
+            if not isinstance(value, str):
+                raise DataError(f"expected a string, got {type(value).__name__}", path=path,
+                                line=line, field=key)
+            return value
+    if required:
+        raise DataError("missing", path=path, line=line, field=" or ".join(keys),
+                        hint=f"keys found: {', '.join(record) or 'none'}")
+    return None
+
+
+def id_field(record: dict[str, Any], keys: tuple[str, ...], *, path: Path | str, line: int) -> str:
+    """An id: strings as they are, integers as their decimal text (as BEIR and mteb read them)."""
+    for key in keys:
+        if key in record and record[key] is not None:
+            value = record[key]
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise DataError(f"expected a string id, got {type(value).__name__}", path=path,
+                                line=line, field=key)
+            return str(value)
+    raise DataError("missing", path=path, line=line, field=" or ".join(keys))

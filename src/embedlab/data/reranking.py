@@ -1,0 +1,69 @@
+"""Load reranking rows: C-MTEB `{query, positive, negative}` or FlagEmbedding `{query, pos, neg}`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from embedlab.data.records import id_field, read_records, task_name, text_field
+from embedlab.errors import DataError
+from embedlab.tasks.reranking import RerankingTask, RerankRow
+
+POSITIVE_KEYS = ("positive", "pos")
+NEGATIVE_KEYS = ("negative", "neg")
+
+
+def load_reranking(path: str | Path, *, name: str | None = None, split: str | None = None,
+                   ) -> RerankingTask:
+    """Read and validate a reranking file (JSONL / parquet / HF dataset dir).
+
+    Rows without a positive or without a negative are skipped and counted, as mteb does.
+    """
+    path = Path(path)
+    rows: list[RerankRow] = []
+    skipped = {"no_positive": 0, "no_negative": 0}
+    seen_ids: dict[str, str] = {}
+    for file, line, record in read_records(path, split=split):
+        query = text_field(record, ("query",), path=file, line=line)
+        positives = _text_list(record, POSITIVE_KEYS, file, line)
+        negatives = _text_list(record, NEGATIVE_KEYS, file, line)
+        row_id = id_field(record, ("_id", "id"), path=file, line=line) if _has_id(record) \
+            else f"row{len(rows) + sum(skipped.values()) + 1}"
+        where = f"{file}:{line}"
+        if row_id in seen_ids:
+            raise DataError(f"duplicate id '{row_id}' (first seen at {seen_ids[row_id]})",
+                            path=file, line=line, field="_id", hint="ids must be unique")
+        seen_ids[row_id] = where
+        if not positives:
+            skipped["no_positive"] += 1
+        elif not negatives:
+            skipped["no_negative"] += 1
+        else:
+            rows.append(RerankRow(row_id, query, tuple(positives), tuple(negatives)))
+    if not rows:
+        raise DataError("no usable rows (each row needs a query, a positive and a negative)",
+                        path=path)
+    return RerankingTask(name or task_name(path), rows, str(path),
+                         {k: v for k, v in skipped.items() if v})
+
+
+def _has_id(record: dict[str, Any]) -> bool:
+    return record.get("_id") is not None or record.get("id") is not None
+
+
+def _text_list(record: dict[str, Any], keys: tuple[str, ...], file: Path, line: int) -> list[str]:
+    key = next((k for k in keys if k in record), None)
+    if key is None:
+        raise DataError("missing", path=file, line=line, field=" or ".join(keys),
+                        hint=f"keys found: {', '.join(record) or 'none'}")
+    value = record[key]
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise DataError(f"expected a list of strings, got {type(value).__name__}", path=file,
+                        line=line, field=key, hint='write ["text"] even for one passage')
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise DataError(f"item {index} is {type(item).__name__}, not a string", path=file,
+                            line=line, field=key)
+    return list(value)

@@ -1,0 +1,159 @@
+"""Load a retrieval collection: BEIR/MTEB folder (corpus.jsonl, queries.jsonl, qrels) or C-MTEB parquet."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from embedlab.data.records import (
+    choose_split, find_split_files, id_field, read_records, task_name, text_field,
+)
+from embedlab.errors import DataError
+from embedlab.tasks.retrieval import RetrievalTask
+
+QUERY_ID_KEYS = ("query-id", "query_id", "qid")
+CORPUS_ID_KEYS = ("corpus-id", "corpus_id", "pid", "doc-id", "docid")
+
+
+def load_retrieval(path: str | Path | None = None, *, corpus: str | Path | None = None,
+                   queries: str | Path | None = None, qrels: str | Path | None = None,
+                   split: str | None = None, name: str | None = None) -> RetrievalTask:
+    """Read and validate a retrieval collection.
+
+    `path` is a folder holding `corpus*`, `queries*` and `qrels*` (`.jsonl`/`.parquet`/`.tsv`, or a
+    `qrels/<split>.tsv` folder); any of the three can be given explicitly instead. Queries without any
+    judgment are skipped and counted, as mteb does.
+    """
+    folder = Path(path) if path is not None else None
+    corpus_path = Path(corpus) if corpus else _find(folder, "corpus", split)
+    queries_path = Path(queries) if queries else _find(folder, "queries", split)
+    qrels_path = Path(qrels) if qrels else _find(folder, "qrels", split)
+
+    docs = _read_texts(corpus_path, with_title=True)
+    all_queries = _read_texts(queries_path, with_title=False)
+    judgments = read_qrels(qrels_path)
+    for qid, (file, line, did) in _first_locations(judgments).items():
+        if qid not in all_queries:
+            raise DataError(f"query-id '{qid}' is not in {queries_path.name}", path=file, line=line,
+                            field="query-id", hint="fix the id or remove the judgment")
+    for (qid, did), (file, line) in judgments.locations.items():
+        if did not in docs:
+            raise DataError(f"corpus-id '{did}' is not in {corpus_path.name}", path=file, line=line,
+                            field="corpus-id", hint="fix the id or remove the judgment")
+    kept = {qid: text for qid, text in all_queries.items() if judgments.grades.get(qid)}
+    skipped = {"no_judgments": len(all_queries) - len(kept)}
+    if not kept:
+        raise DataError("no query has a judgment", path=qrels_path)
+    return RetrievalTask(
+        name or task_name(folder or corpus_path.parent), docs, kept,
+        {qid: judgments.grades[qid] for qid in kept}, str(folder or corpus_path.parent),
+        {k: v for k, v in skipped.items() if v},
+    )
+
+
+def _find(folder: Path | None, stem: str, split: str | None) -> Path:
+    if folder is None:
+        raise DataError(f"no {stem} given", hint=f"pass a folder or {stem}=PATH")
+    if not folder.is_dir():
+        raise DataError("expected a folder with corpus, queries and qrels", path=folder)
+    for candidate in (folder / f"{stem}.jsonl", folder / f"{stem}.tsv", folder / f"{stem}.parquet"):
+        if candidate.exists():
+            return candidate
+    sub = folder / stem
+    if stem == "qrels" and sub.is_dir():
+        groups = {p.stem: [p] for p in sorted(sub.iterdir()) if p.suffix in (".tsv", ".parquet", ".jsonl")}
+        if groups:
+            return groups[choose_split(groups, split, sub)][0]
+    groups = find_split_files(folder, stem)
+    if groups:
+        return groups[choose_split(groups, split, folder)][0]
+    raise DataError(f"no {stem} file (looked for {stem}.jsonl, {stem}.tsv, {stem}.parquet, "
+                    f"{stem}/<split>.tsv, {stem}-*.parquet)", path=folder)
+
+
+def _read_texts(path: Path, *, with_title: bool) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    where: dict[str, int] = {}
+    for file, line, record in read_records(path):
+        key = id_field(record, ("_id", "id"), path=file, line=line)
+        text = text_field(record, ("text",), path=file, line=line)
+        if with_title:
+            title = text_field(record, ("title",), path=file, line=line, required=False) or ""
+            text = f"{title} {text}".strip() if title else text.strip()
+        if key in texts:
+            raise DataError(f"duplicate id '{key}' (first at line {where[key]})", path=file,
+                            line=line, field="_id", hint="ids must be unique")
+        texts[key], where[key] = text, line
+    if not texts:
+        raise DataError("empty", path=path)
+    return texts
+
+
+class Qrels:
+    def __init__(self) -> None:
+        self.grades: dict[str, dict[str, int]] = {}
+        self.locations: dict[tuple[str, str], tuple[Path, int]] = {}
+
+
+def read_qrels(path: Path) -> Qrels:
+    """qrels as TSV (`query-id corpus-id score`, header optional, TREC 4-column accepted) or a table."""
+    qrels = Qrels()
+    rows = _qrels_rows_tsv(path) if path.suffix in (".tsv", ".txt", ".qrels") else _qrels_rows_table(path)
+    for file, line, qid, did, raw in rows:
+        grade = _grade(raw, file, line)
+        previous = qrels.grades.setdefault(qid, {}).get(did)
+        if previous is not None and previous != grade:
+            first = qrels.locations[(qid, did)][1]
+            raise DataError(f"({qid}, {did}) is graded {previous} at line {first} and {grade} here",
+                            path=file, line=line, field="score", hint="keep one grade per pair")
+        qrels.grades[qid][did] = grade
+        qrels.locations.setdefault((qid, did), (file, line))
+    if not qrels.grades:
+        raise DataError("no judgments", path=path)
+    return qrels
+
+
+def _qrels_rows_tsv(path: Path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        try:
+            lines = list(csv.reader(handle, delimiter="\t"))
+        except UnicodeDecodeError:
+            raise DataError("not valid UTF-8", path=path, hint="re-save the file as UTF-8") from None
+    for number, cells in enumerate(lines, start=1):
+        if not cells or not "".join(cells).strip():
+            continue
+        if number == 1 and cells[-1].strip().lower() in ("score", "relevance", "rel", "label"):
+            continue
+        if len(cells) == 4:  # TREC qrels: qid iteration docid rel
+            cells = [cells[0], cells[2], cells[3]]
+        if len(cells) != 3:
+            raise DataError(f"expected 3 tab-separated columns (query-id, corpus-id, score), got {len(cells)}",
+                            path=path, line=number)
+        yield path, number, cells[0].strip(), cells[1].strip(), cells[2].strip()
+
+
+def _qrels_rows_table(path: Path):
+    for file, line, record in read_records(path):
+        qid = id_field(record, QUERY_ID_KEYS, path=file, line=line)
+        did = id_field(record, CORPUS_ID_KEYS, path=file, line=line)
+        if "score" not in record:
+            raise DataError("missing", path=file, line=line, field="score")
+        yield file, line, qid, did, record["score"]
+
+
+def _grade(raw: object, file: Path, line: int) -> int:
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise DataError(f"score {raw!r} is not a number", path=file, line=line, field="score") from None
+    if value != int(value) or value < 0:
+        raise DataError(f"score {raw!r} must be a whole number >= 0 (0 = judged not relevant)",
+                        path=file, line=line, field="score")
+    return int(value)
+
+
+def _first_locations(qrels: Qrels) -> dict[str, tuple[Path, int, str]]:
+    first: dict[str, tuple[Path, int, str]] = {}
+    for (qid, did), (file, line) in qrels.locations.items():
+        first.setdefault(qid, (file, line, did))
+    return first

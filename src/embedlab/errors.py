@@ -1,0 +1,75 @@
+"""Typed, actionable errors: each names where the problem is and what to do about it."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class EmbedlabError(Exception):
+    """Base class of every error embedlab raises on purpose (the CLI prints these as one line)."""
+
+
+class DataError(EmbedlabError):
+    """Input data is malformed; the message names the file, line and field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.path, self.line, self.field, self.hint = path, line, field, hint
+        where = str(path) if path is not None else "<data>"
+        if line is not None:
+            where += f":{line}"
+        if field is not None:
+            where += f": field '{field}'"
+        text = f"{where}: {message}"
+        if hint:
+            text += f" ({hint})"
+        super().__init__(text)
+
+
+class ModelError(EmbedlabError):
+    """A model could not be loaded, or returned unusable vectors."""
+
+
+class MissingDependencyError(EmbedlabError):
+    """An optional dependency is not installed; the message gives the install command."""
+
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        super().__init__(
+            f"{purpose} needs '{package}', which is not installed: "
+            f"pip install 'embedlab[{extra}]'"
+        )
+
+
+class UnknownNameError(EmbedlabError, KeyError):
+    """An unknown registry name; lists the known names and the closest match."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        known = sorted(known)
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        text = f"unknown {kind} '{name}'"
+        if close:
+            text += f"; did you mean '{close[0]}'?"
+        text += f" (known: {', '.join(known)})"
+        super().__init__(text)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+def require(module: str, package: str, extra: str, purpose: str):
+    """Import an optional dependency or raise an error naming the command that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(package, extra, purpose) from exc

@@ -1,0 +1,44 @@
+"""Metric identities are strings users type: `ndcg@10`, `map@1000`, `recall@100`, `mrr@10`, `p@5`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from embedlab.errors import UnknownNameError
+
+# measure name -> pytrec_eval measure it equals (mrr is mteb's own, with trec_eval's ranking)
+MEASURES = {
+    "ndcg": "ndcg_cut",
+    "map": "map_cut",
+    "recall": "recall",
+    "precision": "P",
+    "mrr": "recip_rank@k (mteb)",
+    "hit_rate": "success",
+}
+ALIASES = {"p": "precision", "success": "hit_rate", "ap": "map", "rr": "mrr", "ndcg_cut": "ndcg",
+           "map_cut": "map", "hitrate": "hit_rate"}
+DEFAULT_K = (1, 3, 5, 10, 20, 100, 1000)
+
+
+@dataclass(frozen=True, order=True)
+class Metric:
+    measure: str
+    k: int
+
+    def __str__(self) -> str:
+        return f"{self.measure}@{self.k}"
+
+
+def parse_metric(text: str) -> Metric:
+    """`'nDCG@10'` -> Metric('ndcg', 10); helpful errors on typos."""
+    name, sep, cutoff = text.strip().lower().partition("@")
+    name = ALIASES.get(name, name)
+    if name not in MEASURES:
+        raise UnknownNameError("metric", name, MEASURES)
+    if not sep or not cutoff.isdigit() or int(cutoff) < 1:
+        raise UnknownNameError("metric cutoff", text, [f"{name}@{k}" for k in DEFAULT_K])
+    return Metric(name, int(cutoff))
+
+
+def all_metrics(k_values: tuple[int, ...] = DEFAULT_K) -> list[Metric]:
+    return [Metric(m, k) for m in MEASURES for k in k_values]

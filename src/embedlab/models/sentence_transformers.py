@@ -1,0 +1,111 @@
+"""Local models through sentence-transformers: a directory or a Hugging Face id (offline when cached)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedlab.errors import ModelError, require
+from embedlab.models.base import Kind
+from embedlab.models.registry import ModelOptions
+
+
+def pick_device(requested: str | None) -> str:
+    """The device to run on: as asked, else CUDA when present, else CPU."""
+    if requested:
+        return requested
+    torch = require("torch", "torch", "local", "running a local model")
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class SentenceTransformerEncoder:
+    """Pooling as the model is configured; instructions/prompts applied per kind.
+
+    When no instruction is given, the model's own configured prompts (`prompts` in
+    config_sentence_transformers.json, keys query / document or passage) are used, as mteb does.
+    On CUDA the model runs in fp16.
+    """
+
+    def __init__(self, spec: str, options: ModelOptions | None = None) -> None:
+        options = options or ModelOptions()
+        st = require("sentence_transformers", "sentence-transformers", "local",
+                     "running a local model")
+        self.spec = spec
+        self.options = options
+        self.device = pick_device(options.device)
+        try:
+            self.model = st.SentenceTransformer(spec, device=self.device)
+        except (OSError, ValueError) as exc:
+            where = "local directory" if Path(spec).exists() else "Hugging Face id"
+            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+            hint = ("it is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 forbids a download"
+                    if offline else "check the path or id, and network access for a first download")
+            raise ModelError(f"cannot load model '{spec}' ({where}): {hint}. Cause: "
+                             f"{str(exc).splitlines()[0][:300]}") from None
+        if self.device.startswith("cuda"):
+            self.model.half()
+        if options.max_length:
+            self.model.max_seq_length = options.max_length
+        prompts = getattr(self.model, "prompts", None) or {}
+        self.instructions: dict[Kind, str] = {
+            "query": options.query_instruction if options.query_instruction is not None
+            else prompts.get("query", ""),
+            "document": options.document_instruction if options.document_instruction is not None
+            else prompts.get("document", prompts.get("passage", "")),
+        }
+        self.name = spec
+        get_dimension = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        self.dimension = int(get_dimension() or 0)
+
+    def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
+        prefix = self.instructions[kind]
+        vectors = self.model.encode(
+            [prefix + t for t in texts] if prefix else list(texts),
+            batch_size=self.options.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=False,  # embed.py normalises every backend once
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "backend": "sentence-transformers",
+            "path": self.spec,
+            "revision": _revision(self.spec),
+            "dimension": self.dimension,
+            "max_length": self.model.max_seq_length,
+            "device": self.device,
+            "dtype": str(next(self.model.parameters()).dtype).replace("torch.", ""),
+            "query_instruction": self.instructions["query"],
+            "document_instruction": self.instructions["document"],
+        }
+
+
+def _revision(spec: str) -> str | None:
+    """Commit of a cached hub model, or a content fingerprint of a local model directory."""
+    path = Path(spec)
+    if path.is_dir():
+        import hashlib
+
+        digest = hashlib.sha256()
+        for file in sorted(path.rglob("*")):
+            if file.is_file() and file.suffix in (".json", ".safetensors", ".bin", ".txt", ".model"):
+                stat = file.stat()
+                digest.update(f"{file.relative_to(path)}:{stat.st_size}".encode())
+                if stat.st_size < 1_000_000:
+                    digest.update(file.read_bytes())
+        return "dir-sha256:" + digest.hexdigest()[:16]
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(spec, "config.json")
+    except Exception:  # noqa: BLE001 - provenance is best effort, never a reason to fail a run
+        return None
+    if isinstance(cached, str) and "/snapshots/" in cached:
+        return cached.split("/snapshots/")[1].split("/")[0]
+    return None

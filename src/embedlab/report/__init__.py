@@ -1,0 +1,1 @@
+"""Human-facing views of `Results`: tables now, plots and HTML later."""

@@ -1,0 +1,84 @@
+"""`Results`: aggregate and per-query scores with provenance; JSON in and out; a readable repr."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "embedlab.results/1"
+
+
+@dataclass
+class TaskResult:
+    task: str
+    type: str
+    source: str
+    data_hash: str
+    main_score: str
+    scores: dict[str, float]
+    query_ids: list[str]
+    per_query: dict[str, list[float]]
+    counts: dict[str, int]
+    timings: dict[str, float]
+
+
+@dataclass
+class ModelRun:
+    model: dict[str, Any]
+    embedding: dict[str, float]
+    tasks: list[TaskResult]
+
+
+@dataclass
+class Results:
+    runs: list[ModelRun]
+    environment: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+    seed: int = 0
+    schema: str = SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self, path: str | Path | None = None, *, indent: int | None = 1) -> str:
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Results:
+        runs = [ModelRun(r["model"], r["embedding"], [TaskResult(**t) for t in r["tasks"]])
+                for r in data["runs"]]
+        return cls(runs, data.get("environment", {}), data.get("created", ""), data.get("seed", 0),
+                   data.get("schema", SCHEMA))
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> Results:
+        text = Path(source).read_text(encoding="utf-8") if Path(str(source)).exists() else str(source)
+        return cls.from_dict(json.loads(text))
+
+    def score(self, model: str, task: str, metric: str | None = None) -> float:
+        for run in self.runs:
+            if run.model["name"] == model:
+                for result in run.tasks:
+                    if result.task == task:
+                        return result.scores[metric or result.main_score]
+        raise KeyError(f"no result for model '{model}' on task '{task}'")
+
+    def to_frame(self):
+        """pandas DataFrame: one row per (model, task, metric) with the mean score."""
+        import pandas as pd
+
+        records = [{"model": run.model["name"], "task": t.task, "type": t.type, "metric": m,
+                    "score": v, "main": m == t.main_score}
+                   for run in self.runs for t in run.tasks for m, v in t.scores.items()]
+        return pd.DataFrame.from_records(records)
+
+    def __repr__(self) -> str:
+        from embedlab.report.table import plain_table
+
+        return plain_table(self)

@@ -1,0 +1,77 @@
+"""Hand an embedlab task to mteb 2.x, to check our numbers against the reference on the same data.
+
+Reranking rows become retrieval-shaped tasks exactly as mteb's own legacy conversion builds them
+(query ids `test_query<i>`, candidate ids `apositive_<qid>_<i:05d>` / `negative_<qid>_<i:05d>`,
+`top_ranked` = the row's candidates), so `v2.*` scores must equal mteb's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from embedlab.errors import require
+from embedlab.tasks.reranking import RerankingTask
+from embedlab.tasks.retrieval import RetrievalTask
+
+_METADATA = {
+    "description": "A local dataset evaluated through embedlab's mteb adapter.",
+    "reference": "https://github.com/embeddings-benchmark/mteb",
+    "dataset": {"path": "local", "revision": "local"},
+    "category": "t2t",
+    "eval_splits": ["test"],
+    "eval_langs": ["eng-Latn"],
+    "date": ("2020-01-01", "2020-01-01"),
+    "dialect": [],
+    "domains": [],
+    "task_subtypes": [],
+    "license": "not specified",
+    "annotations_creators": "derived",
+    "modalities": ["text"],
+    "sample_creation": "found",
+    "bibtex_citation": "",
+}
+
+
+def to_mteb(task: RerankingTask | RetrievalTask, name: str | None = None) -> Any:
+    """An mteb `AbsTaskRetrieval` instance holding the task's data (needs `pip install mteb`)."""
+    require("mteb", "mteb", "bench", "checking results against mteb")
+    from datasets import Dataset
+    from mteb.abstasks.retrieval import AbsTaskRetrieval
+    from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData
+    from mteb.abstasks.task_metadata import TaskMetadata
+
+    corpus, queries, qrels, top_ranked = _retrieval_shape(task)
+    is_reranking = isinstance(task, RerankingTask)
+    metadata = TaskMetadata(
+        name=name or f"embedlab_{task.type}_{task.fingerprint()[7:15]}",
+        type="Reranking" if is_reranking else "Retrieval",
+        main_score="map_at_1000" if is_reranking else "ndcg_at_10",
+        **_METADATA,
+    )
+
+    class LocalTask(AbsTaskRetrieval):
+        def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
+            self.dataset = {"default": {"test": RetrievalSplitData(
+                corpus=Dataset.from_list(corpus), queries=Dataset.from_list(queries),
+                relevant_docs=qrels, top_ranked=top_ranked)}}
+            self.data_loaded = True
+
+    LocalTask.metadata = metadata
+    return LocalTask()
+
+
+def _retrieval_shape(task):
+    if isinstance(task, RetrievalTask):
+        corpus = [{"id": d, "title": "", "text": t} for d, t in task.corpus.items()]
+        queries = [{"id": q, "text": t} for q, t in task.queries.items()]
+        return corpus, queries, {q: dict(d) for q, d in task.qrels.items()}, None
+    corpus, queries, qrels, top_ranked = [], [], {}, {}
+    for i, row in enumerate(task.rows):
+        qid = f"test_query{i}"
+        queries.append({"id": qid, "text": row.query})
+        ids = [f"apositive_{qid}_{j:05d}" for j in range(len(row.positives))] + \
+              [f"negative_{qid}_{j:05d}" for j in range(len(row.negatives))]
+        corpus += [{"id": d, "title": "", "text": t} for d, t in zip(ids, row.candidates)]
+        qrels[qid] = {d: int(d.startswith("apositive")) for d in ids}
+        top_ranked[qid] = ids
+    return corpus, queries, qrels, top_ranked

@@ -1,0 +1,56 @@
+"""The CLI as a user runs it, in a subprocess: real model, bundled demo data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import write_jsonl
+
+
+def run(*args, cwd=None):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "embedlab.cli.main", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=600)
+
+
+def test_help_is_fast_and_does_not_import_torch():
+    code = ("import sys; from embedlab.cli.main import cli\n"
+            "try:\n    cli(['eval', '--help'])\nexcept SystemExit:\n    pass\n"
+            "assert 'torch' not in sys.modules and 'numpy' not in sys.modules, 'heavy import'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "--reranking" in result.stdout and "--demo" in result.stdout
+
+
+def test_demo_run_writes_results_and_prints_both_reranking_semantics(tmp_path):
+    result = run("eval", "--demo", "--format", "json", "-o", str(tmp_path / "demo.json"), "-q")
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    saved = json.loads((tmp_path / "demo.json").read_text())
+    assert printed["runs"][0]["tasks"] == saved["runs"][0]["tasks"]
+    rerank, retrieval = saved["runs"][0]["tasks"]
+    assert rerank["counts"]["rows_skipped"] == 3 and retrieval["counts"]["queries_skipped"] == 2
+    assert 0.3 < rerank["scores"]["v1.map"] <= 1 and 0.3 < retrieval["scores"]["ndcg@10"] <= 1
+    assert "skipped" in result.stderr and "results written to" in result.stderr
+    table = run("eval", "--demo", "-o", str(tmp_path / "t.json"), "-q", "--metric", "NDCG@10", "--metric", "v1.map")
+    assert table.returncode == 0 and "MAP (C-MTEB v1)" in table.stdout and "ndcg@10" in table.stdout
+    assert "recall@100" not in table.stdout
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"query": "q", "positive": ["p"], "negative": ["n"]}\n{"query": \n')
+    result = run("eval", "--model", "unused", "--reranking", str(bad))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {bad}:2: malformed JSON: Expecting value at column 11 " \
+                                    "(each line must hold one JSON object)"
+    unknown = run("eval", "--model", "nope:x", "--reranking", str(write_jsonl(tmp_path / "ok.jsonl", [
+        {"query": "q", "positive": ["p"], "negative": ["n"]}])))
+    assert unknown.returncode == 2 and "unknown model backend 'nope'" in unknown.stderr
+    usage = run("eval", "--demo", "--metric", "ndgc@10")
+    assert usage.returncode == 2 and "did you mean 'ndcg'" in usage.stderr

@@ -1,0 +1,95 @@
+"""Shared fixtures: a deterministic fake encoder and small data written on the fly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+class FakeEncoder:
+    """Bag of character bigrams hashed into 64 dims: similar strings get similar vectors, no model.
+
+    Records every batch it was asked to encode, so tests can count calls and texts.
+    """
+
+    name = "fake-bigram"
+    dimension = 64
+
+    def __init__(self, query_prefix: str = "") -> None:
+        self.query_prefix = query_prefix
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def encode(self, texts, kind="document"):
+        self.calls.append((kind, list(texts)))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            text = (self.query_prefix if kind == "query" else "") + text
+            for a, b in zip(" " + text, text + " "):
+                slot = int.from_bytes(hashlib.md5((a + b).encode()).digest()[:4], "little")
+                out[row, slot % self.dimension] += 1.0
+        out[:, 0] += 0.01  # no zero vector even for an empty string
+        return out
+
+    @property
+    def texts_encoded(self) -> list[str]:
+        return [t for _, batch in self.calls for t in batch]
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def write_beir(folder: Path, corpus: dict, queries: dict, qrels: list[tuple[str, str, int]],
+               qrels_name: str = "qrels.tsv") -> Path:
+    write_jsonl(folder / "corpus.jsonl", [{"_id": k, "title": "", "text": v} for k, v in corpus.items()])
+    write_jsonl(folder / "queries.jsonl", [{"_id": k, "text": v} for k, v in queries.items()])
+    qrels_path = folder / qrels_name
+    qrels_path.parent.mkdir(parents=True, exist_ok=True)
+    qrels_path.write_text("query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in qrels),
+                          encoding="utf-8")
+    return folder
+
+
+RERANK_ROWS = [
+    {"_id": "a", "query": "how do I brew green tea", "positive": ["brew green tea at 80 degrees for two minutes"],
+     "negative": ["black tea needs boiling water", "coffee beans are roasted", "tea is grown in hills"]},
+    {"_id": "b", "query": "fix a flat bicycle tyre", "positive": ["patch the inner tube of the tyre",
+                                                                  "replace the tube when the hole is large"],
+     "negative": ["oil the bicycle chain", "coffee beans are roasted"]},
+    {"_id": "c", "query": "water a cactus", "positive": ["a cactus needs water every few weeks"],
+     "negative": ["ferns like humid air", "tea is grown in hills", "black tea needs boiling water"]},
+    {"_id": "d", "query": "no negatives here", "positive": ["something"], "negative": []},
+]
+
+
+@pytest.fixture
+def rerank_file(tmp_path) -> Path:
+    return write_jsonl(tmp_path / "rerank.jsonl", RERANK_ROWS)
+
+
+@pytest.fixture
+def retrieval_dir(tmp_path) -> Path:
+    corpus = {"d1": "green tea is brewed at 80 degrees", "d2": "black tea needs boiling water",
+              "d3": "patch the inner tube of a bicycle tyre", "d4": "a cactus needs little water",
+              "d5": "oil the bicycle chain monthly", "d6": "ferns like humid air"}
+    queries = {"q1": "brew green tea", "q2": "flat bicycle tyre", "q3": "water a cactus",
+               "q4": "a query nobody judged"}
+    qrels = [("q1", "d1", 2), ("q1", "d2", 1), ("q2", "d3", 1), ("q2", "d5", 0), ("q3", "d4", 1)]
+    return write_beir(tmp_path / "beir", corpus, queries, qrels)

@@ -1,0 +1,94 @@
+"""The local backend on real models: the bundled MiniLM and a tiny random BERT built from a config."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embedlab.errors import ModelError, UnknownNameError
+from embedlab.models import ModelOptions, load_encoder
+
+pytest.importorskip("sentence_transformers")
+
+
+@pytest.fixture(scope="module")
+def minilm_path():
+    from embedlab.demo import default_model
+
+    return default_model()
+
+
+def test_bundled_model_encodes_and_applies_the_instruction_to_queries_only(minilm_path):
+    plain = load_encoder(minilm_path)
+    instructed = load_encoder(f"st:{minilm_path}", ModelOptions(query_instruction="search: ", max_length=64))
+    texts = ["how to brew green tea", "tea brewing temperature"]
+    docs_plain, docs_instr = plain.encode(texts, "document"), instructed.encode(texts, "document")
+    assert docs_plain.shape == (2, 384) and docs_plain.dtype == np.float32
+    np.testing.assert_allclose(docs_plain, docs_instr, atol=1e-5)
+    query = instructed.encode(texts[:1], "query")
+    assert not np.allclose(query, docs_plain[:1], atol=1e-3)
+    np.testing.assert_allclose(query, plain.encode(["search: " + texts[0]], "document"), atol=1e-5)
+    info = instructed.info()
+    assert info["dimension"] == 384 and info["max_length"] == 64 and info["device"] == "cpu"
+    assert info["revision"].startswith("dir-sha256:") and info["query_instruction"] == "search: "
+
+
+def test_tiny_random_bert_from_a_config_with_configured_prompts(tmp_path):
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "q", ":", "tea", "water", "hot"]
+    (tmp_path / "vocab.txt").write_text("\n".join(vocab))
+    tokenizer = BertTokenizerFast(str(tmp_path / "vocab.txt"))
+    bert = BertModel(BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
+                                num_attention_heads=2, intermediate_size=32))
+    bert.save_pretrained(tmp_path / "bert")
+    tokenizer.save_pretrained(tmp_path / "bert")
+    module = models.Transformer(str(tmp_path / "bert"))
+    model = SentenceTransformer(modules=[module, models.Pooling(16, "mean")],
+                                prompts={"query": "q : "}, default_prompt_name=None)
+    model.save(str(tmp_path / "st"))
+    encoder = load_encoder(str(tmp_path / "st"))
+    assert encoder.instructions == {"query": "q : ", "document": ""}
+    assert encoder.encode(["tea hot"], "query").shape == (1, 16)
+    assert not np.allclose(encoder.encode(["tea hot"], "query"), encoder.encode(["tea hot"], "document"))
+
+
+def test_unknown_backend_and_missing_model(tmp_path):
+    with pytest.raises(UnknownNameError, match="did you mean 'st'"):
+        load_encoder("sx:whatever")
+    with pytest.raises(ModelError, match="cannot load model"):
+        load_encoder(str(tmp_path / "no-such-model"))
+    with pytest.raises(ModelError, match="HF_HUB_OFFLINE=1"):
+        load_encoder("embedlab-tests/not-a-real-model")
+
+
+def test_device_is_cuda_when_present_and_the_model_runs_fp16_there(monkeypatch, minilm_path):
+    import torch
+
+    from embedlab.models import sentence_transformers as backend
+
+    assert backend.pick_device("cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert backend.pick_device(None) == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert backend.pick_device(None) == "cpu"
+
+    halved = []
+    monkeypatch.setattr(backend, "pick_device", lambda requested: "cuda")
+    monkeypatch.setattr("sentence_transformers.SentenceTransformer.half",
+                        lambda self: halved.append(True) or self)
+    monkeypatch.setattr("sentence_transformers.SentenceTransformer.__init__",
+                        _init_on_cpu_instead_of(minilm_path))
+    backend.SentenceTransformerEncoder(minilm_path)
+    assert halved == [True]
+
+
+def _init_on_cpu_instead_of(path):
+    from sentence_transformers import SentenceTransformer
+
+    original = SentenceTransformer.__init__
+
+    def init(self, *args, device=None, **kwargs):
+        original(self, *args, device="cpu", **kwargs)  # no GPU here: load on CPU, keep the CUDA branch
+    return init

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embedlab.embed import EmbeddingStore
+from embedlab.errors import ModelError
+
+
+def test_each_text_is_encoded_once_per_kind_longest_first(fake_encoder):
+    store = EmbeddingStore(fake_encoder, batch_size=2, progress=False)
+    first = store.embed(["bb", "a", "bb", "cccc"], "document")
+    again = store.embed(["cccc", "a"], "document")
+    store.embed(["a"], "query")
+    assert fake_encoder.calls[0] == ("document", ["cccc", "bb"]) and fake_encoder.calls[1] == ("document", ["a"])
+    assert fake_encoder.texts_encoded == ["cccc", "bb", "a", "a"]  # 'a' again only as a query
+    np.testing.assert_array_equal(first[3], again[0])
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-6)
+    assert store.stats.as_dict() == {"texts_requested": 7, "unique_texts": 4, "texts_encoded": 4,
+                                     "encode_seconds": pytest.approx(store.stats.seconds, abs=1e-4)}
+
+
+class BrokenEncoder:
+    name = "broken"
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def encode(self, texts, kind="document"):
+        out = np.ones((len(texts), 4), dtype=np.float32)
+        if self.mode == "nan":
+            out[-1, 0] = np.nan
+        elif self.mode == "zero":
+            out[0] = 0
+        elif self.mode == "count":
+            out = out[:-1]
+        elif self.mode == "dim" and len(texts) == 1:
+            out = np.ones((1, 5), dtype=np.float32)
+        return out
+
+
+@pytest.mark.parametrize("mode,match", [("nan", "NaN/inf for 1 text"), ("zero", "zero vector"),
+                                        ("count", r"shape \(1, 4\) for 2 texts"), ("dim", "5-d vectors, expected 4-d")])
+def test_unusable_vectors_raise_clear_errors(mode, match):
+    store = EmbeddingStore(BrokenEncoder(mode), batch_size=2, progress=False)
+    with pytest.raises(ModelError, match=match):
+        store.embed(["one text", "two", "three"], "document")
