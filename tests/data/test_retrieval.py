@@ -34,13 +34,15 @@ def test_qrels_subfolder_with_splits(tmp_path):
     assert set(load_retrieval(folder, split="dev").queries) == {"r"}
 
 
-def test_cmteb_parquet_layout(tmp_path):
+def test_cmteb_parquet_layout_sharded_inside_a_hidden_cache_folder(tmp_path):
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
-    folder = tmp_path / "T2Retrieval"
+    folder = tmp_path / ".cache" / "T2Retrieval"
     (folder / "data").mkdir(parents=True)
-    pq.write_table(pa.Table.from_pylist([{"id": "p1", "text": "a"}, {"id": "p2", "text": "b"}]),
-                   folder / "data" / "corpus-00000-of-00001.parquet")
+    pq.write_table(pa.Table.from_pylist([{"id": "p1", "text": "a"}]),
+                   folder / "data" / "corpus-00000-of-00002.parquet")
+    pq.write_table(pa.Table.from_pylist([{"id": "p2", "text": "b"}]),
+                   folder / "data" / "corpus-00001-of-00002.parquet")
     pq.write_table(pa.Table.from_pylist([{"id": "q1", "text": "a?"}]),
                    folder / "data" / "queries-00000-of-00001.parquet")
     pq.write_table(pa.Table.from_pylist([{"qid": "q1", "pid": "p2", "score": 1}]),
@@ -67,7 +69,7 @@ def test_qrels_errors(retrieval_dir, qrels, match, line):
 def test_duplicate_corpus_id_and_missing_files(retrieval_dir, tmp_path):
     with open(retrieval_dir / "corpus.jsonl", "a") as handle:
         handle.write('{"_id": "d1", "text": "again"}\n')
-    with pytest.raises(DataError, match="duplicate id 'd1'") as info:
+    with pytest.raises(DataError, match="duplicate id 'd1' \\(first at corpus.jsonl:1\\)") as info:
         load_retrieval(retrieval_dir)
     assert info.value.line == 7
     (tmp_path / "empty").mkdir()

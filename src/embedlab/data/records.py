@@ -88,14 +88,14 @@ def find_split_files(path: Path, stem: str = "") -> dict[str, list[Path]]:
     """Data files of a hub snapshot grouped by split, e.g. data/dev-00000-of-00001.parquet -> 'dev'."""
     groups: dict[str, list[Path]] = {}
     for file in sorted(path.rglob("*")):
-        if file.suffix not in (".jsonl", ".parquet") or any(p.startswith(".") for p in file.parts):
+        if file.suffix not in (".jsonl", ".parquet") or any(p.startswith(".") for p in file.relative_to(path).parts):
             continue
-        name = file.stem
+        name = re.sub(r"-\d{5}-of-\d{5}$", "", file.stem)  # shard suffix of hub parquet files
         if stem:
             if not name.startswith(stem):
                 continue
-            name = name[len(stem):].lstrip("-_") or "default"
-        split = re.split(r"[-_.]\d{5}-of-\d{5}|-\d{5}", name)[0].split("-")[0] or "default"
+            name = name[len(stem):].lstrip("-_")
+        split = name.split("-")[0] or "default"
         groups.setdefault(split, []).append(file)
     return groups
 

@@ -25,13 +25,14 @@ def load_retrieval(path: str | Path | None = None, *, corpus: str | Path | None 
     judgment are skipped and counted, as mteb does.
     """
     folder = Path(path) if path is not None else None
-    corpus_path = Path(corpus) if corpus else _find(folder, "corpus", split)
-    queries_path = Path(queries) if queries else _find(folder, "queries", split)
-    qrels_path = Path(qrels) if qrels else _find(folder, "qrels", split)
+    corpus_files = [Path(corpus)] if corpus else _find(folder, "corpus", split)
+    queries_files = [Path(queries)] if queries else _find(folder, "queries", split)
+    qrels_files = [Path(qrels)] if qrels else _find(folder, "qrels", split)
+    corpus_path, queries_path, qrels_path = corpus_files[0], queries_files[0], qrels_files[0]
 
-    docs = _read_texts(corpus_path, with_title=True)
-    all_queries = _read_texts(queries_path, with_title=False)
-    judgments = read_qrels(qrels_path)
+    docs = _read_texts(corpus_files, with_title=True)
+    all_queries = _read_texts(queries_files, with_title=False)
+    judgments = read_qrels(qrels_files)
     for qid, (file, line, did) in _first_locations(judgments).items():
         if qid not in all_queries:
             raise DataError(f"query-id '{qid}' is not in {queries_path.name}", path=file, line=line,
@@ -51,41 +52,43 @@ def load_retrieval(path: str | Path | None = None, *, corpus: str | Path | None 
     )
 
 
-def _find(folder: Path | None, stem: str, split: str | None) -> Path:
+def _find(folder: Path | None, stem: str, split: str | None) -> list[Path]:
+    """The file(s) holding `stem` (several when a hub snapshot shards it)."""
     if folder is None:
         raise DataError(f"no {stem} given", hint=f"pass a folder or {stem}=PATH")
     if not folder.is_dir():
         raise DataError("expected a folder with corpus, queries and qrels", path=folder)
     for candidate in (folder / f"{stem}.jsonl", folder / f"{stem}.tsv", folder / f"{stem}.parquet"):
         if candidate.exists():
-            return candidate
+            return [candidate]
     sub = folder / stem
     if stem == "qrels" and sub.is_dir():
         groups = {p.stem: [p] for p in sorted(sub.iterdir()) if p.suffix in (".tsv", ".parquet", ".jsonl")}
         if groups:
-            return groups[choose_split(groups, split, sub)][0]
+            return groups[choose_split(groups, split, sub)]
     groups = find_split_files(folder, stem)
     if groups:
-        return groups[choose_split(groups, split, folder)][0]
+        return groups[choose_split(groups, split, folder)]
     raise DataError(f"no {stem} file (looked for {stem}.jsonl, {stem}.tsv, {stem}.parquet, "
                     f"{stem}/<split>.tsv, {stem}-*.parquet)", path=folder)
 
 
-def _read_texts(path: Path, *, with_title: bool) -> dict[str, str]:
+def _read_texts(paths: list[Path], *, with_title: bool) -> dict[str, str]:
     texts: dict[str, str] = {}
-    where: dict[str, int] = {}
-    for file, line, record in read_records(path):
+    where: dict[str, str] = {}
+    records = (item for path in paths for item in read_records(path))
+    for file, line, record in records:
         key = id_field(record, ("_id", "id"), path=file, line=line)
         text = text_field(record, ("text",), path=file, line=line)
         if with_title:
             title = text_field(record, ("title",), path=file, line=line, required=False) or ""
             text = f"{title} {text}".strip() if title else text.strip()
         if key in texts:
-            raise DataError(f"duplicate id '{key}' (first at line {where[key]})", path=file,
+            raise DataError(f"duplicate id '{key}' (first at {where[key]})", path=file,
                             line=line, field="_id", hint="ids must be unique")
-        texts[key], where[key] = text, line
+        texts[key], where[key] = text, f"{file.name}:{line}"
     if not texts:
-        raise DataError("empty", path=path)
+        raise DataError("empty", path=paths[0])
     return texts
 
 
@@ -95,10 +98,11 @@ class Qrels:
         self.locations: dict[tuple[str, str], tuple[Path, int]] = {}
 
 
-def read_qrels(path: Path) -> Qrels:
+def read_qrels(paths: list[Path]) -> Qrels:
     """qrels as TSV (`query-id corpus-id score`, header optional, TREC 4-column accepted) or a table."""
     qrels = Qrels()
-    rows = _qrels_rows_tsv(path) if path.suffix in (".tsv", ".txt", ".qrels") else _qrels_rows_table(path)
+    rows = (row for path in paths for row in (
+        _qrels_rows_tsv(path) if path.suffix in (".tsv", ".txt", ".qrels") else _qrels_rows_table(path)))
     for file, line, qid, did, raw in rows:
         grade = _grade(raw, file, line)
         previous = qrels.grades.setdefault(qid, {}).get(did)
@@ -109,7 +113,7 @@ def read_qrels(path: Path) -> Qrels:
         qrels.grades[qid][did] = grade
         qrels.locations.setdefault((qid, did), (file, line))
     if not qrels.grades:
-        raise DataError("no judgments", path=path)
+        raise DataError("no judgments", path=paths[0])
     return qrels
 
 
