@@ -47,7 +47,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     bad.write_text('{"query": "q", "positive": ["p"], "negative": ["n"]}\n{"query": \n')
     result = run("eval", "--model", "unused", "--reranking", str(bad))
     assert result.returncode == 2
-    assert result.stderr.strip() == f"error: {bad}:2: malformed JSON: Expecting value at column 11 " \
+    assert result.stderr.strip() == f"error: {bad}:2: malformed JSON: Expecting value at character 11 " \
                                     "(each line must hold one JSON object)"
     unknown = run("eval", "--model", "nope:x", "--reranking", str(write_jsonl(tmp_path / "ok.jsonl", [
         {"query": "q", "positive": ["p"], "negative": ["n"]}])))

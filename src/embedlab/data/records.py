@@ -47,9 +47,9 @@ def read_jsonl(path: Path) -> Iterator[Record]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
-                raise DataError(f"malformed JSON: {exc.msg} at column {exc.colno}", path=path,
+                raise DataError(f"malformed JSON: {exc.msg} at character {exc.pos + 1}", path=path,
                                 line=number, hint="each line must hold one JSON object") from None
             if not isinstance(record, dict):
                 raise DataError(f"expected a JSON object, got {type(record).__name__}", path=path,
