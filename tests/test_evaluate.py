@@ -48,6 +48,8 @@ def test_several_models_side_by_side(rerank_file):
     assert len(frame) == 10 and frame["main"].sum() == 2
     text = repr(results)
     assert "MAP (C-MTEB v1)" in text and text.count("fake-bigram") == 2
+    html = results._repr_html_()
+    assert html.count("<tr>") == 6 and "fake-bigram" in html
 
 
 def test_nothing_to_evaluate_is_an_error():

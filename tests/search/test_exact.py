@@ -34,3 +34,11 @@ def test_k_larger_than_corpus_and_negative_scores():
     assert idx.shape == (2, 4)
     np.testing.assert_array_equal(idx[0], [0, 1, 2, 3])  # all tied at -1: earlier documents first
     np.testing.assert_array_equal(scores, -np.ones((2, 4), dtype=np.float32))
+
+
+def test_negative_zero_ties_with_zero():
+    from embedlab.search.exact import _sort_keys
+
+    keys = _sort_keys(np.array([[0.0, -0.0, -1e-30, 1e-30]], dtype=np.float32), np.array([0, 0, 0, 0]))
+    assert keys[0, 0] == keys[0, 1]  # trec_eval sees one score
+    assert keys[0, 2] < keys[0, 1] < keys[0, 3]

@@ -74,3 +74,12 @@ def plain_table(results: Results, metrics: list[str] | None = None) -> str:
     lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
               for r in rows]
     return "\n".join(lines)
+
+
+def html_table(results: Results, metrics: list[str] | None = None) -> str:
+    from html import escape
+
+    header, rows = cells(results, metrics)
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><caption>scores ×100</caption><tr>{head}</tr>{body}</table>"

@@ -82,3 +82,8 @@ class Results:
         from embedlab.report.table import plain_table
 
         return plain_table(self)
+
+    def _repr_html_(self) -> str:  # notebooks
+        from embedlab.report.table import html_table
+
+        return html_table(self)

@@ -1,9 +1,12 @@
 """Exact top-k inner-product search in bounded memory.
 
 Queries are scored against the corpus one block at a time and a running top-k is kept, so memory is
-O(query_chunk x (doc_chunk + k)) whatever the corpus size. Ranking is total and deterministic: by
-descending score, ties broken by descending `tie_rank` (trec_eval and mteb break ties by descending
-document id; pass each document's position in the sorted id order to reproduce that).
+O(query_chunk x doc_chunk) whatever the corpus size. Ranking is total and deterministic: by descending
+score, ties broken by descending `tie_rank` (trec_eval and mteb break ties by descending document id;
+pass each document's position in the sorted id order to reproduce that).
+
+Per block, a float32 partition picks each row's k best scores; only when a tie straddles the k-th
+place (rare: duplicate documents) is the row re-selected with exact (score, tie_rank) keys.
 """
 
 from __future__ import annotations
@@ -13,15 +16,8 @@ import numpy as np
 SIGN_MASK = np.int64(0x7FFFFFFF)
 
 
-def _sort_keys(scores: np.ndarray, tie_rank: np.ndarray) -> np.ndarray:
-    """int64 keys ordered exactly as (float32 score, tie_rank): the float's bits made monotone."""
-    bits = np.ascontiguousarray(scores, dtype=np.float32).view(np.int32).astype(np.int64)
-    monotone = np.where(bits < 0, bits ^ SIGN_MASK, bits)  # negative floats order reversed
-    return (monotone << 32) | tie_rank.astype(np.int64)
-
-
 def top_k(queries: np.ndarray, docs: np.ndarray, k: int, *, tie_rank: np.ndarray | None = None,
-          query_chunk: int = 512, doc_chunk: int = 32768) -> tuple[np.ndarray, np.ndarray]:
+          query_chunk: int = 1024, doc_chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
     """Indices and scores (both (Q, min(k, N))) of the k best documents per query, best first."""
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     docs = np.ascontiguousarray(docs, dtype=np.float32)
@@ -38,19 +34,45 @@ def top_k(queries: np.ndarray, docs: np.ndarray, k: int, *, tie_rank: np.ndarray
         best_idx = np.empty((block_q.shape[0], 0), dtype=np.int64)
         for d0 in range(0, n_docs, doc_chunk):
             scores = block_q @ docs[d0:d0 + doc_chunk].T
-            keys = _sort_keys(scores, tie_rank[d0:d0 + doc_chunk])
-            idx = np.broadcast_to(np.arange(d0, d0 + scores.shape[1]), keys.shape)
-            keys = np.concatenate([best_keys, keys], axis=1)
-            idx = np.concatenate([best_idx, idx], axis=1)
-            if keys.shape[1] > k:
-                part = np.argpartition(-keys, k - 1, axis=1)[:, :k]
-                keys = np.take_along_axis(keys, part, axis=1)
-                idx = np.take_along_axis(idx, part, axis=1)
-            best_keys, best_idx = keys, idx
+            idx = _block_candidates(scores, k, tie_rank[d0:d0 + doc_chunk]) + d0
+            keys = _sort_keys(np.take_along_axis(scores, idx - d0, axis=1), tie_rank[idx])
+            best_keys, best_idx = _keep_best(np.concatenate([best_keys, keys], axis=1),
+                                             np.concatenate([best_idx, idx], axis=1), k)
         order = np.argsort(-best_keys, axis=1, kind="stable")
         out_idx[q0:q0 + query_chunk] = np.take_along_axis(best_idx, order, axis=1)
         out_scores[q0:q0 + query_chunk] = _scores_of(np.take_along_axis(best_keys, order, axis=1))
     return out_idx, out_scores
+
+
+def _block_candidates(scores: np.ndarray, k: int, tie_rank: np.ndarray) -> np.ndarray:
+    """Column indices of each row's k best (score, tie_rank) within one block."""
+    width = scores.shape[1]
+    if width <= k:
+        return np.broadcast_to(np.arange(width), scores.shape).copy()
+    idx = np.argpartition(scores, width - k, axis=1)[:, width - k:]
+    chosen = np.take_along_axis(scores, idx, axis=1)
+    kth = chosen.min(axis=1, keepdims=True)
+    # a tie at the k-th score with an unchosen column: the float partition chose arbitrarily
+    straddling = np.flatnonzero((scores == kth).sum(axis=1) > (chosen == kth).sum(axis=1))
+    for row in straddling:
+        keys = _sort_keys(scores[row], tie_rank)
+        idx[row] = np.argpartition(keys, width - k)[width - k:]
+    return idx
+
+
+def _keep_best(keys: np.ndarray, idx: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    if keys.shape[1] <= k:
+        return keys, idx
+    part = np.argpartition(keys, keys.shape[1] - k, axis=1)[:, keys.shape[1] - k:]
+    return np.take_along_axis(keys, part, axis=1), np.take_along_axis(idx, part, axis=1)
+
+
+def _sort_keys(scores: np.ndarray, tie_rank: np.ndarray) -> np.ndarray:
+    """int64 keys ordered exactly as (float32 score, tie_rank): the float's bits made monotone."""
+    # + 0.0 turns -0.0 into +0.0, which trec_eval counts as the same score
+    bits = (np.ascontiguousarray(scores, dtype=np.float32) + np.float32(0.0)).view(np.int32).astype(np.int64)
+    monotone = np.where(bits < 0, bits ^ SIGN_MASK, bits)  # negative floats order reversed
+    return (monotone << 32) | tie_rank.astype(np.int64)
 
 
 def _scores_of(keys: np.ndarray) -> np.ndarray:

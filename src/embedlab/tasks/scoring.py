@@ -65,23 +65,34 @@ def score_retrieval(task: RetrievalTask, queries: np.ndarray, documents: np.ndar
     return ranking_metrics(gains, n_rel, ideal, metrics)
 
 
-def relevance_of(task: RetrievalTask, ranked: np.ndarray, position: dict[str, int]
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Grades of the ranked documents (vectorised lookup), relevant counts and ideal grades per query."""
+def relevance_of(task: RetrievalTask, ranked: np.ndarray, position: dict[str, int],
+                 cells: int = 1 << 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grades of the ranked documents, relevant counts and ideal grades per query.
+
+    The grades are scattered into a small dense (queries x documents) block a few queries at a time
+    (at most `cells` cells, so it stays in cache) and gathered at the ranked positions:
+    O(judgments + ranked cells), no sort, no hashing per cell.
+    """
     n_docs = len(position)
-    pair_keys, pair_grades, grade_lists = [], [], []
-    for q, qid in enumerate(task.queries):
-        judged = task.qrels[qid]
-        pair_keys.extend(q * n_docs + position[d] for d in judged)
-        pair_grades.extend(judged.values())
-        grade_lists.append(list(judged.values()))
-    keys = np.asarray(pair_keys, dtype=np.int64)
-    grades = np.asarray(pair_grades, dtype=np.float64)
-    order = np.argsort(keys)
-    keys, grades = keys[order], grades[order]
-    wanted = np.arange(len(ranked))[:, None] * n_docs + ranked
-    slot = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    gains = np.where(keys[slot] == wanted, grades[slot], 0.0)
+    grade_lists = [list(task.qrels[qid].values()) for qid in task.queries]
+    counts = np.array([len(g) for g in grade_lists])
+    total = int(counts.sum())
+    pair_query = np.repeat(np.arange(len(grade_lists)), counts)
+    pair_doc = np.fromiter((position[d] for qid in task.queries for d in task.qrels[qid]),
+                           dtype=np.int64, count=total)
+    pair_grade = np.fromiter((g for gl in grade_lists for g in gl), dtype=np.int32, count=total)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    chunk = max(1, min(len(ranked), cells // max(n_docs, 1)))
+    dense = np.zeros(chunk * n_docs, dtype=np.int32)
+    row_offset = (np.arange(chunk) * n_docs)[:, None]
+    gains = np.empty(ranked.shape, dtype=np.int32)
+    for q0 in range(0, len(ranked), chunk):
+        q1 = min(q0 + chunk, len(ranked))
+        pairs = slice(starts[q0], starts[q1])
+        flat = (pair_query[pairs] - q0) * n_docs + pair_doc[pairs]
+        dense[flat] = pair_grade[pairs]
+        np.take(dense, ranked[q0:q1] + row_offset[: q1 - q0], out=gains[q0:q1])
+        dense[flat] = 0
     n_rel = np.array([sum(g >= 1 for g in gl) for gl in grade_lists])
     return gains, n_rel, ideal_matrix(grade_lists)
 
