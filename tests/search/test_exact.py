@@ -42,3 +42,13 @@ def test_negative_zero_ties_with_zero():
     keys = _sort_keys(np.array([[0.0, -0.0, -1e-30, 1e-30]], dtype=np.float32), np.array([0, 0, 0, 0]))
     assert keys[0, 0] == keys[0, 1]  # trec_eval sees one score
     assert keys[0, 2] < keys[0, 1] < keys[0, 3]
+
+
+def test_pruned_blocks_stay_exact_with_many_duplicates():
+    rng = np.random.default_rng(1)
+    docs = rng.normal(size=(5000, 16)).astype(np.float32)
+    docs[2500:] = docs[rng.integers(0, 40, size=2500)]  # half the corpus copies 40 documents
+    queries = rng.normal(size=(37, 16)).astype(np.float32)
+    tie_rank = rng.permutation(5000)
+    idx, _ = top_k(queries, docs, 25, tie_rank=tie_rank, doc_chunk=300, query_chunk=16)
+    np.testing.assert_array_equal(idx, brute_force(queries, docs, 25, tie_rank))

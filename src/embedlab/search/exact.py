@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 SIGN_MASK = np.int64(0x7FFFFFFF)
+NO_KEY = np.iinfo(np.int64).min  # padding: below every real key
 
 
 def top_k(queries: np.ndarray, docs: np.ndarray, k: int, *, tie_rank: np.ndarray | None = None,
@@ -34,19 +35,35 @@ def top_k(queries: np.ndarray, docs: np.ndarray, k: int, *, tie_rank: np.ndarray
         best_idx = np.empty((block_q.shape[0], 0), dtype=np.int64)
         for d0 in range(0, n_docs, doc_chunk):
             scores = block_q @ docs[d0:d0 + doc_chunk].T
-            idx = _block_candidates(scores, k, tie_rank[d0:d0 + doc_chunk]) + d0
-            keys = _sort_keys(np.take_along_axis(scores, idx - d0, axis=1), tie_rank[idx])
+            threshold = _scores_of(best_keys.min(axis=1)) if best_keys.shape[1] >= k else None
+            idx = _block_candidates(scores, k, tie_rank[d0:d0 + doc_chunk], threshold)
+            keys = np.where(idx >= 0, _sort_keys(np.take_along_axis(scores, np.maximum(idx, 0), axis=1),
+                                                 tie_rank[np.maximum(idx, 0) + d0]), NO_KEY)
             best_keys, best_idx = _keep_best(np.concatenate([best_keys, keys], axis=1),
-                                             np.concatenate([best_idx, idx], axis=1), k)
+                                             np.concatenate([best_idx, idx + d0], axis=1), k)
         order = np.argsort(-best_keys, axis=1, kind="stable")
         out_idx[q0:q0 + query_chunk] = np.take_along_axis(best_idx, order, axis=1)
         out_scores[q0:q0 + query_chunk] = _scores_of(np.take_along_axis(best_keys, order, axis=1))
     return out_idx, out_scores
 
 
-def _block_candidates(scores: np.ndarray, k: int, tie_rank: np.ndarray) -> np.ndarray:
-    """Column indices of each row's k best (score, tie_rank) within one block."""
+def _block_candidates(scores: np.ndarray, k: int, tie_rank: np.ndarray,
+                      threshold: np.ndarray | None) -> np.ndarray:
+    """Column indices (-1 = padding) that may enter each row's top k (score, tie_rank) from one block.
+
+    With a running k-th best score `threshold`, only columns scoring >= it can enter (usually few
+    after the first blocks); otherwise a float partition picks k, exactly unless a tie straddles it.
+    """
     width = scores.shape[1]
+    if threshold is not None:
+        flat = np.flatnonzero(scores >= threshold[:, None])  # far faster than a 2-d nonzero
+        rows, cols = np.divmod(flat, width)
+        counts = np.bincount(rows, minlength=scores.shape[0])
+        if counts.max(initial=0) <= max(k, width // 8):
+            out = np.full((scores.shape[0], max(int(counts.max(initial=0)), 1)), -1, dtype=np.int64)
+            slot = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+            out[rows, slot] = cols
+            return out
     if width <= k:
         return np.broadcast_to(np.arange(width), scores.shape).copy()
     idx = np.argpartition(scores, width - k, axis=1)[:, width - k:]
