@@ -3,7 +3,9 @@
 Queries are scored against the corpus one block at a time and a running top-k is kept, so memory is
 O(query_chunk x doc_chunk) whatever the corpus size. Ranking is total and deterministic: by descending
 score, ties broken by descending `tie_rank` (trec_eval and mteb break ties by descending document id;
-pass each document's position in the sorted id order to reproduce that).
+pass each document's position in the sorted id order to reproduce that). A tie is an exact tie of the
+computed float32 scores: as with any BLAS (and mteb's torch), two identical vectors can score one ulp
+apart depending on their position in a block.
 
 Per block, a float32 partition picks each row's k best scores; only when a tie straddles the k-th
 place (rare: duplicate documents) is the row re-selected with exact (score, tie_rank) keys.
