@@ -17,7 +17,7 @@ def test_each_text_is_encoded_once_per_kind_longest_first(fake_encoder):
     np.testing.assert_array_equal(first[3], again[0])
     np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-6)
     assert store.stats.as_dict() == {"texts_requested": 7, "unique_texts": 4, "texts_encoded": 4,
-                                     "encode_seconds": pytest.approx(store.stats.seconds, abs=1e-4)}
+                                     "cache_hits": 0, "encode_seconds": pytest.approx(store.stats.seconds, abs=1e-4)}
 
 
 class BrokenEncoder:
@@ -45,3 +45,32 @@ def test_unusable_vectors_raise_clear_errors(mode, match):
     store = EmbeddingStore(BrokenEncoder(mode), batch_size=2, progress=False)
     with pytest.raises(ModelError, match=match):
         store.embed(["one text", "two", "three"], "document")
+
+
+def test_cache_serves_a_second_run_and_keeps_what_a_crashed_run_paid_for(tmp_path):
+    from embedlab.models.cache import EmbeddingCache
+    from tests.conftest import FakeEncoder
+
+    texts = [f"text number {i}" for i in range(10)]
+    first = EmbeddingStore(FakeEncoder(), batch_size=4, progress=False, cache=EmbeddingCache(tmp_path / "c.db"))
+    vectors = first.embed(texts, "document")
+    again_encoder = FakeEncoder()
+    again = EmbeddingStore(again_encoder, batch_size=4, progress=False, cache=EmbeddingCache(tmp_path / "c.db"))
+    np.testing.assert_array_equal(again.embed(texts, "document"), vectors)
+    assert again_encoder.calls == [] and again.stats.cache_hits == 10 and again.stats.encoded == 0
+    again.embed(texts[:2], "query")  # another kind is another key
+    assert len(again_encoder.texts_encoded) == 2
+
+    class Crashing(FakeEncoder):
+        def encode(self, texts, kind="document"):
+            if len(self.calls) == 2:
+                raise ConnectionError("killed mid-run")
+            return super().encode(texts, kind)
+
+    fresh = [f"other text {i}" for i in range(10)]
+    with pytest.raises(ConnectionError):
+        EmbeddingStore(Crashing(), batch_size=4, progress=False,
+                       cache=EmbeddingCache(tmp_path / "c.db")).embed(fresh, "document")
+    resumed = FakeEncoder()
+    EmbeddingStore(resumed, batch_size=4, progress=False, cache=EmbeddingCache(tmp_path / "c.db")).embed(fresh, "document")
+    assert len(resumed.texts_encoded) == 2  # the two committed batches (8 texts) were not paid again

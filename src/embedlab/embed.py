@@ -15,6 +15,7 @@ import numpy as np
 
 from embedlab.errors import ModelError
 from embedlab.models.base import Encoder, Kind
+from embedlab.models.cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
 
@@ -24,16 +25,20 @@ class EmbedStats:
     requested: int = 0
     unique: int = 0
     encoded: int = 0
+    cache_hits: int = 0
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {"texts_requested": self.requested, "unique_texts": self.unique,
-                "texts_encoded": self.encoded, "encode_seconds": round(self.seconds, 4)}
+                "texts_encoded": self.encoded, "cache_hits": self.cache_hits,
+                "encode_seconds": round(self.seconds, 4)}
 
 
 class EmbeddingStore:
-    def __init__(self, encoder: Encoder, *, batch_size: int = 32, progress: bool = True) -> None:
+    def __init__(self, encoder: Encoder, *, batch_size: int = 32, progress: bool = True,
+                 cache: EmbeddingCache | None = None) -> None:
         self.encoder = encoder
+        self.cache = cache
         self.batch_size = batch_size
         self.progress = progress
         self.dimension: int | None = getattr(encoder, "dimension", None) or None
@@ -53,22 +58,29 @@ class EmbeddingStore:
 
     def _encode_missing(self, texts: list[str], kind: Kind) -> None:
         # longest first: padding is cut, and an out-of-memory failure shows up at once
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        ordered = [texts[i] for i in order]
+        ordered = sorted(texts, key=len, reverse=True)
+        key = cache_key(self.encoder, kind)
+        found = self.cache.get_many(key, ordered) if self.cache else {}
+        vectors = {t: self._checked(v[None, :], [t])[0] for t, v in found.items()}
+        todo = [t for t in ordered if t not in found]
         start = time.perf_counter()
-        vectors = []
-        with _progress(self.progress, len(ordered), f"embedding {kind}s") as advance:
-            for b in range(0, len(ordered), self.batch_size):
-                batch = ordered[b:b + self.batch_size]
-                vectors.append(self._checked(self.encoder.encode(batch, kind), batch))
+        with _progress(self.progress, len(todo), f"embedding {kind}s") as advance:
+            for b in range(0, len(todo), self.batch_size):
+                batch = todo[b:b + self.batch_size]
+                raw = self._checked(self.encoder.encode(batch, kind), batch)
+                if self.cache:
+                    self.cache.put_many(key, batch, raw)  # committed now: a crash loses only the next batch
+                vectors.update(zip(batch, raw))
                 advance(len(batch))
         self.stats.seconds += time.perf_counter() - start
-        block = np.concatenate(vectors)
+        block = np.stack([vectors[t] for t in ordered])
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
         base = self._matrix.shape[0]
         self._matrix = block if base == 0 else np.concatenate([self._matrix, block])
         for position, text in zip(range(base, base + len(ordered)), ordered):
             self._index[(kind, text)] = position
-        self.stats.encoded += len(ordered)
+        self.stats.encoded += len(todo)
+        self.stats.cache_hits += len(found)
         self.stats.unique = len(self._index)
 
     def _checked(self, vectors: np.ndarray, batch: list[str]) -> np.ndarray:
@@ -87,12 +99,17 @@ class EmbeddingStore:
         if bad.any():
             raise ModelError(f"model '{name}' returned NaN/inf for {int(bad.sum())} text(s), e.g. "
                              f"{_preview(batch[int(np.argmax(bad))])}")
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        zero = norms[:, 0] == 0
+        zero = ~vectors.any(axis=1)
         if zero.any():
             raise ModelError(f"model '{name}' returned a zero vector for {int(zero.sum())} text(s), "
                              f"e.g. {_preview(batch[int(np.argmax(zero))])}; cosine is undefined")
-        return vectors / norms
+        return vectors
+
+
+def cache_key(encoder: Encoder, kind: Kind) -> str:
+    """What identifies a vector besides its text: the backend's own key for the kind, if it has one."""
+    own = getattr(encoder, "cache_key", None)
+    return own(kind) if callable(own) else f"{encoder.name}|{kind}"
 
 
 def _preview(text: str) -> str:
