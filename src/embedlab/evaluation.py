@@ -20,6 +20,7 @@ from embedlab.data import load_reranking, load_retrieval
 from embedlab.embed import EmbeddingStore
 from embedlab.metrics.names import DEFAULT_K, all_metrics
 from embedlab.models import Encoder, ModelOptions, describe, load_encoder
+from embedlab.models.cache import DEFAULT_PATH, EmbeddingCache
 from embedlab.results import ModelRun, Results, TaskResult
 from embedlab.tasks import RerankingTask, RetrievalTask
 from embedlab.tasks.scoring import RERANKING_MAIN, RETRIEVAL_MAIN, score_reranking, score_retrieval
@@ -42,24 +43,30 @@ def evaluate(
     k_values: tuple[int, ...] = DEFAULT_K,
     progress: bool = False,
     seed: int = 0,
+    cache: str | Path | bool | None = None,
+    api: dict | None = None,
 ) -> Results:
     """Evaluate each model on the same reranking and retrieval data.
 
     Models are names (`"st:BAAI/bge-small-zh-v1.5"`, a local directory, a hub id) or Encoder objects.
     Data are paths (JSONL / parquet / HF dataset dir for reranking; a BEIR folder for retrieval) or
     already loaded tasks. Each distinct text is encoded once per model, across all tasks.
+    `cache`: a SQLite path, True (the default path), False (none), or None = on for paid API backends
+    only. `api`: options for API backends (base_url, api_key_env, dimensions, concurrency,
+    max_inputs, input_type, timeout, max_retries; see `ModelOptions`).
     """
     tasks = load_tasks(reranking, retrieval, split=split)
     if not tasks:
         raise ValueError("nothing to evaluate: give reranking and/or retrieval data")
     options = ModelOptions(query_instruction=query_instruction,
                            document_instruction=document_instruction, max_length=max_length,
-                           batch_size=batch_size, device=device)
+                           batch_size=batch_size, device=device, **(api or {}))
     runs = []
     for model in [models] if isinstance(models, (str, Encoder)) else list(models):
         _seed_everything(seed)
         encoder = load_encoder(model, options) if isinstance(model, str) else model
-        store = EmbeddingStore(encoder, batch_size=batch_size, progress=progress)
+        store = EmbeddingStore(encoder, batch_size=getattr(encoder, "preferred_batch", batch_size),
+                               progress=progress, cache=_open_cache(cache, encoder))
         results = [evaluate_task(task, store, k_values=k_values) for task in tasks]
         info = describe(encoder)
         info.setdefault("dimension", store.dimension)
@@ -114,6 +121,14 @@ def environment() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     return versions
+
+
+def _open_cache(cache: str | Path | bool | None, encoder: Encoder) -> EmbeddingCache | None:
+    if cache is None:
+        cache = bool(getattr(encoder, "paid", False))
+    if cache is False:
+        return None
+    return EmbeddingCache(DEFAULT_PATH if cache is True else cache)
 
 
 def _seed_everything(seed: int) -> None:

@@ -1,4 +1,5 @@
-"""Model backends by name: `st:<path-or-hub-id>` (the default for a bare name), plugins by entry point.
+"""Model backends by name: `st:<path-or-hub-id>` (the default for a bare name), `openai:<model>` (any
+OpenAI-compatible /v1/embeddings endpoint), plugins by entry point.
 
 A plugin package registers a factory under the entry-point group `embedlab.models`; the factory takes
 the part after the prefix plus the shared options and returns an Encoder.
@@ -26,6 +27,15 @@ class ModelOptions:
     max_length: int | None = None
     batch_size: int = 32
     device: str | None = None
+    # API backends
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    dimensions: int | None = None
+    concurrency: int = 4
+    max_inputs: int = 64
+    input_type: bool = False
+    timeout: float = 60.0
+    max_retries: int = 8
 
 
 def _sentence_transformers(spec: str, options: ModelOptions) -> Encoder:
@@ -34,7 +44,14 @@ def _sentence_transformers(spec: str, options: ModelOptions) -> Encoder:
     return SentenceTransformerEncoder(spec, options)
 
 
-BUILTIN: dict[str, Callable[[str, ModelOptions], Encoder]] = {"st": _sentence_transformers}
+def _openai(spec: str, options: ModelOptions) -> Encoder:
+    from embedlab.models.openai_compat import OpenAICompatibleEncoder
+
+    return OpenAICompatibleEncoder(spec, options)
+
+
+BUILTIN: dict[str, Callable[[str, ModelOptions], Encoder]] = {
+    "st": _sentence_transformers, "openai": _openai}
 
 
 def backends() -> dict[str, Callable[[str, ModelOptions], Encoder]]:

