@@ -54,3 +54,28 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     assert unknown.returncode == 2 and "unknown model backend 'nope'" in unknown.stderr
     usage = run("eval", "--demo", "--metric", "ndgc@10")
     assert usage.returncode == 2 and "did you mean 'ndcg'" in usage.stderr
+
+
+def test_api_model_from_the_command_line_then_cache_stats_and_clear(tmp_path):
+    from tests.models.servers import FaultServer
+
+    server = FaultServer()
+    try:
+        data = write_jsonl(tmp_path / "r.jsonl", [{"query": "q", "positive": ["p"], "negative": ["n", "m"]}])
+        cache = tmp_path / "cache.sqlite"
+        args = ("eval", "-m", "openai:m", "--base-url", server.url, "--api-key-env", "NO_SUCH_KEY_VAR",
+                "--reranking", str(data), "--cache", str(cache), "--format", "json", "-q",
+                "-o", str(tmp_path / "out.json"))
+        first = run(*args)
+        assert first.returncode == 0, first.stderr
+        assert [r["input"] for r in server.requests] == [["q"], ["p", "n", "m"]]  # one request per kind
+        requests_after_first = len(server.requests)
+        second = run(*args)
+        assert second.returncode == 0 and len(server.requests) == requests_after_first
+        assert json.loads(second.stdout)["runs"][0]["embedding"]["cache_hits"] == 4
+        stats = run("cache", "stats", "--cache", str(cache))
+        assert "openai|" in stats.stdout and "vectors" in stats.stdout
+        cleared = run("cache", "clear", "--cache", str(cache), "--yes")
+        assert cleared.returncode == 0 and "removed 4 vectors" in cleared.stderr
+    finally:
+        server.close()

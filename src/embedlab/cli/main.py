@@ -49,6 +49,19 @@ def cli(verbose: bool) -> None:
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1))
 @click.option("--max-length", default=None, type=click.IntRange(1), help="Truncate inputs to N tokens.")
 @click.option("--device", default=None, help="cpu, cuda, cuda:1, mps (default: CUDA when present).")
+@click.option("--base-url", default=None, help="API models: the endpoint, e.g. http://localhost:8000/v1.")
+@click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
+              help="API models: the environment variable holding the key (never pass keys as arguments).")
+@click.option("--dimensions", type=click.IntRange(1), default=None, help="API models: output dimensions.")
+@click.option("--concurrency", type=click.IntRange(1), default=4, show_default=True,
+              help="API models: requests in flight at once.")
+@click.option("--max-inputs", type=click.IntRange(1), default=64, show_default=True,
+              help="API models: texts per request.")
+@click.option("--input-type/--no-input-type", default=False,
+              help="API models: send input_type query|passage (e5/Cohere/Voyage-style servers).")
+@click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
+              help="Embedding cache (SQLite). Default: on for API models (~/.cache/embedlab), off for local.")
+@click.option("--no-cache", is_flag=True, help="Never read or write the embedding cache.")
 @click.option("--metric", "metrics", multiple=True,
               help="Columns to show (e.g. ndcg@10, v1.map); all metrics are always in the JSON.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -56,7 +69,8 @@ def cli(verbose: bool) -> None:
               help="Results JSON path [default: results/eval-<time>.json].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def eval_command(models, reranking, retrieval, demo, split, query_instruction, document_instruction,
-                 batch_size, max_length, device, metrics, fmt, output, quiet) -> None:
+                 batch_size, max_length, device, base_url, api_key_env, dimensions, concurrency,
+                 max_inputs, input_type, cache_path, no_cache, metrics, fmt, output, quiet) -> None:
     """Score embedding models on reranking and/or retrieval data.
 
     \b
@@ -83,7 +97,10 @@ def eval_command(models, reranking, retrieval, demo, split, query_instruction, d
     results = evaluate(list(models), reranking=list(reranking), retrieval=list(retrieval),
                        query_instruction=query_instruction, document_instruction=document_instruction,
                        batch_size=batch_size, max_length=max_length, device=device, split=split,
-                       progress=not quiet)
+                       progress=not quiet, cache=False if no_cache else cache_path,
+                       api={"base_url": base_url, "api_key_env": api_key_env, "dimensions": dimensions,
+                            "concurrency": concurrency, "max_inputs": max_inputs,
+                            "input_type": input_type})
     output = output or Path("results") / f"eval-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     results.to_json(output)
     _report_skips(results)
@@ -96,6 +113,36 @@ def eval_command(models, reranking, retrieval, demo, split, query_instruction, d
 
         Console().print(rich_table(results, metrics or None))
     click.echo(f"results written to {output}", err=True)
+
+
+@cli.group("cache")
+def cache_group() -> None:
+    """Inspect or clear the embedding cache."""
+
+
+@cache_group.command("stats")
+@click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
+              help="Cache file [default: ~/.cache/embedlab/embeddings.sqlite].")
+def cache_stats(cache_path) -> None:
+    """Vectors stored per model key."""
+    from embedlab.models.cache import DEFAULT_PATH, EmbeddingCache
+
+    cache = EmbeddingCache(cache_path or DEFAULT_PATH)
+    click.echo(f"{cache.path}")
+    for row in cache.stats():
+        click.echo(f"{row['vectors']:>10,} vectors  {row['bytes'] / 1e6:>9.1f} MB  {row['model']}")
+
+
+@cache_group.command("clear")
+@click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None)
+@click.option("--model", "model_key", default=None, help="Only this model key (as `cache stats` shows).")
+@click.confirmation_option(prompt="Delete the cached embeddings (they may have been paid for)?")
+def cache_clear(cache_path, model_key) -> None:
+    """Delete cached vectors (all, or one model key)."""
+    from embedlab.models.cache import DEFAULT_PATH, EmbeddingCache
+
+    removed = EmbeddingCache(cache_path or DEFAULT_PATH).clear(model_key)
+    click.echo(f"removed {removed:,} vectors", err=True)
 
 
 def _report_skips(results) -> None:
