@@ -23,6 +23,7 @@ from embedlab.models import Encoder, ModelOptions, describe, load_encoder
 from embedlab.models.cache import DEFAULT_PATH, EmbeddingCache
 from embedlab.results import ModelRun, Results, TaskResult
 from embedlab.tasks import RerankingTask, RetrievalTask
+from embedlab.tasks.sampling import sample_task
 from embedlab.tasks.scoring import RERANKING_MAIN, RETRIEVAL_MAIN, score_reranking, score_retrieval
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ def evaluate(
     seed: int = 0,
     cache: str | Path | bool | None = None,
     api: dict | None = None,
+    sample: int | None = None,
+    prune_corpus: int | None = None,
 ) -> Results:
     """Evaluate each model on the same reranking and retrieval data.
 
@@ -54,8 +57,11 @@ def evaluate(
     `cache`: a SQLite path, True (the default path), False (none), or None = on for paid API backends
     only. `api`: options for API backends (base_url, api_key_env, dimensions, concurrency,
     max_inputs, input_type, timeout, max_retries; see `ModelOptions`).
+    `sample`: evaluate a seeded (`seed`) subsample of N rows / queries per task; retrieval keeps the
+    whole corpus unless `prune_corpus` = D (judged documents + D random distractors; see tasks.sampling).
     """
-    tasks = load_tasks(reranking, retrieval, split=split)
+    tasks = load_tasks(reranking, retrieval, split=split, sample=sample, seed=seed,
+                       prune_corpus=prune_corpus)
     if not tasks:
         raise ValueError("nothing to evaluate: give reranking and/or retrieval data")
     options = ModelOptions(query_instruction=query_instruction,
@@ -75,12 +81,17 @@ def evaluate(
                    seed)
 
 
-def load_tasks(reranking=None, retrieval=None, *, split: str | None = None) -> list[Task]:
+def load_tasks(reranking=None, retrieval=None, *, split: str | None = None, sample: int | None = None,
+               seed: int = 0, prune_corpus: int | None = None) -> list[Task]:
+    """Tasks from paths (or as given), each cut to a seeded sample of `sample` rows/queries if asked."""
     tasks: list[Task] = []
     for item in _as_list(reranking):
         tasks.append(item if isinstance(item, RerankingTask) else load_reranking(item, split=split))
     for item in _as_list(retrieval):
         tasks.append(item if isinstance(item, RetrievalTask) else load_retrieval(item, split=split))
+    if sample:
+        tasks = [sample_task(task, sample, seed, prune_corpus=prune_corpus is not None,
+                             distractors=prune_corpus or 0) for task in tasks]
     return tasks
 
 
@@ -88,14 +99,14 @@ def evaluate_task(task: Task, store: EmbeddingStore, *, k_values: tuple[int, ...
                   ) -> TaskResult:
     started, encode_before = time.perf_counter(), store.stats.seconds
     if isinstance(task, RerankingTask):
-        queries = store.embed(task.queries, "query")
-        documents = store.embed(task.documents, "document")
+        queries = store.embed(task.texts("query"), "query")
+        documents = store.embed(task.texts("document"), "document")
         scored = time.perf_counter()
         per_query = score_reranking(task, queries, documents)
         ids, main = [row.id for row in task.rows], RERANKING_MAIN
     else:
-        documents = store.embed(task.documents, "document")
-        queries = store.embed(list(task.queries.values()), "query")
+        documents = store.embed(task.texts("document"), "document")
+        queries = store.embed(task.texts("query"), "query")
         scored = time.perf_counter()
         per_query = score_retrieval(task, queries, documents, all_metrics(k_values),
                                     depth=max(k_values))
@@ -108,6 +119,7 @@ def evaluate_task(task: Task, store: EmbeddingStore, *, k_values: tuple[int, ...
         query_ids=ids,
         per_query={name: [float(v) for v in values] for name, values in per_query.items()},
         counts=task.counts(),
+        sample=task.sample,
         timings={"encode_seconds": round(store.stats.seconds - encode_before, 4),
                  "score_seconds": round(done - scored, 4), "total_seconds": round(done - started, 4)},
     )

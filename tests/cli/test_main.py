@@ -40,6 +40,11 @@ def test_demo_run_writes_results_and_prints_both_reranking_semantics(tmp_path):
     table = run("eval", "--demo", "-o", str(tmp_path / "t.json"), "-q", "--metric", "NDCG@10", "--metric", "v1.map")
     assert table.returncode == 0 and "MAP (C-MTEB v1)" in table.stdout and "ndcg@10" in table.stdout
     assert "recall@100" not in table.stdout
+    estimated = run("estimate", "--demo", "--format", "json")
+    assert estimated.returncode == 0, estimated.stderr
+    row = json.loads(estimated.stdout)[0]
+    assert row["unique_texts"] == row["to_embed"] == saved["runs"][0]["embedding"]["texts_encoded"]
+    assert row["token_count"] == "tokenizer" and row["cost"] == 0.0 and row["requests"] == 0
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):

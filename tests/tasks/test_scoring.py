@@ -18,7 +18,7 @@ sklearn_metrics = pytest.importorskip("sklearn.metrics")
 def test_reranking_both_semantics_against_references(rerank_file, fake_encoder):
     task = load_reranking(rerank_file)
     store = EmbeddingStore(fake_encoder, progress=False)
-    queries, docs = store.embed(task.queries, "query"), store.embed(task.documents, "document")
+    queries, docs = store.embed(task.texts("query"), "query"), store.embed(task.texts("document"), "document")
     ours = score_reranking(task, queries, docs)
 
     qrels, run, start = {}, {}, 0
@@ -56,8 +56,8 @@ def test_reranking_ties_follow_each_semantics():
 def test_retrieval_against_pytrec_eval_on_the_full_ranking(retrieval_dir, fake_encoder):
     task = load_retrieval(retrieval_dir)
     store = EmbeddingStore(fake_encoder, progress=False)
-    docs = store.embed(task.documents, "document")
-    queries = store.embed(list(task.queries.values()), "query")
+    docs = store.embed(task.texts("document"), "document")
+    queries = store.embed(task.texts("query"), "query")
     metrics = all_metrics((1, 3, 5, 10))
     ours = score_retrieval(task, queries, docs, metrics, depth=1000)
     run = {qid: {d: float(s) for d, s in zip(task.corpus, docs @ queries[i])}

@@ -33,53 +33,56 @@ def cli(verbose: bool) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
 
 
-@cli.command("eval")
-@click.option("-m", "--model", "models", multiple=True, metavar="MODEL",
-              help="Local directory, Hugging Face id, or backend:name (st:...). Repeat to compare models.")
-@click.option("--reranking", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Reranking data: JSONL {query, positive, negative} or {query, pos, neg}, parquet, "
-                   "or a Hugging Face dataset directory. Repeatable.")
-@click.option("--retrieval", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Retrieval folder: corpus, queries, qrels (BEIR/MTEB or C-MTEB parquet). Repeatable.")
-@click.option("--demo", is_flag=True,
-              help="Use the bundled demo data, and the bundled default model when no --model is given.")
-@click.option("--split", default=None, help="Split to read when the data has several (default: test, dev...).")
-@click.option("--query-instruction", default=None, help="Prefix for queries only (e.g. a BGE instruction).")
-@click.option("--document-instruction", default=None, help="Prefix for documents only.")
-@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1))
-@click.option("--max-length", default=None, type=click.IntRange(1), help="Truncate inputs to N tokens.")
-@click.option("--device", default=None, help="cpu, cuda, cuda:1, mps (default: CUDA when present).")
-@click.option("--base-url", default=None, help="API models: the endpoint, e.g. http://localhost:8000/v1.")
-@click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
-              help="API models: the environment variable holding the key (never pass keys as arguments).")
-@click.option("--dimensions", type=click.IntRange(1), default=None, help="API models: output dimensions.")
-@click.option("--concurrency", type=click.IntRange(1), default=4, show_default=True,
-              help="API models: requests in flight at once.")
-@click.option("--max-inputs", type=click.IntRange(1), default=64, show_default=True,
-              help="API models: texts per request.")
-@click.option("--input-type/--no-input-type", default=False,
-              help="API models: send input_type query|passage (e5/Cohere/Voyage-style servers).")
-@click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
-              help="Embedding cache (SQLite). Default: on for API models (~/.cache/embedlab), off for local.")
-@click.option("--no-cache", is_flag=True, help="Never read or write the embedding cache.")
-@click.option("--metric", "metrics", multiple=True,
-              help="Columns to show (e.g. ndcg@10, v1.map); all metrics are always in the JSON.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Results JSON path [default: results/eval-<time>.json].")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def eval_command(models, reranking, retrieval, demo, split, query_instruction, document_instruction,
-                 batch_size, max_length, device, base_url, api_key_env, dimensions, concurrency,
-                 max_inputs, input_type, cache_path, no_cache, metrics, fmt, output, quiet) -> None:
-    """Score embedding models on reranking and/or retrieval data.
+_SHARED = [
+    click.option("-m", "--model", "models", multiple=True, metavar="MODEL",
+                 help="Local directory, Hugging Face id, st:<either>, or openai:<model> for an "
+                      "OpenAI-compatible API. Repeat to compare models."),
+    click.option("--reranking", multiple=True, type=click.Path(exists=True, path_type=Path),
+                 help="Reranking data: JSONL {query, positive, negative} or {query, pos, neg}, parquet, "
+                      "or a Hugging Face dataset directory. Repeatable."),
+    click.option("--retrieval", multiple=True, type=click.Path(exists=True, path_type=Path),
+                 help="Retrieval folder: corpus, queries, qrels (BEIR/MTEB or C-MTEB parquet). Repeatable."),
+    click.option("--demo", is_flag=True,
+                 help="Use the bundled demo data, and the bundled default model when no --model is given."),
+    click.option("--split", default=None, help="Split to read when the data has several (default: test, dev...)."),
+    click.option("--sample", type=click.IntRange(1), default=None,
+                 help="Evaluate a seeded sample of N rows / queries per task (recorded in the results)."),
+    click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample."),
+    click.option("--prune-corpus", type=click.IntRange(0), default=None, metavar="D",
+                 help="With --sample on retrieval: keep only judged documents + D random others "
+                      "(cheaper; scores go up). Default: the whole corpus."),
+    click.option("--query-instruction", default=None, help="Prefix for queries only (e.g. a BGE instruction)."),
+    click.option("--document-instruction", default=None, help="Prefix for documents only."),
+    click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1)),
+    click.option("--max-length", default=None, type=click.IntRange(1), help="Truncate inputs to N tokens."),
+    click.option("--device", default=None, help="cpu, cuda, cuda:1, mps (default: CUDA when present)."),
+    click.option("--base-url", default=None, help="API models: the endpoint, e.g. http://localhost:8000/v1."),
+    click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
+                 help="API models: the environment variable holding the key (never pass keys as arguments)."),
+    click.option("--dimensions", type=click.IntRange(1), default=None, help="API models: output dimensions."),
+    click.option("--concurrency", type=click.IntRange(1), default=4, show_default=True,
+                 help="API models: requests in flight at once."),
+    click.option("--max-inputs", type=click.IntRange(1), default=64, show_default=True,
+                 help="API models: texts per request."),
+    click.option("--input-type/--no-input-type", default=False,
+                 help="API models: send input_type query|passage (e5/Cohere/Voyage-style servers)."),
+    click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
+                 help="Embedding cache (SQLite). Default: on for API models (~/.cache/embedlab), off for local."),
+    click.option("--no-cache", is_flag=True, help="Never read or write the embedding cache."),
+]
 
-    \b
-    Examples:
-      embedlab eval --demo
-      embedlab eval -m BAAI/bge-small-zh-v1.5 -m ./my-finetuned --reranking t2.jsonl \\
-          --query-instruction "为这个句子生成表示以用于检索相关文章："
-    """
-    if demo:
+
+def shared_options(command):
+    """Model, data, sampling, API and cache options: the same for `eval` and `estimate`."""
+    for option in reversed(_SHARED):
+        command = option(command)
+    return command
+
+
+def run_arguments(opts: dict) -> dict:
+    """The shared options as keyword arguments of `evaluate` / `estimate` (consumes them from opts)."""
+    models, reranking, retrieval = opts.pop("models"), opts.pop("reranking"), opts.pop("retrieval")
+    if opts.pop("demo"):
         from embedlab import demo as bundled
 
         models = models or (bundled.default_model(),)
@@ -89,18 +92,44 @@ def eval_command(models, reranking, retrieval, demo, split, query_instruction, d
         raise click.UsageError("give at least one --model (or --demo)")
     if not reranking and not retrieval:
         raise click.UsageError("give --reranking and/or --retrieval data (or --demo)")
+    api = {key: opts.pop(key) for key in ("base_url", "api_key_env", "dimensions", "concurrency",
+                                          "max_inputs", "input_type")}
+    cache_path, no_cache = opts.pop("cache_path"), opts.pop("no_cache")
+    return {"models": list(models), "reranking": list(reranking), "retrieval": list(retrieval),
+            "api": api, "cache": False if no_cache else cache_path,
+            **{key: opts.pop(key) for key in ("split", "sample", "seed", "prune_corpus",
+                                              "query_instruction", "document_instruction",
+                                              "batch_size", "max_length", "device")}}
+
+
+@cli.command("eval")
+@shared_options
+@click.option("--metric", "metrics", multiple=True,
+              help="Rows to show (e.g. ndcg@10, v1.map); all metrics are always in the JSON.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Results JSON path [default: results/eval-<time>.json].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def eval_command(metrics, fmt, output, quiet, **opts) -> None:
+    """Score embedding models on reranking and/or retrieval data.
+
+    \b
+    Examples:
+      embedlab eval --demo
+      embedlab eval -m BAAI/bge-small-zh-v1.5 -m ./my-finetuned --reranking t2.jsonl \\
+          --query-instruction "为这个句子生成表示以用于检索相关文章："
+      embedlab eval -m openai:text-embedding-v4 --api-key-env DASHSCOPE_API_KEY \\
+          --base-url https://dashscope.aliyuncs.com/compatible-mode/v1 --max-inputs 10 \\
+          --reranking t2.jsonl --sample 1000 --seed 42
+    """
     from embedlab.tasks.scoring import score_name
 
     metrics = [score_name(m) for m in metrics]
+    arguments = run_arguments(opts)
+
     from embedlab.evaluation import evaluate
 
-    results = evaluate(list(models), reranking=list(reranking), retrieval=list(retrieval),
-                       query_instruction=query_instruction, document_instruction=document_instruction,
-                       batch_size=batch_size, max_length=max_length, device=device, split=split,
-                       progress=not quiet, cache=False if no_cache else cache_path,
-                       api={"base_url": base_url, "api_key_env": api_key_env, "dimensions": dimensions,
-                            "concurrency": concurrency, "max_inputs": max_inputs,
-                            "input_type": input_type})
+    results = evaluate(**arguments, progress=not quiet)
     output = output or Path("results") / f"eval-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     results.to_json(output)
     _report_skips(results)
@@ -113,6 +142,46 @@ def eval_command(models, reranking, retrieval, demo, split, query_instruction, d
 
         Console().print(rich_table(results, metrics or None))
     click.echo(f"results written to {output}", err=True)
+
+
+@cli.command("estimate")
+@shared_options
+@click.option("--price-per-mtok", type=float, default=None,
+              help="Price per million tokens (overrides the built-in table).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def estimate_command(price_per_mtok, fmt, **opts) -> None:
+    """What an `eval` would send and cost, without sending a single request.
+
+    Counts unique texts per model (as eval de-duplicates them), those already in the cache, requests,
+    tokens (the model's tokenizer for local models; estimated from characters for API models, labelled
+    so) and cost from a price table you can override.
+    """
+    from embedlab.estimate import estimate
+
+    arguments = run_arguments(opts)
+    for drop in ("batch_size", "device"):
+        arguments.pop(drop)
+    rows = estimate(**arguments, price_per_mtok=price_per_mtok)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from embedlab.report.table import short_name
+
+    table = Table(title="estimate (no request sent)", title_justify="left",
+                  caption="tokens: ~ = estimated from characters (1 per CJK character, 1 per 4 others)")
+    for column in ("model", "unique texts", "cached", "to embed", "requests", "tokens", "cost"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in rows:
+        cost = "unknown: give --price-per-mtok" if row["cost"] is None else f"{row['cost']:.4f} {row['currency']}"
+        approx = "" if row["token_count"] == "tokenizer" else "~"
+        table.add_row(short_name(row["model"]), f"{row['unique_texts']:,}", f"{row['cached']:,}",
+                      f"{row['to_embed']:,}", f"{row['requests']:,}", f"{approx}{row['tokens']:,}", cost)
+    Console().print(table)
 
 
 @cli.group("cache")

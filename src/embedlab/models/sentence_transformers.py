@@ -72,6 +72,11 @@ class SentenceTransformerEncoder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def count_tokens(self, texts: list[str]) -> int:
+        """Tokens the model would see, after truncation to its max length."""
+        ids = self.model.tokenizer(list(texts), truncation=True, max_length=self.model.max_seq_length)["input_ids"]
+        return sum(len(i) for i in ids)
+
     def info(self) -> dict[str, Any]:
         return {
             "backend": "sentence-transformers",

@@ -22,6 +22,7 @@ class TaskResult:
     per_query: dict[str, list[float]]
     counts: dict[str, int]
     timings: dict[str, float]
+    sample: dict | None = None
 
 
 @dataclass

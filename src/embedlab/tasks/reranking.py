@@ -27,16 +27,13 @@ class RerankingTask:
     rows: list[RerankRow]
     source: str = ""
     skipped: dict[str, int] = field(default_factory=dict)
+    sample: dict | None = None  # set by tasks.sampling: {"n", "of", "seed", ...}
 
     type = "reranking"
 
-    @property
-    def queries(self) -> list[str]:
-        return [row.query for row in self.rows]
-
-    @property
-    def documents(self) -> list[str]:
-        return [text for row in self.rows for text in row.candidates]
+    def texts(self, kind: str) -> list[str]:
+        """What gets encoded, per kind ("query" or "document"), in task order."""
+        return [row.query for row in self.rows] if kind == "query" else [text for row in self.rows for text in row.candidates]
 
     def fingerprint(self) -> str:
         return content_hash([[r.id, r.query, r.positives, r.negatives] for r in self.rows])

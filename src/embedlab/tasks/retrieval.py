@@ -20,12 +20,13 @@ class RetrievalTask:
     qrels: dict[str, dict[str, int]]
     source: str = ""
     skipped: dict[str, int] = field(default_factory=dict)
+    sample: dict | None = None  # set by tasks.sampling: {"n", "of", "seed", ...}
 
     type = "retrieval"
 
-    @property
-    def documents(self) -> list[str]:
-        return list(self.corpus.values())
+    def texts(self, kind: str) -> list[str]:
+        """What gets encoded, per kind ("query" or "document"), in task order."""
+        return list(self.queries.values()) if kind == "query" else list(self.corpus.values())
 
     def fingerprint(self) -> str:
         return content_hash(

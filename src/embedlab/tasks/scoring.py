@@ -22,7 +22,7 @@ def score_reranking(task: RerankingTask, queries: np.ndarray, documents: np.ndar
                     ) -> dict[str, np.ndarray]:
     """Per-row scores under both semantics, keyed `v1.map`, `v1.mrr@10` and `v2.<metric>`.
 
-    `queries` holds one vector per row, `documents` one per candidate in `task.documents` order.
+    `queries` holds one vector per row, `documents` one per candidate in `task.texts("document")` order.
     v1 = C-MTEB / mteb 1.x RerankingEvaluator. v2 = mteb 2.x, where each row is a small retrieval
     problem with candidate ids `apositive_<q>_<i>` / `negative_<q>_<i>`, so ties go to negatives first
     (trec_eval breaks ties by descending id).

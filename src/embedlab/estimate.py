@@ -1,0 +1,74 @@
+"""What an evaluation would send and cost, computed without sending anything.
+
+Uses the same task loading, sampling, de-duplication and cache keys as `evaluate`, so the count of
+texts to embed is exactly what a run would embed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from embedlab.embed import cache_key
+from embedlab.evaluation import _open_cache, load_tasks
+from embedlab.models import ModelOptions, load_encoder
+
+# USD per million input tokens, as published by the providers; override with price_per_mtok
+PRICES_PER_MTOK = {
+    "text-embedding-3-small": (0.02, "USD"),
+    "text-embedding-3-large": (0.13, "USD"),
+    "text-embedding-ada-002": (0.10, "USD"),
+}
+_CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def estimated_tokens(text: str) -> int:
+    """A labelled estimate: one token per CJK character, one per four other characters."""
+    cjk = len(_CJK.findall(text))
+    return cjk + math.ceil((len(text) - cjk) / 4)
+
+
+def estimate(models: Sequence[str], reranking=None, retrieval=None, *, split: str | None = None,
+             sample: int | None = None, seed: int = 0, prune_corpus: int | None = None,
+             query_instruction: str | None = None, document_instruction: str | None = None,
+             max_length: int | None = None, cache: str | Path | bool | None = None,
+             api: dict | None = None, price_per_mtok: float | None = None) -> list[dict]:
+    tasks = load_tasks(reranking, retrieval, split=split, sample=sample, seed=seed,
+                       prune_corpus=prune_corpus)
+    texts = {"query": {}, "document": {}}
+    for task in tasks:
+        texts["query"].update(dict.fromkeys(task.texts("query")))
+        texts["document"].update(dict.fromkeys(task.texts("document")))
+    options = ModelOptions(query_instruction=query_instruction, document_instruction=document_instruction,
+                           max_length=max_length, device="cpu", **(api or {}))
+    rows = []
+    for spec in models:
+        encoder = load_encoder(spec, options)
+        store_cache = _open_cache(cache, encoder)
+        paid = bool(getattr(encoder, "paid", False))
+        row = {"model": encoder.name, "unique_texts": 0, "cached": 0, "to_embed": 0, "requests": 0,
+               "tokens": 0, "token_count": "tokenizer" if hasattr(encoder, "count_tokens")
+               else "estimated from characters"}
+        for kind, unique in texts.items():
+            unique = list(unique)
+            cached = store_cache.get_many(cache_key(encoder, kind), unique) if store_cache else {}
+            todo = [t for t in unique if t not in cached]
+            prefix = encoder.instructions.get(kind, "") if hasattr(encoder, "instructions") else ""
+            inputs = [prefix + t for t in todo]
+            row["unique_texts"] += len(unique)
+            row["cached"] += len(cached)
+            row["to_embed"] += len(todo)
+            row["tokens"] += encoder.count_tokens(inputs) if hasattr(encoder, "count_tokens") \
+                else sum(estimated_tokens(t) for t in inputs)
+            if paid:
+                row["requests"] += math.ceil(len(todo) / options.max_inputs)
+        price, currency = (price_per_mtok, "") if price_per_mtok is not None else \
+            PRICES_PER_MTOK.get(getattr(encoder, "model", ""), (None, ""))
+        if not paid:
+            price, currency = 0.0, "(local)"
+        row["cost"] = None if price is None else row["tokens"] / 1e6 * price
+        row["currency"] = currency
+        rows.append(row)
+    return rows

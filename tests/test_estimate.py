@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+
+import embedlab
+from embedlab.estimate import estimate, estimated_tokens
+from tests.models.servers import FaultServer
+
+
+@pytest.fixture
+def server():
+    s = FaultServer()
+    yield s
+    s.close()
+
+
+def test_estimate_sends_nothing_and_predicts_the_run(server, rerank_file, retrieval_dir, tmp_path):
+    api = {"base_url": server.url, "api_key_env": "NO_SUCH_VAR", "max_inputs": 4}
+    kwargs = {"reranking": rerank_file, "retrieval": retrieval_dir, "cache": tmp_path / "c.db", "api": api}
+    before = estimate(["openai:m"], **kwargs, price_per_mtok=2.0)[0]
+    assert server.requests == []
+    results = embedlab.evaluate("openai:m", **kwargs)
+    run = results.runs[0]
+    assert before["to_embed"] == run.embedding["texts_encoded"] == before["unique_texts"]
+    assert before["requests"] == run.model["usage"]["requests"] == len(server.requests)
+    assert before["cost"] == pytest.approx(before["tokens"] * 2.0 / 1e6)
+    after = estimate(["openai:m"], **kwargs)[0]
+    assert after["cached"] == before["unique_texts"] and after["to_embed"] == after["requests"] == 0
+    assert after["cost"] is None  # unknown model, no price given
+
+
+def test_sampling_is_applied_like_eval(server, tmp_path):
+    from tests.conftest import write_jsonl
+
+    rows = [{"query": f"query {i}", "positive": [f"pos {i}"], "negative": [f"neg {i}"]} for i in range(40)]
+    path = write_jsonl(tmp_path / "r.jsonl", rows)
+    row = estimate(["openai:m"], reranking=path, sample=10, seed=3, cache=False,
+                   api={"base_url": server.url, "api_key_env": "NO_SUCH_VAR"})[0]
+    assert row["unique_texts"] == 30
+
+
+def test_token_estimate_counts_cjk_per_character():
+    assert estimated_tokens("绿茶八十度") == 5
+    assert estimated_tokens("abcdefgh") == 2
+    assert estimated_tokens("绿茶 tea") == 3
