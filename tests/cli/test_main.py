@@ -84,3 +84,43 @@ def test_api_model_from_the_command_line_then_cache_stats_and_clear(tmp_path):
         assert cleared.returncode == 0 and "removed 4 vectors" in cleared.stderr
     finally:
         server.close()
+
+
+def test_kill_and_resume_pays_only_for_what_was_not_saved(tmp_path):
+    import signal
+    import time
+
+    from tests.models.servers import FaultServer
+
+    rows = [{"query": f"question {i}", "positive": [f"answer {i}"], "negative": [f"other {i}", f"noise {i}"]}
+            for i in range(30)]
+    data = write_jsonl(tmp_path / "r.jsonl", rows)
+    server = FaultServer(latency=0.05)
+    try:
+        args = ["eval", "-m", "openai:m", "--base-url", server.url, "--api-key-env", "NO_SUCH_KEY_VAR",
+                "--reranking", str(data), "--max-inputs", "2", "--concurrency", "1", "-q", "--format", "json"]
+        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        cache = str(tmp_path / "cache.sqlite")
+        process = subprocess.Popen([sys.executable, "-m", "embedlab.cli.main", *args, "--cache", cache,
+                                    "-o", str(tmp_path / "killed.json")], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while len(server.requests) < 20 and time.time() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert not (tmp_path / "killed.json").exists()
+        first = [t for r in server.requests for t in r["input"]]
+        server.requests.clear()
+        resumed = run(*args, "--cache", cache, "-o", str(tmp_path / "resumed.json"))
+        assert resumed.returncode == 0, resumed.stderr
+        second = [t for r in server.requests for t in r["input"]]
+        paid_twice = set(first) & set(second)
+        assert len(paid_twice) <= 2  # at most the one batch in flight when the process died
+        assert len(set(first) | set(second)) == 30 + 90
+        server.requests.clear()
+        fresh = run(*args, "--cache", str(tmp_path / "fresh.sqlite"), "-o", str(tmp_path / "fresh.json"))
+        uninterrupted = json.loads(fresh.stdout)["runs"][0]["tasks"][0]
+        assert json.loads(resumed.stdout)["runs"][0]["tasks"][0]["per_query"] == uninterrupted["per_query"]
+    finally:
+        server.close()

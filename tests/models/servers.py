@@ -46,7 +46,8 @@ class FaultServer:
     """Answers POST /v1/embeddings; `faults` is a queue of what to do with the next requests:
     ("status", code, headers, body) | ("slow", seconds) | ("malformed",) | ("count", n_missing)."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency  # seconds added to every answer
         self.faults: list[tuple] = []
         self.requests: list[dict] = []
         self.headers_seen: list[dict] = []
@@ -65,6 +66,7 @@ class FaultServer:
                     server.headers_seen.append(dict(self.headers))
                     fault = server.faults.pop(0) if server.faults else None
                 texts = body["input"]
+                time.sleep(server.latency)
                 answer = {"object": "list", "model": body["model"], "usage": {"prompt_tokens": len(texts)},
                           "data": [{"object": "embedding", "index": i, "embedding": fake_vector(t)}
                                    for i, t in enumerate(texts)]}
