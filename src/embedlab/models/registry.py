@@ -1,5 +1,5 @@
 """Model backends by name: `st:<path-or-hub-id>` (the default for a bare name), `openai:<model>` (any
-OpenAI-compatible /v1/embeddings endpoint), plugins by entry point.
+OpenAI-compatible /v1/embeddings endpoint), `qianfan:<model>` (Baidu, AK/SK), plugins by entry point.
 
 A plugin package registers a factory under the entry-point group `embedlab.models`; the factory takes
 the part after the prefix plus the shared options and returns an Encoder.
@@ -50,8 +50,14 @@ def _openai(spec: str, options: ModelOptions) -> Encoder:
     return OpenAICompatibleEncoder(spec, options)
 
 
+def _qianfan(spec: str, options: ModelOptions) -> Encoder:
+    from embedlab.models.qianfan import QianfanEncoder
+
+    return QianfanEncoder(spec, options)
+
+
 BUILTIN: dict[str, Callable[[str, ModelOptions], Encoder]] = {
-    "st": _sentence_transformers, "openai": _openai}
+    "st": _sentence_transformers, "openai": _openai, "qianfan": _qianfan}
 
 
 def backends() -> dict[str, Callable[[str, ModelOptions], Encoder]]:

@@ -1,0 +1,123 @@
+"""Baidu Qianfan embeddings (Embedding-V1, bge-large-zh, bge-large-en, tao-8k), legacy API Key /
+Secret Key authentication, as Baidu's own SDK calls it.
+
+- An OAuth `client_credentials` access token from `{base}/oauth/2.0/token`, cached until shortly
+  before it expires and fetched again when the server says it is invalid or expired (110 / 111).
+- Embeddings from `{base}/rpc/2.0/ai_custom/v1/wenxinworkshop/embeddings/<route>?access_token=…`
+  with body `{"input": [...]}`; errors arrive as HTTP 200 with `error_code` / `error_msg`.
+- At most 16 texts per request and 1,000 characters per text (Embedding-V1): longer texts are cut
+  to the limit and counted (`usage.truncated`), or rejected with `truncate=False`; never silently.
+
+The v2 platform's bearer-key OpenAI-compatible endpoint needs no special code: use `openai:<model>`
+with its base URL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from embedlab.errors import ModelError
+from embedlab.models.base import Kind
+from embedlab.models.openai_compat import OpenAICompatibleEncoder, RetryableError
+from embedlab.models.registry import ModelOptions
+
+BASE_URL = "https://aip.baidubce.com"
+ROUTES = {"embedding-v1": "embedding-v1", "bge-large-zh": "bge_large_zh",
+          "bge-large-en": "bge_large_en", "tao-8k": "tao_8k"}
+MAX_INPUTS = 16
+MAX_CHARS = {"embedding-v1": 1000}
+# codes from Baidu's qianfan SDK (APIErrorCode): worth retrying, and "get a new token"
+RETRY_CODES = {4: "request limit", 18: "QPS limit", 336100: "server high load",
+               336501: "RPM limit", 336502: "TPM limit"}
+TOKEN_CODES = {110: "access token invalid", 111: "access token expired"}
+
+
+class QianfanEncoder(OpenAICompatibleEncoder):
+    def __init__(self, model: str, options: ModelOptions | None = None) -> None:
+        options = options or ModelOptions()
+        key = model.lower().replace("_", "-")
+        if key not in ROUTES:
+            from embedlab.errors import UnknownNameError
+
+            raise UnknownNameError("Qianfan embedding model", model, ROUTES)
+        self._ak = os.environ.get("QIANFAN_AK")
+        self._sk = os.environ.get("QIANFAN_SK")
+        if not (self._ak and self._sk):
+            raise ModelError("no Qianfan credentials: set the environment variables QIANFAN_AK and QIANFAN_SK "
+                             "(API Key and Secret Key of your Qianfan application)")
+        # a copy: the options object is shared by every model of a run
+        options = dataclasses.replace(options, base_url=options.base_url or BASE_URL,
+                                      max_inputs=min(options.max_inputs, MAX_INPUTS))
+        super().__init__(model, options)
+        self.model = key
+        self.name = f"qianfan:{key}"
+        self._route = f"/rpc/2.0/ai_custom/v1/wenxinworkshop/embeddings/{ROUTES[key]}"
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = threading.Lock()
+        self.max_chars = MAX_CHARS.get(key)
+        self.truncate = True
+        self.usage["truncated"] = 0
+
+    def _read_key(self) -> None:
+        return None  # authentication is by access token, in the query string
+
+    def __repr__(self) -> str:
+        return f"QianfanEncoder(model={self.model!r}, base_url={self.base_url!r})"
+
+    def cache_key(self, kind: Kind) -> str:
+        return f"qianfan|{self.model}|max_chars={self.max_chars}|prefix={self.instructions[kind]!r}"
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "backend": "qianfan", "max_chars": self.max_chars}
+
+    def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
+        prefix = self.instructions[kind]
+        limit = self.max_chars
+        if limit is not None:
+            long = [t for t in texts if len(prefix + t) > limit]
+            if long and not self.truncate:
+                raise ModelError(f"{len(long)} text(s) exceed {self.model}'s {limit} characters, e.g. one "
+                                 f"of {len(long[0])}; shorten them or allow truncation")
+            self._count("truncated", len(long))
+            texts = [t if len(prefix + t) <= limit else t[: max(0, limit - len(prefix))] for t in texts]
+        return super().encode(texts, kind)
+
+    def _post_once(self, inputs: list[str], kind: Kind) -> np.ndarray:
+        token = self._access_token()
+        body = self._json(self._send(self._route, {"input": inputs}, params={"access_token": token}))
+        code = body.get("error_code")
+        if code is not None:
+            message = f"Qianfan error {code}: {self._redact(str(body.get('error_msg', '')))}"
+            if code in TOKEN_CODES:
+                with self._token_lock:
+                    if self._token == token:
+                        self._token = None  # the next attempt fetches a new one
+                raise RetryableError(message)
+            if code in RETRY_CODES:
+                raise RetryableError(message)
+            raise ModelError(f"{self.base_url}: {message}")
+        return self._vectors(body, len(inputs))
+
+    def _access_token(self) -> str:
+        with self._token_lock:
+            if self._token and time.time() < self._token_expires:
+                return self._token
+            body = self._json(self._send("/oauth/2.0/token", {}, params={
+                "grant_type": "client_credentials", "client_id": self._ak, "client_secret": self._sk}))
+            if "access_token" not in body:
+                detail = body.get("error_description") or body.get("error") or "no access_token in the answer"
+                raise ModelError(f"{self.base_url}: Qianfan authentication failed: {self._redact(str(detail))} "
+                                 "(check QIANFAN_AK / QIANFAN_SK)")
+            self._token = str(body["access_token"])
+            self._token_expires = time.time() + float(body.get("expires_in", 3600)) - 60
+            return self._token
+
+    def _secrets(self) -> list[str]:
+        return [s for s in (self._ak, self._sk, getattr(self, "_token", None)) if s]
