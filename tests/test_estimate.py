@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 import embedlab
-from embedlab.estimate import estimate, estimated_tokens
+from embedlab.estimate import estimate
+from embedlab.models.limits import estimated_tokens
 from tests.models.servers import FaultServer
 
 

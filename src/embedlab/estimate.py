@@ -7,13 +7,13 @@ texts to embed is exactly what a run would embed.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from embedlab.embed import cache_key
 from embedlab.evaluation import _open_cache, load_tasks
 from embedlab.models import ModelOptions, load_encoder
+from embedlab.models.limits import estimated_tokens
 
 # price per million input tokens, as published by the providers; override with price_per_mtok
 PRICES_PER_MTOK = {
@@ -24,15 +24,6 @@ PRICES_PER_MTOK = {
     "embedding-v1": (2.0, "CNY"), "bge-large-zh": (2.0, "CNY"), "bge-large-en": (2.0, "CNY"),
     "tao-8k": (2.0, "CNY"),
 }
-_CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-
-
-def estimated_tokens(text: str) -> int:
-    """A labelled estimate: one token per CJK character, one per four other characters."""
-    cjk = len(_CJK.findall(text))
-    return cjk + math.ceil((len(text) - cjk) / 4)
-
-
 def estimate(models: Sequence[str], reranking=None, retrieval=None, *, split: str | None = None,
              sample: int | None = None, seed: int = 0, prune_corpus: int | None = None,
              query_instruction: str | None = None, document_instruction: str | None = None,

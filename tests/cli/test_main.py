@@ -74,6 +74,7 @@ def test_api_model_from_the_command_line_then_cache_stats_and_clear(tmp_path):
         first = run(*args)
         assert first.returncode == 0, first.stderr
         assert [r["input"] for r in server.requests] == [["q"], ["p", "n", "m"]]  # one request per kind
+        assert "note: openai:m: 2 requests (0 retried), 4 tokens billed, 0 texts from the cache" in first.stderr
         requests_after_first = len(server.requests)
         second = run(*args)
         assert second.returncode == 0 and len(server.requests) == requests_after_first

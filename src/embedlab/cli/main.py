@@ -64,6 +64,10 @@ _SHARED = [
                  help="API models: requests in flight at once."),
     click.option("--max-inputs", type=click.IntRange(1), default=64, show_default=True,
                  help="API models: texts per request."),
+    click.option("--rpm", type=click.IntRange(1), default=None,
+                 help="API models: at most N requests per minute (client-side)."),
+    click.option("--tpm", type=click.IntRange(1), default=None,
+                 help="API models: at most N tokens per minute (estimated from characters)."),
     click.option("--input-type/--no-input-type", default=False,
                  help="API models: send input_type query|passage (e5/Cohere/Voyage-style servers)."),
     click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
@@ -93,7 +97,7 @@ def run_arguments(opts: dict) -> dict:
     if not reranking and not retrieval:
         raise click.UsageError("give --reranking and/or --retrieval data (or --demo)")
     api = {key: opts.pop(key) for key in ("base_url", "api_key_env", "dimensions", "concurrency",
-                                          "max_inputs", "input_type")}
+                                          "max_inputs", "input_type", "rpm", "tpm")}
     cache_path, no_cache = opts.pop("cache_path"), opts.pop("no_cache")
     return {"models": list(models), "reranking": list(reranking), "retrieval": list(retrieval),
             "api": api, "cache": False if no_cache else cache_path,
@@ -132,7 +136,7 @@ def eval_command(metrics, fmt, output, quiet, **opts) -> None:
     results = evaluate(**arguments, progress=not quiet)
     output = output or Path("results") / f"eval-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     results.to_json(output)
-    _report_skips(results)
+    _report_notes(results)
     if fmt == "json":
         click.echo(results.to_json())
     else:
@@ -214,13 +218,26 @@ def cache_clear(cache_path, model_key) -> None:
     click.echo(f"removed {removed:,} vectors", err=True)
 
 
-def _report_skips(results) -> None:
+def _report_notes(results) -> None:
+    """One stderr line per thing a user must know: skipped rows, API usage, truncated texts."""
     for t in results.runs[0].tasks:
         skipped = {k.removeprefix("skipped_"): v for k, v in t.counts.items()
                    if k.startswith("skipped_") and v}
         if skipped:
             detail = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in skipped.items())
             click.echo(f"note: {t.task}: skipped {detail} (as mteb does)", err=True)
+        if t.sample:
+            click.echo(f"note: {t.task}: seeded sample of {t.sample['n']:,} of {t.sample['of']:,} "
+                       f"(seed {t.sample['seed']})", err=True)
+    for run in results.runs:
+        usage = run.model.get("usage")
+        if usage:
+            truncated = usage.get("truncated", 0)
+            click.echo(f"note: {run.model['name']}: {usage['requests']:,} requests "
+                       f"({usage['retries']:,} retried), {usage['prompt_tokens']:,} tokens billed, "
+                       f"{run.embedding['cache_hits']:,} texts from the cache"
+                       + (f"; {truncated:,} texts truncated to the model's limit" if truncated else ""),
+                       err=True)
 
 
 def main() -> None:

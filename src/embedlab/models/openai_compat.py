@@ -19,6 +19,7 @@ import numpy as np
 
 from embedlab.errors import ModelError, require
 from embedlab.models.base import Kind
+from embedlab.models.limits import RateLimiter, estimated_tokens
 from embedlab.models.registry import ModelOptions
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -45,6 +46,7 @@ class OpenAICompatibleEncoder:
         self.dimension = self.options.dimensions
         self.usage = {"requests": 0, "retries": 0, "prompt_tokens": 0}
         self._lock = threading.Lock()
+        self._limiter = RateLimiter(self.options.rpm, self.options.tpm)
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         self._client = self.httpx.Client(base_url=self.base_url, headers=headers,
                                          timeout=self.options.timeout)
@@ -98,8 +100,12 @@ class OpenAICompatibleEncoder:
             before_sleep=lambda state: self._count("retries"),
             reraise=True,
         )
+        def attempt() -> np.ndarray:
+            self._limiter.acquire(sum(estimated_tokens(t) for t in inputs))
+            return self._post_once(inputs, kind)
+
         try:
-            return retrying(self._post_once, inputs, kind)
+            return retrying(attempt)
         except RetryableError as exc:
             raise ModelError(f"{self.base_url}: gave up after {self.options.max_retries} retries: "
                              f"{exc}") from None

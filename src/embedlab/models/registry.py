@@ -36,6 +36,8 @@ class ModelOptions:
     input_type: bool = False
     timeout: float = 60.0
     max_retries: int = 8
+    rpm: int | None = None  # requests per minute, client-side
+    tpm: int | None = None  # tokens per minute (estimated from characters), client-side
 
 
 def _sentence_transformers(spec: str, options: ModelOptions) -> Encoder:
