@@ -75,10 +75,15 @@ def test_api_model_from_the_command_line_then_cache_stats_and_clear(tmp_path):
         assert first.returncode == 0, first.stderr
         assert [r["input"] for r in server.requests] == [["q"], ["p", "n", "m"]]  # one request per kind
         assert "note: openai:m: 2 requests (0 retried), 4 tokens billed, 0 texts from the cache" in first.stderr
+        assert "estimate: openai:m: 4 texts to embed (0 cached), 2 requests" in first.stderr
         requests_after_first = len(server.requests)
         second = run(*args)
         assert second.returncode == 0 and len(server.requests) == requests_after_first
         assert json.loads(second.stdout)["runs"][0]["embedding"]["cache_hits"] == 4
+        refused = run("eval", "-m", "openai:m", "--base-url", server.url, "--reranking", str(data),
+                      "--cache", str(tmp_path / "empty.sqlite"), "--max-cost", "0.01")  # price unknown
+        assert refused.returncode == 2 and "nothing was sent" in refused.stderr
+        assert len(server.requests) == requests_after_first
         stats = run("cache", "stats", "--cache", str(cache))
         assert "openai|" in stats.stdout and "vectors" in stats.stdout
         cleared = run("cache", "clear", "--cache", str(cache), "--yes")

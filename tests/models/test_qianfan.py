@@ -27,7 +27,7 @@ def test_batches_of_16_one_token_and_ordered_vectors(qianfan):
     texts = [f"文本 {i}" for i in range(40)]
     model = encoder(qianfan, concurrency=2)
     np.testing.assert_array_equal(model.encode(texts), expected(texts))
-    assert [len(batch) for batch in qianfan.embed_inputs] == [16, 16, 8]
+    assert sorted(len(batch) for batch in qianfan.embed_inputs) == [8, 16, 16]  # 2 in flight: any order
     assert qianfan.token_requests == 1 and model.usage["requests"] == 4  # token + 3 batches
 
 

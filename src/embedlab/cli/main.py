@@ -114,7 +114,9 @@ def run_arguments(opts: dict) -> dict:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Results JSON path [default: results/eval-<time>.json].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def eval_command(metrics, fmt, output, quiet, **opts) -> None:
+@click.option("--max-cost", type=float, default=None,
+              help="API models: stop before sending anything if the estimated cost is higher.")
+def eval_command(metrics, fmt, output, quiet, max_cost, **opts) -> None:
     """Score embedding models on reranking and/or retrieval data.
 
     \b
@@ -133,6 +135,7 @@ def eval_command(metrics, fmt, output, quiet, **opts) -> None:
 
     from embedlab.evaluation import evaluate
 
+    _announce_cost(arguments, max_cost)
     results = evaluate(**arguments, progress=not quiet)
     output = output or Path("results") / f"eval-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     results.to_json(output)
@@ -216,6 +219,28 @@ def cache_clear(cache_path, model_key) -> None:
 
     removed = EmbeddingCache(cache_path or DEFAULT_PATH).clear(model_key)
     click.echo(f"removed {removed:,} vectors", err=True)
+
+
+def _announce_cost(arguments: dict, max_cost: float | None) -> None:
+    """Before any paid request: what the run will send and cost (the `estimate` command's numbers)."""
+    from embedlab.models.registry import PAID_BACKENDS, backend_of
+
+    paid = [m for m in arguments["models"] if backend_of(m) in PAID_BACKENDS]
+    if not paid:
+        return
+    from embedlab.errors import EmbedlabError
+    from embedlab.estimate import estimate
+
+    keys = ("reranking", "retrieval", "split", "sample", "seed", "prune_corpus", "query_instruction",
+            "document_instruction", "max_length", "cache", "api")
+    for row in estimate(paid, **{k: arguments[k] for k in keys}):
+        cost = "unknown cost (no price known; see --price-per-mtok of `estimate`)" if row["cost"] is None \
+            else f"~{row['cost']:.4f} {row['currency']}"
+        click.echo(f"estimate: {row['model']}: {row['to_embed']:,} texts to embed ({row['cached']:,} cached), "
+                   f"{row['requests']:,} requests, ~{row['tokens']:,} tokens, {cost}", err=True)
+        if max_cost is not None and (row["cost"] is None or row["cost"] > max_cost):
+            raise EmbedlabError(f"{row['model']}: estimated cost {cost} is not within --max-cost "
+                                f"{max_cost}; nothing was sent")
 
 
 def _report_notes(results) -> None:

@@ -69,11 +69,20 @@ def backends() -> dict[str, Callable[[str, ModelOptions], Encoder]]:
     return found
 
 
+PAID_BACKENDS = {"openai", "qianfan"}
+
+
+def backend_of(spec: str) -> str:
+    """The backend prefix a model name selects (`st` for a bare path or hub id)."""
+    match = _PREFIX.match(spec)
+    return match.group(1) if match else "st"
+
+
 def load_encoder(spec: str, options: ModelOptions | None = None) -> Encoder:
     """`"st:BAAI/bge-small-zh-v1.5"`, `"./my-model"`, `"BAAI/bge-small-zh-v1.5"` -> an Encoder."""
     options = options or ModelOptions()
-    match = _PREFIX.match(spec)
-    prefix, rest = (match.group(1), match.group(2)) if match else ("st", spec)
+    prefix = backend_of(spec)
+    rest = spec[len(prefix) + 1:] if _PREFIX.match(spec) else spec
     known = backends()
     if prefix not in known:
         raise UnknownNameError("model backend", prefix, known)
