@@ -74,3 +74,21 @@ def test_cache_serves_a_second_run_and_keeps_what_a_crashed_run_paid_for(tmp_pat
     resumed = FakeEncoder()
     EmbeddingStore(resumed, batch_size=4, progress=False, cache=EmbeddingCache(tmp_path / "c.db")).embed(fresh, "document")
     assert len(resumed.texts_encoded) == 2  # the two committed batches (8 texts) were not paid again
+
+
+def test_progress_on_a_terminal_shows_the_backend_spend(monkeypatch):
+    import rich.console
+
+    from tests.conftest import FakeEncoder
+
+    shown = []
+
+    class Spending(FakeEncoder):
+        def status(self):
+            shown.append(len(self.calls))
+            return f"{len(self.calls)} requests"
+
+    monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda self: True))
+    store = EmbeddingStore(Spending(), batch_size=2, progress=True)
+    store.embed(["a", "b", "c", "d", "e"], "document")
+    assert shown == [1, 2, 3]

@@ -71,7 +71,8 @@ class EmbeddingStore:
                 if self.cache:
                     self.cache.put_many(key, batch, raw)  # committed now: a crash loses only the next batch
                 vectors.update(zip(batch, raw))
-                advance(len(batch))
+                status = getattr(self.encoder, "status", None)
+                advance(len(batch), status() if callable(status) else "")
         self.stats.seconds += time.perf_counter() - start
         block = np.stack([vectors[t] for t in ordered])
         block /= np.linalg.norm(block, axis=1, keepdims=True)
@@ -125,18 +126,22 @@ class _progress:
 
     def __enter__(self):
         if not self.enabled:
-            return lambda n: None
+            return lambda n, status="": None
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         console = Console(stderr=True)
         if not console.is_terminal:  # a log file gets no bar redraws
-            return lambda n: None
+            return lambda n, status="": None
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TimeRemainingColumn(), console=console, transient=True)
         self.bar.start()
         task = self.bar.add_task(self.label, total=self.total)
-        return lambda n: self.bar.advance(task, n)
+
+        def advance(n: int, status: str = "") -> None:
+            description = f"{self.label} ({status})" if status else self.label
+            self.bar.update(task, advance=n, description=description)
+        return advance
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:

@@ -14,16 +14,8 @@ from embedlab.embed import cache_key
 from embedlab.evaluation import _open_cache, load_tasks
 from embedlab.models import ModelOptions, load_encoder
 from embedlab.models.limits import estimated_tokens
+from embedlab.models.pricing import PRICES_PER_MTOK
 
-# price per million input tokens, as published by the providers; override with price_per_mtok
-PRICES_PER_MTOK = {
-    "text-embedding-3-small": (0.02, "USD"),
-    "text-embedding-3-large": (0.13, "USD"),
-    "text-embedding-ada-002": (0.10, "USD"),
-    # Qianfan: 0.002 CNY per 1k tokens (Baidu's qianfan SDK price table)
-    "embedding-v1": (2.0, "CNY"), "bge-large-zh": (2.0, "CNY"), "bge-large-en": (2.0, "CNY"),
-    "tao-8k": (2.0, "CNY"),
-}
 def estimate(models: Sequence[str], reranking=None, retrieval=None, *, split: str | None = None,
              sample: int | None = None, seed: int = 0, prune_corpus: int | None = None,
              query_instruction: str | None = None, document_instruction: str | None = None,

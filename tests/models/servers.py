@@ -44,7 +44,8 @@ def fake_vector(text: str, dim: int = 8) -> list[float]:
 
 class FaultServer:
     """Answers POST /v1/embeddings; `faults` is a queue of what to do with the next requests:
-    ("status", code, headers, body) | ("slow", seconds) | ("malformed",) | ("count", n_missing)."""
+    ("status", code, headers, body) | ("slow", seconds) | ("malformed",) | ("count", n_missing) |
+    ("dims", n) (every vector cut to n values) | ("nan",) (NaN in the first vector)."""
 
     def __init__(self, latency: float = 0.0) -> None:
         self.latency = latency  # seconds added to every answer
@@ -78,6 +79,11 @@ class FaultServer:
                     return self._send(200, b'{"data": [', {})
                 if fault and fault[0] == "count":
                     answer["data"] = answer["data"][fault[1]:]
+                if fault and fault[0] == "dims":
+                    for item in answer["data"]:
+                        item["embedding"] = item["embedding"][: fault[1]]
+                if fault and fault[0] == "nan":
+                    answer["data"][0]["embedding"][0] = float("nan")
                 answer["data"].reverse()  # clients must order by index
                 self._send(200, json.dumps(answer).encode(), {})
 

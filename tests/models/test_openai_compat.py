@@ -132,3 +132,18 @@ def test_no_key_for_openai_itself_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ModelError, match="set the environment variable OPENAI_API_KEY"):
         load_encoder("openai:text-embedding-3-small")
+
+
+@pytest.mark.parametrize("fault,match", [(("dims", 5), "5-d vectors, expected 8-d"),
+                                         (("nan",), "NaN/inf for 1 text")])
+def test_bad_vectors_from_the_server_stop_the_run_before_they_are_cached(faults, fault, match, tmp_path):
+    from embedlab.embed import EmbeddingStore
+    from embedlab.models.cache import EmbeddingCache
+
+    encoder = load_encoder("openai:m", api(faults.url))
+    store = EmbeddingStore(encoder, batch_size=4, progress=False, cache=EmbeddingCache(tmp_path / "c.db"))
+    store.embed(["warm"], "document")  # fixes the dimension at 8
+    faults.faults = [fault]
+    with pytest.raises(ModelError, match=match):
+        store.embed(["a", "b", "c"], "document")
+    assert EmbeddingCache(tmp_path / "c.db").stats()[0]["vectors"] == 1  # nothing bad was kept

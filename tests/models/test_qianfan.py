@@ -29,6 +29,7 @@ def test_batches_of_16_one_token_and_ordered_vectors(qianfan):
     np.testing.assert_array_equal(model.encode(texts), expected(texts))
     assert sorted(len(batch) for batch in qianfan.embed_inputs) == [8, 16, 16]  # 2 in flight: any order
     assert qianfan.token_requests == 1 and model.usage["requests"] == 4  # token + 3 batches
+    assert model.status() == "4 requests, 40 tokens, 0.0001 CNY"  # 2 CNY per million tokens
 
 
 def test_qps_limit_and_expired_token_are_survived(qianfan):

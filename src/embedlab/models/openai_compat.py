@@ -20,6 +20,7 @@ import numpy as np
 from embedlab.errors import ModelError, require
 from embedlab.models.base import Kind
 from embedlab.models.limits import RateLimiter, estimated_tokens
+from embedlab.models.pricing import price_of
 from embedlab.models.registry import ModelOptions
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -78,6 +79,14 @@ class OpenAICompatibleEncoder:
                 "dimensions": self.options.dimensions, "input_type": self.options.input_type,
                 "query_instruction": self.instructions["query"],
                 "document_instruction": self.instructions["document"], "usage": dict(self.usage)}
+
+    def status(self) -> str:
+        """Spend so far, for the progress bar."""
+        text = f"{self.usage['requests']:,} requests, {self.usage['prompt_tokens']:,} tokens"
+        price = price_of(self.model)
+        if price:
+            text += f", {self.usage['prompt_tokens'] / 1e6 * price[0]:.4f} {price[1]}"
+        return text
 
     def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
         prefix = self.instructions[kind]
