@@ -42,7 +42,36 @@ def fake_vector(text: str, dim: int = 8) -> list[float]:
     return [b / 255 + 0.01 for b in digest[:dim]]
 
 
-class FaultServer:
+class JsonHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, code: int, payload: bytes, headers: dict | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 (free port) serving `handler` until `close()`."""
+
+    def _start(self, handler, path: str = "") -> None:
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+
+
+class FaultServer(LocalServer):
     """Answers POST /v1/embeddings; `faults` is a queue of what to do with the next requests:
     ("status", code, headers, body) | ("slow", seconds) | ("malformed",) | ("count", n_missing) |
     ("dims", n) (every vector cut to n values) | ("nan",) (NaN in the first vector)."""
@@ -54,12 +83,7 @@ class FaultServer:
         self.headers_seen: list[dict] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server.lock:
@@ -88,28 +112,16 @@ class FaultServer:
                 self._send(200, json.dumps(answer).encode(), {})
 
             def _send(self, code, payload, headers):
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                self.send_json(code, payload, headers)
 
-        self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
+        self._start(Handler, "/v1")
 
 
 def expected(texts: list[str]) -> np.ndarray:
     return np.asarray([fake_vector(t) for t in texts], dtype=np.float32)
 
 
-class QianfanServer:
+class QianfanServer(LocalServer):
     """Speaks Qianfan's legacy shapes: POST /oauth/2.0/token (client_credentials) and
     POST /rpc/2.0/ai_custom/v1/wenxinworkshop/embeddings/<route>?access_token=...; errors as HTTP 200
     with error_code / error_msg. `faults` queue: ("code", n, msg) | ("expire",) (invalidates the token)."""
@@ -123,12 +135,7 @@ class QianfanServer:
         self.token = None
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 from urllib.parse import parse_qs, urlparse
 
@@ -161,17 +168,6 @@ class QianfanServer:
                             "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)}})
 
             def _send(self, obj):
-                payload = json.dumps(obj).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.send_json(200, json.dumps(obj).encode())
 
-        self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
+        self._start(Handler)
