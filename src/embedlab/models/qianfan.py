@@ -15,7 +15,6 @@ with its base URL.
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 from typing import Any
@@ -24,6 +23,7 @@ import numpy as np
 
 from embedlab.errors import ModelError
 from embedlab.models.base import Kind
+from embedlab.models.credentials import secret
 from embedlab.models.openai_compat import OpenAICompatibleEncoder, RetryableError
 from embedlab.models.registry import ModelOptions
 
@@ -46,11 +46,11 @@ class QianfanEncoder(OpenAICompatibleEncoder):
             from embedlab.errors import UnknownNameError
 
             raise UnknownNameError("Qianfan embedding model", model, ROUTES)
-        self._ak = os.environ.get("QIANFAN_AK")
-        self._sk = os.environ.get("QIANFAN_SK")
+        self._ak = secret("QIANFAN_AK")
+        self._sk = secret("QIANFAN_SK")
         if not (self._ak and self._sk):
             raise ModelError("no Qianfan credentials: set the environment variables QIANFAN_AK and QIANFAN_SK "
-                             "(API Key and Secret Key of your Qianfan application)")
+                             "(API Key and Secret Key of your Qianfan application), or put them in ~/.config/embedlab/keys.env")
         # a copy: the options object is shared by every model of a run
         options = dataclasses.replace(options, base_url=options.base_url or BASE_URL,
                                       max_inputs=min(options.max_inputs, MAX_INPUTS))
