@@ -51,15 +51,17 @@ def test_permanent_codes_fail_fast_without_secrets(qianfan, code, message):
     assert QianfanServer.SK not in text and QianfanServer.AK not in text and "24.token" not in text
 
 
-def test_long_texts_are_truncated_and_counted_or_refused(qianfan):
+def test_long_texts_are_cut_to_the_char_and_token_limits_and_counted_or_refused(qianfan):
     model = encoder(qianfan)
-    long = "长" * 1500
-    vectors = model.encode([long, "short"])
-    assert qianfan.embed_inputs[-1] == ["长" * 1000, "short"] and model.usage["truncated"] == 1
-    np.testing.assert_array_equal(vectors, expected(["长" * 1000, "short"]))
+    chinese, english = "长" * 500, "word " * 400  # 500 tokens (1 per CJK char); 2,000 characters
+    vectors = model.encode([chinese, english, "short"])
+    sent = qianfan.embed_inputs[-1]
+    assert sent[0] == "长" * 384 and sent[1] == english[:1000] and sent[2] == "short"
+    assert model.usage["truncated"] == 2
+    np.testing.assert_array_equal(vectors, expected(sent))
     model.truncate = False
-    with pytest.raises(ModelError, match="exceed embedding-v1's 1000 characters"):
-        model.encode([long])
+    with pytest.raises(ModelError, match="exceed embedding-v1's limit of 1000 characters / 384 tokens"):
+        model.encode([chinese])
 
 
 def test_bad_credentials_and_unknown_models(qianfan, monkeypatch):

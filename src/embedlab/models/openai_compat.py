@@ -120,7 +120,8 @@ class OpenAICompatibleEncoder:
                              f"{exc}") from None
 
     def _post_once(self, inputs: list[str], kind: Kind) -> np.ndarray:
-        payload: dict[str, Any] = {"model": self.model, "input": inputs, "encoding_format": "float"}
+        # float vectors are the API's default: not naming encoding_format keeps strict servers happy
+        payload: dict[str, Any] = {"model": self.model, "input": inputs}
         if self.options.dimensions:
             payload["dimensions"] = self.options.dimensions
         if self.options.input_type:

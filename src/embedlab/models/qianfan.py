@@ -5,8 +5,9 @@ Secret Key authentication, as Baidu's own SDK calls it.
   before it expires and fetched again when the server says it is invalid or expired (110 / 111).
 - Embeddings from `{base}/rpc/2.0/ai_custom/v1/wenxinworkshop/embeddings/<route>?access_token=…`
   with body `{"input": [...]}`; errors arrive as HTTP 200 with `error_code` / `error_msg`.
-- At most 16 texts per request and 1,000 characters per text (Embedding-V1): longer texts are cut
-  to the limit and counted (`usage.truncated`), or rejected with `truncate=False`; never silently.
+- At most 16 texts per request, and for Embedding-V1 1,000 characters and 384 tokens per text (tokens
+  estimated from characters, 1 per CJK character: Baidu's tokenizer is not public): longer texts are
+  cut to fit and counted (`usage.truncated`), or rejected with `truncate=False`; never silently.
 
 The v2 platform's bearer-key OpenAI-compatible endpoint needs no special code: use `openai:<model>`
 with its base URL.
@@ -24,6 +25,7 @@ import numpy as np
 from embedlab.errors import ModelError
 from embedlab.models.base import Kind
 from embedlab.models.credentials import secret
+from embedlab.models.limits import estimated_tokens
 from embedlab.models.openai_compat import OpenAICompatibleEncoder, RetryableError
 from embedlab.models.registry import ModelOptions
 
@@ -32,6 +34,7 @@ ROUTES = {"embedding-v1": "embedding-v1", "bge-large-zh": "bge_large_zh",
           "bge-large-en": "bge_large_en", "tao-8k": "tao_8k"}
 MAX_INPUTS = 16
 MAX_CHARS = {"embedding-v1": 1000}
+MAX_TOKENS = {"embedding-v1": 384}  # checked with embedlab's character-based token estimate
 # codes from Baidu's qianfan SDK (APIErrorCode): worth retrying, and "get a new token"
 RETRY_CODES = {4: "request limit", 18: "QPS limit", 336100: "server high load",
                336501: "RPM limit", 336502: "TPM limit"}
@@ -62,6 +65,7 @@ class QianfanEncoder(OpenAICompatibleEncoder):
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
         self.max_chars = MAX_CHARS.get(key)
+        self.max_tokens = MAX_TOKENS.get(key)
         self.truncate = True
         self.usage["truncated"] = 0
 
@@ -72,22 +76,38 @@ class QianfanEncoder(OpenAICompatibleEncoder):
         return f"QianfanEncoder(model={self.model!r}, base_url={self.base_url!r})"
 
     def cache_key(self, kind: Kind) -> str:
-        return f"qianfan|{self.model}|max_chars={self.max_chars}|prefix={self.instructions[kind]!r}"
+        return (f"qianfan|{self.model}|max_chars={self.max_chars}|max_tokens={self.max_tokens}"
+                f"|prefix={self.instructions[kind]!r}")
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), "backend": "qianfan", "max_chars": self.max_chars}
+        return {**super().info(), "backend": "qianfan", "max_chars": self.max_chars,
+                "max_tokens": self.max_tokens}
 
     def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
         prefix = self.instructions[kind]
-        limit = self.max_chars
-        if limit is not None:
-            long = [t for t in texts if len(prefix + t) > limit]
-            if long and not self.truncate:
-                raise ModelError(f"{len(long)} text(s) exceed {self.model}'s {limit} characters, e.g. one "
-                                 f"of {len(long[0])}; shorten them or allow truncation")
-            self._count("truncated", len(long))
-            texts = [t if len(prefix + t) <= limit else t[: max(0, limit - len(prefix))] for t in texts]
-        return super().encode(texts, kind)
+        fitted = [self._fit(prefix, t) for t in texts]
+        cut = sum(f != t for f, t in zip(fitted, texts))
+        if cut and not self.truncate:
+            longest = max(texts, key=len)
+            raise ModelError(f"{cut} text(s) exceed {self.model}'s limit of {self.max_chars} characters / "
+                             f"{self.max_tokens} tokens, e.g. one of {len(longest)} characters; shorten them "
+                             "or allow truncation")
+        self._count("truncated", cut)
+        return super().encode(fitted, kind)
+
+    def _fit(self, prefix: str, text: str) -> str:
+        """The longest start of `text` within the model's character and (estimated) token limits."""
+        keep = len(text) if self.max_chars is None else max(0, min(len(text), self.max_chars - len(prefix)))
+        if self.max_tokens is not None and estimated_tokens(prefix + text[:keep]) > self.max_tokens:
+            low, high = 0, keep  # estimated_tokens grows with length: bisect the cut
+            while low < high:
+                middle = (low + high + 1) // 2
+                if estimated_tokens(prefix + text[:middle]) <= self.max_tokens:
+                    low = middle
+                else:
+                    high = middle - 1
+            keep = low
+        return text[:keep]
 
     def _post_once(self, inputs: list[str], kind: Kind) -> np.ndarray:
         token = self._access_token()
