@@ -44,3 +44,15 @@ def test_token_estimate_counts_cjk_per_character():
     assert estimated_tokens("绿茶八十度") == 5
     assert estimated_tokens("abcdefgh") == 2
     assert estimated_tokens("绿茶 tea") == 3
+
+
+def test_qianfan_requests_use_its_16_text_cap_and_its_price(monkeypatch, tmp_path):
+    from tests.conftest import write_jsonl
+
+    monkeypatch.setenv("QIANFAN_AK", "ak")
+    monkeypatch.setenv("QIANFAN_SK", "sk")
+    rows = [{"query": f"问题{i}", "positive": [f"答案{i}"], "negative": [f"其他{i}"]} for i in range(20)]
+    row = estimate(["qianfan:embedding-v1"], reranking=write_jsonl(tmp_path / "r.jsonl", rows), cache=False)[0]
+    assert row["requests"] == 2 + 3  # 20 queries / 16, 40 passages / 16
+    assert row["tokens"] == 20 * 3 + 40 * 3 and row["currency"] == "CNY"
+    assert row["cost"] == pytest.approx(180 * 2.0 / 1e6)

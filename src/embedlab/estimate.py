@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from embedlab.embed import cache_key
-from embedlab.evaluation import _open_cache, load_tasks
+from embedlab.evaluation import load_tasks, open_cache
 from embedlab.models import ModelOptions, load_encoder
 from embedlab.models.limits import estimated_tokens
-from embedlab.models.pricing import PRICES_PER_MTOK
+from embedlab.models.pricing import price_of
+
 
 def estimate(models: Sequence[str], reranking=None, retrieval=None, *, split: str | None = None,
              sample: int | None = None, seed: int = 0, prune_corpus: int | None = None,
@@ -32,7 +33,7 @@ def estimate(models: Sequence[str], reranking=None, retrieval=None, *, split: st
     rows = []
     for spec in models:
         encoder = load_encoder(spec, options)
-        store_cache = _open_cache(cache, encoder)
+        store_cache = open_cache(cache, encoder)
         paid = bool(getattr(encoder, "paid", False))
         row = {"model": encoder.name, "unique_texts": 0, "cached": 0, "to_embed": 0, "requests": 0,
                "tokens": 0, "token_count": "tokenizer" if hasattr(encoder, "count_tokens")
@@ -48,10 +49,10 @@ def estimate(models: Sequence[str], reranking=None, retrieval=None, *, split: st
             row["to_embed"] += len(todo)
             row["tokens"] += encoder.count_tokens(inputs) if hasattr(encoder, "count_tokens") \
                 else sum(estimated_tokens(t) for t in inputs)
-            if paid:
-                row["requests"] += math.ceil(len(todo) / options.max_inputs)
+            if paid:  # the backend's own cap (Qianfan: 16), as eval will send them
+                row["requests"] += math.ceil(len(todo) / encoder.options.max_inputs)
         price, currency = (price_per_mtok, "") if price_per_mtok is not None else \
-            PRICES_PER_MTOK.get(getattr(encoder, "model", ""), (None, ""))
+            price_of(getattr(encoder, "model", "")) or (None, "")
         if not paid:
             price, currency = 0.0, "(local)"
         row["cost"] = None if price is None else row["tokens"] / 1e6 * price

@@ -72,7 +72,7 @@ def evaluate(
         _seed_everything(seed)
         encoder = load_encoder(model, options) if isinstance(model, str) else model
         store = EmbeddingStore(encoder, batch_size=getattr(encoder, "preferred_batch", batch_size),
-                               progress=progress, cache=_open_cache(cache, encoder))
+                               progress=progress, cache=open_cache(cache, encoder))
         results = [evaluate_task(task, store, k_values=k_values) for task in tasks]
         info = describe(encoder)
         info.setdefault("dimension", store.dimension)
@@ -135,7 +135,7 @@ def environment() -> dict[str, str]:
     return versions
 
 
-def _open_cache(cache: str | Path | bool | None, encoder: Encoder) -> EmbeddingCache | None:
+def open_cache(cache: str | Path | bool | None, encoder: Encoder) -> EmbeddingCache | None:
     if cache is None:
         cache = bool(getattr(encoder, "paid", False))
     if cache is False:

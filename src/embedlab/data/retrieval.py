@@ -33,11 +33,10 @@ def load_retrieval(path: str | Path | None = None, *, corpus: str | Path | None 
     docs = _read_texts(corpus_files, with_title=True)
     all_queries = _read_texts(queries_files, with_title=False)
     judgments = read_qrels(qrels_files)
-    for qid, (file, line, did) in _first_locations(judgments).items():
+    for (qid, did), (file, line) in judgments.locations.items():
         if qid not in all_queries:
             raise DataError(f"query-id '{qid}' is not in {queries_path.name}", path=file, line=line,
                             field="query-id", hint="fix the id or remove the judgment")
-    for (qid, did), (file, line) in judgments.locations.items():
         if did not in docs:
             raise DataError(f"corpus-id '{did}' is not in {corpus_path.name}", path=file, line=line,
                             field="corpus-id", hint="fix the id or remove the judgment")
@@ -154,10 +153,3 @@ def _grade(raw: object, file: Path, line: int) -> int:
         raise DataError(f"score {raw!r} must be a whole number >= 0 (0 = judged not relevant)",
                         path=file, line=line, field="score")
     return int(value)
-
-
-def _first_locations(qrels: Qrels) -> dict[str, tuple[Path, int, str]]:
-    first: dict[str, tuple[Path, int, str]] = {}
-    for (qid, did), (file, line) in qrels.locations.items():
-        first.setdefault(qid, (file, line, did))
-    return first

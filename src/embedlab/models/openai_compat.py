@@ -174,8 +174,8 @@ class OpenAICompatibleEncoder:
         return self._redact(" ".join(str(text).split())[:300])
 
     def _redact(self, text: str) -> str:
-        for secret in self._secrets():
-            text = text.replace(secret, "***")
+        for hidden in self._secrets():
+            text = text.replace(hidden, "***")
         return text
 
     def _secrets(self) -> list[str]:
