@@ -43,7 +43,6 @@ class EmbeddingStore:
         self.progress = progress
         self.dimension: int | None = getattr(encoder, "dimension", None) or None
         self._index: dict[tuple[Kind, str], int] = {}
-        self._blocks: list[np.ndarray] = []
         self._matrix = np.empty((0, 0), dtype=np.float32)
         self.stats = EmbedStats()
 
@@ -61,7 +60,7 @@ class EmbeddingStore:
         ordered = sorted(texts, key=len, reverse=True)
         key = cache_key(self.encoder, kind)
         found = self.cache.get_many(key, ordered) if self.cache else {}
-        vectors = {t: self._checked(v[None, :], [t])[0] for t, v in found.items()}
+        vectors = dict(zip(found, self._checked(np.stack(list(found.values())), list(found)))) if found else {}
         todo = [t for t in ordered if t not in found]
         start = time.perf_counter()
         with _progress(self.progress, len(todo), f"embedding {kind}s") as advance:
