@@ -94,3 +94,38 @@ def retrieval_dir(tmp_path) -> Path:
                "q4": "a query nobody judged"}
     qrels = [("q1", "d1", 2), ("q1", "d2", 1), ("q2", "d3", 1), ("q2", "d5", 0), ("q3", "d4", 1)]
     return write_beir(tmp_path / "beir", corpus, queries, qrels)
+
+
+# A tiny randomly initialised BERT (2 layers, 32 wide) as a sentence-transformers model: no download.
+def make_tiny_model(path: Path, seed: int = 0, dropout: float = 0.1) -> Path:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from embedlab.demo import default_model
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(default_model())
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128,
+                        hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
+    raw = path / "raw"
+    BertModel(config).save_pretrained(raw)
+    tokenizer.save_pretrained(raw)
+    transformer = Transformer(str(raw), max_seq_length=64)
+    model = SentenceTransformer(modules=[transformer, Pooling(transformer.get_embedding_dimension() if hasattr(transformer, "get_embedding_dimension") else transformer.get_word_embedding_dimension(), "mean")],
+                                device="cpu")
+    model.save(str(path / "model"))
+    return path / "model"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_without_dropout(tmp_path_factory) -> Path:
+    """Deterministic forward passes: for comparing two losses step by step."""
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-bert-nodrop"), dropout=0.0)

@@ -265,6 +265,12 @@ def _report_notes(results) -> None:
                        err=True)
 
 
+from embedlab.cli.finetune import finetune_command, split_command  # noqa: E402 - after the group
+
+cli.add_command(split_command)
+cli.add_command(finetune_command)
+
+
 def main() -> None:
     cli(prog_name="embedlab")
 

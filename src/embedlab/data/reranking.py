@@ -25,8 +25,8 @@ def load_reranking(path: str | Path, *, name: str | None = None, split: str | No
     seen_ids: dict[str, str] = {}
     for file, line, record in read_records(path, split=split):
         query = text_field(record, ("query",), path=file, line=line)
-        positives = _text_list(record, POSITIVE_KEYS, file, line)
-        negatives = _text_list(record, NEGATIVE_KEYS, file, line)
+        positives = text_list(record, POSITIVE_KEYS, file, line)
+        negatives = text_list(record, NEGATIVE_KEYS, file, line)
         row_id = id_field(record, ("_id", "id"), path=file, line=line) if _has_id(record) \
             else f"row{len(rows) + sum(skipped.values()) + 1}"
         where = f"{file}:{line}"
@@ -51,7 +51,7 @@ def _has_id(record: dict[str, Any]) -> bool:
     return record.get("_id") is not None or record.get("id") is not None
 
 
-def _text_list(record: dict[str, Any], keys: tuple[str, ...], file: Path, line: int) -> list[str]:
+def text_list(record: dict[str, Any], keys: tuple[str, ...], file: Path, line: int) -> list[str]:
     key = next((k for k in keys if k in record), None)
     if key is None:
         raise DataError("missing", path=file, line=line, field=" or ".join(keys),

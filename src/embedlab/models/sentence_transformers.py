@@ -47,6 +47,20 @@ class SentenceTransformerEncoder:
                              f"{str(exc).splitlines()[0][:300]}") from None
         if self.device.startswith("cuda"):
             self.model.half()
+        self._configure()
+
+    @classmethod
+    def from_model(cls, model, options: ModelOptions | None = None, name: str = "in-memory model"
+                   ) -> SentenceTransformerEncoder:
+        """Wrap an already loaded SentenceTransformer (e.g. one being trained) without copying it."""
+        self = cls.__new__(cls)
+        self.spec, self.options, self.model = name, options or ModelOptions(), model
+        self.device = str(model.device)
+        self._configure()
+        return self
+
+    def _configure(self) -> None:
+        options = self.options
         if options.max_length:
             self.model.max_seq_length = options.max_length
         prompts = getattr(self.model, "prompts", None) or {}
@@ -56,7 +70,7 @@ class SentenceTransformerEncoder:
             "document": options.document_instruction if options.document_instruction is not None
             else prompts.get("document", prompts.get("passage", "")),
         }
-        self.name = spec
+        self.name = self.spec
         get_dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         self.dimension = int(get_dimension() or 0)

@@ -1,0 +1,164 @@
+"""Leakage-safe train/test(/dev) split of reranking or training rows, by query.
+
+Rows whose queries are equal after normalisation (Unicode NFKC, case, whitespace and punctuation)
+form one group, and a group never straddles two splits. Passages that appear in a held-out split and
+in train are reported, and can be dropped from train so that the held-out rows are not seen in training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from embedlab.data.records import read_records, text_field
+from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, text_list
+from embedlab.errors import DataError
+
+HELD_OUT = ("test", "dev")
+
+
+def normalise_query(text: str) -> str:
+    """The query identity used for grouping: NFKC, case-folded, no whitespace or punctuation."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
+
+
+@dataclass
+class SplitReport:
+    source: str
+    seed: int
+    fractions: dict[str, float]
+    rows: dict[str, int]
+    queries: dict[str, int]
+    query_groups_merged: int  # groups of more than one row (equal or normalised-equal queries)
+    shared_passages: int  # distinct held-out passages that also occur in train
+    shared_positives: int  # ... of which a positive of some held-out row
+    train_rows_touching_shared: int
+    dropped_from_train: dict[str, int] = field(default_factory=dict)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, dict[str, str | int]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def split_rows(path: str | Path, out_dir: str | Path, *, test: float = 0.2, dev: float = 0.0,
+               seed: int = 0, drop_shared: bool = False, split: str | None = None) -> SplitReport:
+    """Write train.jsonl, test.jsonl (dev.jsonl) and manifest.json under `out_dir`."""
+    if not 0 < test < 1 or not 0 <= dev < 1 or test + dev >= 1:
+        raise ValueError(f"need 0 < test, 0 <= dev and test + dev < 1 (got test={test}, dev={dev})")
+    path, out_dir = Path(path), Path(out_dir)
+    records = _read(path, split)
+    groups: dict[str, list[int]] = {}
+    for index, (_, _, record, _, _) in enumerate(records):
+        groups.setdefault(normalise_query(record["__query"]), []).append(index)
+    order = list(groups)
+    random.Random(seed).shuffle(order)
+    targets = {"test": round(test * len(records)), "dev": round(dev * len(records))}
+    assigned: dict[str, list[int]] = {"train": [], "test": [], "dev": []}
+    for key in order:
+        name = next((s for s in HELD_OUT if len(assigned[s]) < targets[s]), "train")
+        assigned[name].extend(groups[key])
+    if not assigned["train"] or not assigned["test"]:
+        raise DataError(f"too few query groups ({len(groups)}) to split", path=path,
+                        hint="use more rows or a different --test fraction")
+
+    held_out_roles: dict[str, str] = {}
+    for name in HELD_OUT:
+        for index in assigned[name]:
+            _, _, _, positives, negatives = records[index]
+            for text in negatives:
+                held_out_roles.setdefault(text, "negative")
+            for text in positives:
+                held_out_roles[text] = "positive"
+    report = SplitReport(
+        source=str(path), seed=seed, fractions={"test": test, "dev": dev},
+        rows={}, queries={}, query_groups_merged=sum(len(g) > 1 for g in groups.values()),
+        shared_passages=0, shared_positives=0, train_rows_touching_shared=0)
+    shared: set[str] = set()
+    kept_train: list[int] = []
+    dropped = {"passages": 0, "rows_without_positive": 0}
+    for index in sorted(assigned["train"]):
+        file, line, record, positives, negatives = records[index]
+        hits = [t for t in positives + negatives if t in held_out_roles]
+        if hits:
+            report.train_rows_touching_shared += 1
+            if len(report.examples) < 5 and hits[0] not in shared:
+                report.examples.append({"train": f"{file}:{line}", "passage": hits[0][:120],
+                                        "held_out_role": held_out_roles[hits[0]]})
+            shared.update(hits)
+        if drop_shared and hits:
+            record = _without(record, set(hits))
+            dropped["passages"] += len(hits)
+            if not _texts(record, POSITIVE_KEYS):
+                dropped["rows_without_positive"] += 1
+                continue
+            records[index] = (file, line, record, positives, negatives)
+        kept_train.append(index)
+    assigned["train"] = kept_train
+    report.shared_passages = len(shared)
+    report.shared_positives = sum(held_out_roles[t] == "positive" for t in shared)
+    if drop_shared:
+        report.dropped_from_train = dropped
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("train", *HELD_OUT):
+        if name == "dev" and not dev:
+            continue
+        indices = sorted(assigned[name])
+        target = out_dir / f"{name}.jsonl"
+        with open(target, "w", encoding="utf-8") as handle:
+            for index in indices:
+                record = {k: v for k, v in records[index][2].items() if k != "__query"}
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        report.rows[name] = len(indices)
+        report.queries[name] = len({normalise_query(records[i][2]["__query"]) for i in indices})
+        report.files[name] = {"path": target.name, "sha256": _sha256(target)}
+    manifest = {"source_sha256": _sha256(path) if path.is_file() else None, **report.as_dict()}
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                           encoding="utf-8")
+    return report
+
+
+def _read(path: Path, split: str | None) -> list[tuple[Path, int, dict, list[str], list[str]]]:
+    records = []
+    for file, line, record in read_records(path, split=split):
+        query = text_field(record, ("query",), path=file, line=line)
+        positives = text_list(record, POSITIVE_KEYS, file, line)
+        negatives = text_list(record, NEGATIVE_KEYS, file, line) \
+            if any(k in record for k in NEGATIVE_KEYS) else []
+        records.append((file, line, {**_plain(record), "__query": query}, positives, negatives))
+    if not records:
+        raise DataError("no rows", path=path)
+    return records
+
+
+def _plain(record: dict) -> dict:
+    """JSON-writable copy (parquet/arrow rows may hold numpy arrays)."""
+    return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in record.items()}
+
+
+def _texts(record: dict, keys: tuple[str, ...]) -> list[str]:
+    key = next((k for k in keys if k in record), None)
+    return list(record.get(key) or []) if key else []
+
+
+def _without(record: dict, texts: set[str]) -> dict:
+    record = dict(record)
+    for key in POSITIVE_KEYS + NEGATIVE_KEYS:
+        if isinstance(record.get(key), list):
+            record[key] = [t for t in record[key] if t not in texts]
+    return record
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,35 @@
+"""Fine-tuning settings as one dataclass (defaults follow FlagEmbedding's bge fine-tuning recipe)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class FinetuneConfig:
+    epochs: float = 1.0
+    max_steps: int | None = None  # overrides epochs when set
+    batch_size: int = 32  # queries per optimizer step (the in-batch negative pool)
+    mini_batch_size: int | str | None = "auto"  # GradCache chunk; "auto" = only when plain does not fit
+    group_size: int = 8  # 1 positive + group_size - 1 hard negatives per query
+    temperature: float = 0.02
+    learning_rate: float = 1e-5
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    query_max_length: int = 32
+    passage_max_length: int = 128
+    query_instruction: str | None = None
+    document_instruction: str | None = None
+    seed: int = 0
+    precision: str = "auto"  # auto | fp32 | fp16 | bf16 (auto: bf16/fp16 on CUDA, fp32 on CPU)
+    gradient_checkpointing: bool = False
+    eval_every: int | None = None  # steps; None = once per epoch
+    keep_checkpoints: int | None = None  # None = keep all (the best one is always kept)
+    early_stopping: int | None = None  # stop after N evaluations without improvement
+    metric: str | None = None  # curve metric (default: the test task's main score)
+    eval_batch_size: int = 64
+    device: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,42 @@
+"""`embedlab split` then `embedlab finetune`, in a subprocess as a user runs them (tiny random BERT)."""
+
+from __future__ import annotations
+
+import json
+
+from embedlab.demo import RERANKING
+from tests.cli.test_main import run
+
+
+def test_split_then_finetune_from_the_command_line(tmp_path, tiny_model):
+    split = run("split", str(RERANKING), "-o", str(tmp_path / "s"), "--test", "0.25", "--seed", "1")
+    assert split.returncode == 0, split.stderr
+    assert "train: 30 rows" in split.stdout and "test: 10 rows" in split.stdout
+    assert "passages shared between train and held-out rows" in split.stdout
+    tune = run("finetune", "-m", str(tiny_model), "--train", str(tmp_path / "s" / "train.jsonl"),
+               "--test", str(tmp_path / "s" / "test.jsonl"), "-o", str(tmp_path / "run"),
+               "--max-steps", "4", "--eval-every", "2", "--batch-size", "8", "--group-size", "4",
+               "--lr", "1e-3", "--mini-batch-size", "4", "-q")
+    assert tune.returncode == 0, tune.stderr
+    assert "memory plan (estimate): gradcache batch 8, mini-batch 4" in tune.stderr
+    assert "alternatives (GiB, GradCache mini-batch 4): plain " in tune.stderr
+    assert "95% bootstrap CI" in tune.stdout and "best model:" in tune.stdout
+    assert "{'train_runtime'" not in tune.stdout  # the trainer's log line stays off stdout
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert f"base {summary['base']:.4f} -> best {summary['best']:.4f}" in tune.stdout
+    assert summary["leakage"] == {"test": 0}
+    assert (tmp_path / "run" / "best" / "model.safetensors").exists()
+    scored = run("eval", "-m", str(tmp_path / "run" / "best"), "--reranking", str(tmp_path / "s" / "test.jsonl"),
+                 "--format", "json", "-q", "-o", str(tmp_path / "best.json"))
+    assert scored.returncode == 0, scored.stderr
+    assert abs(json.loads(scored.stdout)["runs"][0]["tasks"][0]["scores"]["v1.map"] - summary["best"]) < 1e-9
+
+
+def test_finetune_bad_options_are_one_line(tmp_path, tiny_model):
+    bad = run("finetune", "-m", str(tiny_model), "--train", str(RERANKING), "-o", str(tmp_path / "r"))
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: fine-tuning needs held-out")
+    bad = run("finetune", "-m", str(tiny_model), "--train", str(RERANKING), "--test", str(RERANKING),
+              "-o", str(tmp_path / "r"), "--mini-batch-size", "lots")
+    assert bad.returncode == 2 and "--mini-batch-size" in bad.stderr
+    bad = run("split", str(RERANKING), "-o", str(tmp_path / "s"), "--test", "1.5")
+    assert bad.returncode == 2 and "--test" in bad.stderr
