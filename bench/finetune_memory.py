@@ -34,7 +34,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--mini-batch", type=int, default=8)
+    parser.add_argument("--estimates-only", action="store_true", help="Only the GPU planner table.")
     args = parser.parse_args()
+    gpu_estimates()
+    if args.estimates_only:
+        return
     data = require_data()
     rows = [json.loads(line) for line in
             (data / "xquad_r_zh" / "reranking" / "test.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -49,6 +53,27 @@ def main() -> None:
         for batch in args.batches:
             for mini in (args.mini_batch, 0):
                 print(row(batch, mini, train, test, tmp), flush=True)
+
+
+def gpu_estimates() -> None:
+    """Planner estimates (not measurements: no GPU here) for BAAI/bge-small-zh-v1.5 in fp16 on a GPU.
+
+    Shape as published for that model (hidden 512, 4 layers, 8 heads, ~24M parameters), typed in
+    because the hub is out of reach here.
+    """
+    from embedlab.finetune.memory import ModelShape, plan
+
+    bge = ModelShape(parameters=24_000_000, hidden=512, layers=4, heads=8, dimension=512)
+    print("PLANNER ESTIMATES, not measured: bge-small-zh-v1.5, fp16 activations, group size 8, query 32 tokens")
+    print("| batch | passage max | plain (GiB) | GradCache, mini-batch 32 (GiB) | plain + gradient checkpointing (GiB) |")
+    print("|---|---|---|---|---|")
+    for passage in (128, 512):
+        for batch in (16, 64, 256):
+            common = {"batch_size": batch, "group_size": 8, "query_length": 32, "passage_length": passage,
+                      "dtype_bytes": 2}
+            print(f"| {batch} | {passage} | {plan(bge, **common).total / 2**30:.2f} | "
+                  f"{plan(bge, mini_batch_size=32, **common).total / 2**30:.2f} | "
+                  f"{plan(bge, checkpointing=True, **common).total / 2**30:.2f} |")
 
 
 def row(batch: int, mini: int, train: Path, test: Path, tmp: Path) -> str:

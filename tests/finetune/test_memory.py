@@ -21,7 +21,7 @@ def test_gradcache_is_flat_in_batch_size_plain_is_linear():
     assert plan(MINILM, batch_size=64, mini_batch_size=8, **common).mode == "gradcache"
     assert plan(MINILM, batch_size=8, mini_batch_size=8, **common).mode == "plain"  # chunk >= batch
     with_ckpt = plan(MINILM, batch_size=64, checkpointing=True, **common)
-    assert with_ckpt.activations < 0.3 * plan(MINILM, batch_size=64, **common).activations
+    assert with_ckpt.activations < 0.4 * plan(MINILM, batch_size=64, **common).activations
 
 
 def test_fits_and_mini_batch_choice():

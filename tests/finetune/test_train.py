@@ -113,3 +113,16 @@ def test_curve_can_follow_a_retrieval_metric(tiny_model, tmp_path, retrieval_dir
     assert run.curve.metric == "test-retrieval/recall@3" and run.summary["metric"] == run.curve.metric
     assert all("ndcg@10" in p["scores"]["test-retrieval"] for p in run.curve.points)
     assert len(run.curve.points[0]["per_query"]["test-retrieval"]) == 3  # judged queries only
+
+
+def test_precision_is_bf16_or_fp16_on_cuda_and_fp32_on_cpu(monkeypatch):
+    import torch
+
+    from embedlab.finetune.train import _precision
+
+    assert _precision("auto", "cpu") == "fp32"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert _precision("auto", "cuda") == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert _precision("auto", "cuda:1") == "fp16"
+    assert _precision("fp16", "cuda") == "fp16"

@@ -3,12 +3,15 @@
 Estimate (bytes) = weights + gradients + AdamW state (2 moments, fp32) + activations kept for backward.
 Activations per encoder layer for one sequence of s tokens follow Korthikanti et al. 2022
 ("Reducing Activation Recomputation in Large Transformer Models", eq. 2):
-s * h * (34 + 5 * a * s / h) bytes in 16-bit (x2 in fp32), h = hidden size, a = attention heads.
+s * h * (34 + 5 * a * s / h) bytes in 16-bit (x2 in fp32), h = hidden size, a = attention heads
+(tested against the tensors autograd really saves: within 12%).
 - plain in-batch loss: every sequence of the step (B queries + B * group_size passages) at once;
 - GradCache (CachedMultipleNegativesRankingLoss): one mini-batch of sequences at a time, plus the
   cached embeddings of the whole batch;
-- gradient checkpointing: per layer only its input (s * h), plus one layer's full activations.
-Lengths are the max lengths, so the estimate is an upper bound for shorter texts.
+- gradient checkpointing: per layer only its input (s * h), plus one layer's full activations;
+- backward workspace: the gradients of one layer's activations for the sequences in flight.
+Every text is assumed at its max length. Measured on CPU (bench/RESULTS.md), the process peak was
+0.95-1.3x the estimate: shorter texts need less, allocator and library overhead adds some.
 """
 
 from __future__ import annotations
@@ -72,10 +75,15 @@ class MemoryPlan:
                 f"activations {gib(self.activations)}){room} on {self.device}: {verdict}")
 
 
+def layer_bytes(shape: ModelShape, tokens: int, dtype_bytes: int = 4) -> float:
+    """Activations one encoder layer keeps for backward, for one sequence (Korthikanti et al. eq. 2)."""
+    return tokens * shape.hidden * (34 + 5 * shape.heads * tokens / shape.hidden) * dtype_bytes / 2
+
+
 def activation_bytes(shape: ModelShape, tokens: int, *, dtype_bytes: int = 4,
                      checkpointing: bool = False) -> int:
     """Activations kept for backward by one sequence of `tokens` tokens."""
-    per_layer = tokens * shape.hidden * (34 + 5 * shape.heads * tokens / shape.hidden) * dtype_bytes / 2
+    per_layer = layer_bytes(shape, tokens, dtype_bytes)
     embeddings = 4 * tokens * shape.hidden * dtype_bytes  # embedding sum, layer norm, dropout
     if checkpointing:
         return int(shape.layers * tokens * shape.hidden * dtype_bytes + per_layer + embeddings)
@@ -92,13 +100,17 @@ def plan(shape: ModelShape, *, batch_size: int, group_size: int, query_length: i
     per_query = activation_bytes(shape, query_length, dtype_bytes=dtype_bytes, checkpointing=checkpointing)
     per_passage = activation_bytes(shape, passage_length, dtype_bytes=dtype_bytes,
                                    checkpointing=checkpointing)
+    layer_query, layer_passage = (layer_bytes(shape, n, dtype_bytes) for n in (query_length, passage_length))
     if mini_batch_size and mini_batch_size < batch_size:
         cached = batch_size * (1 + group_size) * shape.dimension * 4 * 2  # embeddings + their grads
-        activations = mini_batch_size * max(per_query, per_passage) + cached
+        activations = mini_batch_size * (max(per_query, per_passage) + max(layer_query, layer_passage)) \
+            + cached
         mode = "gradcache"
     else:
-        activations = batch_size * per_query + batch_size * group_size * per_passage
+        activations = batch_size * (per_query + layer_query) \
+            + batch_size * group_size * (per_passage + layer_passage)
         mode, mini_batch_size = "plain", None
+    activations = int(activations)
     total = weight_bytes + gradients + optimizer + activations
     return MemoryPlan(mode, batch_size, mini_batch_size, weight_bytes, gradients, optimizer,
                       activations, total, available, device)

@@ -101,7 +101,7 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
     announce(memory["text"])
     if not memory["chosen"]["fits"]:
         announce("warning: the estimate is above the free memory; lower --batch-size or set "
-                 "--mini-batch-size (the estimate assumes every text at max length, an upper bound)")
+                 "--mini-batch-size (the estimate assumes every text at max length)")
 
     curve.path = out_dir / "curve.json"
     checkpoint = _last_checkpoint(out_dir) if resume else None
@@ -261,7 +261,7 @@ def _memory_plan(shape: ModelShape, config: FinetuneConfig, device: str, *, dtyp
                    else "MultipleNegativesRankingLoss"},
         "text": f"memory plan (estimate): {chosen.describe()}\n"
                 f"  alternatives (GiB, GradCache mini-batch {other_mini}): {others}",
-        "estimate": "planner estimate (upper bound: texts at max length), not a measurement",
+        "estimate": "planner estimate (texts at max length), not a measurement",
     }
 
 
