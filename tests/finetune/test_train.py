@@ -126,3 +126,17 @@ def test_precision_is_bf16_or_fp16_on_cuda_and_fp32_on_cpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
     assert _precision("auto", "cuda:1") == "fp16"
     assert _precision("fp16", "cuda") == "fp16"
+
+
+def test_instructions_are_trained_with_and_saved_into_checkpoints(tiny_model, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    config = FinetuneConfig(max_steps=1, eval_every=1, query_instruction="query: ", **FAST)
+    run = finetune(str(tiny_model), RERANKING, tmp_path / "run", test=RERANKING, config=config)
+    saved = SentenceTransformer(str(tmp_path / "run" / "checkpoint-1"), device="cpu")
+    assert saved.prompts.get("query") == "query: "
+    # `embedlab eval` of the checkpoint uses the saved prompt: same number as the curve's step 1
+    again = evaluate(str(tmp_path / "run" / "checkpoint-1"), reranking=RERANKING, device="cpu")
+    assert again.runs[0].model["query_instruction"] == "query: "
+    assert again.runs[0].tasks[0].scores["v1.map"] == pytest.approx(
+        run.curve.points[-1]["scores"]["test"]["v1.map"], abs=1e-9)

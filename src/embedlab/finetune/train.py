@@ -71,7 +71,7 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
     st = require("sentence_transformers", "sentence-transformers", "finetune", "fine-tuning")
     require("datasets", "datasets", "finetune", "fine-tuning")
     require("accelerate", "accelerate", "finetune", "fine-tuning with the sentence-transformers trainer")
-    from embedlab.models.sentence_transformers import pick_device
+    from embedlab.models.sentence_transformers import model_instructions, pick_device
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -84,7 +84,7 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
     st_model = _load_model(st, model, device)
     st_model.max_seq_length = min(config.passage_max_length,
                                   st_model.max_seq_length or config.passage_max_length)
-    instructions = _instructions(st_model, config)
+    instructions = model_instructions(st_model, config.query_instruction, config.document_instruction)
     st_model.prompts = {**(st_model.prompts or {}), **{k: v for k, v in instructions.items() if v}}
 
     examples = build_examples(data, group_size=config.group_size, seed=config.seed,
@@ -200,17 +200,6 @@ def _load_model(st, spec: str, device: str):
         return st.SentenceTransformer(spec, device=device)
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot load model '{spec}': {str(exc).splitlines()[0][:300]}") from None
-
-
-def _instructions(model, config: FinetuneConfig) -> dict[str, str]:
-    """Explicit instructions, else the model's own prompts: training sees what evaluation sees."""
-    prompts = getattr(model, "prompts", None) or {}
-    return {
-        "query": config.query_instruction if config.query_instruction is not None
-        else prompts.get("query", ""),
-        "document": config.document_instruction if config.document_instruction is not None
-        else prompts.get("document", prompts.get("passage", "")),
-    }
 
 
 def _leakage(data: TrainingData, tasks: dict[str, Task]) -> dict[str, int]:

@@ -21,6 +21,17 @@ def pick_device(requested: str | None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def model_instructions(model, query_instruction: str | None, document_instruction: str | None
+                       ) -> dict[Kind, str]:
+    """Prefixes per kind: the given instruction, else the model's own configured prompt, as mteb does."""
+    prompts = getattr(model, "prompts", None) or {}
+    return {
+        "query": query_instruction if query_instruction is not None else prompts.get("query", ""),
+        "document": document_instruction if document_instruction is not None
+        else prompts.get("document", prompts.get("passage", "")),
+    }
+
+
 class SentenceTransformerEncoder:
     """Pooling as the model is configured; instructions/prompts applied per kind.
 
@@ -63,13 +74,8 @@ class SentenceTransformerEncoder:
         options = self.options
         if options.max_length:
             self.model.max_seq_length = options.max_length
-        prompts = getattr(self.model, "prompts", None) or {}
-        self.instructions: dict[Kind, str] = {
-            "query": options.query_instruction if options.query_instruction is not None
-            else prompts.get("query", ""),
-            "document": options.document_instruction if options.document_instruction is not None
-            else prompts.get("document", prompts.get("passage", "")),
-        }
+        self.instructions = model_instructions(self.model, options.query_instruction,
+                                               options.document_instruction)
         self.name = self.spec
         get_dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
