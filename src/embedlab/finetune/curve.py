@@ -106,9 +106,10 @@ class CurveEvaluator(BaseEvaluator):
     """Scores the model being trained on held-out tasks (and guard tasks) plus collapse indicators."""
 
     def __init__(self, tasks: dict[str, Task], curve: Curve, *, options: ModelOptions,
-                 batch_size: int = 64, health_texts: tuple[list[str], list[str]] | None = None
-                 ) -> None:
+                 batch_size: int = 64, health_texts: tuple[list[str], list[str]] | None = None,
+                 announce=None) -> None:
         super().__init__()
+        self.announce = announce
         self.tasks, self.curve, self.options, self.batch_size = tasks, curve, options, batch_size
         self.health_texts = health_texts or health_sample(tasks[curve.task])
         self.primary_metric = f"{curve.task}_{curve.metric_name}"
@@ -135,6 +136,10 @@ class CurveEvaluator(BaseEvaluator):
             "encode_seconds": round(store.stats.seconds, 3),
         }
         self.curve.add(point)
+        if self.announce is not None:
+            value, base_value = self.curve.value(point), self.curve.value(self.curve.points[0])
+            self.announce(f"step {step}: {self.curve.metric} {value:.4f} ({value - base_value:+.4f} vs base)"
+                          + "".join(f"; warning: {w}" for w in point["warnings"]))
         metrics = {f"{label}_{name}": value for label, r in results.items()
                    for name, value in r.scores.items()}
         metrics.update({f"health_{name}": value for name, value in health.items()})

@@ -117,7 +117,7 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
 
     evaluator = CurveEvaluator(tasks, curve, options=ModelOptions(batch_size=config.eval_batch_size,
                                                                   device=device),
-                               batch_size=config.eval_batch_size)
+                               batch_size=config.eval_batch_size, announce=announce)
     trainer = _trainer(st, st_model, examples, evaluator, curve, config, out_dir, device, precision,
                        memory["chosen"]["mini_batch_size"], total_steps, progress,
                        eval_on_start=not any(p["step"] == 0 for p in curve.points),
