@@ -304,7 +304,7 @@ def _trainer(st, model, examples, evaluator, curve: Curve, config: FinetuneConfi
                 curve.loss.append({"step": state.global_step, "loss": float(logs["loss"])})
 
         def on_epoch_end(self, args, state, control, **kwargs):
-            if config.eval_every:
+            if config.eval_every and state.global_step % config.eval_every:  # not already done
                 control.should_evaluate = control.should_save = True
 
     callbacks = [CurveLog(), *extra_callbacks]
