@@ -148,6 +148,10 @@ def eval_command(metrics, fmt, output, quiet, max_cost, **opts) -> None:
         from embedlab.report.table import rich_table
 
         Console().print(rich_table(results, metrics or None))
+        if len(results.runs) > 1:
+            from embedlab.results.compare import compare
+
+            print_comparisons(compare(results))
     click.echo(f"results written to {output}", err=True)
 
 
@@ -265,8 +269,10 @@ def _report_notes(results) -> None:
                        err=True)
 
 
-from embedlab.cli.finetune import finetune_command, split_command  # noqa: E402 - after the group
+from embedlab.cli.compare import compare_command, print_comparisons  # noqa: E402 - after the group
+from embedlab.cli.finetune import finetune_command, split_command  # noqa: E402
 
+cli.add_command(compare_command)
 cli.add_command(split_command)
 cli.add_command(finetune_command)
 

@@ -1,0 +1,59 @@
+"""`embedlab compare`: models side by side with their uncertainty, from saved results files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command("compare")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--baseline", default=None, help="Model to compare against [default: the first one].")
+@click.option("--metric", default=None, help="Metric [default: each task's main score].")
+@click.option("--test", "test", type=click.Choice(["permutation", "t"]), default="permutation", show_default=True,
+              help="Paired randomization (sign-flip) test, or paired t-test.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True)
+@click.option("--margin", type=click.FloatRange(0, min_open=True), default=0.01, show_default=True,
+              help="For sampled runs: rows needed for a CI of ± this much (0.01 = one point).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap and permutations.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def compare_command(runs, baseline, metric, test, alpha, margin, seed, fmt) -> None:
+    """Compare models from results files (of `embedlab eval`) on the same queries.
+
+    For each task: the mean with a bootstrap confidence interval, the paired difference to the
+    baseline with its interval, and a paired significance test, Holm-corrected across models.
+    Runs on different data or different queries are refused.
+
+    \b
+    Example:
+      embedlab compare results/bge.json results/api-sample.json --baseline BAAI/bge-small-zh-v1.5
+    """
+    from embedlab.results import Results
+    from embedlab.results.compare import compare
+
+    from embedlab.tasks.scoring import score_name
+
+    loaded = [Results.from_json(path) for path in runs]
+    comparisons = compare(loaded, metric=score_name(metric) if metric else None, baseline=baseline,
+                          test=test, alpha=alpha, margin=margin, seed=seed)
+    if fmt == "json":
+        click.echo(json.dumps([c.as_dict() for c in comparisons], ensure_ascii=False, indent=1))
+        return
+    print_comparisons(comparisons)
+
+
+def print_comparisons(comparisons) -> None:
+    from rich.console import Console
+
+    from embedlab.report.compare import margin_note, rich_comparison
+
+    console = Console()
+    for c in comparisons:
+        console.print(rich_comparison(c))
+        note = margin_note(c)
+        if note:
+            click.echo(f"note: {note}", err=True)
+        if c.missing:
+            click.echo(f"note: {c.task}: not in {', '.join(c.missing)}", err=True)
