@@ -7,7 +7,13 @@ import scipy.stats
 from embedlab import evaluate
 from embedlab.demo import RERANKING, RETRIEVAL
 from embedlab.errors import EmbedlabError, UnknownNameError
-from embedlab.results.compare import compare, holm, paired_permutation_test, paired_t_test, rows_for_margin
+from embedlab.results.compare import (
+    compare,
+    holm,
+    paired_permutation_test,
+    paired_t_test,
+    rows_for_margin,
+)
 from embedlab.results.stats import bootstrap_ci
 from tests.cli.test_main import run
 from tests.conftest import FakeEncoder

@@ -32,7 +32,6 @@ def compare_command(runs, baseline, metric, test, alpha, margin, seed, fmt) -> N
     """
     from embedlab.results import Results
     from embedlab.results.compare import compare
-
     from embedlab.tasks.scoring import score_name
 
     loaded = [Results.from_json(path) for path in runs]
@@ -57,3 +56,43 @@ def print_comparisons(comparisons) -> None:
             click.echo(f"note: {note}", err=True)
         if c.missing:
             click.echo(f"note: {c.task}: not in {', '.join(c.missing)}", err=True)
+
+
+@click.command("leaderboard")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--sort", default=None, help="Task to sort by [default: the mean over tasks].")
+@click.option("--metric", default=None, help="Metric per task [default: each task's main score].")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table",
+              show_default=True)
+def leaderboard_command(directory, sort, metric, fmt) -> None:
+    """Every run in a results directory as one table (a row per model run, a column per task)."""
+    from embedlab.report.table import short_name
+    from embedlab.results.leaderboard import leaderboard
+    from embedlab.tasks.scoring import score_name
+
+    board = leaderboard(directory, sort=sort, metric=score_name(metric) if metric else None)
+    if board.skipped:
+        click.echo(f"note: skipped {len(board.skipped)} JSON file(s) that are not embedlab results", err=True)
+    if fmt == "json":
+        click.echo(json.dumps({"columns": board.tasks, "rows": board.rows}, ensure_ascii=False, indent=1))
+        return
+    header = ["#", "model", *board.tasks, "mean", "file"]
+    lines = [[str(i + 1), short_name(r["model"]),
+              *(f"{100 * r['scores'][c]:.2f}" if c in r["scores"] else "–" for c in board.tasks),
+              f"{100 * r['mean']:.2f}" if r["mean"] is not None else "–", r["file"]]
+             for i, r in enumerate(board.rows)]
+    if fmt == "markdown":
+        click.echo("| " + " | ".join(header) + " |")
+        click.echo("|" + "---|" * len(header))
+        for line in lines:
+            click.echo("| " + " | ".join(line) + " |")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{directory}: {len(lines)} runs, scores ×100", title_justify="left")
+    for index, name in enumerate(header):
+        table.add_column(name, justify="left" if name in ("model", "file") else "right")
+    for line in lines:
+        table.add_row(*line)
+    Console().print(table)

@@ -269,10 +269,15 @@ def _report_notes(results) -> None:
                        err=True)
 
 
-from embedlab.cli.compare import compare_command, print_comparisons  # noqa: E402 - after the group
+from embedlab.cli.compare import (  # noqa: E402 - after the group
+    compare_command,
+    leaderboard_command,
+    print_comparisons,
+)
 from embedlab.cli.finetune import finetune_command, split_command  # noqa: E402
 
 cli.add_command(compare_command)
+cli.add_command(leaderboard_command)
 cli.add_command(split_command)
 cli.add_command(finetune_command)
 
