@@ -42,6 +42,11 @@ _SHARED = [
                       "or a Hugging Face dataset directory. Repeatable."),
     click.option("--retrieval", multiple=True, type=click.Path(exists=True, path_type=Path),
                  help="Retrieval folder: corpus, queries, qrels (BEIR/MTEB or C-MTEB parquet). Repeatable."),
+    click.option("--task", "task_names", multiple=True, metavar="NAME",
+                 help="A C-MTEB task by name (T2Reranking, T2Retrieval, MMarcoReranking, DuRetrieval, ...), "
+                      "read from --data-dir, $EMBEDLAB_DATA_DIR or the Hugging Face cache. Repeatable."),
+    click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                 help="Folder of downloaded dataset snapshots for --task."),
     click.option("--demo", is_flag=True,
                  help="Use the bundled demo data, and the bundled default model when no --model is given."),
     click.option("--split", default=None, help="Split to read when the data has several (default: test, dev...)."),
@@ -85,7 +90,14 @@ def shared_options(command):
 
 def run_arguments(opts: dict) -> dict:
     """The shared options as keyword arguments of `evaluate` / `estimate` (consumes them from opts)."""
-    models, reranking, retrieval = opts.pop("models"), opts.pop("reranking"), opts.pop("retrieval")
+    models, reranking, retrieval = opts.pop("models"), list(opts.pop("reranking")), list(opts.pop("retrieval"))
+    task_names, data_dir = opts.pop("task_names"), opts.pop("data_dir")
+    if task_names:
+        from embedlab.tasks.cmteb import load_task
+
+        for name in task_names:
+            task = load_task(name, data_dir=data_dir)
+            (reranking if task.type == "reranking" else retrieval).append(task)
     if opts.pop("demo"):
         from embedlab import demo as bundled
 
@@ -95,7 +107,7 @@ def run_arguments(opts: dict) -> dict:
     if not models:
         raise click.UsageError("give at least one --model (or --demo)")
     if not reranking and not retrieval:
-        raise click.UsageError("give --reranking and/or --retrieval data (or --demo)")
+        raise click.UsageError("give --reranking and/or --retrieval data, --task NAME (or --demo)")
     api = {key: opts.pop(key) for key in ("base_url", "api_key_env", "dimensions", "concurrency",
                                           "max_inputs", "input_type", "rpm", "tpm")}
     cache_path, no_cache = opts.pop("cache_path"), opts.pop("no_cache")
@@ -269,12 +281,13 @@ def _report_notes(results) -> None:
                        err=True)
 
 
-from embedlab.cli.compare import (  # noqa: E402 - after the group
+# commands kept in their own modules, registered on the group defined above
+from embedlab.cli.compare import (
     compare_command,
     leaderboard_command,
     print_comparisons,
 )
-from embedlab.cli.finetune import finetune_command, split_command  # noqa: E402
+from embedlab.cli.finetune import finetune_command, split_command
 
 cli.add_command(compare_command)
 cli.add_command(leaderboard_command)
