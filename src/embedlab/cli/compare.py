@@ -96,3 +96,36 @@ def leaderboard_command(directory, sort, metric, fmt) -> None:
     for line in lines:
         table.add_row(*line)
     Console().print(table)
+
+
+@click.command("report")
+@click.argument("runs", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--curve", "curves", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A fine-tuning curve.json (from `embedlab finetune`) to include. Repeatable.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write one self-contained HTML page (plots inlined, no network).")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write markdown tables (for pull requests); '-' for stdout.")
+@click.option("--baseline", default=None, help="Model the others are compared with [default: the first].")
+@click.option("--title", default="embedlab report", show_default=True)
+def report_command(runs, curves, html_path, markdown_path, baseline, title) -> None:
+    """A report of results files (and fine-tuning curves) as HTML and/or markdown."""
+    if not runs and not curves:
+        raise click.UsageError("give results files and/or --curve files")
+    if not html_path and not markdown_path:
+        raise click.UsageError("give --html FILE and/or --markdown FILE")
+    from embedlab.finetune.curve import Curve
+    from embedlab.report.page import build
+    from embedlab.results import Results
+
+    page, markdown = build([Results.from_json(p) for p in runs], curves=[Curve.load(p) for p in curves],
+                           baseline=baseline, title=title)
+    if html_path:
+        html_path.write_text(page, encoding="utf-8")
+        click.echo(f"report written to {html_path}", err=True)
+    if markdown_path:
+        if str(markdown_path) == "-":
+            click.echo(markdown)
+        else:
+            markdown_path.write_text(markdown + "\n", encoding="utf-8")
+            click.echo(f"markdown written to {markdown_path}", err=True)

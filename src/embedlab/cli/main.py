@@ -286,11 +286,13 @@ from embedlab.cli.compare import (
     compare_command,
     leaderboard_command,
     print_comparisons,
+    report_command,
 )
 from embedlab.cli.finetune import finetune_command, split_command
 
 cli.add_command(compare_command)
 cli.add_command(leaderboard_command)
+cli.add_command(report_command)
 cli.add_command(split_command)
 cli.add_command(finetune_command)
 

@@ -8,7 +8,7 @@ from embedlab.errors import require
 from embedlab.finetune.curve import Curve
 
 
-def plot_curve(curve: Curve, path: str | Path, *, title: str | None = None) -> Path:
+def plot_curve(curve: Curve, path, *, title: str | None = None):
     require("matplotlib", "matplotlib", "finetune", "plotting the fine-tuning curve")
     import matplotlib
 
@@ -58,7 +58,7 @@ def plot_curve(curve: Curve, path: str | Path, *, title: str | None = None) -> P
     health_ax.legend(fontsize=8)
     health_ax.grid(alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
+    target = Path(path) if isinstance(path, (str, Path)) else path  # or a binary file object
+    fig.savefig(target, dpi=110, format="png")
     plt.close(fig)
-    return path
+    return target

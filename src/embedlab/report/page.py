@@ -1,0 +1,153 @@
+"""`embedlab report`: one self-contained HTML page (plots inlined as PNG data, no network) or markdown.
+
+Per task: the comparison table (mean, CI, paired delta, Holm-corrected p), a bar chart with error
+bars, per-query wins and losses against the baseline, and the score distributions; then the
+fine-tuning curves given. Everything comes from results / curve files: nothing is re-encoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+from embedlab.errors import require
+from embedlab.finetune.curve import Curve
+from embedlab.report.compare import comparison_rows
+from embedlab.report.table import LABELS, short_name
+from embedlab.results.compare import TaskComparison, compare
+from embedlab.results.results import Results
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}
+th:first-child,td:first-child{text-align:left}.better{color:#11772d;font-weight:bold}
+.worse{color:#b00020;font-weight:bold}img{max-width:100%}caption{text-align:left;color:#555}"""
+
+
+def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | None = None,
+          title: str = "embedlab report") -> tuple[str, str]:
+    """(html, markdown) for the runs in `results` and the fine-tuning `curves`."""
+    comparisons = compare(results, baseline=baseline) if results else []
+    timings = _timings(results)
+    parts_html = [f"<h1>{html.escape(title)}</h1>"]
+    parts_md = [f"# {title}", ""]
+    for c in comparisons:
+        header, rows = comparison_rows(c)
+        header, rows = [*header, "encode s"], [[*row, timings.get(row_model, "–")]
+                                               for row, row_model in zip(rows, (r.model for r in c.rows))]
+        heading = f"{c.task}: {LABELS.get(c.metric, c.metric)} ({c.queries:,} queries)"
+        caption = ("scores ×100; 95% bootstrap CIs over queries; Δ vs the baseline, paired randomization "
+                   "test, Holm-corrected")
+        parts_md += [f"## {heading}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        parts_md += ["| " + " | ".join(row) + " |" for row in rows] + ["", f"_{caption}_", ""]
+        parts_html += [f"<h2>{html.escape(heading)}</h2>", _html_table(header, rows, caption),
+                       _img(_bars(c)), _img(_distributions(c, results))]
+        if len(c.rows) > 1:
+            parts_html.append(_img(_wins(c, results)))
+    for curve in curves:
+        from embedlab.report.curve import plot_curve
+
+        buffer = io.BytesIO()
+        plot_curve(curve, buffer)
+        summary = curve.summary()
+        text = (f"base {summary['base']:.4f} → best {summary['best']:.4f} at step {summary['best_step']} "
+                f"(Δ {summary['delta']['mean']:+.4f}, 95% CI [{summary['delta']['low']:+.4f}, "
+                f"{summary['delta']['high']:+.4f}])")
+        parts_md += [f"## Fine-tuning curve: {curve.metric}", "", text, ""]
+        parts_html += [f"<h2>Fine-tuning curve: {html.escape(curve.metric)}</h2><p>{html.escape(text)}</p>",
+                       _img(buffer.getvalue())]
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body>{''.join(parts_html)}</body></html>")
+    return page, "\n".join(parts_md)
+
+
+def _timings(results: list[Results]) -> dict[str, str]:
+    seen: dict[str, str] = {}
+    for run in (run for r in results for run in r.runs):
+        name = run.model["name"] if run.model["name"] not in seen else f"{run.model['name']} (#{len(seen) + 1})"
+        seen[name] = f"{run.embedding.get('encode_seconds', 0):.1f}"
+    return seen
+
+
+def _html_table(header: list[str], rows: list[list[str]], caption: str) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td class='{_mark(cell)}'>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in rows)
+    return f"<table><caption>{html.escape(caption)}</caption><tr>{head}</tr>{body}</table>"
+
+
+def _mark(cell: str) -> str:
+    return "better" if cell.endswith("better") else "worse" if cell.endswith("worse") else ""
+
+
+def _pyplot():
+    require("matplotlib", "matplotlib", "finetune", "plots in reports")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=100)
+    _pyplot().close(fig)
+    return buffer.getvalue()
+
+
+def _img(png: bytes) -> str:
+    return f"<p><img alt='plot' src='data:image/png;base64,{base64.b64encode(png).decode()}'></p>"
+
+
+def _bars(c: TaskComparison) -> bytes:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(4, 1.4 * len(c.rows)), 3.2))
+    means = [100 * r.mean for r in c.rows]
+    errors = [[100 * (r.mean - r.ci.low) for r in c.rows], [100 * (r.ci.high - r.mean) for r in c.rows]]
+    ax.bar(range(len(c.rows)), means, yerr=errors, capsize=5, color="tab:blue", alpha=0.8)
+    ax.set_xticks(range(len(c.rows)), [short_name(r.model) for r in c.rows], rotation=15, fontsize=8)
+    ax.set_ylabel(f"{c.metric} ×100")
+    ax.set_title(f"{c.task}: mean with 95% CI")
+    return _png(fig)
+
+
+def _per_query(c: TaskComparison, results: list[Results]) -> dict[str, list[float]]:
+    from embedlab.results.compare import _runs
+
+    return {name: by_task[c.task].per_query[c.metric] for name, by_task in _runs(results).items()
+            if c.task in by_task}
+
+
+def _distributions(c: TaskComparison, results: list[Results]) -> bytes:
+    plt = _pyplot()
+    values = _per_query(c, results)
+    fig, ax = plt.subplots(figsize=(max(4, 1.4 * len(values)), 3.2))
+    ax.boxplot(list(values.values()), showmeans=True)
+    ax.set_xticks(range(1, len(values) + 1), [short_name(n) for n in values], rotation=15, fontsize=8)
+    ax.set_ylabel(c.metric)
+    ax.set_title(f"{c.task}: per-query {c.metric}")
+    return _png(fig)
+
+
+def _wins(c: TaskComparison, results: list[Results]) -> bytes:
+    import numpy as np
+
+    plt = _pyplot()
+    values = _per_query(c, results)
+    base = np.asarray(values[c.baseline])
+    others = [name for name in values if name != c.baseline]
+    fig, axes = plt.subplots(1, len(others), figsize=(5 * len(others), 3.2), squeeze=False)
+    for ax, name in zip(axes[0], others):
+        diff = np.sort(np.asarray(values[name]) - base)
+        colors = ["tab:red" if d < 0 else "tab:green" if d > 0 else "grey" for d in diff]
+        ax.bar(range(len(diff)), diff, color=colors, width=1.0)
+        ax.axhline(0, color="black", lw=0.6)
+        ax.set_title(f"{short_name(name)} vs baseline: {int((diff > 0).sum())} wins, "
+                     f"{int((diff < 0).sum())} losses, {int((diff == 0).sum())} ties", fontsize=9)
+        ax.set_xlabel("queries, sorted")
+        ax.set_ylabel(f"Δ {c.metric}")
+    return _png(fig)

@@ -1,0 +1,47 @@
+import re
+
+from embedlab import evaluate
+from embedlab.demo import RERANKING, RETRIEVAL
+from embedlab.finetune.curve import Curve
+from embedlab.report.page import build
+from embedlab.results.compare import compare
+from tests.cli.test_main import run
+from tests.conftest import FakeEncoder
+
+
+def _two_runs():
+    other = FakeEncoder(query_prefix="zz ")
+    other.name = "fake-with-prefix"
+    return [evaluate(FakeEncoder(), reranking=RERANKING, retrieval=RETRIEVAL),
+            evaluate(other, reranking=RERANKING, retrieval=RETRIEVAL)]
+
+
+def _curve():
+    health = {"mean_pairwise_cosine": 0.2, "score_spread": 0.1, "effective_rank": 30.0}
+    points = [{"step": s, "scores": {"test": {"v1.map": v}}, "per_query": {"test": q}, "health": health,
+               "warnings": []} for s, v, q in ((0, 0.5, [0.4, 0.6]), (10, 0.75, [0.7, 0.8]))]
+    return Curve("test/v1.map", {"test": {"main": "v1.map", "role": "test"}}, points,
+                 [{"step": 5, "loss": 2.0}])
+
+
+def test_page_is_self_contained_and_shows_the_numbers():
+    runs = _two_runs()
+    page, markdown = build(runs, curves=[_curve()])
+    assert not re.search(r"(src|href)=['\"]?(https?:)?//", page)  # nothing fetched from the network
+    assert page.count("data:image/png;base64,") == 2 * 3 + 1  # bars, distributions, wins per task; curve
+    for c in compare(runs):
+        for row in c.rows:
+            assert f"{100 * row.mean:.2f}" in page and f"{100 * row.mean:.2f}" in markdown
+        assert f"{100 * c.rows[1].delta.mean:+.2f}" in page
+    assert "base 0.5000 → best 0.7500 at step 10" in page and "Fine-tuning curve: test/v1.map" in markdown
+
+
+def test_report_command(tmp_path):
+    for index, results in enumerate(_two_runs()):
+        results.to_json(tmp_path / f"r{index}.json")
+    out = run("report", str(tmp_path / "r0.json"), str(tmp_path / "r1.json"), "--html", str(tmp_path / "r.html"),
+              "--markdown", "-")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("# embedlab report") and "| fake-with-prefix |" in out.stdout
+    assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")
+    assert run("report", str(tmp_path / "r0.json")).returncode == 2  # no output asked for
