@@ -1,0 +1,42 @@
+"""The report page in a real headless browser (Debian's chromium): it renders, logs nothing to the
+console, and shows the run's numbers. Skipped where chromium is not installed (`.ci/run` installs it)."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from embedlab.report.page import build
+from embedlab.results.compare import compare
+from tests.report.test_page import _curve, _two_runs
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _chromium(*args, timeout=120):
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+                           "--v=0", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def console_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
+
+
+def test_report_renders_in_chromium_without_console_messages(tmp_path):
+    runs = _two_runs()
+    page, _ = build(runs, curves=[_curve()])
+    (tmp_path / "report.html").write_text(page, encoding="utf-8")
+    dom = _chromium("--dump-dom", (tmp_path / "report.html").as_uri())
+    assert dom.returncode == 0, dom.stderr[-500:]
+    assert console_lines(dom.stderr) == []
+    for c in compare(runs):
+        assert f"{100 * c.rows[0].mean:.2f}" in dom.stdout and f"{100 * c.rows[1].mean:.2f}" in dom.stdout
+    shot = _chromium(f"--screenshot={tmp_path / 'shot.png'}", "--window-size=1200,2400",
+                     (tmp_path / "report.html").as_uri())
+    assert shot.returncode == 0 and (tmp_path / "shot.png").stat().st_size > 20_000  # plots were drawn
+    # the check can fail: a page that logs to the console is caught
+    (tmp_path / "bad.html").write_text("<script>console.error('boom')</script>", encoding="utf-8")
+    assert console_lines(_chromium("--dump-dom", (tmp_path / "bad.html").as_uri()).stderr)
