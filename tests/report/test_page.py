@@ -45,3 +45,14 @@ def test_report_command(tmp_path):
     assert out.stdout.startswith("# embedlab report") and "| fake-with-prefix |" in out.stdout
     assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")
     assert run("report", str(tmp_path / "r0.json")).returncode == 2  # no output asked for
+
+
+def test_api_cost_per_thousand_queries_from_billed_tokens():
+    runs = _two_runs()
+    api = runs[1].runs[0].model
+    api.update(name="openai:text-embedding-3-small", model="text-embedding-3-small",
+               usage={"requests": 3, "retries": 0, "prompt_tokens": 2_000_000})
+    queries = sum(len(t.query_ids) for t in runs[1].runs[0].tasks)
+    _, markdown = build(runs)
+    assert f"{2 * 0.02 * 1000 / queries:.4f} USD" in markdown  # 2M tokens at 0.02 USD per million
+    assert "| fake-bigram |" in markdown and markdown.count(" – |") >= 2  # local model: no API cost

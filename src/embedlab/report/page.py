@@ -28,13 +28,13 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
           title: str = "embedlab report") -> tuple[str, str]:
     """(html, markdown) for the runs in `results` and the fine-tuning `curves`."""
     comparisons = compare(results, baseline=baseline) if results else []
-    timings = _timings(results)
+    extra = _per_model(results)
     parts_html = [f"<h1>{html.escape(title)}</h1>"]
     parts_md = [f"# {title}", ""]
     for c in comparisons:
         header, rows = comparison_rows(c)
-        header, rows = [*header, "encode s"], [[*row, timings.get(row_model, "–")]
-                                               for row, row_model in zip(rows, (r.model for r in c.rows))]
+        header = [*header, "encode s", "API cost / 1k queries"]
+        rows = [[*row, *extra.get(r.model, ("–", "–"))] for row, r in zip(rows, c.rows)]
         heading = f"{c.task}: {LABELS.get(c.metric, c.metric)} ({c.queries:,} queries)"
         caption = ("scores ×100; 95% bootstrap CIs over queries; Δ vs the baseline, paired randomization "
                    "test, Holm-corrected")
@@ -61,11 +61,20 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
     return page, "\n".join(parts_md)
 
 
-def _timings(results: list[Results]) -> dict[str, str]:
-    seen: dict[str, str] = {}
+def _per_model(results: list[Results]) -> dict[str, tuple[str, str]]:
+    """Encode seconds, and for API models the tokens billed in the run priced per 1,000 queries
+    (cache hits cost nothing, so a cached re-run shows less than a first run)."""
+    from embedlab.models.pricing import price_of
+
+    seen: dict[str, tuple[str, str]] = {}
     for run in (run for r in results for run in r.runs):
         name = run.model["name"] if run.model["name"] not in seen else f"{run.model['name']} (#{len(seen) + 1})"
-        seen[name] = f"{run.embedding.get('encode_seconds', 0):.1f}"
+        cost = "–"
+        usage, price = run.model.get("usage"), price_of(str(run.model.get("model", "")))
+        queries = sum(len(t.query_ids) for t in run.tasks)
+        if usage and price and queries:
+            cost = f"{usage['prompt_tokens'] / 1e6 * price[0] * 1000 / queries:.4f} {price[1]}"
+        seen[name] = (f"{run.embedding.get('encode_seconds', 0):.1f}", cost)
     return seen
 
 
