@@ -15,7 +15,7 @@ from embedlab.errors import require
 from embedlab.finetune.curve import Curve
 from embedlab.report.compare import comparison_rows
 from embedlab.report.table import LABELS, short_name
-from embedlab.results.compare import TaskComparison, compare
+from embedlab.results.compare import TaskComparison, compare, named_runs
 from embedlab.results.results import Results
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
@@ -66,16 +66,15 @@ def _per_model(results: list[Results]) -> dict[str, tuple[str, str]]:
     (cache hits cost nothing, so a cached re-run shows less than a first run)."""
     from embedlab.models.pricing import price_of
 
-    seen: dict[str, tuple[str, str]] = {}
-    for run in (run for r in results for run in r.runs):
-        name = run.model["name"] if run.model["name"] not in seen else f"{run.model['name']} (#{len(seen) + 1})"
+    out: dict[str, tuple[str, str]] = {}
+    for name, run in named_runs(results).items():
         cost = "–"
         usage, price = run.model.get("usage"), price_of(str(run.model.get("model", "")))
         queries = sum(len(t.query_ids) for t in run.tasks)
         if usage and price and queries:
             cost = f"{usage['prompt_tokens'] / 1e6 * price[0] * 1000 / queries:.4f} {price[1]}"
-        seen[name] = (f"{run.embedding.get('encode_seconds', 0):.1f}", cost)
-    return seen
+        out[name] = (f"{run.embedding.get('encode_seconds', 0):.1f}", cost)
+    return out
 
 
 def _html_table(header: list[str], rows: list[list[str]], caption: str) -> str:
@@ -125,10 +124,8 @@ def _bars(c: TaskComparison) -> bytes:
 
 
 def _per_query(c: TaskComparison, results: list[Results]) -> dict[str, list[float]]:
-    from embedlab.results.compare import _runs
-
-    return {name: by_task[c.task].per_query[c.metric] for name, by_task in _runs(results).items()
-            if c.task in by_task}
+    return {name: t.per_query[c.metric] for name, run in named_runs(results).items()
+            for t in run.tasks if t.task == c.task}
 
 
 def _distributions(c: TaskComparison, results: list[Results]) -> bytes:

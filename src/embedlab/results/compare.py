@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from embedlab.errors import EmbedlabError, UnknownNameError
-from embedlab.results.results import Results, TaskResult
+from embedlab.results.results import ModelRun, Results, TaskResult
 from embedlab.results.stats import Interval, bootstrap_ci, paired_bootstrap_ci
 
 TESTS = ("permutation", "t")
@@ -122,14 +122,20 @@ def rows_for_margin(interval: Interval, n: int, margin: float) -> int:
     return max(1, int(np.ceil(n * (half / margin) ** 2))) if half > 0 else n
 
 
-def _runs(results: list[Results]) -> dict[str, dict[str, TaskResult]]:
-    """model name -> task -> result; a repeated name gets its position (#2, #3, ...) added."""
-    runs: dict[str, dict[str, TaskResult]] = {}
+def named_runs(results: list[Results]) -> dict[str, ModelRun]:
+    """Every model run by a unique display name; a repeated name gets its position (#2, #3, ...)."""
+    runs: dict[str, ModelRun] = {}
     for run in (run for result in results for run in result.runs):
         name = run.model["name"]
         if name in runs:
             name = f"{name} (#{len(runs) + 1})"
-        runs[name] = {t.task: t for t in run.tasks}
+        runs[name] = run
+    return runs
+
+
+def _runs(results: list[Results]) -> dict[str, dict[str, TaskResult]]:
+    """model name (as `named_runs` gives it) -> task -> result."""
+    runs = {name: {t.task: t for t in run.tasks} for name, run in named_runs(results).items()}
     if not runs:
         raise EmbedlabError("no runs to compare")
     return runs
