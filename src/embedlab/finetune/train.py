@@ -23,7 +23,7 @@ from typing import Any
 
 from embedlab.data.split import normalise_query
 from embedlab.data.training import TrainingData, load_training
-from embedlab.errors import EmbedlabError, ModelError, require
+from embedlab.errors import EmbedlabError, require
 from embedlab.evaluation import Task, environment, load_tasks
 from embedlab.finetune.config import FinetuneConfig
 from embedlab.finetune.curve import Curve, CurveEvaluator
@@ -71,7 +71,11 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
     st = require("sentence_transformers", "sentence-transformers", "finetune", "fine-tuning")
     require("datasets", "datasets", "finetune", "fine-tuning")
     require("accelerate", "accelerate", "finetune", "fine-tuning with the sentence-transformers trainer")
-    from embedlab.models.sentence_transformers import model_instructions, pick_device
+    from embedlab.models.sentence_transformers import (
+        load_model,
+        model_instructions,
+        pick_device,
+    )
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -81,7 +85,7 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
     data = train if isinstance(train, TrainingData) else load_training(train)
     tasks, curve = _held_out(test, retrieval, guard, guard_retrieval, config)
     device = pick_device(config.device)
-    st_model = _load_model(st, model, device)
+    st_model = load_model(model, device)
     st_model.max_seq_length = min(config.passage_max_length,
                                   st_model.max_seq_length or config.passage_max_length)
     instructions = model_instructions(st_model, config.query_instruction, config.document_instruction)
@@ -193,13 +197,6 @@ def _metrics_of(task: Task) -> list[str]:
     if task.type == "reranking":
         return ["v1.map", "v1.mrr@10", "v2.map@1000", "v2.mrr@10", "v2.ndcg@10"]
     return [str(m) for m in all_metrics(DEFAULT_K)]
-
-
-def _load_model(st, spec: str, device: str):
-    try:
-        return st.SentenceTransformer(spec, device=device)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load model '{spec}': {str(exc).splitlines()[0][:300]}") from None
 
 
 def _leakage(data: TrainingData, tasks: dict[str, Task]) -> dict[str, int]:
@@ -373,9 +370,9 @@ def _write_best(out_dir: Path, step: int, spec: str, trained_model, device: str)
     if step > 0 and source.is_dir():
         shutil.copytree(source, target, ignore=shutil.ignore_patterns(*TRAINER_STATE_FILES, "rng_state*"))
     elif step == 0:
-        import sentence_transformers as st
+        from embedlab.models.sentence_transformers import load_model
 
-        base = st.SentenceTransformer(spec, device=device)
+        base = load_model(spec, device)
         base.max_seq_length, base.prompts = trained_model.max_seq_length, trained_model.prompts
         base.save(str(target))
     else:  # pruned by --keep-checkpoints: the trainer has loaded the best weights at the end

@@ -32,6 +32,20 @@ def model_instructions(model, query_instruction: str | None, document_instructio
     }
 
 
+def load_model(spec: str, device: str):
+    """A SentenceTransformer from a directory or hub id, or a ModelError that says why not."""
+    st = require("sentence_transformers", "sentence-transformers", "local", "running a local model")
+    try:
+        return st.SentenceTransformer(spec, device=device)
+    except (OSError, ValueError) as exc:
+        where = "local directory" if Path(spec).exists() else "Hugging Face id"
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        hint = ("it is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 forbids a download"
+                if offline else "check the path or id, and network access for a first download")
+        raise ModelError(f"cannot load model '{spec}' ({where}): {hint}. Cause: "
+                         f"{str(exc).splitlines()[0][:300]}") from None
+
+
 class SentenceTransformerEncoder:
     """Pooling as the model is configured; instructions/prompts applied per kind.
 
@@ -42,20 +56,10 @@ class SentenceTransformerEncoder:
 
     def __init__(self, spec: str, options: ModelOptions | None = None) -> None:
         options = options or ModelOptions()
-        st = require("sentence_transformers", "sentence-transformers", "local",
-                     "running a local model")
         self.spec = spec
         self.options = options
         self.device = pick_device(options.device)
-        try:
-            self.model = st.SentenceTransformer(spec, device=self.device)
-        except (OSError, ValueError) as exc:
-            where = "local directory" if Path(spec).exists() else "Hugging Face id"
-            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-            hint = ("it is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 forbids a download"
-                    if offline else "check the path or id, and network access for a first download")
-            raise ModelError(f"cannot load model '{spec}' ({where}): {hint}. Cause: "
-                             f"{str(exc).splitlines()[0][:300]}") from None
+        self.model = load_model(spec, self.device)
         if self.device.startswith("cuda"):
             self.model.half()
         self._configure()
