@@ -143,6 +143,8 @@ def finetune_command(model, train_path, test_path, retrieval_test, guard, guard_
 
 def summary_text(summary: dict, out_dir: Path) -> str:
     """The run's honest summary in a few lines."""
+    from embedlab.finetune.memory import gib
+
     d = summary["delta"]
     sign = "significant" if summary["significant"] else "NOT significant"
     lines = [
@@ -165,8 +167,8 @@ def summary_text(summary: dict, out_dir: Path) -> str:
                      + ", ".join(f"{k} {v}" for k, v in leaks.items()) + "; use `embedlab split`")
     lines += [f"warning: {w}" for w in summary["warnings"]]
     memory = summary["memory"]
-    lines.append(f"loss: {summary['loss']}; memory: planned ~{memory['chosen']['total'] / 2**30:.2f} GiB "
-                 f"(estimate), measured peak {memory['measured_peak_bytes'] / 2**30:.2f} GiB "
+    lines.append(f"loss: {summary['loss']}; memory: planned ~{gib(memory['chosen']['total'])} GiB "
+                 f"(estimate), measured peak {gib(memory['measured_peak_bytes'])} GiB "
                  f"({memory['measured']})")
     best = "the base model (no checkpoint beat it)" if summary["best_step"] == 0 else \
         f"checkpoint-{summary['best_step']}"

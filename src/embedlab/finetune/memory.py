@@ -25,6 +25,11 @@ from typing import Any
 GIB = 1024 ** 3
 
 
+def gib(n: float) -> str:
+    """Bytes as GiB with two decimals (the unit every memory message uses)."""
+    return f"{n / GIB:.2f}"
+
+
 @dataclass(frozen=True)
 class ModelShape:
     parameters: int
@@ -66,13 +71,13 @@ class MemoryPlan:
         return {**asdict(self), "fits": self.fits}
 
     def describe(self) -> str:
-        gib = lambda n: f"{n / GIB:.2f} GiB"
         chunk = f", mini-batch {self.mini_batch_size}" if self.mode == "gradcache" else ""
-        room = f" of {gib(self.available)} available" if self.available is not None else ""
+        room = f" of {gib(self.available)} GiB available" if self.available is not None else ""
         verdict = "fits" if self.fits else "does NOT fit"
-        return (f"{self.mode} batch {self.batch_size}{chunk}: ~{gib(self.total)} estimated "
-                f"(weights {gib(self.weights)}, grads {gib(self.gradients)}, AdamW {gib(self.optimizer)}, "
-                f"activations {gib(self.activations)}){room} on {self.device}: {verdict}")
+        return (f"{self.mode} batch {self.batch_size}{chunk}: ~{gib(self.total)} GiB estimated "
+                f"(weights {gib(self.weights)} GiB, grads {gib(self.gradients)} GiB, AdamW "
+                f"{gib(self.optimizer)} GiB, activations {gib(self.activations)} GiB){room} on "
+                f"{self.device}: {verdict}")
 
 
 def layer_bytes(shape: ModelShape, tokens: int, dtype_bytes: int = 4) -> float:

@@ -33,6 +33,7 @@ from embedlab.finetune.memory import (
     PeakMemory,
     available_memory,
     choose_mini_batch,
+    gib,
     plan,
 )
 from embedlab.models.registry import ModelOptions
@@ -239,7 +240,6 @@ def _memory_plan(shape: ModelShape, config: FinetuneConfig, device: str, *, dtyp
     alternatives = {"plain": estimate(None), "gradcache": estimate(other_mini),
                     "plain_checkpointing": estimate(None, True),
                     "gradcache_checkpointing": estimate(other_mini, True)}
-    gib = lambda n: f"{n / 2**30:.2f}"  # noqa: E731
     others = ", ".join(f"{name.replace('_', ' + ')} {gib(p.total)}" for name, p in alternatives.items())
     return {
         **{name: p.as_dict() for name, p in alternatives.items()},
