@@ -113,7 +113,7 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
     if checkpoint is not None and curve.path.exists():
         previous = Curve.load(curve.path)
         if previous.metric == curve.metric:
-            step = int(checkpoint.name.split("-")[1])
+            step = _step_of(checkpoint)
             curve.points = [p for p in previous.points if p["step"] <= step]
             curve.loss = [p for p in previous.loss if p["step"] <= step]
         announce(f"resuming from {checkpoint.name} ({len(curve.points)} curve points kept)")
@@ -350,10 +350,15 @@ def _st_modules():
     return losses, BatchSamplers
 
 
+def _step_of(checkpoint: Path) -> int | None:
+    """The step of a `checkpoint-N` folder the trainer wrote, else None."""
+    number = checkpoint.name.removeprefix("checkpoint-")
+    return int(number) if number.isdigit() and (checkpoint / "trainer_state.json").exists() else None
+
+
 def _last_checkpoint(out_dir: Path) -> Path | None:
-    checkpoints = [p for p in out_dir.glob("checkpoint-*")
-                   if p.is_dir() and p.name.split("-")[1].isdigit() and (p / "trainer_state.json").exists()]
-    return max(checkpoints, key=lambda p: int(p.name.split("-")[1]), default=None)
+    checkpoints = [p for p in out_dir.glob("checkpoint-*") if p.is_dir() and _step_of(p) is not None]
+    return max(checkpoints, key=_step_of, default=None)
 
 
 def _clear_previous_run(out_dir: Path) -> None:
