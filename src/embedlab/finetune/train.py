@@ -37,7 +37,7 @@ from embedlab.finetune.memory import (
     plan,
 )
 from embedlab.models.registry import ModelOptions
-from embedlab.tasks.scoring import RERANKING_MAIN, RETRIEVAL_MAIN
+from embedlab.tasks.scoring import RERANKING_MAIN, RETRIEVAL_MAIN, score_names
 
 log = logging.getLogger(__name__)
 TRAINER_STATE_FILES = ("optimizer.pt", "scheduler.pt", "trainer_state.json", "training_args.bin",
@@ -184,20 +184,12 @@ def _held_out(test, retrieval, guard, guard_retrieval, config: FinetuneConfig
         add("guard" if index == 0 else f"guard-{index + 1}", task, "guard")
     metric = config.metric or info["test"]["main"]
     label, name = metric.split("/", 1) if "/" in metric else ("test", metric)
-    known = [f"{k}/{m}" for k in ("test", "test-retrieval") if k in tasks for m in _metrics_of(tasks[k])]
-    if label not in tasks or name not in _metrics_of(tasks[label]):
+    known = [f"{k}/{m}" for k in ("test", "test-retrieval") if k in tasks for m in score_names(tasks[k].type)]
+    if label not in tasks or name not in score_names(tasks[label].type):
         from embedlab.errors import UnknownNameError
 
         raise UnknownNameError("curve metric", metric, known)
     return tasks, Curve(f"{label}/{name}", info)
-
-
-def _metrics_of(task: Task) -> list[str]:
-    from embedlab.metrics.names import DEFAULT_K, all_metrics
-
-    if task.type == "reranking":
-        return ["v1.map", "v1.mrr@10", "v2.map@1000", "v2.mrr@10", "v2.ndcg@10"]
-    return [str(m) for m in all_metrics(DEFAULT_K)]
 
 
 def _leakage(data: TrainingData, tasks: dict[str, Task]) -> dict[str, int]:

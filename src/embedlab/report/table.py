@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from embedlab.tasks.scoring import RERANKING_SCORES
+
 if TYPE_CHECKING:
     from embedlab.results import Results
 
 # what a table shows by default for each task type (all metrics stay in the JSON)
 DEFAULT_ROWS = {
-    "reranking": ["v1.map", "v1.mrr@10", "v2.map@1000", "v2.mrr@10", "v2.ndcg@10"],
+    "reranking": RERANKING_SCORES,
     "retrieval": ["ndcg@10", "map@10", "mrr@10", "recall@10", "recall@100", "recall@1000"],
 }
 LABELS = {"v1.map": "MAP (C-MTEB v1)", "v1.mrr@10": "MRR@10 (C-MTEB v1)",

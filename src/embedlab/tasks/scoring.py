@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from embedlab.errors import UnknownNameError
-from embedlab.metrics.names import Metric, parse_metric
+from embedlab.metrics.names import DEFAULT_K, Metric, all_metrics, parse_metric
 from embedlab.metrics.reranking_v1 import average_precision, mrr_at_k
 from embedlab.metrics.trec import ideal_matrix, ranking_metrics
 from embedlab.search.exact import top_k
@@ -13,9 +13,15 @@ from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
 
 RERANKING_V2 = [parse_metric(m) for m in ("map@1000", "mrr@10", "ndcg@10")]
+RERANKING_SCORES = ["v1.map", "v1.mrr@10", *(f"v2.{m}" for m in RERANKING_V2)]
 RERANKING_MAIN = "v1.map"
 RETRIEVAL_MAIN = "ndcg@10"
 _GROUP_STRIDE = 10**6
+
+
+def score_names(task_type: str, k_values: tuple[int, ...] = DEFAULT_K) -> list[str]:
+    """The per-query score names a task of this type gets from `evaluate`."""
+    return list(RERANKING_SCORES) if task_type == "reranking" else [str(m) for m in all_metrics(k_values)]
 
 
 def score_reranking(task: RerankingTask, queries: np.ndarray, documents: np.ndarray
