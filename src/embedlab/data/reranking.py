@@ -51,8 +51,12 @@ def _has_id(record: dict[str, Any]) -> bool:
     return record.get("_id") is not None or record.get("id") is not None
 
 
-def text_list(record: dict[str, Any], keys: tuple[str, ...], file: Path, line: int) -> list[str]:
+def text_list(record: dict[str, Any], keys: tuple[str, ...], file: Path, line: int, *,
+              required: bool = True) -> list[str]:
+    """The list of strings under the first of `keys`; a missing field is an error, or [] if not required."""
     key = next((k for k in keys if k in record), None)
+    if key is None and not required:
+        return []
     if key is None:
         raise DataError("missing", path=file, line=line, field=" or ".join(keys),
                         hint=f"keys found: {', '.join(record) or 'none'}")

@@ -130,8 +130,7 @@ def _read(path: Path, split: str | None) -> list[tuple[Path, int, dict, list[str
     for file, line, record in read_records(path, split=split):
         query = text_field(record, ("query",), path=file, line=line)
         positives = text_list(record, POSITIVE_KEYS, file, line)
-        negatives = text_list(record, NEGATIVE_KEYS, file, line) \
-            if any(k in record for k in NEGATIVE_KEYS) else []
+        negatives = text_list(record, NEGATIVE_KEYS, file, line, required=False)
         records.append((file, line, {**_plain(record), "__query": query}, positives, negatives))
     if not records:
         raise DataError("no rows", path=path)

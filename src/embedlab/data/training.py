@@ -45,8 +45,7 @@ def load_training(path: str | Path, *, split: str | None = None) -> TrainingData
             raise DataError("empty query", path=file, line=line, field="query",
                             hint="remove the row or give it a query")
         positives = text_list(record, POSITIVE_KEYS, file, line)
-        negatives = text_list(record, NEGATIVE_KEYS, file, line) if _has_any(record, NEGATIVE_KEYS) \
-            else []
+        negatives = text_list(record, NEGATIVE_KEYS, file, line, required=False)
         for key, texts in (("positive", positives), ("negative", negatives)):
             if any(not t.strip() for t in texts):
                 raise DataError("empty passage", path=file, line=line, field=key,
@@ -60,6 +59,3 @@ def load_training(path: str | Path, *, split: str | None = None) -> TrainingData
         raise DataError("no usable training rows (each row needs a query and a positive)", path=path)
     return TrainingData(rows, str(path), {k: v for k, v in skipped.items() if v})
 
-
-def _has_any(record: dict, keys: tuple[str, ...]) -> bool:
-    return any(key in record for key in keys)
