@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from embedlab import __version__
+from embedlab.cli.options import shared_options
 from embedlab.errors import EmbedlabError
 
 
@@ -31,61 +32,6 @@ def cli(verbose: bool) -> None:
     """Which text-embedding model for your RAG data? Evaluate, compare, fine-tune."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-
-
-_SHARED = [
-    click.option("-m", "--model", "models", multiple=True, metavar="MODEL",
-                 help="Local directory, Hugging Face id, st:<either>, or openai:<model> for an "
-                      "OpenAI-compatible API. Repeat to compare models."),
-    click.option("--reranking", multiple=True, type=click.Path(exists=True, path_type=Path),
-                 help="Reranking data: JSONL {query, positive, negative} or {query, pos, neg}, parquet, "
-                      "or a Hugging Face dataset directory. Repeatable."),
-    click.option("--retrieval", multiple=True, type=click.Path(exists=True, path_type=Path),
-                 help="Retrieval folder: corpus, queries, qrels (BEIR/MTEB or C-MTEB parquet). Repeatable."),
-    click.option("--task", "task_names", multiple=True, metavar="NAME",
-                 help="A C-MTEB task by name (T2Reranking, T2Retrieval, MMarcoReranking, DuRetrieval, ...), "
-                      "read from --data-dir, $EMBEDLAB_DATA_DIR or the Hugging Face cache. Repeatable."),
-    click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                 help="Folder of downloaded dataset snapshots for --task."),
-    click.option("--demo", is_flag=True,
-                 help="Use the bundled demo data, and the bundled default model when no --model is given."),
-    click.option("--split", default=None, help="Split to read when the data has several (default: test, dev...)."),
-    click.option("--sample", type=click.IntRange(1), default=None,
-                 help="Evaluate a seeded sample of N rows / queries per task (recorded in the results)."),
-    click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample."),
-    click.option("--prune-corpus", type=click.IntRange(0), default=None, metavar="D",
-                 help="With --sample on retrieval: keep only judged documents + D random others "
-                      "(cheaper; scores go up). Default: the whole corpus."),
-    click.option("--query-instruction", default=None, help="Prefix for queries only (e.g. a BGE instruction)."),
-    click.option("--document-instruction", default=None, help="Prefix for documents only."),
-    click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1)),
-    click.option("--max-length", default=None, type=click.IntRange(1), help="Truncate inputs to N tokens."),
-    click.option("--device", default=None, help="cpu, cuda, cuda:1, mps (default: CUDA when present)."),
-    click.option("--base-url", default=None, help="API models: the endpoint, e.g. http://localhost:8000/v1."),
-    click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
-                 help="API models: the environment variable holding the key (never pass keys as arguments)."),
-    click.option("--dimensions", type=click.IntRange(1), default=None, help="API models: output dimensions."),
-    click.option("--concurrency", type=click.IntRange(1), default=4, show_default=True,
-                 help="API models: requests in flight at once."),
-    click.option("--max-inputs", type=click.IntRange(1), default=64, show_default=True,
-                 help="API models: texts per request."),
-    click.option("--rpm", type=click.IntRange(1), default=None,
-                 help="API models: at most N requests per minute (client-side)."),
-    click.option("--tpm", type=click.IntRange(1), default=None,
-                 help="API models: at most N tokens per minute (estimated from characters)."),
-    click.option("--input-type/--no-input-type", default=False,
-                 help="API models: send input_type query|passage (e5/Cohere/Voyage-style servers)."),
-    click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
-                 help="Embedding cache (SQLite). Default: on for API models (~/.cache/embedlab), off for local."),
-    click.option("--no-cache", is_flag=True, help="Never read or write the embedding cache."),
-]
-
-
-def shared_options(command):
-    """Model, data, sampling, API and cache options: the same for `eval` and `estimate`."""
-    for option in reversed(_SHARED):
-        command = option(command)
-    return command
 
 
 def run_arguments(opts: dict) -> dict:
@@ -288,13 +234,19 @@ from embedlab.cli.compare import (
     print_comparisons,
     report_command,
 )
+from embedlab.cli.convert import convert_command
 from embedlab.cli.finetune import finetune_command, split_command
+from embedlab.cli.inspect import inspect_command
+from embedlab.cli.mine import mine_command
 
 cli.add_command(compare_command)
 cli.add_command(leaderboard_command)
 cli.add_command(report_command)
 cli.add_command(split_command)
 cli.add_command(finetune_command)
+cli.add_command(mine_command)
+cli.add_command(inspect_command)
+cli.add_command(convert_command)
 
 
 def main() -> None:

@@ -1,0 +1,62 @@
+"""`embedlab convert`: rows from one layout and container to another, losslessly where the formats allow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command("convert")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--to", "layout", type=click.Choice(["reranking", "flag", "triplets"]), default=None,
+              help="Output layout: reranking {query, positive, negative} (C-MTEB), flag {query, pos, neg} "
+                   "(FlagEmbedding), triplets {anchor, positive, negative} (sentence-transformers). "
+                   "[default: the source's layout; reranking for a retrieval folder]")
+@click.option("--split", default=None,
+              help="Split to read when SOURCE has several [default: test, then dev, validation; "
+                   "the summary says which].")
+@click.option("--negatives", type=click.IntRange(0), default=0, show_default=True, metavar="N",
+              help="Retrieval folder only: add N random corpus passages per query as negatives "
+                   "(never one judged for that query).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --negatives.")
+@click.option("--drop-ids", is_flag=True, help="Leave out _id / id fields (query ids of a retrieval folder).")
+@click.option("--allow-lossy", is_flag=True,
+              help="Drop fields the output layout cannot hold (e.g. _id, prompt, scores in triplets) "
+                   "instead of refusing; they are listed in the summary.")
+@click.option("--overwrite", is_flag=True, help="Replace TARGET if it exists.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: also print the report as JSON on stdout.")
+def convert_command(source, target, layout, split, negatives, seed, drop_ids, allow_lossy, overwrite,
+                    fmt) -> None:
+    """Convert rows between layouts and containers: SOURCE -> TARGET.
+
+    \b
+    SOURCE: a JSONL or parquet file, a Hugging Face dataset folder (save_to_disk), or a retrieval
+    folder (corpus, queries, qrels) whose judgments become rows: positives are the passages judged
+    relevant, negatives those judged 0, plus --negatives random ones. For hard (mined) negatives, run
+    `embedlab mine ROWS.jsonl --corpus FOLDER -m MODEL -o out.jsonl` on the result.
+    TARGET: .jsonl, .parquet, or a folder (a Hugging Face dataset, load_from_disk reads it).
+
+    Between reranking and flag, only positive/pos and negative/neg are renamed and every other field is
+    kept, in every container. Triplets hold only texts: other fields are refused unless --allow-lossy,
+    and grouping triplets back into rows (by anchor) keeps every text but not the pairing. A summary of
+    what was read, written, renamed, kept, dropped and skipped goes to stderr.
+
+    \b
+    Examples:
+      embedlab convert t2_reranking.jsonl t2_flag.jsonl --to flag
+      embedlab convert t2_flag.jsonl t2.parquet
+      embedlab convert t2.parquet t2_dataset/ --to reranking
+      embedlab convert my_beir_folder/ rows.jsonl --negatives 7 --seed 42
+      embedlab convert rows.jsonl triplets.jsonl --to triplets --allow-lossy
+    """
+    from embedlab.data.convert import convert
+
+    report = convert(source, target, to=layout, split=split, negatives=negatives, seed=seed,
+                     keep_ids=not drop_ids, allow_lossy=allow_lossy, overwrite=overwrite)
+    click.echo(report.summary(), err=True)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))

@@ -1,0 +1,153 @@
+"""`embedlab mine`: hard negatives for training data, with likely false negatives filtered and reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from embedlab.cli.options import model_options, pop_model_options
+
+
+@click.command("mine")
+@click.argument("data", type=click.Path(exists=True, path_type=Path))
+@click.option("-m", "--model", required=True, metavar="MODEL",
+              help="The mining model: local directory, Hugging Face id, openai:<model>, qianfan:<model>.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output JSONL.")
+@click.option("--corpus", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Candidate passages: a corpus file ({_id, title?, text}) or a retrieval folder. "
+                   "Default: the union of every passage in DATA (a retrieval DATA folder: its corpus).")
+@click.option("--range-min", type=click.IntRange(0), default=0, show_default=True,
+              help="Skip the N best-ranked candidates (FlagEmbedding's 10-210 = --range-min 10 --range-max 210).")
+@click.option("--range-max", type=click.IntRange(1), default=100, show_default=True,
+              help="Consider candidates up to this rank.")
+@click.option("-n", "--num-negatives", type=click.IntRange(1), default=7, show_default=True,
+              help="Negatives per row (7 = finetune's group size 8 minus the positive).")
+@click.option("--sampling", type=click.Choice(["top", "random"]), default="top", show_default=True,
+              help="Take the hardest surviving candidates, or a seeded random sample of them.")
+@click.option("--relative-margin", type=float, default=0.05, show_default=True,
+              help="Drop candidates scoring above positive - |positive| x margin (likely false negatives).")
+@click.option("--absolute-margin", type=float, default=None,
+              help="Drop candidates scoring above positive - margin.")
+@click.option("--max-score", type=float, default=None, help="Drop candidates scoring above this.")
+@click.option("--min-score", type=float, default=None, help="Drop candidates scoring below this (too easy).")
+@click.option("--no-filter", is_flag=True, help="No false-negative filter at all (overrides the margins).")
+@click.option("--check-model", default=None, metavar="MODEL",
+              help="A second model: a candidate must also pass the margins with its scores "
+                   "(with no margin given: score below the positive's).")
+@click.option("--keep-given", is_flag=True, help="Keep each row's own negatives first; mined ones fill up.")
+@click.option("--format", "output_format", type=click.Choice(["flag", "reranking"]), default="flag",
+              show_default=True, help="flag = {query, pos, neg} (FlagEmbedding); reranking = {query, positive, negative}.")
+@click.option("--with-scores", is_flag=True, help="Add pos_scores / neg_scores (the mining model's cosines).")
+@click.option("--search", type=click.Choice(["exact", "faiss"]), default="exact", show_default=True,
+              help="Exact blocked search (bounded memory), or faiss IndexFlatIP (pip install 'embedlab[faiss]').")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sampling random.")
+@click.option("--split", default=None, help="Split to read when DATA has several.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
+              help="Report JSON [default: OUTPUT with .report.json].")
+@click.option("--format-report", "report_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="What to print on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@model_options
+def mine_command(data, model, output, corpus, range_min, range_max, num_negatives, sampling,
+                 relative_margin, absolute_margin, max_score, min_score, no_filter, check_model,
+                 keep_given, output_format, with_scores, search, seed, split, report_path, report_format,
+                 quiet, **opts) -> None:
+    """Mine hard negatives for DATA (reranking / FlagEmbedding JSONL, parquet, HF dir, or a retrieval folder).
+
+    Every query searches the candidate corpus with MODEL; candidates in the rank range become negatives
+    unless they look like false negatives: the same text as a positive, a positive of the same query
+    elsewhere in the file, or too close to the positive's score (--relative-margin, --absolute-margin,
+    --max-score, --check-model). The report counts what each filter dropped, with examples.
+
+    \b
+    Examples:
+      embedlab mine train.jsonl -m BAAI/bge-small-zh-v1.5 -o train.mined.jsonl
+      embedlab mine train.jsonl -m ./model --range-min 10 --range-max 210 -n 15 --sampling random
+      embedlab mine my_retrieval_dir/ -m ./model --check-model openai:text-embedding-3-small -o rows.jsonl
+    """
+    from embedlab.data.mining import MiningConfig, mine, read_corpus, read_rows
+    from embedlab.embed import EmbeddingStore
+    from embedlab.evaluation import open_cache
+    from embedlab.models import load_encoder
+
+    if output.resolve() == data.resolve():
+        raise click.UsageError("--output must not be the input file")
+    options, cache = pop_model_options(opts)
+    config = MiningConfig(range_min=range_min, range_max=range_max, num_negatives=num_negatives,
+                          sampling=sampling, seed=seed, keep_given=keep_given, search=search,
+                          relative_margin=None if no_filter else relative_margin,
+                          absolute_margin=None if no_filter else absolute_margin,
+                          max_score=None if no_filter else max_score, min_score=min_score)
+    try:
+        config.check()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    source = read_rows(data, split=split)
+    rows = source.rows
+    for reason, count in source.skipped.items():
+        click.echo(f"note: skipped {count:,} rows: {reason.replace('_', ' ')} (not in the output)", err=True)
+    candidates = read_corpus(corpus) if corpus else list(dict.fromkeys(source.corpus.values())) or \
+        list(dict.fromkeys(t for r in rows for t in r.positives + r.negatives))
+    stores = []
+    for spec in [model] + ([check_model] if check_model else []):
+        encoder = load_encoder(spec, options)
+        stores.append(EmbeddingStore(encoder, batch_size=getattr(encoder, "preferred_batch", options.batch_size),
+                                     progress=not quiet, cache=open_cache(cache, encoder)))
+    echo = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
+    report = mine(rows, candidates, stores[0], output, config=config,
+                  checker=stores[1] if check_model else None, output_format=output_format,
+                  with_scores=with_scores, source=str(data),
+                  corpus_name=str(corpus) if corpus else f"{data} (all its passages)", progress=echo)
+    report.skipped_rows = source.skipped
+    report_path = report_path or output.with_suffix(".report.json")
+    report_path.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if report_format == "json":
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        _print_report(report)
+    click.echo(f"wrote {output} and {report_path}", err=True)
+
+
+def _print_report(report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"mined {report.rows:,} rows against {report.corpus_size:,} candidate passages "
+                  f"with {', '.join(report.models)}")
+    table = Table(title="candidates in the rank range", title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("candidates", f"{report.candidates:,}")
+    table.add_row("excluded: same text as a positive or the query", f"{report.excluded_same_text:,}")
+    table.add_row("excluded: a positive of the same query in another row", f"{report.excluded_known_positive:,}")
+    for reason, count in report.dropped.items():
+        if count or reason in _active(report):
+            table.add_row(f"dropped as likely false negative: {reason.replace('_', ' ')}", f"{count:,}")
+    table.add_row("kept as candidates", f"{report.kept_candidates:,}")
+    table.add_row("negatives written", f"{report.negatives_written:,}")
+    table.add_row(f"rows with fewer than {report.config['num_negatives']} negatives", f"{report.rows_short:,}")
+    table.add_row("rows with no negative", f"{report.rows_without_negative:,}")
+    console.print(table)
+    if report.examples:
+        examples = Table(title="likely false negatives dropped (examples)", title_justify="left")
+        for column in ("reason", "query", "positive (score)", "candidate (score, rank)"):
+            examples.add_column(column, overflow="fold")
+        for e in report.examples[:8]:
+            rank = f", rank {e['rank']}" if e["rank"] else ""
+            examples.add_row(e["reason"], _cut(e["query"]), f"{_cut(e['positive'])} ({e['positive_score']:.3f})",
+                             f"{_cut(e['candidate'])} ({e['score']:.3f}{rank})")
+        console.print(examples)
+
+
+def _active(report) -> set[str]:
+    config = report.config
+    active = {name for name in ("absolute_margin", "relative_margin", "max_score", "min_score")
+              if config.get(name) is not None}
+    return active | ({"second_model"} if len(report.models) > 1 else set())
+
+
+def _cut(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"

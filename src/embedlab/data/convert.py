@@ -1,0 +1,332 @@
+"""Convert between the row layouts embedlab reads, in any container it reads.
+
+Layouts (named by a string): "reranking" `{_id?, query, positive: [..], negative: [..]}` (C-MTEB),
+"flag" `{query, pos: [..], neg: [..], prompt?, pos_scores?, neg_scores?, type?}` (FlagEmbedding), and
+"triplets" `{anchor, positive, negative}` (sentence-transformers). A retrieval folder (corpus, queries,
+qrels) is read as reranking rows (see `retrieval_rows`). The container follows the output path (see
+`writer`): `.jsonl`, `.parquet`, or a folder for a Hugging Face dataset.
+
+Lossless where the formats allow: between reranking and flag only `positive`/`pos` and `negative`/`neg`
+are renamed and every other field is kept unchanged, in every container (a round trip gives back the
+same records; tables store a field missing on some rows as null, and nulls read from a table are
+treated as missing). Where a layout cannot hold something, it says so: a triplet has no place for `_id`,
+`prompt`, scores or any other field, so expanding rows that have them needs `allow_lossy`; grouping
+triplets back into rows keeps every text but not which negative was paired with which positive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from embedlab.data import triplets
+from embedlab.data.records import (
+    TABLE_SUFFIXES,
+    Record,
+    choose_split,
+    find_split_files,
+    read_records,
+    text_field,
+)
+from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, text_list
+from embedlab.data.writer import (
+    check_target,
+    container_of,
+    is_saved_dataset,
+    write_records,
+)
+from embedlab.errors import DataError, UnknownNameError
+
+LAYOUTS = ("reranking", "flag", "triplets")
+TEXT_KEYS = {"reranking": ("positive", "negative"), "flag": ("pos", "neg")}
+ID_KEYS = ("_id", "id")
+_RENAMES = {"reranking": {"pos": "positive", "neg": "negative"},
+            "flag": {"positive": "pos", "negative": "neg"}}
+_ROW_TEXT_KEYS = ("query", *POSITIVE_KEYS, *NEGATIVE_KEYS)
+_CONTAINER_NAMES = {"jsonl": "JSONL file", "parquet": "parquet file", "dataset": "dataset folder"}
+_REASONS = {"no_positive": "without a positive", "no_judgments": "without any judgment"}
+
+
+@dataclass
+class ConvertReport:
+    source: str
+    target: str
+    source_layout: str  # reranking | flag | reranking+flag | triplets | retrieval
+    target_layout: str  # reranking | flag | triplets
+    container: str  # jsonl | parquet | dataset
+    rows_read: int = 0  # queries, for a retrieval folder
+    rows_written: int = 0
+    mapping: dict[str, str] = field(default_factory=dict)  # source field -> target field
+    kept: list[str] = field(default_factory=list)  # other fields, carried over unchanged
+    dropped: dict[str, int] = field(default_factory=dict)  # field -> rows: the target cannot hold it
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> source rows not written
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        """One paragraph: what was read and written, and everything that was not kept as it was."""
+        unit = ("query", "queries") if self.source_layout == "retrieval" else ("row", "rows")
+        parts = [(f"read {count(self.rows_read, *unit)} ({self.source_layout}) from {self.source}; wrote "
+                  f"{count(self.rows_written, 'row')} ({self.target_layout}, {self.container}) to {self.target}.")]
+        if self.mapping:
+            parts.append("fields: " + ", ".join(f"{a} -> {b}" for a, b in self.mapping.items()) + ".")
+        parts.append("kept unchanged: " + (", ".join(self.kept) or "no other field") + ".")
+        if self.dropped:
+            parts.append("dropped (the target layout has no place for them): "
+                         + ", ".join(f"{k} ({count(n, 'row')})" for k, n in self.dropped.items()) + ".")
+        if self.skipped:
+            parts.append("skipped: " + ", ".join(f"{count(n, *unit)} {_REASONS.get(k, k.replace('_', ' '))}"
+                                                 for k, n in self.skipped.items()) + ".")
+        return " ".join(parts + self.notes)
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 row', '2,000 rows'."""
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
+def convert(source: str | Path, target: str | Path, *, to: str | None = None, split: str | None = None,
+            negatives: int = 0, seed: int = 0, keep_ids: bool = True, allow_lossy: bool = False,
+            overwrite: bool = False) -> ConvertReport:
+    """Convert `source` rows to the `to` layout (default: the source's own) and write them to `target`.
+
+    `negatives` (retrieval folder only): random corpus passages added to each row's negatives, seeded by
+    `seed`. `keep_ids=False` removes `_id`/`id` fields on purpose. `allow_lossy` lets fields the target
+    layout cannot hold be dropped (they are reported); without it that is an error naming the field.
+    """
+    source, target = Path(source), Path(target)
+    if to is not None and to not in LAYOUTS:
+        raise UnknownNameError("layout", to, LAYOUTS)
+    if negatives < 0:
+        raise ValueError(f"negatives must be >= 0, got {negatives}")
+    if not source.exists():
+        raise DataError("no such file or directory", path=source)
+    container = container_of(target)
+    check_target(source, target, overwrite=overwrite)
+    if is_retrieval_folder(source):
+        report = ConvertReport(str(source), str(target), "retrieval", to or "reranking", container)
+        rows = _from_retrieval(source, report, split=split, negatives=negatives, seed=seed,
+                               with_ids=keep_ids and report.target_layout != "triplets")
+        layout = "reranking"
+    else:
+        if negatives:
+            raise DataError("random negatives are drawn from a retrieval corpus, and this is not a retrieval "
+                            "folder (corpus, queries, qrels)", path=source,
+                            hint="to add (hard) negatives to rows, use `embedlab mine`")
+        rows = _read(source, split)
+        layout = _layout(rows)
+        report = ConvertReport(str(source), str(target), layout, to or layout, container, rows_read=len(rows))
+        if report.target_layout not in LAYOUTS:
+            raise DataError("rows use both key styles (positive/negative and pos/neg)", path=source,
+                            hint="pass --to reranking or --to flag")
+        if not keep_ids:
+            rows = _without_ids(rows, report)
+        note = _split_note(source, split)
+        if note:
+            report.notes.append(note)
+    rows = _to_layout(rows, layout, report, allow_lossy)
+    if report.source_layout == "retrieval":  # the rows were made here: say from what, nothing to keep
+        report.kept = []
+        report.mapping = _retrieval_mapping(report.target_layout, keep_ids)
+    if report.target_layout == "triplets":
+        _check_pairs(rows, container)
+    if not rows:
+        raise DataError("nothing to write: every row was skipped", path=source)
+    missing = write_records(rows, target, container)
+    report.rows_written = len(rows)
+    if missing:
+        report.notes.append("stored as null where a row lacks the field (read back as missing): "
+                            + ", ".join(f"{k} ({count(n, 'row')})" for k, n in missing.items()) + ".")
+    return report
+
+
+def is_retrieval_folder(path: Path) -> bool:
+    """A folder with corpus, queries and qrels entries (and not a saved dataset)."""
+    if not path.is_dir() or is_saved_dataset(path):
+        return False
+    names = [p.name for p in path.iterdir()]
+    return all(any(n.startswith(stem) for n in names) or find_split_files(path, stem)  # hub snapshots
+               for stem in ("corpus", "queries", "qrels"))
+
+
+def _from_retrieval(source: Path, report: ConvertReport, *, split: str | None, negatives: int, seed: int,
+                    with_ids: bool) -> list[Record]:
+    from embedlab.data.retrieval import load_retrieval
+    from embedlab.data.retrieval_rows import retrieval_rows
+
+    task = load_retrieval(source, split=split)
+    built = retrieval_rows(task, negatives=negatives, seed=seed, with_ids=with_ids, source=source)
+    report.rows_read = len(task.queries) + sum(task.skipped.values())
+    report.skipped.update({k: v for k, v in {**task.skipped, "no_positive": built.no_positive}.items() if v})
+    sampled = f", then {negatives} sampled at random (seed {seed}) from passages not judged for the query" \
+        if negatives else ""
+    report.notes.append(f"positives are the passages judged relevant (highest grade first); negatives the "
+                        f"passages judged 0{sampled}; for hard negatives use `embedlab mine`.")
+    if built.short_of_samples:
+        report.notes.append(f"{count(built.short_of_samples, 'row')} got fewer than {negatives} sampled "
+                            f"negatives (too few unjudged passages).")
+    if built.without_negative:
+        report.notes.append(f"{count(built.without_negative, 'row')} without a negative (evaluation skips "
+                            f"such rows; training uses in-batch negatives).")
+    if not with_ids and report.target_layout == "triplets":
+        report.notes.append("query ids are not written: a triplet has no id field.")
+    return built.rows
+
+
+def _retrieval_mapping(layout: str, keep_ids: bool) -> dict[str, str]:
+    if layout == "triplets":
+        return {"queries text": "anchor", "qrels grade > 0": "positive", "qrels grade 0 + sampled": "negative"}
+    positive, negative = TEXT_KEYS[layout]
+    ids = {"query-id": "_id"} if keep_ids else {}
+    return {**ids, "queries text": "query", "qrels grade > 0": positive, "qrels grade 0 + sampled": negative}
+
+
+def _split_note(source: Path, split: str | None) -> str | None:
+    """Which split was read, when the source has several and none was asked for."""
+    if split is not None or not source.is_dir():
+        return None
+    listing = source / "dataset_dict.json"
+    names = json.loads(listing.read_text(encoding="utf-8"))["splits"] if listing.exists() \
+        else list(find_split_files(source))
+    if len(names) < 2:
+        return None
+    chosen = choose_split({name: [] for name in names}, None, source)
+    return f"read split '{chosen}' of {', '.join(names)} (pass --split for another)."
+
+
+def _read(source: Path, split: str | None) -> list[Record]:
+    rows: list[Record] = []
+    tables: dict[Path, bool] = {}
+    for file, line, record in read_records(source, split=split):
+        if file not in tables:
+            tables[file] = file.is_dir() or file.suffix in TABLE_SUFFIXES
+        rows.append((file, line, _without_nulls(record) if tables[file] else record))
+    if not rows:
+        raise DataError("no rows", path=source)
+    return rows
+
+
+def _without_nulls(value: Any) -> Any:
+    """A table cannot tell a missing field from a null one: read nulls of objects back as missing."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _layout(rows: list[Record]) -> str:
+    first_file, first_line, first = rows[0]
+    expected = triplets.is_triplet(first)
+    for file, line, record in rows:
+        if triplets.is_triplet(record) != expected:
+            kind = "a triplet row (it has 'anchor')" if not expected else "not a triplet row (no 'anchor')"
+            raise DataError(f"{kind}, but the row at {first_file.name}:{first_line} is "
+                            f"{'one' if expected else 'not'}", path=file, line=line,
+                            hint="convert one layout per file")
+    if expected:
+        return "triplets"
+    styles = {"flag" if ("pos" in r or "neg" in r) else "reranking" for _, _, r in rows}
+    return "+".join(s for s in ("reranking", "flag") if s in styles)
+
+
+def _without_ids(rows: list[Record], report: ConvertReport) -> list[Record]:
+    removed: dict[str, int] = {}
+    out = []
+    for file, line, record in rows:
+        for key in ID_KEYS:
+            if key in record:
+                removed[key] = removed.get(key, 0) + 1
+        out.append((file, line, {k: v for k, v in record.items() if k not in ID_KEYS}))
+    if removed:
+        report.notes.append("ids removed as asked: "
+                            + ", ".join(f"{k} ({count(n, 'row')})" for k, n in removed.items()) + ".")
+    return out
+
+
+def _to_layout(rows: list[Record], layout: str, report: ConvertReport, allow_lossy: bool) -> list[Record]:
+    target = report.target_layout
+    if layout == "triplets" and target == "triplets":
+        report.kept = _extras(rows, lambda k: k == triplets.ANCHOR or k == "positive" or triplets.is_negative_key(k))
+        return rows
+    if layout == "triplets":
+        grouped = triplets.group(rows, *TEXT_KEYS[target])
+        _refuse_losses(grouped.dropped, allow_lossy, report,
+                       f"differs between triplet rows of the same anchor, so their one {target} row cannot hold it",
+                       "pass --allow-lossy to drop it from such rows, or make the rows of an anchor agree")
+        positive, negative = TEXT_KEYS[target]
+        report.mapping.update({k: v for k, v in {triplets.ANCHOR: "query", "positive": positive,
+                                                  "negative": negative}.items() if k != v})
+        report.kept = _extras(grouped.rows, lambda k: k in ("query", positive, negative))
+        report.notes.append(f"grouped {len(rows):,} triplet rows into {len(grouped.rows):,} rows by anchor: every "
+                            f"text is kept, but not which negative was paired with which positive.")
+        return grouped.rows
+    if target == "triplets":
+        expanded = triplets.expand(rows)
+        _refuse_losses(expanded.dropped, allow_lossy, report, "a triplet has no place for this field",
+                       "pass --allow-lossy to drop it, or convert to reranking/flag, which keep every field")
+        renames = {"query": triplets.ANCHOR, "pos": "positive", "neg": "negative"}
+        report.mapping.update({k: v for k, v in renames.items() if any(k in r for _, _, r in rows)})
+        if expanded.no_positive:
+            report.skipped["no_positive"] = report.skipped.get("no_positive", 0) + expanded.no_positive
+        if expanded.pair_rows:
+            pairs = sum(1 for _, _, r in expanded.rows if "negative" not in r)
+            report.notes.append(f"{count(expanded.pair_rows, 'row')} without a negative written as "
+                                f"{count(pairs, 'pair')} {{anchor, positive}}.")
+        return expanded.rows
+    return _renamed(rows, _RENAMES[target], report)
+
+
+def _renamed(rows: list[Record], names: dict[str, str], report: ConvertReport) -> list[Record]:
+    out = []
+    for file, line, record in rows:
+        text_field(record, ("query",), path=file, line=line)
+        for keys in (POSITIVE_KEYS, NEGATIVE_KEYS):
+            if all(k in record for k in keys):
+                raise DataError(f"both '{keys[0]}' and '{keys[1]}'", path=file, line=line, field=keys[1],
+                                hint="keep one of them")
+        text_list(record, POSITIVE_KEYS, file, line)
+        text_list(record, NEGATIVE_KEYS, file, line, required=False)
+        for key in record:
+            if key in names:
+                report.mapping.setdefault(key, names[key])
+        out.append((file, line, {names.get(k, k): v for k, v in record.items()}))
+    report.kept = _extras(out, lambda k: k in _ROW_TEXT_KEYS)
+    return out
+
+
+def _extras(rows: list[Record], is_text: Callable[[str], bool]) -> list[str]:
+    return list(dict.fromkeys(k for _, _, r in rows for k in r if not is_text(k)))
+
+
+def _refuse_losses(dropped: triplets.Dropped, allow_lossy: bool, report: ConvertReport, why: str,
+                   hint: str) -> None:
+    if not dropped.rows:
+        return
+    if not allow_lossy:
+        name = next(iter(dropped.rows))
+        file, line = dropped.first[name]
+        others = [k for k in dropped.rows if k != name]
+        also = f"; also: {', '.join(others)}" if others else ""
+        raise DataError(f"{why} ({count(dropped.rows[name], 'row')} with it{also})", path=file, line=line,
+                        field=name, hint=hint)
+    report.dropped = dict(dropped.rows)
+
+
+def _check_pairs(rows: list[Record], container: str) -> None:
+    """A table holds one schema: pairs and triplets mix only in JSONL."""
+    if container == "jsonl":
+        return
+    pairs = [(file, line, r) for file, line, r in rows if not any(map(triplets.is_negative_key, r))]
+    if pairs and len(pairs) < len(rows):
+        file, line, record = pairs[0]
+        raise DataError(f"no negative for '{str(record.get(triplets.ANCHOR))[:60]}', so it becomes "
+                        f"{{anchor, positive}} pairs while other rows are triplets, and a "
+                        f"{_CONTAINER_NAMES[container]} holds one schema", path=file, line=line, field="negative",
+                        hint="write .jsonl (it can mix pairs and triplets), or give every row negatives "
+                             "(`embedlab mine`)")

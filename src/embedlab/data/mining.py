@@ -1,0 +1,388 @@
+"""Hard-negative mining with false-negative control.
+
+For each training row, the query searches a candidate corpus (the union of every passage in the file,
+or a given corpus); candidates ranked `range_min` .. `range_max` (raw ranks, positives included, as in
+FlagEmbedding's `hn_mine --range_for_sampling`) are kept, minus likely false negatives:
+
+- a text equal to one of the row's positives or to the query (after NFKC, case and whitespace
+  normalisation), or a positive of another row with the same normalised query: never a negative;
+- `absolute_margin`: drop a candidate scoring above `positive - margin`;
+- `relative_margin`: drop a candidate scoring above `positive - |positive| * margin`;
+- `max_score` / `min_score`: drop candidates above / below a fixed score;
+- a second model (`checker`): the margins are applied again with its scores; a candidate must pass both.
+
+"positive" is the lowest score among the row's positives (the cautious choice, as sentence-transformers'
+`mine_hard_negatives`). The margins and score limits follow that function's definitions.
+
+Memory is bounded whatever the corpus size: corpus vectors are embedded in chunks into a float32
+memory-mapped file when the corpus is large, the exact search scans it block by block
+(`search.exact.top_k`), and rows are processed and written `row_chunk` at a time. What stays in RAM is
+the corpus text (needed for the output) and one chunk of vectors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedlab.data.records import read_records, text_field
+from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, text_list
+from embedlab.data.split import normalise_query
+from embedlab.embed import EmbeddingStore
+from embedlab.errors import DataError, require
+from embedlab.search.exact import top_k
+
+FILTERS = ("absolute_margin", "relative_margin", "max_score", "min_score", "second_model")
+OUTPUT_KEYS = {"flag": ("pos", "neg"), "reranking": ("positive", "negative")}
+
+
+@dataclass
+class MiningConfig:
+    range_min: int = 0  # skip the best `range_min` candidates (they are the likeliest false negatives)
+    range_max: int = 100  # consider candidates up to this rank
+    num_negatives: int = 7  # per row (7 = FinetuneConfig.group_size - 1)
+    sampling: str = "top"  # top | random (seeded, among the candidates that survive the filters)
+    absolute_margin: float | None = None
+    relative_margin: float | None = 0.05
+    max_score: float | None = None
+    min_score: float | None = None
+    keep_given: bool = False  # keep the row's own negatives first, mined ones fill up to num_negatives
+    seed: int = 0
+    row_chunk: int = 4096  # rows embedded and searched at once
+    corpus_chunk: int = 65536  # corpus texts embedded per chunk (into a memory map when larger)
+    search: str = "exact"  # exact | faiss
+
+    def check(self) -> None:
+        if not 0 <= self.range_min < self.range_max:
+            raise ValueError(f"need 0 <= range_min < range_max (got {self.range_min}, {self.range_max})")
+        if self.num_negatives < 1:
+            raise ValueError("num_negatives must be >= 1")
+        if self.sampling not in ("top", "random"):
+            raise ValueError(f"sampling is 'top' or 'random', not {self.sampling!r}")
+        if self.search not in ("exact", "faiss"):
+            raise ValueError(f"search is 'exact' or 'faiss', not {self.search!r}")
+
+    def filters(self) -> dict[str, float]:
+        return {name: value for name in FILTERS[:4] if (value := getattr(self, name)) is not None}
+
+
+@dataclass
+class MiningRow:
+    """A row to mine for: its query, positives, given negatives and the record it came from."""
+
+    where: str  # file:line
+    query: str
+    positives: list[str]
+    negatives: list[str]
+    record: dict[str, Any]  # the original record (other fields are written back unchanged)
+
+
+@dataclass
+class MiningReport:
+    source: str
+    corpus: str
+    corpus_size: int
+    rows: int
+    config: dict[str, Any]
+    models: list[str]
+    candidates: int = 0  # candidates in the rank range, before any exclusion
+    excluded_same_text: int = 0  # equal to a positive or the query after normalisation
+    excluded_known_positive: int = 0  # a positive of another row with the same normalised query
+    dropped: dict[str, int] = field(default_factory=lambda: {name: 0 for name in FILTERS})
+    kept_candidates: int = 0
+    negatives_written: int = 0
+    rows_short: int = 0  # rows that got fewer than num_negatives negatives
+    rows_without_negative: int = 0
+    skipped_rows: dict[str, int] = field(default_factory=dict)  # input rows not mined for (no positive)
+    examples: list[dict[str, Any]] = field(default_factory=list)  # dropped as likely false negatives
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def likely_false_negatives(self) -> int:
+        return sum(self.dropped.values())
+
+
+@dataclass
+class MiningInput:
+    rows: list[MiningRow]
+    corpus: dict[str, str]  # a retrieval folder's corpus (the default candidates), else empty
+    skipped: dict[str, int]  # rows that cannot be mined for, by reason (not written to the output)
+
+
+def read_rows(path: str | Path, *, split: str | None = None) -> MiningInput:
+    """Rows of a reranking/training file, or of a retrieval folder (positives = qrels grade > 0).
+
+    Rows without a positive cannot be mined for: they are skipped and counted.
+    """
+    path = Path(path)
+    if path.is_dir() and any(path.glob("qrels*")):
+        from embedlab.data.retrieval import load_retrieval
+
+        task = load_retrieval(path, split=split)
+        rows = []
+        skipped = dict(task.skipped)
+        for qid, query in task.queries.items():
+            grades = task.qrels[qid]
+            positives = [task.corpus[d] for d in sorted(grades, key=lambda d: (-grades[d], d)) if grades[d] > 0]
+            judged_negative = [task.corpus[d] for d in sorted(grades) if grades[d] == 0]
+            if positives:
+                rows.append(MiningRow(f"{path}:query {qid}", query, positives, judged_negative,
+                                      {"_id": qid}))
+            else:
+                skipped["no_positive"] = skipped.get("no_positive", 0) + 1
+        return MiningInput(rows, task.corpus, skipped)
+    rows = []
+    skipped = {"no_positive": 0}
+    for file, line, record in read_records(path, split=split):
+        query = text_field(record, ("query",), path=file, line=line)
+        positives = text_list(record, POSITIVE_KEYS, file, line)
+        negatives = text_list(record, NEGATIVE_KEYS, file, line, required=False)
+        if not positives:
+            skipped["no_positive"] += 1
+            continue
+        for key, texts in (("positive", positives), ("negative", negatives)):
+            if any(not t.strip() for t in texts):
+                raise DataError("empty passage", path=file, line=line, field=key,
+                                hint="remove empty strings (embedlab inspect --fix does it)")
+        rows.append(MiningRow(f"{file}:{line}", query, positives, negatives,
+                              {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in record.items()}))
+    if not rows:
+        raise DataError("no row with a positive to mine negatives against", path=path)
+    return MiningInput(rows, {}, {k: v for k, v in skipped.items() if v})
+
+
+def read_corpus(path: str | Path) -> list[str]:
+    """Candidate passages from a corpus file (JSONL/parquet `{_id?, title?, text}`) or a retrieval folder."""
+    path = Path(path)
+    if path.is_dir() and not (path / "dataset_info.json").exists() and not (path / "state.json").exists():
+        from embedlab.data.retrieval import _find, _read_texts
+
+        return list(dict.fromkeys(_read_texts(_find(path, "corpus", None), with_title=True).values()))
+    texts = []
+    for file, line, record in read_records(path):
+        text = text_field(record, ("text",), path=file, line=line)
+        title = text_field(record, ("title",), path=file, line=line, required=False) or ""
+        texts.append(f"{title} {text}".strip() if title else text.strip())
+    return list(dict.fromkeys(t for t in texts if t))
+
+
+def _same(text: str) -> str:
+    """Identity for 'the same passage': NFKC, case-folded, whitespace collapsed (punctuation kept)."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def mine(rows: list[MiningRow], corpus: list[str], store: EmbeddingStore, out: str | Path, *,
+         config: MiningConfig | None = None, checker: EmbeddingStore | None = None,
+         output_format: str = "flag", with_scores: bool = False, source: str = "",
+         corpus_name: str = "", progress: Callable[[str], None] | None = None) -> MiningReport:
+    """Mine negatives for `rows` from `corpus` with the model behind `store`; write JSONL to `out`."""
+    config = config or MiningConfig()
+    config.check()
+    if output_format not in OUTPUT_KEYS:
+        raise ValueError(f"output_format is one of {sorted(OUTPUT_KEYS)}, not {output_format!r}")
+    if not corpus:
+        raise DataError("the candidate corpus is empty", path=corpus_name or None)
+    out = Path(out)
+    note = progress or (lambda message: None)
+    report = MiningReport(source, corpus_name, len(corpus), len(rows), asdict(config),
+                          [store.encoder.name] + ([checker.encoder.name] if checker else []))
+    rng = random.Random(config.seed)
+    positives_of_query: dict[str, set[str]] = {}
+    for row in rows:
+        positives_of_query.setdefault(normalise_query(row.query), set()).update(_same(p) for p in row.positives)
+    depth = min(config.range_max, len(corpus))
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="embedlab-mine-") as scratch:
+        note(f"embedding {len(corpus):,} candidate passages")
+        vectors = embed_corpus(store, corpus, Path(scratch) / "corpus.f32", chunk=config.corpus_chunk)
+        report.seconds["embed_corpus"] = round(time.perf_counter() - started, 3)
+        searcher = _searcher(vectors, config.search)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".partial")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            for c0 in range(0, len(rows), config.row_chunk):
+                chunk = rows[c0:c0 + config.row_chunk]
+                note(f"rows {c0 + 1:,}-{c0 + len(chunk):,} of {len(rows):,}")
+                for row, scores in zip(chunk, _mine_chunk(chunk, corpus, store, searcher, depth,
+                                                          config, checker, positives_of_query, report,
+                                                          rng)):
+                    handle.write(json.dumps(_output(row, scores, output_format, with_scores),
+                                            ensure_ascii=False) + "\n")
+        tmp.replace(out)  # a crash never leaves a truncated output under the final name
+        del searcher, vectors
+    report.seconds["total"] = round(time.perf_counter() - started, 3)
+    return report
+
+
+def embed_corpus(store: EmbeddingStore, texts: list[str], scratch: Path, *, chunk: int) -> np.ndarray:
+    """Unit vectors of `texts` (as documents); a memory map under `scratch` when there is more than one chunk.
+
+    Each chunk is embedded by a fresh store sharing the model and cache, so only one chunk of vectors
+    is ever held besides the map.
+    """
+    if len(texts) <= chunk:
+        return store.embed(texts, "document")
+    out = None
+    for c0 in range(0, len(texts), chunk):
+        part = EmbeddingStore(store.encoder, batch_size=store.batch_size, progress=store.progress,
+                              cache=store.cache)
+        block = part.embed(texts[c0:c0 + chunk], "document")
+        if out is None:
+            out = np.lib.format.open_memmap(scratch, mode="w+", dtype=np.float32,
+                                            shape=(len(texts), block.shape[1]))
+        out[c0:c0 + len(block)] = block
+        store.stats.encoded += part.stats.encoded
+        store.stats.cache_hits += part.stats.cache_hits
+        store.stats.seconds += part.stats.seconds
+    out.flush()
+    return out
+
+
+def _searcher(vectors: np.ndarray, backend: str) -> Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]:
+    if backend == "exact":
+        return lambda queries, k: top_k(queries, vectors, k)
+    faiss = require("faiss", "faiss-cpu", "faiss", "mining with --search faiss")
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    for c0 in range(0, vectors.shape[0], 65536):
+        index.add(np.ascontiguousarray(vectors[c0:c0 + 65536], dtype=np.float32))
+
+    def search(queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores, idx = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        return idx, scores
+    return search
+
+
+def _mine_chunk(chunk: list[MiningRow], corpus: list[str], store: EmbeddingStore, searcher, depth: int,
+                config: MiningConfig, checker: EmbeddingStore | None,
+                positives_of_query: dict[str, set[str]], report: MiningReport,
+                rng: random.Random) -> Iterator[dict[str, Any]]:
+    """Per row: {"negatives", "neg_scores", "pos_scores"} (scores of the mining model)."""
+    queries = store.embed([r.query for r in chunk], "query")
+    started = time.perf_counter()
+    idx, scores = searcher(queries, depth)
+    report.seconds["search"] = round(report.seconds.get("search", 0.0) + time.perf_counter() - started, 3)
+    pos_scores = _row_scores(store, queries, [r.positives for r in chunk])
+    given = [r.negatives if config.keep_given else [] for r in chunk]
+    given_scores = _row_scores(store, queries, given)
+    candidates = [_candidates(row, idx[i], scores[i], float(pos_scores[i].min()), corpus, config,
+                              positives_of_query, set(map(_same, given[i])), report)
+                  for i, row in enumerate(chunk)]
+    if checker is not None:
+        candidates = _second_opinion(checker, chunk, candidates, corpus, config, report)
+    for i, row in enumerate(chunk):
+        survivors = candidates[i]
+        report.kept_candidates += len(survivors)
+        room = max(config.num_negatives - len(given[i]), 0)
+        chosen = survivors[:room] if config.sampling == "top" else \
+            sorted(rng.sample(survivors, min(room, len(survivors))), key=lambda s: -s[1])
+        count = len(chosen) + len(given[i])
+        report.negatives_written += count
+        report.rows_short += count < config.num_negatives
+        report.rows_without_negative += count == 0
+        yield {"negatives": list(given[i]) + [corpus[j] for j, _ in chosen],
+               "neg_scores": [round(float(s), 6) for s in given_scores[i]] + [round(s, 6) for _, s in chosen],
+               "pos_scores": [round(float(s), 6) for s in pos_scores[i]]}
+
+
+def _row_scores(store: EmbeddingStore, queries: np.ndarray, texts: list[list[str]]) -> list[np.ndarray]:
+    """Per row i: scores of queries[i] against its own texts[i] (one embedding call for the chunk)."""
+    flat = [t for row in texts for t in row]
+    vectors = store.embed(flat, "document") if flat else np.empty((0, queries.shape[1]), np.float32)
+    bounds = np.cumsum([0] + [len(row) for row in texts])
+    return [vectors[a:b] @ queries[i] for i, (a, b) in enumerate(itertools.pairwise(bounds))]
+
+
+def _candidates(row: MiningRow, idx: np.ndarray, scores: np.ndarray, positive: float, corpus: list[str],
+                config: MiningConfig, positives_of_query: dict[str, set[str]], taken: set[str],
+                report: MiningReport) -> list[tuple[int, float]]:
+    """(corpus index, score) of the candidates in the rank range that pass the exclusions and filters."""
+    own = {_same(p) for p in row.positives} | {_same(row.query)}
+    known = positives_of_query[normalise_query(row.query)]
+    kept = []
+    for rank in range(config.range_min, len(idx)):
+        j, score = int(idx[rank]), float(scores[rank])
+        if j < 0:
+            break
+        report.candidates += 1
+        same = _same(corpus[j])
+        if same in own:
+            report.excluded_same_text += 1
+        elif same in known:
+            report.excluded_known_positive += 1
+        elif same not in taken:
+            reason = _filtered(score, positive, config)
+            if reason is None:
+                kept.append((j, score))
+            else:
+                _drop(report, reason, row, corpus[j], rank, score, positive)
+    return kept
+
+
+def _second_opinion(checker: EmbeddingStore, chunk: list[MiningRow], candidates: list[list[tuple[int, float]]],
+                    corpus: list[str], config: MiningConfig, report: MiningReport
+                    ) -> list[list[tuple[int, float]]]:
+    """Keep only candidates the second model also sees as negatives (same margins; default: below the positive)."""
+    margins = MiningConfig(absolute_margin=config.absolute_margin, relative_margin=config.relative_margin)
+    if margins.absolute_margin is None and margins.relative_margin is None:
+        margins.absolute_margin = 0.0
+    queries = checker.embed([r.query for r in chunk], "query")
+    positive = [float(s.min()) for s in _row_scores(checker, queries, [r.positives for r in chunk])]
+    scores = _row_scores(checker, queries, [[corpus[j] for j, _ in row] for row in candidates])
+    kept = []
+    for i, row in enumerate(chunk):
+        keep = []
+        for (j, score), second in zip(candidates[i], scores[i]):
+            if _filtered(float(second), positive[i], margins) is None:
+                keep.append((j, score))
+            else:
+                _drop(report, "second_model", row, corpus[j], None, float(second), positive[i])
+        kept.append(keep)
+    return kept
+
+
+def _drop(report: MiningReport, reason: str, row: MiningRow, candidate: str, rank: int | None,
+          score: float, positive: float) -> None:
+    report.dropped[reason] += 1
+    if sum(e["reason"] == reason for e in report.examples) < 5:
+        report.examples.append({"row": row.where, "reason": reason, "query": row.query,
+                                "positive": row.positives[0], "candidate": candidate,
+                                "rank": None if rank is None else rank + 1, "score": round(score, 4),
+                                "positive_score": round(positive, 4)})
+
+
+def _filtered(score: float, positive: float, config: MiningConfig) -> str | None:
+    """The first filter that marks `score` as a likely false negative against the `positive` score."""
+    if config.absolute_margin is not None and score > positive - config.absolute_margin:
+        return "absolute_margin"
+    if config.relative_margin is not None and score > positive - abs(positive) * config.relative_margin:
+        return "relative_margin"
+    if config.max_score is not None and score > config.max_score:
+        return "max_score"
+    if config.min_score is not None and score < config.min_score:
+        return "min_score"
+    return None
+
+
+def _output(row: MiningRow, mined: dict[str, Any], output_format: str, with_scores: bool) -> dict[str, Any]:
+    """The row's record with its negatives replaced, in the chosen key style; other fields unchanged."""
+    pos_key, neg_key = OUTPUT_KEYS[output_format]
+    record = {k: v for k, v in row.record.items() if k not in POSITIVE_KEYS + NEGATIVE_KEYS}
+    out = {"query": row.query, pos_key: list(row.positives), neg_key: mined["negatives"]}
+    out.update({k: v for k, v in record.items() if k != "query"})
+    if with_scores:
+        out["pos_scores"], out["neg_scores"] = mined["pos_scores"], mined["neg_scores"]
+    return out

@@ -1,0 +1,185 @@
+"""Write JSON-object records as JSONL, parquet or a Hugging Face dataset folder (the layouts `read_records` reads).
+
+The container follows the output path: `.jsonl` a JSON-lines file, `.parquet` a parquet file, a folder
+(or a name without suffix) a dataset saved with `datasets.Dataset.save_to_disk`. A table holds one type per
+column: values that disagree are an error naming the row and field, never a silent cast. A field missing
+on some rows is stored as null (tables cannot tell "absent" from null). Output is written to a temporary
+sibling first and moved into place, so a failed write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from embedlab.data.records import Record
+from embedlab.errors import DataError, require
+
+CONTAINERS = ("jsonl", "parquet", "dataset")
+SAVED_DATASET_FILES = ("dataset_info.json", "state.json", "dataset_dict.json")
+
+
+def container_of(target: Path) -> str:
+    """The container the output path asks for."""
+    suffix = target.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".parquet":
+        return "parquet"
+    if target.is_dir() or not suffix:
+        return "dataset"
+    raise DataError(f"cannot tell the output format from '{suffix}'", path=target,
+                    hint="name it .jsonl or .parquet, or give a folder for a Hugging Face dataset")
+
+
+def is_saved_dataset(path: Path) -> bool:
+    return path.is_dir() and any((path / name).exists() for name in SAVED_DATASET_FILES)
+
+
+def check_target(source: Path, target: Path, *, overwrite: bool) -> None:
+    """Refuse an output that is (inside) the input, or that exists without `overwrite`."""
+    src, dst = source.resolve(), target.resolve()
+    if src == dst or (source.is_dir() and dst.is_relative_to(src)) or src.is_relative_to(dst):
+        raise DataError("the output would overwrite or change the input", path=target,
+                        hint="write the output somewhere else")
+    if not target.exists():
+        return
+    if not overwrite:
+        raise DataError("already exists", path=target, hint="pass --overwrite to replace it")
+    if target.is_dir() and not is_saved_dataset(target):
+        raise DataError("exists and is not a saved Hugging Face dataset, so it is not replaced", path=target,
+                        hint="give a new folder name")
+    if target.is_dir() != (container_of(target) == "dataset"):
+        raise DataError("exists as a " + ("folder" if target.is_dir() else "file"), path=target,
+                        hint="give another output path")
+
+
+def write_records(rows: list[Record], target: Path, container: str) -> dict[str, int]:
+    """Write the records; returns, for table containers, how many rows lacked each field (stored as null)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    missing: dict[str, int] = {}
+    try:
+        if container == "jsonl":
+            _write_jsonl(rows, partial)
+        else:
+            table, missing = _table(rows)
+            if container == "parquet":
+                require("pyarrow.parquet", "pyarrow", "formats", "writing parquet files").write_table(table, partial)
+            else:
+                _save_dataset(table, partial)
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(partial, target)
+    finally:
+        if partial.is_dir():
+            shutil.rmtree(partial)
+        elif partial.exists():
+            partial.unlink()
+    return missing
+
+
+def _write_jsonl(rows: list[Record], path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for file, line, record in rows:
+            try:
+                text = json.dumps(record, ensure_ascii=False)
+            except (TypeError, ValueError):
+                field = next(k for k, v in record.items() if not _json_ok(v))
+                raise DataError(f"a {type(record[field]).__name__} cannot be written as JSON", path=file,
+                                line=line, field=field, hint="write .parquet or a dataset folder instead") from None
+            handle.write(text + "\n")
+
+
+def _json_ok(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _table(rows: list[Record]):
+    pa = require("pyarrow", "pyarrow", "formats", "writing parquet files and datasets")
+    names = list(dict.fromkeys(key for _, _, record in rows for key in record))
+    columns, missing = {}, {}
+    for name in names:
+        values = [record.get(name) for _, _, record in rows]
+        absent = sum(name not in record for _, _, record in rows)
+        if absent:
+            missing[name] = absent
+        columns[name] = _column(pa, name, values, rows)
+    return pa.table(columns), missing
+
+
+def _column(pa, name: str, values: list[Any], rows: list[Record]):
+    try:
+        return pa.array(values)
+    except (pa.ArrowException, OverflowError, TypeError) as exc:
+        reason = str(exc)
+    bad = _first_failing(pa, values)
+    file, line, _ = rows[bad]
+    first = next(i for i, v in enumerate(values) if v is not None)
+    if first == bad or _fails(pa, [values[bad]]):
+        message = f"cannot be stored in a table column: {reason}"
+    else:
+        first_file, first_line, _ = rows[first]
+        where = f"line {first_line}" if first_file == file else f"{first_file}:{first_line}"
+        message = f"is {describe(values[bad])} here but {describe(values[first])} at {where}"
+    raise DataError(message, path=file, line=line, field=name,
+                    hint="a parquet file or dataset holds one type per field: make the values agree, "
+                         "or write .jsonl instead")
+
+
+def _fails(pa, values: list[Any]) -> bool:
+    try:
+        pa.array(values)
+    except (pa.ArrowException, OverflowError, TypeError):
+        return True
+    return False
+
+
+def _first_failing(pa, values: list[Any]) -> int:
+    """Index of the row whose value first makes the column impossible (bisection over prefixes)."""
+    ok, failing = 0, len(values)  # values[:ok] converts, values[:failing] does not
+    while ok + 1 < failing:
+        middle = (ok + failing) // 2
+        if _fails(pa, values[:middle]):
+            failing = middle
+        else:
+            ok = middle
+    return failing - 1
+
+
+def describe(value: Any) -> str:
+    """A value's JSON type in words, for error messages: "an integer", "a list of strings"."""
+    if isinstance(value, (list, tuple)):
+        item = next((v for v in value if v is not None), None)
+        return "a list" if item is None else f"a list of {_kind(item)[1]}"
+    return _kind(value)[0]
+
+
+def _kind(value: Any) -> tuple[str, str]:
+    for kind, names in _KINDS:
+        if isinstance(value, kind):
+            return names
+    return ("null", "nulls") if value is None else (type(value).__name__, f"{type(value).__name__} values")
+
+
+_KINDS = ((bool, ("true/false", "true/false values")), (int, ("an integer", "integers")),
+          (float, ("a number", "numbers")), (str, ("a string", "strings")), (dict, ("an object", "objects")),
+          ((list, tuple), ("a list", "lists")))
+
+
+def _save_dataset(table, path: Path) -> None:
+    datasets = require("datasets", "datasets", "finetune", "writing a Hugging Face dataset folder")
+    quiet = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()  # the caller reports what was written
+    try:
+        datasets.Dataset(table).save_to_disk(str(path))
+    finally:
+        if not quiet:
+            datasets.enable_progress_bars()

@@ -1,0 +1,74 @@
+"""`embedlab convert` as a bare click command (the owner registers it on the `embedlab` group)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from embedlab.cli.convert import convert_command
+from embedlab.cli.main import _Group
+from embedlab.errors import DataError
+from tests.conftest import RERANK_ROWS, write_jsonl
+
+
+def invoke(*args, **kwargs):
+    return CliRunner().invoke(convert_command, [str(a) for a in args], **kwargs)
+
+
+def test_summary_goes_to_stderr_and_the_output_is_written(tmp_path):
+    source = write_jsonl(tmp_path / "rerank.jsonl", RERANK_ROWS)
+    result = invoke(source, tmp_path / "flag.parquet", "--to", "flag")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"read 4 rows (reranking) from {source}; wrote 4 rows (flag, parquet) to ")
+    assert "fields: positive -> pos, negative -> neg. kept unchanged: _id." in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(tmp_path / "flag.parquet").column_names == ["_id", "query", "pos", "neg"]
+
+
+def test_json_report_on_stdout(tmp_path):
+    source = write_jsonl(tmp_path / "rerank.jsonl", RERANK_ROWS)
+    result = invoke(source, tmp_path / "t.jsonl", "--to", "triplets", "--allow-lossy", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["dropped"] == {"_id": 4} and report["rows_written"] == 11
+    assert "dropped (the target layout has no place for them): _id (4 rows)" in result.stderr
+
+
+def test_retrieval_folder_with_sampled_negatives_and_drop_ids(tmp_path, retrieval_dir):
+    result = invoke(retrieval_dir, tmp_path / "rows.jsonl", "--negatives", "2", "--seed", "5", "--drop-ids")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert [r["query"] for r in rows] == ["brew green tea", "flat bicycle tyre", "water a cactus"]
+    assert rows[1]["negative"][0] == "oil the bicycle chain monthly" and len(rows[1]["negative"]) == 3
+    assert all("_id" not in r for r in rows)
+    assert "read 4 queries (retrieval)" in result.stderr and "1 query without any judgment" in result.stderr
+
+
+def test_bad_input_raises_a_data_error_and_the_group_exits_2_with_one_line(tmp_path):
+    source = write_jsonl(tmp_path / "rerank.jsonl", RERANK_ROWS)
+    result = invoke(source, tmp_path / "t.jsonl", "--to", "triplets", standalone_mode=False)
+    assert isinstance(result.exception, DataError) and "field '_id'" in str(result.exception)
+    group = _Group("embedlab", commands={"convert": convert_command})
+    result = CliRunner().invoke(group, ["convert", str(source), str(tmp_path / "t.jsonl"), "--to", "triplets"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        (f"error: {source}:1: field '_id': a triplet has no place for this field (4 rows with it) "
+         f"(pass --allow-lossy to drop it, or convert to reranking/flag, which keep every field)")]
+    assert not (tmp_path / "t.jsonl").exists()
+    assert invoke(source, tmp_path / "o.jsonl", "--to", "pairs").exit_code == 2  # click's own usage error
+
+
+def test_help_is_fast_and_mentions_mining():
+    code = ("import sys\nfrom embedlab.cli.convert import convert_command\n"
+            "try:\n    convert_command(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('pyarrow', 'datasets', 'numpy', 'torch') if m in sys.modules]\n"
+            "assert not heavy, heavy")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "embedlab mine" in result.stdout and "--allow-lossy" in result.stdout and "Examples:" in result.stdout

