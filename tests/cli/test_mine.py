@@ -32,6 +32,6 @@ def test_mine_bad_input_is_one_line_and_exit_2(tmp_path, tiny_model):
     result = run("mine", str(bad), "-m", str(tiny_model), "-o", str(tmp_path / "o.jsonl"))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        f"error: {bad}:1: field 'positive': empty passage (remove empty strings (embedlab inspect --fix does it))")
+        f"error: {bad}:1: field 'positive': empty passage (remove empty strings from the list (embedlab inspect --fix does it))")
     same = run("mine", str(bad), "-m", str(tiny_model), "-o", str(bad))
     assert same.returncode == 2 and "must not be the input file" in same.stderr

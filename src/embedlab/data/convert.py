@@ -29,9 +29,8 @@ from embedlab.data.records import (
     choose_split,
     find_split_files,
     read_records,
-    text_field,
 )
-from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, text_list
+from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
 from embedlab.data.writer import (
     check_target,
     container_of,
@@ -285,13 +284,11 @@ def _to_layout(rows: list[Record], layout: str, report: ConvertReport, allow_los
 def _renamed(rows: list[Record], names: dict[str, str], report: ConvertReport) -> list[Record]:
     out = []
     for file, line, record in rows:
-        text_field(record, ("query",), path=file, line=line)
         for keys in (POSITIVE_KEYS, NEGATIVE_KEYS):
             if all(k in record for k in keys):
                 raise DataError(f"both '{keys[0]}' and '{keys[1]}'", path=file, line=line, field=keys[1],
                                 hint="keep one of them")
-        text_list(record, POSITIVE_KEYS, file, line)
-        text_list(record, NEGATIVE_KEYS, file, line, required=False)
+        row_texts(record, file, line)  # validates the texts
         for key in record:
             if key in names:
                 report.mapping.setdefault(key, names[key])

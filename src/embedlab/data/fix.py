@@ -13,8 +13,8 @@ from typing import Any
 
 from embedlab.data.findings import passage_key
 from embedlab.data.inspect_retrieval import is_retrieval_folder
-from embedlab.data.records import read_records, text_field
-from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, text_list
+from embedlab.data.records import read_records
+from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
 from embedlab.errors import DataError
 
 ACTIONS = (
@@ -118,9 +118,7 @@ def _clean_rows(path: Path, split: str | None, log: _Log) -> tuple[list[_Row], i
         read += 1
         log.files.setdefault(file.name, len(log.files))
         try:
-            query = text_field(record, ("query",), path=file, line=line)
-            positives = text_list(record, POSITIVE_KEYS, file, line, required=False)
-            negatives = text_list(record, NEGATIVE_KEYS, file, line, required=False)
+            query, positives, negatives = row_texts(record, file, line, positives_required=False)
         except DataError as exc:
             first_error = first_error or exc
             row = _Row(file, line, record, "", [], [])

@@ -27,8 +27,8 @@ from embedlab.data.findings import (
 )
 from embedlab.data.inspect_retrieval import inspect_retrieval, is_retrieval_folder
 from embedlab.data.lengths import measure
-from embedlab.data.records import read_records, text_field
-from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, text_list
+from embedlab.data.records import read_records
+from embedlab.data.reranking import row_texts
 from embedlab.errors import DataError
 
 __all__ = ["Finding", "Inspection", "against", "inspect_path", "inspect_retrieval", "inspect_rows"]
@@ -145,9 +145,7 @@ def _read_rows(path: Path, split: str | None, found: Findings) -> tuple[list[Row
     first_error: DataError | None = None
     for file, line, record in read_records(path, split=split):
         try:
-            query = text_field(record, ("query",), path=file, line=line)
-            positives = text_list(record, POSITIVE_KEYS, file, line, required=False)
-            negatives = text_list(record, NEGATIVE_KEYS, file, line, required=False)
+            query, positives, negatives = row_texts(record, file, line, positives_required=False)
         except DataError as exc:
             first_error = first_error or exc
             found.add("malformed_row", "error", where(file, line), str(exc).removeprefix(f"{file}:{line}: "))

@@ -36,7 +36,12 @@ from typing import Any
 import numpy as np
 
 from embedlab.data.records import read_records, text_field
-from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, text_list
+from embedlab.data.reranking import (
+    NEGATIVE_KEYS,
+    POSITIVE_KEYS,
+    check_passages,
+    row_texts,
+)
 from embedlab.data.split import normalise_query
 from embedlab.embed import EmbeddingStore
 from embedlab.errors import DataError, require
@@ -147,16 +152,11 @@ def read_rows(path: str | Path, *, split: str | None = None) -> MiningInput:
     rows = []
     skipped = {"no_positive": 0}
     for file, line, record in read_records(path, split=split):
-        query = text_field(record, ("query",), path=file, line=line)
-        positives = text_list(record, POSITIVE_KEYS, file, line)
-        negatives = text_list(record, NEGATIVE_KEYS, file, line, required=False)
+        query, positives, negatives = row_texts(record, file, line)
         if not positives:
             skipped["no_positive"] += 1
             continue
-        for key, texts in (("positive", positives), ("negative", negatives)):
-            if any(not t.strip() for t in texts):
-                raise DataError("empty passage", path=file, line=line, field=key,
-                                hint="remove empty strings (embedlab inspect --fix does it)")
+        check_passages(positives, negatives, file, line)
         rows.append(MiningRow(f"{file}:{line}", query, positives, negatives,
                               {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in record.items()}))
     if not rows:

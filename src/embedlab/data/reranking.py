@@ -24,9 +24,7 @@ def load_reranking(path: str | Path, *, name: str | None = None, split: str | No
     skipped = {"no_positive": 0, "no_negative": 0}
     seen_ids: dict[str, str] = {}
     for file, line, record in read_records(path, split=split):
-        query = text_field(record, ("query",), path=file, line=line)
-        positives = text_list(record, POSITIVE_KEYS, file, line)
-        negatives = text_list(record, NEGATIVE_KEYS, file, line)
+        query, positives, negatives = row_texts(record, file, line, negatives_required=True)
         row_id = id_field(record, ("_id", "id"), path=file, line=line) if _has_id(record) \
             else f"row{len(rows) + sum(skipped.values()) + 1}"
         where = f"{file}:{line}"
@@ -49,6 +47,23 @@ def load_reranking(path: str | Path, *, name: str | None = None, split: str | No
 
 def _has_id(record: dict[str, Any]) -> bool:
     return record.get("_id") is not None or record.get("id") is not None
+
+
+def row_texts(record: dict[str, Any], file: Path, line: int, *, positives_required: bool = True,
+              negatives_required: bool = False) -> tuple[str, list[str], list[str]]:
+    """(query, positives, negatives) of a reranking or training record, in either key style."""
+    query = text_field(record, ("query",), path=file, line=line)
+    positives = text_list(record, POSITIVE_KEYS, file, line, required=positives_required)
+    negatives = text_list(record, NEGATIVE_KEYS, file, line, required=negatives_required)
+    return query, positives, negatives
+
+
+def check_passages(positives: list[str], negatives: list[str], file: Path, line: int) -> None:
+    """Training data: an empty passage would train on nothing, so it is an error naming the field."""
+    for key, texts in (("positive", positives), ("negative", negatives)):
+        if any(not t.strip() for t in texts):
+            raise DataError("empty passage", path=file, line=line, field=key,
+                            hint="remove empty strings from the list (embedlab inspect --fix does it)")
 
 
 def text_list(record: dict[str, Any], keys: tuple[str, ...], file: Path, line: int, *,

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from embedlab.data.records import read_records, text_field
-from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, text_list
+from embedlab.data.records import read_records
+from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
 from embedlab.errors import DataError
 
 HELD_OUT = ("test", "dev")
@@ -128,9 +128,7 @@ def split_rows(path: str | Path, out_dir: str | Path, *, test: float = 0.2, dev:
 def _read(path: Path, split: str | None) -> list[tuple[Path, int, dict, list[str], list[str]]]:
     records = []
     for file, line, record in read_records(path, split=split):
-        query = text_field(record, ("query",), path=file, line=line)
-        positives = text_list(record, POSITIVE_KEYS, file, line)
-        negatives = text_list(record, NEGATIVE_KEYS, file, line, required=False)
+        query, positives, negatives = row_texts(record, file, line)
         records.append((file, line, {**_plain(record), "__query": query}, positives, negatives))
     if not records:
         raise DataError("no rows", path=path)

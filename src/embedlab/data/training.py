@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from embedlab.data.records import read_records, text_field
-from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, text_list
+from embedlab.data.reranking import check_passages, row_texts
 from embedlab.errors import DataError
 
 
@@ -40,16 +40,11 @@ def load_training(path: str | Path, *, split: str | None = None) -> TrainingData
     rows: list[TrainRow] = []
     skipped = {"no_positive": 0}
     for file, line, record in read_records(path, split=split):
-        query = text_field(record, ("query",), path=file, line=line)
+        query, positives, negatives = row_texts(record, file, line)
         if not query.strip():
             raise DataError("empty query", path=file, line=line, field="query",
                             hint="remove the row or give it a query")
-        positives = text_list(record, POSITIVE_KEYS, file, line)
-        negatives = text_list(record, NEGATIVE_KEYS, file, line, required=False)
-        for key, texts in (("positive", positives), ("negative", negatives)):
-            if any(not t.strip() for t in texts):
-                raise DataError("empty passage", path=file, line=line, field=key,
-                                hint="remove empty strings from the list")
+        check_passages(positives, negatives, file, line)
         prompt = text_field(record, ("prompt",), path=file, line=line, required=False)
         if not positives:
             skipped["no_positive"] += 1

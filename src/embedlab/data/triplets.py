@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.data.records import Record, text_field
-from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, text_list
+from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
 
 ANCHOR = "anchor"
 _NEGATIVE = re.compile(r"negative(_\d+)?")
@@ -56,9 +56,7 @@ def expand(rows: Iterable[Record]) -> Expanded:
     """One triplet per (query, positive, negative) of each reranking/FlagEmbedding row, in order."""
     out = Expanded([])
     for file, line, record in rows:
-        query = text_field(record, ("query",), path=file, line=line)
-        positives = text_list(record, POSITIVE_KEYS, file, line)
-        negatives = text_list(record, NEGATIVE_KEYS, file, line, required=False)
+        query, positives, negatives = row_texts(record, file, line)
         for name in record:
             if name not in _ROW_TEXT_KEYS:
                 out.dropped.add(name, file, line)

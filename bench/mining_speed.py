@@ -1,0 +1,177 @@
+"""Hard-negative mining: time and memory of `embedlab.data.mining.mine`.
+
+1. Real data (../shared/data), bundled MiniLM, FlagEmbedding-like settings (top 7 of ranks 0-100,
+   relative margin 0.05): embedlab vs sentence-transformers' `mine_hard_negatives` (the reference),
+   measured in the same run, with the share of rows given identical negatives.
+2. Synthetic corpora (200k passages by default; `--passages 1000000` for the 1M claim) with a
+   vectorised synthetic encoder, so the mining machinery is measured, not a model: exact blocked search
+   over a memory map vs faiss `IndexFlatIP`.
+
+Memory is the peak of the process's anonymous RSS (heap: what the process really holds) above its
+level before the call, sampled every 10 ms; file-backed pages of the memory map are reported apart
+(page cache, reclaimable by the OS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from _env import machine, require_data
+
+HERE = Path(__file__).resolve().parent
+
+
+def _status() -> dict[str, int]:
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            fields[key] = int(value.split()[0]) * 1024
+    return fields
+
+
+class Peak:
+    """Peak anonymous and file-backed RSS above the level at entry."""
+
+    def __enter__(self):
+        self.start = _status()
+        self.peak = dict(self.start)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        self.t0 = time.perf_counter()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.01):
+            for key, value in _status().items():
+                self.peak[key] = max(self.peak[key], value)
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.t0
+        self._stop.set()
+        self._thread.join()
+        self.anon = self.peak["RssAnon"] - self.start["RssAnon"]
+        self.file = self.peak["RssFile"] - self.start["RssFile"]
+
+
+def real_data(data: Path, out: Path) -> list[dict]:
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.util import mine_hard_negatives
+
+    from embedlab.data.mining import MiningConfig, mine, read_rows
+    from embedlab.demo import default_model
+    from embedlab.embed import EmbeddingStore
+    from embedlab.models.sentence_transformers import SentenceTransformerEncoder
+
+    model = SentenceTransformer(default_model(), device="cpu")
+    sets = {"xquad_r_zh reranking": data / "xquad_r_zh" / "reranking" / "test.jsonl",
+            "xquad_r_zh sentence retrieval": data / "xquad_r_zh" / "retrieval_sentence",
+            "cranfield_en retrieval": data / "cranfield_en" / "retrieval"}
+    rows_out = []
+    for name, path in sets.items():
+        source = read_rows(path)
+        corpus = list(dict.fromkeys(source.corpus.values())) or \
+            list(dict.fromkeys(t for r in source.rows for t in r.positives + r.negatives))
+        config = MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05)
+        store = EmbeddingStore(SentenceTransformerEncoder.from_model(model), progress=False)
+        with Peak() as ours:
+            report = mine(source.rows, corpus, store, out / "mined.jsonl", config=config)
+        pairs = [(r.query, p) for r in source.rows for p in r.positives]
+        with Peak() as theirs:
+            reference = mine_hard_negatives(
+                Dataset.from_dict({"anchor": [q for q, _ in pairs], "positive": [p for _, p in pairs]}),
+                model, corpus=corpus, range_max=100, num_negatives=7, relative_margin=0.05,
+                sampling_strategy="top", output_format="n-tuple", use_faiss=False, verbose=False,
+                batch_size=32)
+        single = {r.query for r in source.rows if len(r.positives) == 1}
+        expected = {r["anchor"]: [r[f"negative_{i}"] for i in range(1, 8)] for r in reference
+                    if r["anchor"] in single}
+        mined = {json.loads(line)["query"]: json.loads(line)["neg"]
+                 for line in (out / "mined.jsonl").read_text(encoding="utf-8").splitlines()}
+        same = sum(mined.get(q) == negs for q, negs in expected.items())
+        row = {"set": name, "rows": len(source.rows), "corpus": len(corpus),
+               "embedlab_s": round(ours.seconds, 2), "st_s": round(theirs.seconds, 2),
+               "ratio": round(ours.seconds / theirs.seconds, 3),
+               "embedlab_anon_mb": round(ours.anon / 1e6, 1), "st_anon_mb": round(theirs.anon / 1e6, 1),
+               "identical_rows": same, "compared_rows": len(expected),
+               "dropped_relative_margin": report.dropped["relative_margin"],
+               "texts_encoded": store.stats.encoded}
+        print(json.dumps(row, ensure_ascii=False))
+        rows_out.append(row)
+    return rows_out
+
+
+class SyntheticEncoder:
+    """Deterministic unit vectors from the number in the text, vectorised per batch; a query "q<i> ..."
+    lands near passage "p<i> ..." (its positive), with noise."""
+
+    name = "synthetic"
+
+    def __init__(self, dim: int = 384) -> None:
+        rng = np.random.default_rng(0)
+        self.freqs = rng.uniform(0.001, 1.0, dim)
+        self.phases = rng.uniform(0, 2 * np.pi, dim)
+        self.dimension = dim
+
+    def _base(self, ids: np.ndarray, salt: float = 0.0) -> np.ndarray:
+        v = np.sin(np.outer(ids * 12.9898 + salt, self.freqs) + self.phases)
+        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+    def encode(self, texts, kind="document"):
+        ids = np.array([int(t.split(" ", 1)[0][1:]) for t in texts], dtype=np.float64)
+        if kind == "document":
+            return self._base(ids)
+        return self._base(ids) + 0.8 * self._base(ids, salt=0.5)
+
+
+def synthetic(passages: int, queries: int, out: Path, search: str) -> dict:
+    from embedlab.data.mining import MiningConfig, MiningRow, mine
+    from embedlab.embed import EmbeddingStore
+
+    filler = "lorem ipsum dolor sit amet consectetur " * 2
+    corpus = [f"p{i} {filler}" for i in range(passages)]
+    rows = [MiningRow(str(i), f"q{i} a question", [corpus[i]], [], {}) for i in range(queries)]
+    store = EmbeddingStore(SyntheticEncoder(), batch_size=4096, progress=False)
+    with Peak() as peak:
+        report = mine(rows, corpus, store, out / f"synthetic-{search}.jsonl",
+                      config=MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05, search=search))
+    row = {"passages": passages, "queries": queries, "search": search, "seconds": round(peak.seconds, 1),
+           "embed_s": report.seconds["embed_corpus"], "search_s": report.seconds["search"],
+           "anon_mb": round(peak.anon / 1e6, 1), "file_mb": round(peak.file / 1e6, 1),
+           "vectors_mb": round(passages * 384 * 4 / 1e6, 1), "negatives": report.negatives_written}
+    print(json.dumps(row))
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--passages", type=int, nargs="*", default=[200_000])
+    parser.add_argument("--queries", type=int, default=20_000)
+    parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument("--skip-faiss", action="store_true")
+    args = parser.parse_args()
+    out = HERE / "out" / "mining"
+    out.mkdir(parents=True, exist_ok=True)
+    results = {"machine": machine("torch", "sentence-transformers", "faiss-cpu")}
+    print(results["machine"])
+    if not args.skip_real:
+        results["real"] = real_data(require_data(), out)
+    results["synthetic"] = []
+    for n in args.passages:
+        for search in ("exact",) if args.skip_faiss else ("exact", "faiss"):
+            results["synthetic"].append(synthetic(n, args.queries, out, search))
+    target = HERE / "results" / "mining_speed.json"
+    previous = json.loads(target.read_text()) if target.exists() else {}
+    previous.update({k: v for k, v in results.items() if v})
+    target.write_text(json.dumps(previous, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
