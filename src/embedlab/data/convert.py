@@ -31,10 +31,10 @@ from embedlab.data.records import (
     read_records,
 )
 from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
+from embedlab.data.retrieval import is_retrieval_folder
 from embedlab.data.writer import (
     check_target,
     container_of,
-    is_saved_dataset,
     write_records,
 )
 from embedlab.errors import DataError, UnknownNameError
@@ -142,15 +142,6 @@ def convert(source: str | Path, target: str | Path, *, to: str | None = None, sp
         report.notes.append("stored as null where a row lacks the field (read back as missing): "
                             + ", ".join(f"{k} ({count(n, 'row')})" for k, n in missing.items()) + ".")
     return report
-
-
-def is_retrieval_folder(path: Path) -> bool:
-    """A folder with corpus, queries and qrels entries (and not a saved dataset)."""
-    if not path.is_dir() or is_saved_dataset(path):
-        return False
-    names = [p.name for p in path.iterdir()]
-    return all(any(n.startswith(stem) for n in names) or find_split_files(path, stem)  # hub snapshots
-               for stem in ("corpus", "queries", "qrels"))
 
 
 def _from_retrieval(source: Path, report: ConvertReport, *, split: str | None, negatives: int, seed: int,

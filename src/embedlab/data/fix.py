@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.data.findings import passage_key
-from embedlab.data.inspect_retrieval import is_retrieval_folder
 from embedlab.data.records import read_records
 from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
+from embedlab.data.retrieval import is_retrieval_folder
 from embedlab.errors import DataError
 
 ACTIONS = (

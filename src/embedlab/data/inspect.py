@@ -25,10 +25,11 @@ from embedlab.data.findings import (
     spread,
     where,
 )
-from embedlab.data.inspect_retrieval import inspect_retrieval, is_retrieval_folder
+from embedlab.data.inspect_retrieval import inspect_retrieval
 from embedlab.data.lengths import measure
 from embedlab.data.records import read_records
 from embedlab.data.reranking import row_texts
+from embedlab.data.retrieval import is_retrieval_folder
 from embedlab.errors import DataError
 
 __all__ = ["Finding", "Inspection", "against", "inspect_path", "inspect_retrieval", "inspect_rows"]

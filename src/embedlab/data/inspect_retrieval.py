@@ -27,14 +27,6 @@ STEMS = ("corpus", "queries", "qrels")
 Texts = dict[str, tuple[str, str]]  # id -> (text, location)
 
 
-def is_retrieval_folder(path: Path) -> bool:
-    """A folder holding corpus*, queries* and qrels* files (or a qrels/ folder), at any depth."""
-    if not path.is_dir():
-        return False
-    names = [p.name for p in path.rglob("*")]
-    return all(any(name.startswith(stem) for name in names) for stem in STEMS)
-
-
 def inspect_retrieval(folder: str | Path, *, split: str | None = None, tokenizer: Any = None,
                       max_length: int | None = None) -> Inspection:
     """Inspect a BEIR / MTEB / C-MTEB retrieval folder; `split` chooses the qrels split."""

@@ -42,6 +42,8 @@ from embedlab.data.reranking import (
     check_passages,
     row_texts,
 )
+from embedlab.data.retrieval import _find, _read_texts, is_retrieval_folder, load_retrieval
+from embedlab.data.retrieval_rows import retrieval_rows
 from embedlab.data.split import normalise_query
 from embedlab.embed import EmbeddingStore
 from embedlab.errors import DataError, require
@@ -134,21 +136,12 @@ def read_rows(path: str | Path, *, split: str | None = None) -> MiningInput:
     Rows without a positive cannot be mined for: they are skipped and counted.
     """
     path = Path(path)
-    if path.is_dir() and any(path.glob("qrels*")):
-        from embedlab.data.retrieval import load_retrieval
-
+    if is_retrieval_folder(path):
         task = load_retrieval(path, split=split)
-        rows = []
-        skipped = dict(task.skipped)
-        for qid, query in task.queries.items():
-            grades = task.qrels[qid]
-            positives = [task.corpus[d] for d in sorted(grades, key=lambda d: (-grades[d], d)) if grades[d] > 0]
-            judged_negative = [task.corpus[d] for d in sorted(grades) if grades[d] == 0]
-            if positives:
-                rows.append(MiningRow(f"{path}:query {qid}", query, positives, judged_negative,
-                                      {"_id": qid}))
-            else:
-                skipped["no_positive"] = skipped.get("no_positive", 0) + 1
+        converted = retrieval_rows(task, source=path)
+        rows = [MiningRow(f"{path}:query {record['_id']}", record["query"], record["positive"],
+                          record["negative"], {"_id": record["_id"]}) for _, _, record in converted.rows]
+        skipped = {**task.skipped, **({"no_positive": converted.no_positive} if converted.no_positive else {})}
         return MiningInput(rows, task.corpus, skipped)
     rows = []
     skipped = {"no_positive": 0}
@@ -169,8 +162,6 @@ def read_corpus(path: str | Path) -> list[str]:
     """Candidate passages from a corpus file (JSONL/parquet `{_id?, title?, text}`) or a retrieval folder."""
     path = Path(path)
     if path.is_dir() and not (path / "dataset_info.json").exists() and not (path / "state.json").exists():
-        from embedlab.data.retrieval import _find, _read_texts
-
         return list(dict.fromkeys(_read_texts(_find(path, "corpus", None), with_title=True).values()))
     texts = []
     for file, line, record in read_records(path):

@@ -6,7 +6,12 @@ import csv
 from pathlib import Path
 
 from embedlab.data.records import (
-    choose_split, find_split_files, id_field, read_records, task_name, text_field,
+    choose_split,
+    find_split_files,
+    id_field,
+    read_records,
+    task_name,
+    text_field,
 )
 from embedlab.errors import DataError
 from embedlab.tasks.retrieval import RetrievalTask
@@ -49,6 +54,17 @@ def load_retrieval(path: str | Path | None = None, *, corpus: str | Path | None 
         {qid: judgments.grades[qid] for qid in kept}, str(folder or corpus_path.parent),
         {k: v for k, v in skipped.items() if v},
     )
+
+
+def is_retrieval_folder(path: str | Path) -> bool:
+    """A folder with corpus, queries and qrels entries (files, a qrels/ folder, or hub-snapshot shards),
+    and not a saved Hugging Face dataset."""
+    path = Path(path)
+    if not path.is_dir() or (path / "dataset_dict.json").exists() or (path / "state.json").exists():
+        return False
+    names = [p.name for p in path.iterdir()]
+    return all(any(n.startswith(stem) for n in names) or find_split_files(path, stem)
+               for stem in ("corpus", "queries", "qrels"))
 
 
 def _find(folder: Path | None, stem: str, split: str | None) -> list[Path]:
