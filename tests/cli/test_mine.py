@@ -12,7 +12,7 @@ from tests.conftest import write_jsonl
 def test_mine_writes_rows_and_a_report(tmp_path, tiny_model):
     out = tmp_path / "mined.jsonl"
     result = run("mine", str(RERANKING), "-m", str(tiny_model), "-o", str(out), "-n", "3",
-                 "--range-min", "1", "--format", "reranking", "--with-scores", "-q")
+                 "--range-min", "1", "--to", "reranking", "--with-scores", "-q")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     source = [json.loads(line) for line in RERANKING.read_text(encoding="utf-8").splitlines()]
@@ -25,6 +25,9 @@ def test_mine_writes_rows_and_a_report(tmp_path, tiny_model):
     assert report["negatives_written"] == sum(len(r["negative"]) for r in rows)
     assert "note: skipped 1 rows: no positive" in result.stderr
     assert f"{report['candidates']:,}" in result.stdout and "dropped as likely false negative" in result.stdout
+    as_json = run("mine", str(RERANKING), "-m", str(tiny_model), "-o", str(tmp_path / "again.jsonl"), "-n", "3",
+                  "--range-min", "1", "--to", "reranking", "--format", "json", "-q")
+    assert json.loads(as_json.stdout)["negatives_written"] == report["negatives_written"]
 
 
 def test_mine_bad_input_is_one_line_and_exit_2(tmp_path, tiny_model):

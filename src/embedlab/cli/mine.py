@@ -37,8 +37,9 @@ from embedlab.cli.options import model_options, pop_model_options
               help="A second model: a candidate must also pass the margins with its scores "
                    "(with no margin given: score below the positive's).")
 @click.option("--keep-given", is_flag=True, help="Keep each row's own negatives first; mined ones fill up.")
-@click.option("--format", "output_format", type=click.Choice(["flag", "reranking"]), default="flag",
-              show_default=True, help="flag = {query, pos, neg} (FlagEmbedding); reranking = {query, positive, negative}.")
+@click.option("--to", "output_format", type=click.Choice(["flag", "reranking"]), default="flag",
+              show_default=True,
+              help="Output layout: flag = {query, pos, neg} (FlagEmbedding); reranking = {query, positive, negative}.")
 @click.option("--with-scores", is_flag=True, help="Add pos_scores / neg_scores (the mining model's cosines).")
 @click.option("--search", type=click.Choice(["exact", "faiss"]), default="exact", show_default=True,
               help="Exact blocked search (bounded memory), or faiss IndexFlatIP (pip install 'embedlab[faiss]').")
@@ -46,8 +47,8 @@ from embedlab.cli.options import model_options, pop_model_options
 @click.option("--split", default=None, help="Split to read when DATA has several.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
               help="Report JSON [default: OUTPUT with .report.json].")
-@click.option("--format-report", "report_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="What to print on stdout.")
+@click.option("--format", "report_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="The report on stdout: a table, or JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @model_options
 def mine_command(data, model, output, corpus, range_min, range_max, num_negatives, sampling,
