@@ -170,6 +170,7 @@ def test_chunked_memory_map_gives_the_same_output(tmp_path, rerank_file):
     np.testing.assert_allclose(vectors, _store(FakeEncoder()).embed(corpus, "document"))
 
 
+@pytest.mark.slow  # runs where the bench extra (faiss) is installed, as in CI's slow pass
 def test_faiss_search_gives_the_same_output(tmp_path, rerank_file):
     pytest.importorskip("faiss")
     source = read_rows(rerank_file)
