@@ -77,8 +77,7 @@ def real_data(data: Path, out: Path) -> list[dict]:
     rows_out = []
     for name, path in sets.items():
         source = read_rows(path)
-        corpus = list(dict.fromkeys(source.corpus.values())) or \
-            list(dict.fromkeys(t for r in source.rows for t in r.positives + r.negatives))
+        corpus = source.candidates()
         config = MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05)
         store = EmbeddingStore(SentenceTransformerEncoder.from_model(model), progress=False)
         with Peak() as ours:

@@ -119,7 +119,7 @@ def _mine(train: Path, out: Path, report_path: Path, model: str, n: int, range_m
     from embedlab.models import ModelOptions, load_encoder
 
     source = read_rows(train)
-    corpus = list(dict.fromkeys(t for r in source.rows for t in r.positives + r.negatives))
+    corpus = source.candidates()
     config = MiningConfig(range_min=0, range_max=range_max, num_negatives=n,
                           relative_margin=0.05 if filtered else None)
     server = None

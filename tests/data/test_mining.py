@@ -7,7 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from embedlab.data.mining import MiningConfig, embed_corpus, mine, read_corpus, read_rows
+from embedlab.data.mining import (
+    MiningConfig,
+    embed_corpus,
+    mine,
+    read_corpus,
+    read_rows,
+)
 from embedlab.embed import EmbeddingStore
 from embedlab.models.cache import EmbeddingCache
 from tests.conftest import FakeEncoder, write_beir, write_jsonl
@@ -159,7 +165,7 @@ def test_random_sampling_is_seeded_and_drawn_from_the_survivors(tmp_path):
 
 def test_chunked_memory_map_gives_the_same_output(tmp_path, rerank_file):
     source = read_rows(rerank_file)
-    corpus = list(dict.fromkeys(t for r in source.rows for t in r.positives + r.negatives))
+    corpus = source.candidates()
     config = MiningConfig(num_negatives=3, relative_margin=None)
     mine(source.rows, corpus, _store(FakeEncoder()), tmp_path / "one.jsonl", config=config)
     small = MiningConfig(num_negatives=3, relative_margin=None, corpus_chunk=3, row_chunk=2)
@@ -174,7 +180,7 @@ def test_chunked_memory_map_gives_the_same_output(tmp_path, rerank_file):
 def test_faiss_search_gives_the_same_output(tmp_path, rerank_file):
     pytest.importorskip("faiss")
     source = read_rows(rerank_file)
-    corpus = list(dict.fromkeys(t for r in source.rows for t in r.positives + r.negatives))
+    corpus = source.candidates()
     for search in ("exact", "faiss"):
         mine(source.rows, corpus, _store(FakeEncoder()), tmp_path / f"{search}.jsonl",
              config=MiningConfig(num_negatives=3, search=search))
@@ -183,7 +189,7 @@ def test_faiss_search_gives_the_same_output(tmp_path, rerank_file):
 
 def test_a_rerun_through_the_cache_embeds_nothing(tmp_path, rerank_file):
     source = read_rows(rerank_file)
-    corpus = list(dict.fromkeys(t for r in source.rows for t in r.positives + r.negatives))
+    corpus = source.candidates()
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
     first, second = FakeEncoder(), FakeEncoder()
     mine(source.rows, corpus, EmbeddingStore(first, progress=False, cache=cache), tmp_path / "a.jsonl")
@@ -205,6 +211,9 @@ def test_retrieval_folder_rows_and_corpus(tmp_path, retrieval_dir):
     assert by_id["q2"].negatives == ["oil the bicycle chain monthly"]  # judged 0
     assert source.skipped == {"no_judgments": 1}
     assert set(read_corpus(retrieval_dir)) == set(source.corpus.values())
+    assert source.candidates() == list(dict.fromkeys(source.corpus.values()))
+    rows = read_rows(write_jsonl(tmp_path / "rows.jsonl", [ROW, {**ROW, "negative": ["a", "pos"]}]))
+    assert rows.candidates() == ["pos", "e", "a"]  # every passage of the rows, once, first-seen order
     corpus_file = write_jsonl(tmp_path / "corpus.jsonl", [{"_id": "1", "title": "T", "text": "body"},
                                                           {"_id": "2", "text": "other"}])
     assert read_corpus(corpus_file) == ["T body", "other"]

@@ -89,8 +89,7 @@ def mine_command(data, model, output, corpus, range_min, range_max, num_negative
     rows = source.rows
     for reason, count in source.skipped.items():
         click.echo(f"note: skipped {count:,} rows: {reason.replace('_', ' ')} (not in the output)", err=True)
-    candidates = read_corpus(corpus) if corpus else list(dict.fromkeys(source.corpus.values())) or \
-        list(dict.fromkeys(t for r in rows for t in r.positives + r.negatives))
+    candidates = read_corpus(corpus) if corpus else source.candidates()
     stores = []
     for spec in [model] + ([check_model] if check_model else []):
         encoder = load_encoder(spec, options)

@@ -35,14 +35,19 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.data.records import read_records, text_field
+from embedlab.data.records import is_saved_dataset, plain, read_records, text_field
 from embedlab.data.reranking import (
     NEGATIVE_KEYS,
     POSITIVE_KEYS,
     check_passages,
     row_texts,
 )
-from embedlab.data.retrieval import _find, _read_texts, is_retrieval_folder, load_retrieval
+from embedlab.data.retrieval import (
+    _find,
+    _read_texts,
+    is_retrieval_folder,
+    load_retrieval,
+)
 from embedlab.data.retrieval_rows import retrieval_rows
 from embedlab.data.split import normalise_query
 from embedlab.embed import EmbeddingStore
@@ -78,9 +83,6 @@ class MiningConfig:
             raise ValueError(f"sampling is 'top' or 'random', not {self.sampling!r}")
         if self.search not in ("exact", "faiss"):
             raise ValueError(f"search is 'exact' or 'faiss', not {self.search!r}")
-
-    def filters(self) -> dict[str, float]:
-        return {name: value for name in FILTERS[:4] if (value := getattr(self, name)) is not None}
 
 
 @dataclass
@@ -129,6 +131,11 @@ class MiningInput:
     corpus: dict[str, str]  # a retrieval folder's corpus (the default candidates), else empty
     skipped: dict[str, int]  # rows that cannot be mined for, by reason (not written to the output)
 
+    def candidates(self) -> list[str]:
+        """The default candidate passages: the retrieval folder's corpus, else every passage of the rows."""
+        texts = self.corpus.values() if self.corpus else (t for r in self.rows for t in r.positives + r.negatives)
+        return list(dict.fromkeys(texts))
+
 
 def read_rows(path: str | Path, *, split: str | None = None) -> MiningInput:
     """Rows of a reranking/training file, or of a retrieval folder (positives = qrels grade > 0).
@@ -152,7 +159,7 @@ def read_rows(path: str | Path, *, split: str | None = None) -> MiningInput:
             continue
         check_passages(positives, negatives, file, line)
         rows.append(MiningRow(f"{file}:{line}", query, positives, negatives,
-                              {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in record.items()}))
+                              plain(record)))
     if not rows:
         raise DataError("no row with a positive to mine negatives against", path=path)
     return MiningInput(rows, {}, {k: v for k, v in skipped.items() if v})
@@ -161,7 +168,7 @@ def read_rows(path: str | Path, *, split: str | None = None) -> MiningInput:
 def read_corpus(path: str | Path) -> list[str]:
     """Candidate passages from a corpus file (JSONL/parquet `{_id?, title?, text}`) or a retrieval folder."""
     path = Path(path)
-    if path.is_dir() and not (path / "dataset_info.json").exists() and not (path / "state.json").exists():
+    if path.is_dir() and not is_saved_dataset(path):
         return list(dict.fromkeys(_read_texts(_find(path, "corpus", None), with_title=True).values()))
     texts = []
     for file, line, record in read_records(path):

@@ -68,8 +68,18 @@ def _read_table(path: Path) -> Iterator[Record]:
         yield path, number, record
 
 
+def is_saved_dataset(path: Path) -> bool:
+    """A folder written by `datasets`' `save_to_disk` (a Dataset or a DatasetDict)."""
+    return path.is_dir() and ((path / "dataset_dict.json").exists() or (path / "state.json").exists())
+
+
+def plain(record: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-writable copy of a record (parquet/arrow rows may hold numpy arrays)."""
+    return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in record.items()}
+
+
 def _read_dataset_dir(path: Path, split: str | None) -> Iterator[Record]:
-    if (path / "dataset_dict.json").exists() or (path / "state.json").exists():
+    if is_saved_dataset(path):
         yield from _read_saved_dataset(path, split)
         return
     files = find_split_files(path)

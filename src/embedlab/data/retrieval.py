@@ -9,6 +9,7 @@ from embedlab.data.records import (
     choose_split,
     find_split_files,
     id_field,
+    is_saved_dataset,
     read_records,
     task_name,
     text_field,
@@ -60,7 +61,7 @@ def is_retrieval_folder(path: str | Path) -> bool:
     """A folder with corpus, queries and qrels entries (files, a qrels/ folder, or hub-snapshot shards),
     and not a saved Hugging Face dataset."""
     path = Path(path)
-    if not path.is_dir() or (path / "dataset_dict.json").exists() or (path / "state.json").exists():
+    if not path.is_dir() or is_saved_dataset(path):
         return False
     names = [p.name for p in path.iterdir()]
     return all(any(n.startswith(stem) for n in names) or find_split_files(path, stem)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from embedlab.data.records import read_records
+from embedlab.data.records import plain, read_records
 from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
 from embedlab.errors import DataError
 
@@ -129,15 +129,10 @@ def _read(path: Path, split: str | None) -> list[tuple[Path, int, dict, list[str
     records = []
     for file, line, record in read_records(path, split=split):
         query, positives, negatives = row_texts(record, file, line)
-        records.append((file, line, {**_plain(record), "__query": query}, positives, negatives))
+        records.append((file, line, {**plain(record), "__query": query}, positives, negatives))
     if not records:
         raise DataError("no rows", path=path)
     return records
-
-
-def _plain(record: dict) -> dict:
-    """JSON-writable copy (parquet/arrow rows may hold numpy arrays)."""
-    return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in record.items()}
 
 
 def _texts(record: dict, keys: tuple[str, ...]) -> list[str]:
