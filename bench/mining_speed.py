@@ -6,6 +6,8 @@
 2. Synthetic corpora (200k passages by default; `--passages 1000000` for the 1M claim) with a
    vectorised synthetic encoder, so the mining machinery is measured, not a model: exact blocked search
    over a memory map vs faiss `IndexFlatIP`.
+3. Row scaling (`--rows 50000 200000`): as many rows as passages, each passage the positive of one row,
+   mined against their union (the default of `embedlab mine train.jsonl`): heap and texts embedded.
 
 Memory is the peak of the process's anonymous RSS (heap: what the process really holds) above its
 level before the call, sampled every 10 ms; file-backed pages of the memory map are reported apart
@@ -149,10 +151,46 @@ def synthetic(passages: int, queries: int, out: Path, search: str) -> dict:
     return row
 
 
+class Counting:
+    """Counts the texts an encoder is asked to embed, by kind."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder, self.name, self.dimension = encoder, encoder.name, encoder.dimension
+        self.texts = {"query": 0, "document": 0}
+
+    def encode(self, texts, kind="document"):
+        self.texts[kind] += len(texts)
+        return self.encoder.encode(texts, kind)
+
+
+def row_scale(n: int, out: Path) -> dict:
+    """n rows, each the positive of one of n passages, mined against their union (what `embedlab mine
+    train.jsonl` does): memory must not grow with the rows, and no text is embedded twice."""
+    from embedlab.data.mining import MiningConfig, MiningRow, mine
+    from embedlab.embed import EmbeddingStore
+
+    filler = "lorem ipsum dolor sit amet consectetur " * 2
+    corpus = [f"p{i} {filler}" for i in range(n)]
+    rows = [MiningRow(str(i), f"q{i} a question", [corpus[i]], [], {}) for i in range(n)]
+    encoder = Counting(SyntheticEncoder())
+    store = EmbeddingStore(encoder, batch_size=4096, progress=False)
+    with Peak() as peak:
+        report = mine(rows, corpus, store, out / "rows-scale.jsonl",
+                      config=MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05))
+    row = {"rows": n, "passages": n, "seconds": round(peak.seconds, 1), "search_s": report.seconds["search"],
+           "anon_mb": round(peak.anon / 1e6, 1), "file_mb": round(peak.file / 1e6, 1),
+           "documents_embedded": encoder.texts["document"], "queries_embedded": encoder.texts["query"],
+           "positive_rank_1": report.positive_rank["1"], "negatives": report.negatives_written}
+    print(json.dumps(row))
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, nargs="*", default=[200_000])
     parser.add_argument("--queries", type=int, default=20_000)
+    parser.add_argument("--rows", type=int, nargs="*", default=[50_000, 200_000],
+                        help="row-scaling runs: N rows mined against the union of their N positives")
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--skip-faiss", action="store_true")
     args = parser.parse_args()
@@ -166,6 +204,7 @@ def main() -> None:
     for n in args.passages:
         for search in ("exact",) if args.skip_faiss else ("exact", "faiss"):
             results["synthetic"].append(synthetic(n, args.queries, out, search))
+    results["rows"] = [row_scale(n, out) for n in args.rows]
     target = HERE / "results" / "mining_speed.json"
     previous = json.loads(target.read_text()) if target.exists() else {}
     previous.update({k: v for k, v in results.items() if v})

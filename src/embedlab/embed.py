@@ -33,6 +33,14 @@ class EmbedStats:
                 "texts_encoded": self.encoded, "cache_hits": self.cache_hits,
                 "encode_seconds": round(self.seconds, 4)}
 
+    def add(self, other: EmbedStats) -> None:
+        """Count another store's work as this one's (`unique` then counts each store's texts apart)."""
+        self.requested += other.requested
+        self.unique += other.unique
+        self.encoded += other.encoded
+        self.cache_hits += other.cache_hits
+        self.seconds += other.seconds
+
 
 class EmbeddingStore:
     def __init__(self, encoder: Encoder, *, batch_size: int = 32, progress: bool = True,
@@ -45,6 +53,13 @@ class EmbeddingStore:
         self._index: dict[tuple[Kind, str], int] = {}
         self._matrix = np.empty((0, 0), dtype=np.float32)
         self.stats = EmbedStats()
+
+    def fresh(self) -> EmbeddingStore:
+        """An empty store on the same model, cache and batching: for work whose vectors must not pile up
+        in this one (mining in chunks); add its `stats` back when done."""
+        store = EmbeddingStore(self.encoder, batch_size=self.batch_size, progress=self.progress, cache=self.cache)
+        store.dimension = self.dimension
+        return store
 
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         """Unit-normalised float32 vectors aligned with `texts` (cosine = dot product)."""

@@ -30,32 +30,38 @@ def estimate(models: Sequence[str], reranking=None, retrieval=None, *, split: st
         texts["document"].update(dict.fromkeys(task.texts("document")))
     options = ModelOptions(query_instruction=query_instruction, document_instruction=document_instruction,
                            max_length=max_length, device="cpu", **(api or {}))
-    rows = []
-    for spec in models:
-        encoder = load_encoder(spec, options)
-        store_cache = open_cache(cache, encoder)
-        paid = bool(getattr(encoder, "paid", False))
-        row = {"model": encoder.name, "unique_texts": 0, "cached": 0, "to_embed": 0, "requests": 0,
-               "tokens": 0, "token_count": "tokenizer" if hasattr(encoder, "count_tokens")
-               else "estimated from characters"}
-        for kind, unique in texts.items():
-            unique = list(unique)
-            cached = store_cache.get_many(cache_key(encoder, kind), unique) if store_cache else {}
-            todo = [t for t in unique if t not in cached]
-            prefix = encoder.instructions.get(kind, "") if hasattr(encoder, "instructions") else ""
-            inputs = [prefix + t for t in todo]
-            row["unique_texts"] += len(unique)
-            row["cached"] += len(cached)
-            row["to_embed"] += len(todo)
-            row["tokens"] += encoder.count_tokens(inputs) if hasattr(encoder, "count_tokens") \
-                else sum(estimated_tokens(t) for t in inputs)
-            if paid:  # the backend's own cap (Qianfan: 16), as eval will send them
-                row["requests"] += math.ceil(len(todo) / encoder.options.max_inputs)
-        price, currency = (price_per_mtok, "") if price_per_mtok is not None else \
-            price_of(getattr(encoder, "model", "")) or (None, "")
-        if not paid:
-            price, currency = 0.0, "(local)"
-        row["cost"] = None if price is None else row["tokens"] / 1e6 * price
-        row["currency"] = currency
-        rows.append(row)
-    return rows
+    unique = {kind: list(texts) for kind, texts in texts.items()}
+    return [estimate_texts(encoder, unique, open_cache(cache, encoder), price_per_mtok=price_per_mtok)
+            for encoder in (load_encoder(spec, options) for spec in models)]
+
+
+def estimate_texts(encoder, texts: dict[str, list[str]], cache=None, *,
+                   price_per_mtok: float | None = None) -> dict:
+    """What embedding `texts` (kind -> distinct texts) with `encoder` would send and cost; nothing is sent.
+
+    Cached texts are left out, requests use the backend's own per-request cap, tokens come from the
+    model's tokenizer when it has one (else a character estimate), prices from `models.pricing`.
+    """
+    paid = bool(getattr(encoder, "paid", False))
+    row = {"model": encoder.name, "unique_texts": 0, "cached": 0, "to_embed": 0, "requests": 0,
+           "tokens": 0, "token_count": "tokenizer" if hasattr(encoder, "count_tokens")
+           else "estimated from characters"}
+    for kind, unique in texts.items():
+        cached = cache.get_many(cache_key(encoder, kind), unique) if cache else {}
+        todo = [t for t in unique if t not in cached]
+        prefix = encoder.instructions.get(kind, "") if hasattr(encoder, "instructions") else ""
+        inputs = [prefix + t for t in todo]
+        row["unique_texts"] += len(unique)
+        row["cached"] += len(cached)
+        row["to_embed"] += len(todo)
+        row["tokens"] += encoder.count_tokens(inputs) if hasattr(encoder, "count_tokens") \
+            else sum(estimated_tokens(t) for t in inputs)
+        if paid:  # the backend's own cap (Qianfan: 16), as eval will send them
+            row["requests"] += math.ceil(len(todo) / encoder.options.max_inputs)
+    price, currency = (price_per_mtok, "") if price_per_mtok is not None else \
+        price_of(getattr(encoder, "model", "")) or (None, "")
+    if not paid:
+        price, currency = 0.0, "(local)"
+    row["cost"] = None if price is None else row["tokens"] / 1e6 * price
+    row["currency"] = currency
+    return row

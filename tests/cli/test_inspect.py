@@ -17,10 +17,10 @@ CLEAN = [{"query": "brew green tea", "positive": ["at eighty degrees"], "negativ
          {"query": "fix a bike", "positive": ["patch the tube"], "negative": ["oil the chain"]}]
 
 
-def invoke(*args):
+def invoke(*args, columns=400):
     """As `embedlab inspect ...` runs once the command is registered: typed errors become one line, exit 2."""
     group = _Group(commands=[inspect_command])
-    return CliRunner().invoke(group, ["inspect", *map(str, args)], env={"COLUMNS": "400"})
+    return CliRunner().invoke(group, ["inspect", *map(str, args)], env={"COLUMNS": str(columns)})
 
 
 @pytest.fixture
@@ -38,6 +38,22 @@ def test_table_output(rows_file):
     assert re.search(r"│ error +│ positive_also_negative +│ +2 │", result.stdout)
     assert re.search(r"│ rows.jsonl:6, rows.jsonl:7 +│", result.stdout)  # locations once each, all shown
     assert "4 error, 5 warning, 4 info finding(s)" in result.stderr and "finding" not in result.stdout.split("\n")[0]
+
+
+def test_narrow_terminal_lists_findings_with_their_locations(rows_file):
+    """At 80 columns a five-column table would cut the locations: each finding is a few lines instead."""
+    result = invoke(rows_file, columns=80)
+    assert result.exit_code == 0, result.output
+    assert "│ empty_text" not in result.stdout
+    lines = result.stdout.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("error    empty_text (3): ")))
+    at = next(i for i in range(start, len(lines)) if lines[i].startswith("         at "))
+    assert at <= start + 2  # after the message, which may wrap once
+    assert lines[at] == "         at rows.jsonl:6, rows.jsonl:7"  # each location once, all shown
+    assert lines[at + 1].startswith("         e.g. ")
+    assert all(len(line) <= 80 for line in lines)
+    for code in EXPECTED:
+        assert f" {code} (" in result.stdout
 
 
 def test_json_output(rows_file):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from embedlab.data.mining import read_rows
 from embedlab.demo import RERANKING
 from tests.cli.test_main import run
 from tests.conftest import write_jsonl
@@ -50,6 +51,7 @@ def test_mine_with_an_api_model_pays_once(tmp_path, monkeypatch):
                 "--input-type", "--api-key-env", "EMBEDLAB_TEST_KEY", "--cache", str(tmp_path / "c.sqlite"),
                 "-n", "2", "-q"]
         monkeypatch.setenv("EMBEDLAB_TEST_KEY", "sk-test-SECRET-0123456789")
+        refused = run(*args, "-o", str(tmp_path / "r.jsonl"), "--max-cost", "0.01")  # no price known
         first = run(*args, "-o", str(tmp_path / "a.jsonl"))
         second = run(*args, "-o", str(tmp_path / "b.jsonl"))
     finally:
@@ -62,3 +64,10 @@ def test_mine_with_an_api_model_pays_once(tmp_path, monkeypatch):
     assert stats[1]["cache_hits"] == stats[0]["texts_encoded"] + stats[0]["cache_hits"]
     assert (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()
     assert "SECRET" not in first.stderr + first.stdout + (tmp_path / "a.report.json").read_text()
+    # the estimate comes before any request: every text to embed, then all of them cached
+    source = read_rows(RERANKING)
+    texts = len({r.query for r in source.rows}) + len(source.candidates())
+    assert refused.returncode == 2 and "nothing was sent" in refused.stderr and not (tmp_path / "r.jsonl").exists()
+    assert f"estimate: openai:multilingual-e5-small-q4: {texts:,} texts to embed (0 cached)" in first.stderr
+    assert stats[0]["texts_encoded"] == texts  # the estimate is exact
+    assert f"{0:,} texts to embed ({texts:,} cached)" in second.stderr

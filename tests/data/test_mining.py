@@ -176,6 +176,62 @@ def test_chunked_memory_map_gives_the_same_output(tmp_path, rerank_file):
     np.testing.assert_allclose(vectors, _store(FakeEncoder()).embed(corpus, "document"))
 
 
+def test_chunks_embed_each_text_once_and_keep_no_vectors(tmp_path, rerank_file):
+    """Corpus and rows in many chunks: a positive that is a candidate is read from the corpus vectors,
+    not embedded again, and the store holds no vector afterwards (memory does not grow with the rows)."""
+    source = read_rows(rerank_file)
+    corpus = source.candidates()
+    encoder = FakeEncoder()
+    store = _store(encoder)
+    mine(source.rows, corpus, store, tmp_path / "out.jsonl",
+         config=MiningConfig(num_negatives=3, corpus_chunk=3, row_chunk=2))
+    documents = [t for kind, batch in encoder.calls if kind == "document" for t in batch]
+    queries = [t for kind, batch in encoder.calls if kind == "query" for t in batch]
+    assert sorted(documents) == sorted(corpus)  # the positives are all in the corpus: none embedded twice
+    assert sorted(queries) == sorted(r.query for r in source.rows)
+    assert store.stats.encoded == len(corpus) + len(source.rows) and not store._index
+    # positives outside the corpus are embedded, per chunk
+    encoder = FakeEncoder()
+    report = mine(source.rows, corpus[:2], _store(encoder), tmp_path / "small.jsonl",
+                  config=MiningConfig(num_negatives=1, row_chunk=2))
+    outside = {p for r in source.rows for p in r.positives} - set(corpus[:2])
+    assert outside <= set(encoder.texts_encoded)
+    assert report.positive_rank["not_in_corpus"] == sum(not set(r.positives) & set(corpus[:2])
+                                                        for r in source.rows)
+
+
+def test_positive_ranks_and_advice(tmp_path):
+    """Where each row's own positive ranks is counted; a model that misses the positives gets a note."""
+    corpus = ["pos", "near", "a", "b", "c", "d", "e"]
+    rows = [{"query": "q", "positive": ["pos"], "negative": []},    # pos at 0.50: rank 2 after "near"
+            {"query": "q2", "positive": ["near"], "negative": []},  # q2 = q's angle: "near" ranks first
+            {"query": "q3", "positive": ["e"], "negative": []}]     # e = 1.5: last of 7, below range_max 5
+    path = write_jsonl(tmp_path / "rows.jsonl", rows)
+    angles = dict(ANGLES, q2=0.0, q3=0.0)
+    report = mine(read_rows(path).rows, corpus, _store(TableEncoder(angles)), tmp_path / "out.jsonl",
+                  config=MiningConfig(num_negatives=1, range_max=5, relative_margin=None))
+    assert report.positive_rank == {"1": 1, "2-10": 1, "11+": 0, "below_range": 1, "not_in_corpus": 0}
+    assert any("first in only 33% of the 3 rows" in note for note in report.notes)
+    good = mine(read_rows(path).rows[1:2], corpus, _store(TableEncoder(angles)), tmp_path / "good.jsonl",
+                config=MiningConfig(num_negatives=1, relative_margin=None))
+    assert good.positive_rank["1"] == 1 and good.notes == []
+    # every candidate dropped: the rows end without negatives, and the note says so
+    strict = mine(read_rows(path).rows[1:2], corpus, _store(TableEncoder(angles)), tmp_path / "strict.jsonl",
+                  config=MiningConfig(num_negatives=1, absolute_margin=2.0))
+    assert strict.rows_without_negative == 1 and any("got no mined negative" in n for n in strict.notes)
+
+
+def test_examples_come_from_different_rows(tmp_path):
+    corpus = [f"passage {i}" for i in range(30)]
+    rows = [{"query": f"query {i}", "positive": [corpus[i]], "negative": []} for i in range(8)]
+    path = write_jsonl(tmp_path / "rows.jsonl", rows)
+    report = mine(read_rows(path).rows, corpus, _store(FakeEncoder()), tmp_path / "out.jsonl",
+                  config=MiningConfig(num_negatives=2, relative_margin=None, absolute_margin=1.0))
+    assert report.dropped["absolute_margin"] > 8  # many drops per row...
+    where = [e["row"] for e in report.examples]
+    assert len(where) == 5 and len(set(where)) == 5  # ...but one example per row, five rows
+
+
 @pytest.mark.slow  # runs where the bench extra (faiss) is installed, as in CI's slow pass
 def test_faiss_search_gives_the_same_output(tmp_path, rerank_file):
     pytest.importorskip("faiss")

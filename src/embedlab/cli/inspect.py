@@ -10,6 +10,7 @@ import click
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 _SHOWN_LOCATIONS = 3
+_TABLE_MIN_WIDTH = 140  # narrower, a five-column table would cut the locations: findings are listed instead
 
 
 @click.command("inspect")
@@ -106,10 +107,15 @@ def print_inspection(inspection) -> None:
     for line in summary_lines(inspection):
         console.print(line, highlight=False, markup=False)
     console.print(lengths_table(inspection))
-    if inspection.findings:
+    if not inspection.findings:
+        console.print("no findings")
+    elif console.width >= _TABLE_MIN_WIDTH:
         console.print(findings_table(inspection))
     else:
-        console.print("no findings")
+        console.print("findings")
+        for finding in inspection.findings:
+            for line in findings_entry(finding):
+                console.print(line, highlight=False, no_wrap=line.no_wrap, overflow=line.overflow)
 
 
 def summary_lines(inspection) -> list[str]:
@@ -168,14 +174,30 @@ def findings_table(inspection):
     table.add_column("message")
     table.add_column("examples")
     for finding in inspection.findings:
-        places = list(dict.fromkeys(finding.locations))
-        more = len(places) > _SHOWN_LOCATIONS or finding.count > len(finding.examples)
-        examples = ", ".join(places[:_SHOWN_LOCATIONS]) + (" ..." if more else "")
-        if finding.examples and finding.examples[0].text:
-            examples += f"\ne.g. {finding.examples[0].text}"
+        locations, example = _examples(finding)
         table.add_row(f"[{_SEVERITY_STYLE[finding.severity]}]{finding.severity}[/]", finding.code,
-                      f"{finding.count:,}", _escape(finding.message), _escape(examples))
+                      f"{finding.count:,}", _escape(finding.message),
+                      _escape(locations + (f"\ne.g. {example}" if example else "")))
     return table
+
+
+def findings_entry(finding):
+    """A finding as a few lines (for narrow terminals): severity, code, count and message; where; an example."""
+    from rich.text import Text
+
+    locations, example = _examples(finding)
+    lines = [Text.assemble((f"{finding.severity:<8}", _SEVERITY_STYLE[finding.severity]),
+                           f" {finding.code} ({finding.count:,}): {finding.message}"),
+             Text(f"         at {locations}", no_wrap=True, overflow="ellipsis")]
+    return lines + ([Text(f"         e.g. {example}", no_wrap=True, overflow="ellipsis")] if example else [])
+
+
+def _examples(finding) -> tuple[str, str]:
+    """The first few distinct locations ('...' when there are more) and the first example's text."""
+    places = list(dict.fromkeys(finding.locations))
+    more = len(places) > _SHOWN_LOCATIONS or finding.count > len(finding.examples)
+    example = finding.examples[0].text if finding.examples else ""
+    return ", ".join(places[:_SHOWN_LOCATIONS]) + (" ..." if more else ""), example
 
 
 def print_fix(fixed) -> None:

@@ -190,19 +190,12 @@ def _announce_cost(arguments: dict, max_cost: float | None) -> None:
     paid = [m for m in arguments["models"] if backend_of(m) in PAID_BACKENDS]
     if not paid:
         return
-    from embedlab.errors import EmbedlabError
+    from embedlab.cli.cost import announce_cost
     from embedlab.estimate import estimate
 
     keys = ("reranking", "retrieval", "split", "sample", "seed", "prune_corpus", "query_instruction",
             "document_instruction", "max_length", "cache", "api")
-    for row in estimate(paid, **{k: arguments[k] for k in keys}):
-        cost = "unknown cost (no price known; see --price-per-mtok of `estimate`)" if row["cost"] is None \
-            else f"~{row['cost']:.4f} {row['currency']}"
-        click.echo(f"estimate: {row['model']}: {row['to_embed']:,} texts to embed ({row['cached']:,} cached), "
-                   f"{row['requests']:,} requests, ~{row['tokens']:,} tokens, {cost}", err=True)
-        if max_cost is not None and (row["cost"] is None or row["cost"] > max_cost):
-            raise EmbedlabError(f"{row['model']}: estimated cost {cost} is not within --max-cost "
-                                f"{max_cost}; nothing was sent")
+    announce_cost(estimate(paid, **{k: arguments[k] for k in keys}), max_cost)
 
 
 def _report_notes(results) -> None:

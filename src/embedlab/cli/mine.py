@@ -49,12 +49,14 @@ from embedlab.cli.options import model_options, pop_model_options
               help="Report JSON [default: OUTPUT with .report.json].")
 @click.option("--format", "report_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="The report on stdout: a table, or JSON.")
+@click.option("--max-cost", type=float, default=None,
+              help="API models: stop before sending anything if the estimated cost is higher.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @model_options
 def mine_command(data, model, output, corpus, range_min, range_max, num_negatives, sampling,
                  relative_margin, absolute_margin, max_score, min_score, no_filter, check_model,
                  keep_given, output_format, with_scores, search, seed, split, report_path, report_format,
-                 quiet, **opts) -> None:
+                 max_cost, quiet, **opts) -> None:
     """Mine hard negatives for DATA (reranking / FlagEmbedding JSONL, parquet, HF dir, or a retrieval folder).
 
     Every query searches the candidate corpus with MODEL; candidates in the rank range become negatives
@@ -68,8 +70,10 @@ def mine_command(data, model, output, corpus, range_min, range_max, num_negative
       embedlab mine train.jsonl -m ./model --range-min 10 --range-max 210 -n 15 --sampling random
       embedlab mine my_retrieval_dir/ -m ./model --check-model openai:text-embedding-3-small -o rows.jsonl
     """
-    from embedlab.data.mining import MiningConfig, mine, read_corpus, read_rows
+    from embedlab.cli.cost import announce_cost
+    from embedlab.data.mining import MiningConfig, mine, read_corpus, read_rows, texts_to_embed
     from embedlab.embed import EmbeddingStore
+    from embedlab.estimate import estimate_texts
     from embedlab.evaluation import open_cache
     from embedlab.models import load_encoder
 
@@ -95,6 +99,10 @@ def mine_command(data, model, output, corpus, range_min, range_max, num_negative
         encoder = load_encoder(spec, options)
         stores.append(EmbeddingStore(encoder, batch_size=getattr(encoder, "preferred_batch", options.batch_size),
                                      progress=not quiet, cache=open_cache(cache, encoder)))
+    for store, second in zip(stores, (False, True)):
+        if getattr(store.encoder, "paid", False):  # before the first paid request
+            texts = texts_to_embed(rows, candidates, config, second_model=second)
+            announce_cost([estimate_texts(store.encoder, texts, store.cache)], max_cost, at_most=second)
     echo = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
     report = mine(rows, candidates, stores[0], output, config=config,
                   checker=stores[1] if check_model else None, output_format=output_format,
@@ -133,15 +141,27 @@ def _print_report(report) -> None:
     console.print(table)
     for name, stats in report.embedding.items():
         console.print(f"{name}: {stats['texts_encoded']:,} texts embedded, {stats['cache_hits']:,} from the cache")
+    console.print(_positive_ranks(report), highlight=False)
     if report.examples:
-        examples = Table(title="likely false negatives dropped (examples)", title_justify="left")
-        for column in ("reason", "query", "positive (score)", "candidate (score, rank)"):
-            examples.add_column(column, overflow="fold")
+        console.print("likely false negatives dropped (examples, one per row):")
         for e in report.examples[:8]:
-            rank = f", rank {e['rank']}" if e["rank"] else ""
-            examples.add_row(e["reason"], _cut(e["query"]), f"{_cut(e['positive'])} ({e['positive_score']:.3f})",
-                             f"{_cut(e['candidate'])} ({e['score']:.3f}{rank})")
-        console.print(examples)
+            rank = f"rank {e['rank']}, " if e["rank"] else ""
+            console.print(f"  {e['reason']}  {e['row']}  {rank}score {e['score']:.3f} vs positive "
+                          f"{e['positive_score']:.3f}", highlight=False, markup=False, soft_wrap=True)
+            for what in ("query", "positive", "candidate"):
+                console.print(f"    {what + ':':<10} {_cut(e[what])}", highlight=False, markup=False,
+                              soft_wrap=True)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+
+
+def _positive_ranks(report) -> str:
+    ranks = report.positive_rank
+    line = (f"the row's positive ranked first in {ranks['1']:,} rows, 2-10 in {ranks['2-10']:,}, "
+            f"11+ in {ranks['11+']:,}, below rank {report.config['range_max']} in {ranks['below_range']:,}")
+    if ranks["not_in_corpus"]:
+        line += f"; not a candidate in {ranks['not_in_corpus']:,}"
+    return line
 
 
 def _active(report) -> set[str]:
@@ -151,5 +171,8 @@ def _active(report) -> set[str]:
     return active | ({"second_model"} if len(report.models) > 1 else set())
 
 
-def _cut(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
+def _cut(text: str, cells: int = 64) -> str:
+    """`text` cut to `cells` terminal columns (a CJK character takes two), so an example stays on one line."""
+    from rich.cells import cell_len, set_cell_size
+
+    return text if cell_len(text) <= cells else set_cell_size(text, cells - 1) + "…"
