@@ -129,3 +129,20 @@ def tiny_model(tmp_path_factory) -> Path:
 def tiny_model_without_dropout(tmp_path_factory) -> Path:
     """Deterministic forward passes: for comparing two losses step by step."""
     return make_tiny_model(tmp_path_factory.mktemp("tiny-bert-nodrop"), dropout=0.0)
+
+
+@pytest.fixture
+def messy_beir(tmp_path) -> Path:
+    folder = tmp_path / "beir"
+    write_jsonl(folder / "corpus.jsonl", [
+        {"_id": "d1", "title": "", "text": "green tea"}, {"_id": "d2", "title": "", "text": "black tea"},
+        {"_id": "d3", "title": "Green", "text": "tea!"}, {"_id": "d4", "title": "", "text": "   "},
+        {"_id": "d2", "title": "", "text": "a second d2"}])
+    write_jsonl(folder / "queries.jsonl", [
+        {"_id": "q1", "text": "tea?"}, {"_id": "q2", "text": "coffee"}, {"_id": "q3", "text": "unjudged"},
+        {"_id": "q4", "text": "tea?"}, {"_id": "q5", "text": "zero only"}])
+    judgments = [("q1", "d1", 1), ("q1", "d9", 1), ("qx", "d1", 1), ("q2", "d2", 1), ("q2", "d2", 1),
+                 ("q2", "d2", 0), ("q5", "d2", 0), ("q4", "d1", 2)]
+    (folder / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\n"
+                                      + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in judgments), encoding="utf-8")
+    return folder

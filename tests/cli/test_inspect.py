@@ -114,6 +114,14 @@ def test_fix_from_the_command_line(tmp_path, rows_file):
     assert again.exit_code == 0, again.output
 
 
+def test_fix_a_retrieval_folder_from_the_command_line(tmp_path, messy_beir):
+    result = invoke(messy_beir, "--fix", tmp_path / "clean", "--strict")
+    assert result.exit_code == 1  # the input has errors...
+    assert f"cleaned copy: {tmp_path / 'clean'} (12 of 18 records)" in result.stdout
+    assert "removed_conflicting_judgment: 1" in result.stdout
+    assert invoke(tmp_path / "clean", "--strict").exit_code == 0  # ...the copy has none
+
+
 def test_bad_input_is_one_error_line(tmp_path, rows_file):
     corpus = write_jsonl(tmp_path / "corpus.jsonl", [{"_id": "d1", "text": "tea"}])
     result = invoke(corpus)

@@ -158,23 +158,6 @@ def test_unreadable_file_is_one_error(tmp_path):
 
 # -- retrieval folders -----------------------------------------------------------------------------------
 
-@pytest.fixture
-def messy_beir(tmp_path) -> Path:
-    folder = tmp_path / "beir"
-    write_jsonl(folder / "corpus.jsonl", [
-        {"_id": "d1", "title": "", "text": "green tea"}, {"_id": "d2", "title": "", "text": "black tea"},
-        {"_id": "d3", "title": "Green", "text": "tea!"}, {"_id": "d4", "title": "", "text": "   "},
-        {"_id": "d2", "title": "", "text": "a second d2"}])
-    write_jsonl(folder / "queries.jsonl", [
-        {"_id": "q1", "text": "tea?"}, {"_id": "q2", "text": "coffee"}, {"_id": "q3", "text": "unjudged"},
-        {"_id": "q4", "text": "tea?"}, {"_id": "q5", "text": "zero only"}])
-    judgments = [("q1", "d1", 1), ("q1", "d9", 1), ("qx", "d1", 1), ("q2", "d2", 1), ("q2", "d2", 1),
-                 ("q2", "d2", 0), ("q5", "d2", 0), ("q4", "d1", 2)]
-    (folder / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\n"
-                                      + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in judgments), encoding="utf-8")
-    return folder
-
-
 def test_retrieval_inconsistencies_are_reported_not_raised(messy_beir):
     with pytest.raises(DataError):
         load_retrieval(messy_beir)
@@ -334,11 +317,6 @@ def test_fix_refuses_to_overwrite_the_input(tmp_path):
     with pytest.raises(DataError, match="overwrite or change the input"):
         fix(tmp_path / "hf", tmp_path / "hf" / "clean.jsonl")
     assert source.read_bytes() == before and not (tmp_path / "clean.jsonl").exists()
-
-
-def test_fix_refuses_a_retrieval_folder(tmp_path, retrieval_dir):
-    with pytest.raises(DataError, match="not a retrieval folder"):
-        fix(retrieval_dir, tmp_path / "clean.jsonl")
 
 
 # -- tokens ----------------------------------------------------------------------------------------------

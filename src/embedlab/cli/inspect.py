@@ -28,8 +28,9 @@ _TABLE_MIN_WIDTH = 140  # narrower, a five-column table would cut the locations:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write histograms of text lengths (PNG), with the model's max length marked.")
-@click.option("--fix", "fix_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a cleaned copy of DATA (JSONL, same keys) here. DATA itself is never modified.")
+@click.option("--fix", "fix_out", type=click.Path(path_type=Path), default=None,
+              help="Write a cleaned copy of DATA here: JSONL with the same keys for rows, a folder (corpus, "
+                   "queries, qrels) for a retrieval folder. DATA itself is never modified.")
 @click.option("--fix-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where --fix logs every change, one JSON line each [default: OUT.changes.jsonl].")
 @click.option("--strict", is_flag=True, help="Exit with 1 when any error-severity finding exists (for CI).")
@@ -51,6 +52,7 @@ def inspect_command(ctx, data, other, model, max_length, split, shared_threshold
       embedlab inspect train.jsonl
       embedlab inspect train.jsonl --against test.jsonl -m BAAI/bge-small-zh-v1.5 --plot lengths.png
       embedlab inspect train.jsonl --fix clean.jsonl        # also writes clean.changes.jsonl
+      embedlab inspect data/retrieval --fix data/retrieval-clean
       embedlab inspect data/retrieval --format json --strict
     """
     if max_length is not None and model is None:
@@ -201,7 +203,7 @@ def _examples(finding) -> tuple[str, str]:
 
 
 def print_fix(fixed) -> None:
-    click.echo(f"cleaned copy: {fixed.out} ({fixed.rows_written:,} of {fixed.rows_read:,} rows); "
+    click.echo(f"cleaned copy: {fixed.out} ({fixed.rows_written:,} of {fixed.rows_read:,} {fixed.unit}); "
                f"every change logged in {fixed.log}")
     for action, count in fixed.actions.items():
         click.echo(f"  {action}: {count:,}")

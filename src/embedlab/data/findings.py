@@ -21,7 +21,7 @@ SNIPPET = 80
 # code -> what it means and what to do; formatted with the finding's details.
 MESSAGES = {
     "malformed_row": "rows that cannot be read (missing or mistyped fields); left out of every other check",
-    "empty_text": "empty or whitespace-only texts: fill them in or remove them (--fix does it for rows)",
+    "empty_text": "empty or whitespace-only texts: fill them in or remove them (--fix does it)",
     "duplicate_row": "rows identical to an earlier row (query, positives, negatives): they count twice",
     "positive_also_negative": "passages that are both a positive and a negative of the same row",
     "positive_negative_same_query": "negatives that are a positive of another row with the same (normalised) "

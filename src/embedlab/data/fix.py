@@ -2,6 +2,7 @@
 
 The copy is JSONL in the input's key style (`positive`/`negative` or `pos`/`neg`); every other field of a
 row is kept as it is. Passages are compared as `embedlab inspect` compares them (after normalisation).
+A retrieval folder is cleaned into a folder by `embedlab.data.fix_retrieval`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ ACTIONS = (
     "removed_malformed_row", "removed_row_with_empty_query", "stripped_whitespace", "removed_empty_text",
     "removed_duplicate_passage_in_row", "removed_negative_equal_to_positive", "removed_row_without_positive",
     "removed_duplicate_row",
+    # retrieval folders (fix_retrieval)
+    "removed_duplicate_id", "removed_duplicate_judgment", "removed_conflicting_judgment",
+    "removed_judgment_of_unknown_query", "removed_judgment_of_unknown_document",
+    "removed_judgment_of_removed_query", "removed_judgment_of_removed_document",
 )
 _VALUE_CHARS = 200
 
@@ -32,30 +37,43 @@ class FixResult:
     rows_read: int
     rows_written: int
     actions: dict[str, int] = field(default_factory=dict)  # action -> changes made
+    unit: str = "rows"  # what rows_read / rows_written count ("records" of a retrieval folder)
 
 
 @dataclass
-class _Row:
+class At:
+    """Where a change was made: a file and a line (a record's number in a parquet file)."""
+
     file: Path
     line: int
+
+
+@dataclass
+class _Row(At):
     record: dict[str, Any]
     query: str
     positives: list[str]
     negatives: list[str]
 
 
-class _Log:
+class ChangeLog:
+    """One entry per change, written as JSON lines in file and line order."""
+
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
         self.files: dict[str, int] = {}  # file name -> reading order
 
-    def add(self, row: _Row, field_name: str | None, action: str, value: str,
-            duplicate_of: _Row | None = None) -> None:
-        entry: dict[str, Any] = {"file": row.file.name, "line": row.line, "field": field_name, "action": action,
+    def at(self, file: Path, line: int) -> At:
+        self.files.setdefault(file.name, len(self.files))
+        return At(file, line)
+
+    def add(self, at: At, field_name: str | None, action: str, value: str,
+            duplicate_of: At | None = None) -> None:
+        entry: dict[str, Any] = {"file": at.file.name, "line": at.line, "field": field_name, "action": action,
                                  "value": value[:_VALUE_CHARS]}
         if duplicate_of is not None:
             entry["duplicate_of"] = duplicate_of.line
-            if duplicate_of.file != row.file:
+            if duplicate_of.file != at.file:
                 entry["duplicate_of_file"] = duplicate_of.file.name
         self.entries.append(entry)
 
@@ -65,6 +83,11 @@ class _Log:
 
     def counts(self) -> dict[str, int]:
         return {a: n for a in ACTIONS if (n := sum(e["action"] == a for e in self.entries))}
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(entry, ensure_ascii=False) + "\n" for entry in self.in_file_order())
 
 
 def default_log_path(out: Path) -> Path:
@@ -85,17 +108,19 @@ def fix(path: str | Path, out: str | Path, log_path: str | Path | None = None, *
     log_path = Path(log_path) if log_path is not None else default_log_path(out)
     _refuse_overwrite(path, out, log_path)
     if is_retrieval_folder(path):
-        raise DataError("--fix cleans reranking / training rows, not a retrieval folder", path=path,
-                        hint="fix the corpus, queries or qrels file reported by inspect by hand")
-    log = _Log()
+        from embedlab.data.fix_retrieval import fix_retrieval
+
+        return fix_retrieval(path, out, log_path, split=split)
+    if out.is_dir():
+        raise DataError("the cleaned copy of rows is a JSONL file, not a folder", path=out,
+                        hint="give a file name such as clean.jsonl")
+    log = ChangeLog()
     rows, read = _clean_rows(path, split, log)
     kept = _clean_across_rows(rows, log)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8") as handle:
-        handle.writelines(json.dumps(row.record, ensure_ascii=False, default=_plain) + "\n" for row in kept)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", encoding="utf-8") as handle:
-        handle.writelines(json.dumps(entry, ensure_ascii=False) + "\n" for entry in log.in_file_order())
+        handle.writelines(json.dumps(row.record, ensure_ascii=False, default=plain_json) + "\n" for row in kept)
+    log.write(log_path)
     return FixResult(str(out), str(log_path), read, len(kept), log.counts())
 
 
@@ -109,14 +134,14 @@ def _refuse_overwrite(path: Path, out: Path, log_path: Path) -> None:
         raise DataError("the output and the log are the same file", path=out, hint="give another --fix-log")
 
 
-def _clean_rows(path: Path, split: str | None, log: _Log) -> tuple[list[_Row], int]:
+def _clean_rows(path: Path, split: str | None, log: ChangeLog) -> tuple[list[_Row], int]:
     """Rows cleaned one by one (whitespace, empty texts, repeats within the row); and rows read."""
     rows: list[_Row] = []
     read = 0
     first_error: DataError | None = None
     for file, line, record in read_records(path, split=split):
         read += 1
-        log.files.setdefault(file.name, len(log.files))
+        log.at(file, line)
         try:
             query, positives, negatives = row_texts(record, file, line, positives_required=False)
         except DataError as exc:
@@ -139,7 +164,7 @@ def _clean_rows(path: Path, split: str | None, log: _Log) -> tuple[list[_Row], i
     return rows, read
 
 
-def _clean_texts(row: _Row, keys: tuple[str, ...], texts: list[str], log: _Log) -> list[str]:
+def _clean_texts(row: _Row, keys: tuple[str, ...], texts: list[str], log: ChangeLog) -> list[str]:
     key = next((k for k in keys if k in row.record), keys[0])
     kept: list[str] = []
     seen: set[str] = set()
@@ -160,7 +185,7 @@ def _clean_texts(row: _Row, keys: tuple[str, ...], texts: list[str], log: _Log) 
     return kept
 
 
-def _clean_across_rows(rows: list[_Row], log: _Log) -> list[_Row]:
+def _clean_across_rows(rows: list[_Row], log: ChangeLog) -> list[_Row]:
     positive_in: dict[tuple[str, str], _Row] = {}  # (query, passage), normalised -> first row listing it
     for row in rows:
         for text in row.positives:
@@ -191,6 +216,6 @@ def _clean_across_rows(rows: list[_Row], log: _Log) -> list[_Row]:
     return kept
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     """JSON for what parquet / arrow rows may hold: numpy arrays as lists, dates and the like as text."""
     return value.tolist() if hasattr(value, "tolist") else str(value)

@@ -6,6 +6,8 @@ Unlike `load_retrieval`, which refuses an inconsistent collection, this reports 
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,22 +74,91 @@ def inspect_retrieval(folder: str | Path, *, split: str | None = None, tokenizer
         index=index)
 
 
+@dataclass(slots=True)
+class TextRecord:
+    """A corpus or queries record as read: its id and text, or why it cannot be used."""
+
+    file: Path
+    line: int
+    record: dict[str, Any]
+    key: str = ""
+    text: str = ""
+    title: str | None = None
+    problem: str | None = None  # "malformed_row" | "duplicate_id" | None
+    detail: str = ""  # what is malformed
+    first: TextRecord | None = None  # for a duplicate id: the record that has it first
+
+
+def read_text_records(paths: list[Path], *, with_title: bool) -> Iterator[TextRecord]:
+    """Every record of corpus / queries files, each with the problem that makes it unusable (if any)."""
+    first: dict[str, TextRecord] = {}
+    for file, line, record in (item for path in paths for item in read_records(path)):
+        item = TextRecord(file, line, record)
+        try:
+            item.key = id_field(record, ("_id", "id"), path=file, line=line)
+            item.text = text_field(record, ("text",), path=file, line=line)
+            if with_title:
+                item.title = text_field(record, ("title",), path=file, line=line, required=False)
+        except DataError as exc:
+            item.problem, item.detail = "malformed_row", str(exc).removeprefix(f"{file}:{line}: ")
+        else:
+            if item.key in first:
+                item.problem, item.first = "duplicate_id", first[item.key]
+            else:
+                first[item.key] = item
+        yield item
+
+
+@dataclass(slots=True)
+class Judgment:
+    """A qrels line as read, with what is wrong with it: nothing, or the findings' codes."""
+
+    file: Path
+    line: int
+    qid: str
+    did: str
+    grade: int | None = None
+    problems: list[str] = field(default_factory=list)
+    detail: str = ""  # what is malformed
+    first: Judgment | None = None  # for a pair judged again: its first judgment
+
+
+def read_judgments(paths: list[Path], docs: Container[str], queries: Container[str]) -> Iterator[Judgment]:
+    """Every judgment of the qrels files; problems: malformed_row, duplicate_judgment or
+    conflicting_judgment (the pair was judged before), qrels_unknown_query, qrels_unknown_doc."""
+    first: dict[tuple[str, str], Judgment] = {}
+    rows = (row for path in paths for row in (
+        _qrels_rows_tsv(path) if path.suffix in (".tsv", ".txt", ".qrels") else _qrels_rows_table(path)))
+    for file, line, qid, did, raw in rows:
+        item = Judgment(file, line, qid, did)
+        try:
+            item.grade = _grade(raw, file, line)
+        except DataError as exc:
+            item.problems, item.detail = ["malformed_row"], str(exc).removeprefix(f"{file}:{line}: ")
+            yield item
+            continue
+        if (qid, did) in first:
+            item.first = first[(qid, did)]
+            item.problems = ["duplicate_judgment" if item.first.grade == item.grade else "conflicting_judgment"]
+            yield item
+            continue
+        first[(qid, did)] = item
+        item.problems = ([] if qid in queries else ["qrels_unknown_query"]) + \
+                        ([] if did in docs else ["qrels_unknown_doc"])
+        yield item
+
+
 def _read_texts(paths: list[Path], found: Findings, *, with_title: bool) -> Texts:
     texts: Texts = {}
-    for path in paths:
-        for file, line, record in read_records(path):
-            at = where(file, line)
-            try:
-                key = id_field(record, ("_id", "id"), path=file, line=line)
-                text = text_field(record, ("text",), path=file, line=line)
-                title = text_field(record, ("title",), path=file, line=line, required=False) if with_title else None
-            except DataError as exc:
-                found.add("malformed_row", "error", at, str(exc).removeprefix(f"{file}:{line}: "))
-                continue
-            if key in texts:
-                found.add("duplicate_id", "error", at, f"id {key!r} already at {texts[key][1]}")
-                continue
-            texts[key] = (f"{title} {text}".strip() if title else text, at)
+    for item in read_text_records(paths, with_title=with_title):
+        at = where(item.file, item.line)
+        if item.problem == "malformed_row":
+            found.add("malformed_row", "error", at, item.detail)
+        elif item.problem == "duplicate_id":
+            found.add("duplicate_id", "error", at,
+                      f"id {item.key!r} already at {where(item.first.file, item.first.line)}")
+        else:
+            texts[item.key] = (f"{item.title} {item.text}".strip() if item.title else item.text, at)
     return texts
 
 
@@ -95,33 +166,23 @@ def _read_judgments(paths: list[Path], docs: Texts, queries: Texts, found: Findi
                     ) -> tuple[dict[str, dict[str, int]], int]:
     """Grades of the judgments whose ids are known, and the number of judgment lines read."""
     grades: dict[str, dict[str, int]] = {}
-    first: dict[tuple[str, str], tuple[int, str]] = {}
     lines = 0
-    rows = (row for path in paths for row in (
-        _qrels_rows_tsv(path) if path.suffix in (".tsv", ".txt", ".qrels") else _qrels_rows_table(path)))
-    for file, line, qid, did, raw in rows:
-        at = where(file, line)
+    for item in read_judgments(paths, docs, queries):
+        at = where(item.file, item.line)
         lines += 1
-        try:
-            grade = _grade(raw, file, line)
-        except DataError as exc:
-            found.add("malformed_row", "error", at, str(exc).removeprefix(f"{file}:{line}: "))
-            continue
-        if (qid, did) in first:
-            earlier, earlier_at = first[(qid, did)]
-            if earlier != grade:
-                found.add("conflicting_judgment", "error", at, f"{qid} {did}: {grade} here, {earlier} at {earlier_at}")
+        for problem in item.problems:
+            if problem == "malformed_row":
+                found.add(problem, "error", at, item.detail)
+            elif problem == "conflicting_judgment":
+                found.add(problem, "error", at, f"{item.qid} {item.did}: {item.grade} here, "
+                                                f"{item.first.grade} at {where(item.first.file, item.first.line)}")
+            elif problem == "duplicate_judgment":
+                found.add(problem, "info", at,
+                          f"{item.qid} {item.did}: also at {where(item.first.file, item.first.line)}")
+            elif problem == "qrels_unknown_query":
+                found.add(problem, "error", at, f"query-id {item.qid!r}")
             else:
-                found.add("duplicate_judgment", "info", at, f"{qid} {did}: also at {earlier_at}")
-            continue
-        first[(qid, did)] = (grade, at)
-        known = True
-        if qid not in queries:
-            found.add("qrels_unknown_query", "error", at, f"query-id {qid!r}")
-            known = False
-        if did not in docs:
-            found.add("qrels_unknown_doc", "error", at, f"corpus-id {did!r}")
-            known = False
-        if known:
-            grades.setdefault(qid, {})[did] = grade
+                found.add(problem, "error", at, f"corpus-id {item.did!r}")
+        if not item.problems:
+            grades.setdefault(item.qid, {})[item.did] = item.grade
     return grades, lines
