@@ -103,6 +103,7 @@ def real_data(data: Path, out: Path) -> list[dict]:
                "embedlab_anon_mb": round(ours.anon / 1e6, 1), "st_anon_mb": round(theirs.anon / 1e6, 1),
                "identical_rows": same, "compared_rows": len(expected),
                "dropped_relative_margin": report.dropped["relative_margin"],
+               "positive_rank": report.positive_rank,
                "texts_encoded": store.stats.encoded}
         print(json.dumps(row, ensure_ascii=False))
         rows_out.append(row)
