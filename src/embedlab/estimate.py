@@ -30,7 +30,7 @@ def estimate(models: Sequence[str], reranking=None, retrieval=None, *, split: st
         texts["document"].update(dict.fromkeys(task.texts("document")))
     options = ModelOptions(query_instruction=query_instruction, document_instruction=document_instruction,
                            max_length=max_length, device="cpu", **(api or {}))
-    unique = {kind: list(texts) for kind, texts in texts.items()}
+    unique = {kind: list(kind_texts) for kind, kind_texts in texts.items()}
     return [estimate_texts(encoder, unique, open_cache(cache, encoder), price_per_mtok=price_per_mtok)
             for encoder in (load_encoder(spec, options) for spec in models)]
 
