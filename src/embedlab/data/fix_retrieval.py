@@ -95,9 +95,10 @@ def _clean_judgments(paths: list[Path], docs: set[str], queries: set[str], log: 
             continue
         problem = item.problems[0]  # one line of the log per judgment removed
         field_name, action = _ACTIONS[problem]
-        if (problem == "qrels_unknown_query" and item.qid in removed["query"]) or \
-                (problem == "qrels_unknown_doc" and item.did in removed["document"]):
-            action = f"removed_judgment_of_removed_{'query' if problem == 'qrels_unknown_query' else 'document'}"
+        unknown = {"qrels_unknown_query": ("query", item.qid), "qrels_unknown_doc": ("document", item.did)}
+        kind, key = unknown.get(problem, ("", ""))
+        if kind and key in removed[kind]:
+            action = f"removed_judgment_of_removed_{kind}"
         value = item.detail if problem == "malformed_row" else f"{item.qid} {item.did} {item.grade}"
         first = At(item.first.file, item.first.line) if item.first is not None else None
         log.add(log.at(item.file, item.line), field_name, action, value, duplicate_of=first)
