@@ -93,18 +93,18 @@ def _test_retrieval(folder: Path, test: Path):
 
 def _random_negatives(train: Path, out: Path, n: int, *, seed: int) -> None:
     """n passages drawn from the whole training pool, never the row's own positives."""
-    from embedlab.data.mining import _same
+    from embedlab.data.text import text_key
 
     rows = [json.loads(line) for line in train.open(encoding="utf-8")]
     pool = list(dict.fromkeys(p for r in rows for p in r["positive"] + r["negative"]))
     rng = random.Random(seed)
     with out.open("w", encoding="utf-8") as handle:
         for row in rows:
-            own = {_same(p) for p in row["positive"]}
+            own = {text_key(p) for p in row["positive"]}
             picked: list[str] = []
             while len(picked) < n:
                 candidate = rng.choice(pool)
-                if _same(candidate) not in own and candidate not in picked:
+                if text_key(candidate) not in own and candidate not in picked:
                     picked.append(candidate)
             handle.write(json.dumps({**row, "negative": picked}, ensure_ascii=False) + "\n")
 

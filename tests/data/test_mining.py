@@ -121,7 +121,9 @@ def test_same_text_and_known_positives_are_never_negatives(tmp_path):
     # normalised query)
     assert sorted(first["neg"]) == ["Grind the beans.", "tea is grown on hills"]
     assert report.excluded_known_positive == 2  # row 1 <-> row 2, each way
-    assert report.excluded_same_text == 2 + 1 + 1  # row 1: positive and query; rows 2 and 3: positive
+    # rows 1 and 2: positive and query ("how to  brew tea" is "How to brew tea?" up to case, spaces and
+    # punctuation, as data.text defines the same text everywhere); row 3: positive
+    assert report.excluded_same_text == 2 + 2 + 1
 
 
 def test_second_model_must_agree(tmp_path, table_rows):

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from embedlab.data.split import normalise_query, split_rows
+from embedlab.data.split import split_rows
+from embedlab.data.text import normalise
 from embedlab.errors import DataError
 from tests.conftest import write_jsonl
 
@@ -22,10 +23,10 @@ def read(path):
 def test_normalised_equal_queries_share_a_split(tmp_path):
     data = rows(30) + [{"query": "QUESTION  7", "positive": ["x7"], "negative": ["y7"]},
                        {"query": "ｑｕｅｓｔｉｏｎ ７!", "positive": ["z7"], "negative": ["w7"]}]
-    assert normalise_query("QUESTION  7") == normalise_query("ｑｕｅｓｔｉｏｎ ７!") == "question7"
+    assert normalise("QUESTION  7") == normalise("ｑｕｅｓｔｉｏｎ ７!") == "question7"
     for seed in range(5):
         split_rows(write_jsonl(tmp_path / "d.jsonl", data), tmp_path / f"s{seed}", seed=seed, test=0.3)
-        where = {name: {normalise_query(r["query"]) for r in read(tmp_path / f"s{seed}" / f"{name}.jsonl")}
+        where = {name: {normalise(r["query"]) for r in read(tmp_path / f"s{seed}" / f"{name}.jsonl")}
                  for name in ("train", "test")}
         assert not where["train"] & where["test"]
 

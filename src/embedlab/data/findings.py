@@ -1,6 +1,6 @@
 """What `embedlab inspect` reports: findings (code, severity, count, examples) and summary statistics.
 
-Passages and queries are compared by their normalised form (`normalise_query`: NFKC, case, no whitespace
+Passages and queries are compared by their normalised form (`data.text.text_key`: NFKC, case, no whitespace
 or punctuation) wherever the spec says "same text", so "Tea is green." and "tea is green" are one passage.
 """
 
@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from embedlab.data.split import normalise_query
+from embedlab.data.text import text_key
 
 SEVERITIES = ("error", "warning", "info")
 MAX_EXAMPLES = 5
@@ -85,12 +84,12 @@ class TextIndex:
     positives: set[str] = field(default_factory=set)  # normalised passages that are a positive somewhere
 
     def add_query(self, text: str, at: str) -> None:
-        key = passage_key(text)
+        key = text_key(text)
         self.queries.setdefault(key, {}).setdefault(text, at)
         self.query_rows[key] = self.query_rows.get(key, 0) + 1
 
     def add_passage(self, text: str, at: str, *, positive: bool) -> None:
-        key = passage_key(text)
+        key = text_key(text)
         self.passages.setdefault(key, (text, at))
         if positive:
             self.positives.add(key)
@@ -152,11 +151,6 @@ def by_severity(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
 
 
-@lru_cache(maxsize=1 << 18)  # every check asks again for the same texts
-def passage_key(text: str) -> str:
-    """Identity of a text for "same text" checks; texts of punctuation only keep their own identity."""
-    return normalise_query(text) or text
-
 
 def snippet(text: str) -> str:
     text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")  # one table line per example
@@ -213,7 +207,7 @@ def normalised_duplicates(occurrences: list[tuple[str, str]], code: str, severit
             first_at.setdefault(text, at)
     seen: dict[str, tuple[str, str]] = {}
     for text, at in first_at.items():
-        key = passage_key(text)
+        key = text_key(text)
         if key in seen and seen[key][0] != text:
             earlier, earlier_at = seen[key]
             found.add(code, severity, at, f"{text} ~ {snippet(earlier)} ({earlier_at})")

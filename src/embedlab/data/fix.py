@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from embedlab.data.findings import passage_key
+from embedlab.data.text import text_key
 from embedlab.data.records import read_records
 from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
 from embedlab.data.retrieval import is_retrieval_folder
@@ -175,10 +175,10 @@ def _clean_texts(row: _Row, keys: tuple[str, ...], texts: list[str], log: Change
         if text != text.strip():
             log.add(row, key, "stripped_whitespace", text)
             text = text.strip()
-        if passage_key(text) in seen:
+        if text_key(text) in seen:
             log.add(row, key, "removed_duplicate_passage_in_row", text, duplicate_of=row)
             continue
-        seen.add(passage_key(text))
+        seen.add(text_key(text))
         kept.append(text)
     if kept != texts:
         row.record[key] = kept
@@ -189,15 +189,15 @@ def _clean_across_rows(rows: list[_Row], log: ChangeLog) -> list[_Row]:
     positive_in: dict[tuple[str, str], _Row] = {}  # (query, passage), normalised -> first row listing it
     for row in rows:
         for text in row.positives:
-            positive_in.setdefault((passage_key(row.query), passage_key(text)), row)
+            positive_in.setdefault((text_key(row.query), text_key(text)), row)
     kept: list[_Row] = []
     first: dict[tuple, _Row] = {}
     for row in rows:
         key = next((k for k in NEGATIVE_KEYS if k in row.record), NEGATIVE_KEYS[0])
-        own = {passage_key(t) for t in row.positives}
+        own = {text_key(t) for t in row.positives}
         negatives = []
         for text in row.negatives:
-            source = row if passage_key(text) in own else positive_in.get((passage_key(row.query), passage_key(text)))
+            source = row if text_key(text) in own else positive_in.get((text_key(row.query), text_key(text)))
             if source is None:
                 negatives.append(text)
             else:

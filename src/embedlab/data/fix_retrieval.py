@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.data.fix import At, ChangeLog, FixResult, plain_json
-from embedlab.data.inspect_retrieval import STEMS, read_judgments, read_text_records
-from embedlab.data.retrieval import _find
+from embedlab.data.retrieval import STEMS, find_files, read_judgments, read_text_records
 from embedlab.errors import DataError
 
 
 def fix_retrieval(folder: Path, out: Path, log_path: Path, *, split: str | None = None) -> FixResult:
     """Write the cleaned copy of retrieval `folder` into the folder `out` and the change log to `log_path`."""
-    files = {stem: _find(folder, stem, split) for stem in STEMS}
+    files = {stem: find_files(folder, stem, split) for stem in STEMS}
     log = ChangeLog()
     docs, docs_read, docs_removed = _clean_texts(files["corpus"], log, with_title=True)
     queries, queries_read, queries_removed = _clean_texts(files["queries"], log, with_title=False)

@@ -19,7 +19,6 @@ from embedlab.data.findings import (
     TextIndex,
     by_severity,
     normalised_duplicates,
-    passage_key,
     repeated_texts,
     snippet,
     spread,
@@ -30,6 +29,7 @@ from embedlab.data.lengths import measure
 from embedlab.data.records import read_records
 from embedlab.data.reranking import row_texts
 from embedlab.data.retrieval import is_retrieval_folder
+from embedlab.data.text import text_key
 from embedlab.errors import DataError
 
 __all__ = ["Finding", "Inspection", "against", "inspect_path", "inspect_retrieval", "inspect_rows"]
@@ -191,7 +191,7 @@ def _in_row_duplicates(texts: list[str], at: str, found: Findings) -> dict[str, 
     for text in texts:
         if not text.strip():
             continue
-        key = passage_key(text)
+        key = text_key(text)
         if key in keys:
             found.add("duplicate_passage_in_row", "warning", at, text)
         keys.setdefault(key, text)
@@ -203,23 +203,23 @@ def _check_passages(rows: list[Row], found: Findings, shared_threshold: int) -> 
     rows_with: dict[str, list[str]] = defaultdict(list)
     first_text: dict[str, str] = {}
     for row in rows:
-        query = passage_key(row.query)
+        query = text_key(row.query)
         for text in row.positives:
             if text.strip():
-                positive_of[passage_key(text)].setdefault(query, row.at)
-        for key in dict.fromkeys(passage_key(t) for t in row.positives + row.negatives if t.strip()):
+                positive_of[text_key(text)].setdefault(query, row.at)
+        for key in dict.fromkeys(text_key(t) for t in row.positives + row.negatives if t.strip()):
             rows_with[key].append(row.at)  # once per row, however often the row lists it
         for text in row.positives + row.negatives:
             if text.strip():
                 first_text.setdefault(text, row.at)
     other_query: set[str] = set()
     for row in rows:
-        query = passage_key(row.query)
-        own = {passage_key(t) for t in row.positives}
+        query = text_key(row.query)
+        own = {text_key(t) for t in row.positives}
         negatives: dict[str, str] = {}
         for text in row.negatives:
             if text.strip():
-                negatives.setdefault(passage_key(text), text)
+                negatives.setdefault(text_key(text), text)
         for key, text in negatives.items():
             if key in own or key not in positive_of:
                 continue
@@ -233,7 +233,7 @@ def _check_passages(rows: list[Row], found: Findings, shared_threshold: int) -> 
                 found.add("positive_negative_other_query", "info", row.at, f"positive at {first}: {text}")
     shared = sorted(((len(ats), key) for key, ats in rows_with.items() if len(ats) > shared_threshold),
                     key=lambda item: -item[0])
-    texts = {passage_key(text): text for text in reversed(first_text)}
+    texts = {text_key(text): text for text in reversed(first_text)}
     for number, key in shared:
         found.add("shared_passage", "info", rows_with[key][0], f"in {number} rows: {texts[key]}")
     found.detail("shared_passage", threshold=shared_threshold, max_rows=shared[0][0] if shared else 0)

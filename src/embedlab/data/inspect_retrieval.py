@@ -6,8 +6,6 @@ Unlike `load_retrieval`, which refuses an inconsistent collection, this reports 
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +19,8 @@ from embedlab.data.findings import (
     where,
 )
 from embedlab.data.lengths import measure
-from embedlab.data.records import id_field, read_records, text_field
-from embedlab.data.retrieval import _find, _grade, _qrels_rows_table, _qrels_rows_tsv
-from embedlab.errors import DataError
+from embedlab.data.retrieval import STEMS, find_files, read_judgments, read_text_records
 
-STEMS = ("corpus", "queries", "qrels")
 Texts = dict[str, tuple[str, str]]  # id -> (text, location)
 
 
@@ -33,7 +28,7 @@ def inspect_retrieval(folder: str | Path, *, split: str | None = None, tokenizer
                       max_length: int | None = None) -> Inspection:
     """Inspect a BEIR / MTEB / C-MTEB retrieval folder; `split` chooses the qrels split."""
     folder = Path(folder)
-    files = {stem: _find(folder, stem, split) for stem in STEMS}
+    files = {stem: find_files(folder, stem, split) for stem in STEMS}
     found = Findings()
     docs = _read_texts(files["corpus"], found, with_title=True)
     queries = _read_texts(files["queries"], found, with_title=False)
@@ -74,80 +69,6 @@ def inspect_retrieval(folder: str | Path, *, split: str | None = None, tokenizer
         index=index)
 
 
-@dataclass(slots=True)
-class TextRecord:
-    """A corpus or queries record as read: its id and text, or why it cannot be used."""
-
-    file: Path
-    line: int
-    record: dict[str, Any]
-    key: str = ""
-    text: str = ""
-    title: str | None = None
-    problem: str | None = None  # "malformed_row" | "duplicate_id" | None
-    detail: str = ""  # what is malformed
-    first: TextRecord | None = None  # for a duplicate id: the record that has it first
-
-
-def read_text_records(paths: list[Path], *, with_title: bool) -> Iterator[TextRecord]:
-    """Every record of corpus / queries files, each with the problem that makes it unusable (if any)."""
-    first: dict[str, TextRecord] = {}
-    for file, line, record in (item for path in paths for item in read_records(path)):
-        item = TextRecord(file, line, record)
-        try:
-            item.key = id_field(record, ("_id", "id"), path=file, line=line)
-            item.text = text_field(record, ("text",), path=file, line=line)
-            if with_title:
-                item.title = text_field(record, ("title",), path=file, line=line, required=False)
-        except DataError as exc:
-            item.problem, item.detail = "malformed_row", str(exc).removeprefix(f"{file}:{line}: ")
-        else:
-            if item.key in first:
-                item.problem, item.first = "duplicate_id", first[item.key]
-            else:
-                first[item.key] = item
-        yield item
-
-
-@dataclass(slots=True)
-class Judgment:
-    """A qrels line as read, with what is wrong with it: nothing, or the findings' codes."""
-
-    file: Path
-    line: int
-    qid: str
-    did: str
-    grade: int | None = None
-    problems: list[str] = field(default_factory=list)
-    detail: str = ""  # what is malformed
-    first: Judgment | None = None  # for a pair judged again: its first judgment
-
-
-def read_judgments(paths: list[Path], docs: Container[str], queries: Container[str]) -> Iterator[Judgment]:
-    """Every judgment of the qrels files; problems: malformed_row, duplicate_judgment or
-    conflicting_judgment (the pair was judged before), qrels_unknown_query, qrels_unknown_doc."""
-    first: dict[tuple[str, str], Judgment] = {}
-    rows = (row for path in paths for row in (
-        _qrels_rows_tsv(path) if path.suffix in (".tsv", ".txt", ".qrels") else _qrels_rows_table(path)))
-    for file, line, qid, did, raw in rows:
-        item = Judgment(file, line, qid, did)
-        try:
-            item.grade = _grade(raw, file, line)
-        except DataError as exc:
-            item.problems, item.detail = ["malformed_row"], str(exc).removeprefix(f"{file}:{line}: ")
-            yield item
-            continue
-        if (qid, did) in first:
-            item.first = first[(qid, did)]
-            item.problems = ["duplicate_judgment" if item.first.grade == item.grade else "conflicting_judgment"]
-            yield item
-            continue
-        first[(qid, did)] = item
-        item.problems = ([] if qid in queries else ["qrels_unknown_query"]) + \
-                        ([] if did in docs else ["qrels_unknown_doc"])
-        yield item
-
-
 def _read_texts(paths: list[Path], found: Findings, *, with_title: bool) -> Texts:
     texts: Texts = {}
     for item in read_text_records(paths, with_title=with_title):
@@ -158,7 +79,7 @@ def _read_texts(paths: list[Path], found: Findings, *, with_title: bool) -> Text
             found.add("duplicate_id", "error", at,
                       f"id {item.key!r} already at {where(item.first.file, item.first.line)}")
         else:
-            texts[item.key] = (f"{item.title} {item.text}".strip() if item.title else item.text, at)
+            texts[item.key] = (item.content, at)
     return texts
 
 

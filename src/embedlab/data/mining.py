@@ -4,8 +4,8 @@ For each training row, the query searches a candidate corpus (the union of every
 or a given corpus); candidates ranked `range_min` .. `range_max` (raw ranks, positives included, as in
 FlagEmbedding's `hn_mine --range_for_sampling`) are kept, minus likely false negatives:
 
-- a text equal to one of the row's positives or to the query (after NFKC, case and whitespace
-  normalisation), or a positive of another row with the same normalised query: never a negative;
+- a text equal to one of the row's positives or to the query (the same text as `data.text` defines
+  it: NFKC, case, whitespace and punctuation aside), or a positive of another row with the same normalised query: never a negative;
 - `absolute_margin`: drop a candidate scoring above `positive - margin`;
 - `relative_margin`: drop a candidate scoring above `positive - |positive| * margin`;
 - `max_score` / `min_score`: drop candidates above / below a fixed score;
@@ -31,7 +31,6 @@ import json
 import random
 import tempfile
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -40,7 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.data.records import is_saved_dataset, plain, read_records, text_field
+from embedlab.data.output import is_saved_dataset
+from embedlab.data.records import plain, read_records, text_field
 from embedlab.data.reranking import (
     NEGATIVE_KEYS,
     POSITIVE_KEYS,
@@ -48,13 +48,14 @@ from embedlab.data.reranking import (
     row_texts,
 )
 from embedlab.data.retrieval import (
-    _find,
-    _read_texts,
+    find_files,
     is_retrieval_folder,
+    join_title,
     load_retrieval,
+    read_texts,
 )
 from embedlab.data.retrieval_rows import retrieval_rows
-from embedlab.data.split import normalise_query
+from embedlab.data.text import text_key
 from embedlab.embed import EmbeddingStore
 from embedlab.errors import DataError, require
 from embedlab.search.exact import top_k
@@ -179,12 +180,12 @@ def read_corpus(path: str | Path) -> list[str]:
     """Candidate passages from a corpus file (JSONL/parquet `{_id?, title?, text}`) or a retrieval folder."""
     path = Path(path)
     if path.is_dir() and not is_saved_dataset(path):
-        return list(dict.fromkeys(_read_texts(_find(path, "corpus", None), with_title=True).values()))
+        return list(dict.fromkeys(read_texts(find_files(path, "corpus", None), with_title=True).values()))
     texts = []
     for file, line, record in read_records(path):
         text = text_field(record, ("text",), path=file, line=line)
         title = text_field(record, ("title",), path=file, line=line, required=False) or ""
-        texts.append(f"{title} {text}".strip() if title else text.strip())
+        texts.append(join_title(title, text))
     return list(dict.fromkeys(t for t in texts if t))
 
 
@@ -202,11 +203,6 @@ def texts_to_embed(rows: list[MiningRow], corpus: list[str], config: MiningConfi
         if config.keep_given and not second_model:
             documents.update(dict.fromkeys(row.negatives))
     return {"query": list(dict.fromkeys(row.query for row in rows)), "document": list(documents)}
-
-
-def _same(text: str) -> str:
-    """Identity for 'the same passage': NFKC, case-folded, whitespace collapsed (punctuation kept)."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def mine(rows: list[MiningRow], corpus: list[str], store: EmbeddingStore, out: str | Path, *,
@@ -273,7 +269,7 @@ def embed_corpus(store: EmbeddingStore, texts: list[str], scratch: Path, *, chun
 def _searcher(vectors: np.ndarray, backend: str) -> Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]:
     if backend == "exact":
         return lambda queries, k: top_k(queries, vectors, k)
-    faiss = require("faiss", "faiss-cpu", "faiss", "mining with --search faiss")
+    faiss = require("faiss", "mining with --search faiss")
     index = faiss.IndexFlatIP(vectors.shape[1])
     for c0 in range(0, vectors.shape[0], 65536):
         index.add(np.ascontiguousarray(vectors[c0:c0 + 65536], dtype=np.float32))
@@ -299,11 +295,11 @@ class _Miner:
         self.depth = min(config.range_max, len(corpus))
         self.rng = random.Random(config.seed)
         # positives of the other rows with the same query: only queries in several rows need them
-        repeated = {q for q, n in Counter(normalise_query(r.query) for r in rows).items() if n > 1}
+        repeated = {q for q, n in Counter(text_key(r.query) for r in rows).items() if n > 1}
         self.positives_of_query: dict[str, set[str]] = {}
         for row in rows:
-            if (query := normalise_query(row.query)) in repeated:
-                self.positives_of_query.setdefault(query, set()).update(_same(p) for p in row.positives)
+            if (query := text_key(row.query)) in repeated:
+                self.positives_of_query.setdefault(query, set()).update(text_key(p) for p in row.positives)
         scored = {t for r in rows for t in r.positives + (r.negatives if config.keep_given else [])}
         self.positions = {text: j for j, text in enumerate(corpus) if text in scored}
 
@@ -321,7 +317,7 @@ class _Miner:
         given_scores = _row_scores(part, queries, given, self.vectors, self.positions)
         store.stats.add(part.stats)
         candidates = [self._candidates(row, idx[i], scores[i], float(pos_scores[i].min()),
-                                       set(map(_same, given[i])))
+                                       set(map(text_key, given[i])))
                       for i, row in enumerate(chunk)]
         if checker is not None:
             candidates = self._second_opinion(checker, chunk, candidates)
@@ -344,16 +340,16 @@ class _Miner:
         """(corpus index, score) of the candidates in the rank range that pass the exclusions and filters;
         also counts where the row's positive ranked."""
         config, report = self.config, self.report
-        positives = {_same(p) for p in row.positives}
-        own = positives | {_same(row.query)}
-        known = self.positives_of_query.get(normalise_query(row.query), set())
+        positives = {text_key(p) for p in row.positives}
+        own = positives | {text_key(row.query)}
+        known = self.positives_of_query.get(text_key(row.query), set())
         positive_rank = None
         kept = []
         for rank in range(len(idx)):
             j, score = int(idx[rank]), float(scores[rank])
             if j < 0:
                 break
-            same = _same(self.corpus[j])
+            same = text_key(self.corpus[j])
             if positive_rank is None and same in positives:
                 positive_rank = rank + 1
             if rank < config.range_min:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from embedlab.data.output import is_saved_dataset
 from embedlab.errors import DataError, require
 
 Record = tuple[Path, int, dict[str, Any]]  # (file, 1-based line or row, record)
@@ -59,18 +60,13 @@ def read_jsonl(path: Path) -> Iterator[Record]:
 
 def _read_table(path: Path) -> Iterator[Record]:
     if path.suffix == ".arrow":
-        datasets = require("datasets", "datasets", "formats", "reading .arrow dataset files")
+        datasets = require("datasets", "reading .arrow dataset files")
         table = datasets.Dataset.from_file(str(path)).data.table
     else:
-        pq = require("pyarrow.parquet", "pyarrow", "formats", "reading parquet files")
+        pq = require("pyarrow.parquet", "reading parquet files")
         table = pq.read_table(path)
     for number, record in enumerate(table.to_pylist(), start=1):
         yield path, number, record
-
-
-def is_saved_dataset(path: Path) -> bool:
-    """A folder written by `datasets`' `save_to_disk` (a Dataset or a DatasetDict)."""
-    return path.is_dir() and ((path / "dataset_dict.json").exists() or (path / "state.json").exists())
 
 
 def plain(record: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +122,7 @@ def choose_split(groups: dict[str, list[Path]], split: str | None, path: Path) -
 
 
 def _read_saved_dataset(path: Path, split: str | None) -> Iterator[Record]:
-    datasets = require("datasets", "datasets", "formats", "reading a saved Hugging Face dataset")
+    datasets = require("datasets", "reading a saved Hugging Face dataset")
     loaded = datasets.load_from_disk(str(path))
     if isinstance(loaded, datasets.DatasetDict):
         name = choose_split({k: [] for k in loaded}, split, path)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Container, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from embedlab.data.output import is_saved_dataset
 from embedlab.data.records import (
     choose_split,
     find_split_files,
     id_field,
-    is_saved_dataset,
     read_records,
     task_name,
     text_field,
@@ -17,6 +20,7 @@ from embedlab.data.records import (
 from embedlab.errors import DataError
 from embedlab.tasks.retrieval import RetrievalTask
 
+STEMS = ("corpus", "queries", "qrels")
 QUERY_ID_KEYS = ("query-id", "query_id", "qid")
 CORPUS_ID_KEYS = ("corpus-id", "corpus_id", "pid", "doc-id", "docid")
 
@@ -31,13 +35,13 @@ def load_retrieval(path: str | Path | None = None, *, corpus: str | Path | None 
     judgment are skipped and counted, as mteb does.
     """
     folder = Path(path) if path is not None else None
-    corpus_files = [Path(corpus)] if corpus else _find(folder, "corpus", split)
-    queries_files = [Path(queries)] if queries else _find(folder, "queries", split)
-    qrels_files = [Path(qrels)] if qrels else _find(folder, "qrels", split)
+    corpus_files = [Path(corpus)] if corpus else find_files(folder, "corpus", split)
+    queries_files = [Path(queries)] if queries else find_files(folder, "queries", split)
+    qrels_files = [Path(qrels)] if qrels else find_files(folder, "qrels", split)
     corpus_path, queries_path, qrels_path = corpus_files[0], queries_files[0], qrels_files[0]
 
-    docs = _read_texts(corpus_files, with_title=True)
-    all_queries = _read_texts(queries_files, with_title=False)
+    docs = read_texts(corpus_files, with_title=True)
+    all_queries = read_texts(queries_files, with_title=False)
     judgments = read_qrels(qrels_files)
     for (qid, did), (file, line) in judgments.locations.items():
         if qid not in all_queries:
@@ -68,7 +72,7 @@ def is_retrieval_folder(path: str | Path) -> bool:
                for stem in ("corpus", "queries", "qrels"))
 
 
-def _find(folder: Path | None, stem: str, split: str | None) -> list[Path]:
+def find_files(folder: Path | None, stem: str, split: str | None) -> list[Path]:
     """The file(s) holding `stem` (several when a hub snapshot shards it)."""
     if folder is None:
         raise DataError(f"no {stem} given", hint=f"pass a folder or {stem}=PATH")
@@ -89,23 +93,64 @@ def _find(folder: Path | None, stem: str, split: str | None) -> list[Path]:
                     f"{stem}/<split>.tsv, {stem}-*.parquet)", path=folder)
 
 
-def _read_texts(paths: list[Path], *, with_title: bool) -> dict[str, str]:
+def join_title(title: str | None, text: str) -> str:
+    """A corpus record's text as it is encoded: mteb joins title and text, `f"{title} {text}".strip()`."""
+    return f"{title} {text}".strip() if title else text.strip()
+
+
+def read_texts(paths: list[Path], *, with_title: bool) -> dict[str, str]:
+    """id -> text of corpus / queries files; the first unusable record is an error naming it."""
     texts: dict[str, str] = {}
-    where: dict[str, str] = {}
-    records = (item for path in paths for item in read_records(path))
-    for file, line, record in records:
-        key = id_field(record, ("_id", "id"), path=file, line=line)
-        text = text_field(record, ("text",), path=file, line=line)
-        if with_title:
-            title = text_field(record, ("title",), path=file, line=line, required=False) or ""
-            text = f"{title} {text}".strip() if title else text.strip()
-        if key in texts:
-            raise DataError(f"duplicate id '{key}' (first at {where[key]})", path=file,
-                            line=line, field="_id", hint="ids must be unique")
-        texts[key], where[key] = text, f"{file.name}:{line}"
+    for item in read_text_records(paths, with_title=with_title):
+        if item.problem == "malformed_row":
+            raise DataError(item.detail, path=item.file, line=item.line)
+        if item.problem == "duplicate_id":
+            raise DataError(f"duplicate id '{item.key}' (first at {item.first.file.name}:{item.first.line})",
+                            path=item.file, line=item.line, field="_id", hint="ids must be unique")
+        texts[item.key] = item.content
     if not texts:
         raise DataError("empty", path=paths[0])
     return texts
+
+
+@dataclass(slots=True)
+class TextRecord:
+    """A corpus or queries record as read: its id and text, or why it cannot be used."""
+
+    file: Path
+    line: int
+    record: dict[str, Any]
+    key: str = ""
+    text: str = ""
+    title: str | None = None
+    problem: str | None = None  # "malformed_row" | "duplicate_id" | None
+    detail: str = ""  # what is malformed
+    first: TextRecord | None = None  # for a duplicate id: the record that has it first
+
+    @property
+    def content(self) -> str:
+        """What gets encoded: the text, after its title for a corpus record."""
+        return join_title(self.title, self.text)
+
+
+def read_text_records(paths: list[Path], *, with_title: bool) -> Iterator[TextRecord]:
+    """Every record of corpus / queries files, each with the problem that makes it unusable (if any)."""
+    first: dict[str, TextRecord] = {}
+    for file, line, record in (item for path in paths for item in read_records(path)):
+        item = TextRecord(file, line, record)
+        try:
+            item.key = id_field(record, ("_id", "id"), path=file, line=line)
+            item.text = text_field(record, ("text",), path=file, line=line)
+            if with_title:
+                item.title = text_field(record, ("title",), path=file, line=line, required=False)
+        except DataError as exc:
+            item.problem, item.detail = "malformed_row", str(exc).removeprefix(f"{file}:{line}: ")
+        else:
+            if item.key in first:
+                item.problem, item.first = "duplicate_id", first[item.key]
+            else:
+                first[item.key] = item
+        yield item
 
 
 class Qrels:
@@ -117,10 +162,8 @@ class Qrels:
 def read_qrels(paths: list[Path]) -> Qrels:
     """qrels as TSV (`query-id corpus-id score`, header optional, TREC 4-column accepted) or a table."""
     qrels = Qrels()
-    rows = (row for path in paths for row in (
-        _qrels_rows_tsv(path) if path.suffix in (".tsv", ".txt", ".qrels") else _qrels_rows_table(path)))
-    for file, line, qid, did, raw in rows:
-        grade = _grade(raw, file, line)
+    for file, line, qid, did, raw in (row for path in paths for row in qrels_rows(path)):
+        grade = parse_grade(raw, file, line)
         previous = qrels.grades.setdefault(qid, {}).get(did)
         if previous is not None and previous != grade:
             first = qrels.locations[(qid, did)][1]
@@ -131,6 +174,48 @@ def read_qrels(paths: list[Path]) -> Qrels:
     if not qrels.grades:
         raise DataError("no judgments", path=paths[0])
     return qrels
+
+
+def qrels_rows(path: Path) -> Iterator[tuple[Path, int, str, str, object]]:
+    """(file, line, query-id, corpus-id, raw grade) of a qrels TSV or table file, as written."""
+    return _qrels_rows_tsv(path) if path.suffix in (".tsv", ".txt", ".qrels") else _qrels_rows_table(path)
+
+
+@dataclass(slots=True)
+class Judgment:
+    """A qrels line as read, with what is wrong with it: nothing, or the findings' codes."""
+
+    file: Path
+    line: int
+    qid: str
+    did: str
+    grade: int | None = None
+    problems: list[str] = field(default_factory=list)
+    detail: str = ""  # what is malformed
+    first: Judgment | None = None  # for a pair judged again: its first judgment
+
+
+def read_judgments(paths: list[Path], docs: Container[str], queries: Container[str]) -> Iterator[Judgment]:
+    """Every judgment of the qrels files; problems: malformed_row, duplicate_judgment or
+    conflicting_judgment (the pair was judged before), qrels_unknown_query, qrels_unknown_doc."""
+    first: dict[tuple[str, str], Judgment] = {}
+    for file, line, qid, did, raw in (row for path in paths for row in qrels_rows(path)):
+        item = Judgment(file, line, qid, did)
+        try:
+            item.grade = parse_grade(raw, file, line)
+        except DataError as exc:
+            item.problems, item.detail = ["malformed_row"], str(exc).removeprefix(f"{file}:{line}: ")
+            yield item
+            continue
+        if (qid, did) in first:
+            item.first = first[(qid, did)]
+            item.problems = ["duplicate_judgment" if item.first.grade == item.grade else "conflicting_judgment"]
+            yield item
+            continue
+        first[(qid, did)] = item
+        item.problems = ([] if qid in queries else ["qrels_unknown_query"]) + \
+                        ([] if did in docs else ["qrels_unknown_doc"])
+        yield item
 
 
 def _qrels_rows_tsv(path: Path):
@@ -161,7 +246,7 @@ def _qrels_rows_table(path: Path):
         yield file, line, qid, did, record["score"]
 
 
-def _grade(raw: object, file: Path, line: int) -> int:
+def parse_grade(raw: object, file: Path, line: int) -> int:
     try:
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):

@@ -10,22 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from embedlab.data.records import plain, read_records
 from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
+from embedlab.data.text import text_key
 from embedlab.errors import DataError
 
 HELD_OUT = ("test", "dev")
-
-
-def normalise_query(text: str) -> str:
-    """The query identity used for grouping: NFKC, case-folded, no whitespace or punctuation."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
 
 
 @dataclass
@@ -56,7 +50,7 @@ def split_rows(path: str | Path, out_dir: str | Path, *, test: float = 0.2, dev:
     records = _read(path, split)
     groups: dict[str, list[int]] = {}
     for index, (_, _, record, _, _) in enumerate(records):
-        groups.setdefault(normalise_query(record["__query"]), []).append(index)
+        groups.setdefault(text_key(record["__query"]), []).append(index)
     order = list(groups)
     random.Random(seed).shuffle(order)
     targets = {"test": round(test * len(records)), "dev": round(dev * len(records))}
@@ -117,7 +111,7 @@ def split_rows(path: str | Path, out_dir: str | Path, *, test: float = 0.2, dev:
                 record = {k: v for k, v in records[index][2].items() if k != "__query"}
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         report.rows[name] = len(indices)
-        report.queries[name] = len({normalise_query(records[i][2]["__query"]) for i in indices})
+        report.queries[name] = len({text_key(records[i][2]["__query"]) for i in indices})
         report.files[name] = {"path": target.name, "sha256": _sha256(target)}
     manifest = {"source_sha256": _sha256(path) if path.is_file() else None, **report.as_dict()}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",

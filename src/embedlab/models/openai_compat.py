@@ -38,8 +38,8 @@ class OpenAICompatibleEncoder:
 
     def __init__(self, model: str, options: ModelOptions | None = None) -> None:
         self.options = options or ModelOptions()
-        self.httpx = require("httpx", "httpx", "api", "API embedding models")
-        self.tenacity = require("tenacity", "tenacity", "api", "API embedding models")
+        self.httpx = require("httpx", "API embedding models")
+        self.tenacity = require("tenacity", "API embedding models")
         self.model = model
         self.name = f"openai:{model}"
         self.base_url = (self.options.base_url or OPENAI_URL).rstrip("/")

@@ -17,7 +17,7 @@ def pick_device(requested: str | None) -> str:
     """The device to run on: as asked, else CUDA when present, else CPU."""
     if requested:
         return requested
-    torch = require("torch", "torch", "local", "running a local model")
+    torch = require("torch", "running a local model")
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
@@ -34,7 +34,7 @@ def model_instructions(model, query_instruction: str | None, document_instructio
 
 def load_model(spec: str, device: str):
     """A SentenceTransformer from a directory or hub id, or a ModelError that says why not."""
-    st = require("sentence_transformers", "sentence-transformers", "local", "running a local model")
+    st = require("sentence_transformers", "running a local model")
     try:
         return st.SentenceTransformer(spec, device=device)
     except (OSError, ValueError) as exc:

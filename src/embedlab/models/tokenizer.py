@@ -23,7 +23,7 @@ def load_tokenizer(spec: str) -> tuple[Any, int | None]:
         raise ModelError(f"token counts need a local model's tokenizer, not '{spec}' "
                          "(give a model directory or Hugging Face id)")
     spec = spec.removeprefix("st:")
-    transformers = require("transformers", "sentence-transformers", "local", "counting tokens")
+    transformers = require("transformers", "counting tokens")
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(spec)
     except (OSError, ValueError) as exc:

@@ -9,7 +9,7 @@ from embedlab.finetune.curve import Curve
 
 
 def plot_curve(curve: Curve, path, *, title: str | None = None):
-    require("matplotlib", "matplotlib", "finetune", "plotting the fine-tuning curve")
+    require("matplotlib", "plotting the fine-tuning curve")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -13,7 +13,7 @@ _UNITS = {"chars": "characters", "tokens": "tokens"}
 
 def plot_lengths(inspection: Inspection, path, *, bins: int = 40):
     """One panel per kind (query / positive / negative, or query / document), a row per unit."""
-    require("matplotlib", "matplotlib", "finetune", "plotting length histograms")
+    require("matplotlib", "plotting length histograms")
     import matplotlib
 
     matplotlib.use("Agg")

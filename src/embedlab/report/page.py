@@ -90,7 +90,7 @@ def _mark(cell: str) -> str:
 
 
 def _pyplot():
-    require("matplotlib", "matplotlib", "finetune", "plots in reports")
+    require("matplotlib", "plots in reports")
     import matplotlib
 
     matplotlib.use("Agg")

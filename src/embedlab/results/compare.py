@@ -97,7 +97,7 @@ def paired_permutation_test(a, b, *, resamples: int = 10_000, seed: int = 0) -> 
 def paired_t_test(a, b) -> float:
     from embedlab.errors import require
 
-    stats = require("scipy.stats", "scipy", "test", "the paired t-test")
+    stats = require("scipy.stats", "the paired t-test")
     d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
     if not d.any():
         return 1.0

@@ -34,7 +34,7 @@ _METADATA = {
 
 def to_mteb(task: RerankingTask | RetrievalTask, name: str | None = None) -> Any:
     """An mteb `AbsTaskRetrieval` instance holding the task's data (needs `pip install mteb`)."""
-    require("mteb", "mteb", "bench", "checking results against mteb")
+    require("mteb", "checking results against mteb")
     from datasets import Dataset
     from mteb.abstasks.retrieval import AbsTaskRetrieval
     from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData

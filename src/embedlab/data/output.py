@@ -1,0 +1,123 @@
+"""Every file and folder embedlab writes goes through here.
+
+The rule, for every command: never write over an input; refuse an existing output unless `overwrite`;
+check the output path before the work starts; write to a temporary sibling and rename it into place, so a
+killed command leaves nothing under the final name that looks valid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from embedlab.errors import DataError
+
+SAVED_DATASET_FILES = ("dataset_info.json", "state.json", "dataset_dict.json")
+
+
+def is_saved_dataset(path: Path) -> bool:
+    """A folder written by `datasets`' `save_to_disk` (a Dataset or a DatasetDict)."""
+    return path.is_dir() and any((path / name).exists() for name in SAVED_DATASET_FILES)
+
+
+def check_output(target: str | Path, *, inputs: Iterable[str | Path] = (), overwrite: bool = False,
+                 folder: bool = False, option: str = "--overwrite") -> Path:
+    """Refuse an output that is (inside) an input or holds one, or that exists without `overwrite`.
+
+    `folder`: the output is a folder (a file of that name is refused, and vice versa). Returns the path.
+    """
+    target = Path(target)
+    resolved = target.resolve()
+    for source in map(Path, inputs):
+        src = source.resolve()
+        if src == resolved or (source.is_dir() and resolved.is_relative_to(src)) or src.is_relative_to(resolved):
+            raise DataError(f"the output would overwrite or change the input {source}", path=target,
+                            hint="write the output somewhere else")
+    if target.exists() or target.is_symlink():
+        if target.is_dir() != folder:
+            raise DataError(f"exists as a {'folder' if target.is_dir() else 'file'}; expected a "
+                            f"{'folder' if folder else 'file'}", path=target, hint="give another output path")
+        if not overwrite:
+            raise DataError("already exists", path=target, hint=f"pass {option} to replace it")
+    parent = _existing_parent(resolved)
+    if not parent.is_dir():
+        raise DataError(f"cannot be created: {parent} is a file", path=target, hint="give another output path")
+    if not os.access(parent, os.W_OK):
+        raise DataError(f"cannot be written: {parent} is read-only", path=target,
+                        hint="give a writable output path")
+    return target
+
+
+def _existing_parent(path: Path) -> Path:
+    return next(parent for parent in path.parents if parent.exists())
+
+
+def _partial(target: Path) -> Path:
+    return target.with_name(f".{target.name}.partial-{os.getpid()}")
+
+
+@contextmanager
+def atomic_file(target: str | Path) -> Iterator[Path]:
+    """A temporary sibling path to write; renamed to `target` when the block ends without error."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = _partial(target)
+    try:
+        yield partial
+        os.replace(partial, target)
+    finally:
+        if partial.exists():
+            partial.unlink()
+
+
+@contextmanager
+def atomic_folder(target: str | Path) -> Iterator[Path]:
+    """A temporary sibling folder to fill; it replaces `target` (if any) when the block ends without error."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = _partial(target)
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    try:
+        yield partial
+        if target.is_dir():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+            os.replace(partial, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(partial, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def write_text(target: str | Path, text: str) -> Path:
+    with atomic_file(target) as partial:
+        partial.write_text(text, encoding="utf-8")
+    return Path(target)
+
+
+def write_json(target: str | Path, payload: Any, *, indent: int | None = 1) -> Path:
+    return write_text(target, json.dumps(payload, ensure_ascii=False, indent=indent, default=_plain) + "\n")
+
+
+def write_jsonl(target: str | Path, records: Iterable[dict[str, Any]]) -> int:
+    """One JSON object per line, atomically; returns the number of lines written."""
+    count = 0
+    with atomic_file(target) as partial, open(partial, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False, default=_plain) + "\n")
+            count += 1
+    return count
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays (from parquet / arrow rows) as plain JSON values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
