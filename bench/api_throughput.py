@@ -20,10 +20,10 @@ from _env import machine  # noqa: E402
 
 def run(url: str, texts: list[str], concurrency: int, cache: Path | None):
     from embedlab.embed import EmbeddingStore
-    from embedlab.models import ModelOptions, load_encoder
+    from embedlab.models import ModelOptions, load_model
     from embedlab.models.cache import EmbeddingCache
 
-    encoder = load_encoder("openai:bench", ModelOptions(base_url=url, api_key_env="NO_KEY_NEEDED",
+    encoder = load_model("openai:bench", ModelOptions(base_url=url, api_key_env="NO_KEY_NEEDED",
                                                         concurrency=concurrency, max_inputs=16))
     store = EmbeddingStore(encoder, batch_size=encoder.preferred_batch, progress=False,
                            cache=EmbeddingCache(cache) if cache else None)

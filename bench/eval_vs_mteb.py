@@ -33,8 +33,10 @@ def run_embedlab(encoder, reranking, retrieval, batch_size):
     import embedlab
 
     start = time.perf_counter()
-    results = embedlab.evaluate(encoder, reranking=reranking, retrieval=retrieval,
-                                batch_size=batch_size)
+    from embedlab.models import ModelOptions
+
+    results = embedlab.evaluate(encoder, [t for t in (reranking, retrieval) if t is not None],
+                                model=ModelOptions(batch_size=batch_size))
     seconds = time.perf_counter() - start
     return seconds, results.runs[0]
 

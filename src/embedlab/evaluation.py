@@ -1,4 +1,4 @@
-"""`evaluate()`: tasks -> embeddings -> search -> metrics -> Results. Every command reuses this flow.
+"""`evaluate()`: tasks -> model outputs -> metrics -> Results. Every command reuses this flow.
 
 (The module is `evaluation` so that `embedlab.evaluate` stays the function.)
 """
@@ -9,120 +9,141 @@ import datetime as dt
 import logging
 import platform
 import random
+import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from embedlab.data import load_reranking, load_retrieval
+from embedlab.data.resolve import Spec, resolve_all
 from embedlab.embed import EmbeddingStore
-from embedlab.metrics.names import DEFAULT_K, all_metrics
-from embedlab.models import Encoder, ModelOptions, describe, load_encoder
-from embedlab.models.cache import DEFAULT_PATH, EmbeddingCache
+from embedlab.estimate import check_cost, cost_line, estimate_models
+from embedlab.metrics.names import DEFAULT_K
+from embedlab.models.base import Encoder, Model, ModelOptions, as_model
+from embedlab.models.cache import open_cache
+from embedlab.models.registry import backend_class, load_model
 from embedlab.results import ModelRun, Results, TaskResult
-from embedlab.tasks import RerankingTask, RetrievalTask
-from embedlab.tasks.sampling import sample_task
-from embedlab.tasks.scoring import RERANKING_MAIN, RETRIEVAL_MAIN, score_reranking, score_retrieval
+from embedlab.scorers import scorer_for
+from embedlab.tasks.types import Task, task_type
 
 log = logging.getLogger(__name__)
-Task = RerankingTask | RetrievalTask
 
 
-def evaluate(
-    models: str | Encoder | Sequence[str | Encoder],
-    reranking: str | Path | RerankingTask | Iterable[str | Path | RerankingTask] | None = None,
-    retrieval: str | Path | RetrievalTask | Iterable[str | Path | RetrievalTask] | None = None,
-    *,
-    query_instruction: str | None = None,
-    document_instruction: str | None = None,
-    batch_size: int = 32,
-    max_length: int | None = None,
-    device: str | None = None,
-    split: str | None = None,
-    k_values: tuple[int, ...] = DEFAULT_K,
-    progress: bool = False,
-    seed: int = 0,
-    cache: str | Path | bool | None = None,
-    api: dict | None = None,
-    sample: int | None = None,
-    prune_corpus: int | None = None,
-) -> Results:
-    """Evaluate each model on the same reranking and retrieval data.
+@dataclass
+class RunOptions:
+    """How a run is done, whatever the model (the model's own settings are `ModelOptions`)."""
 
-    Models are names (`"st:BAAI/bge-small-zh-v1.5"`, a local directory, a hub id) or Encoder objects.
-    Data are paths (JSONL / parquet / HF dataset dir for reranking; a BEIR folder for retrieval) or
-    already loaded tasks. Each distinct text is encoded once per model, across all tasks.
-    `cache`: a SQLite path, True (the default path), False (none), or None = on for paid API backends
-    only. `api`: options for API backends (base_url, api_key_env, dimensions, concurrency,
-    max_inputs, input_type, timeout, max_retries; see `ModelOptions`).
-    `sample`: evaluate a seeded (`seed`) subsample of N rows / queries per task; retrieval keeps the
-    whole corpus unless `prune_corpus` = D (judged documents + D random distractors; see tasks.sampling).
+    k_values: tuple[int, ...] = DEFAULT_K
+    seed: int = 0
+    sample: int | None = None  # a seeded sample of N rows / queries per task
+    prune_corpus: int | None = None  # with sample, retrieval: judged documents + D random others only
+    split: str | None = None
+    data_dir: str | Path | None = None  # where C-MTEB task snapshots are
+    cache: str | Path | bool | None = None  # a path, True (default path), False (none), None: paid models only
+    progress: bool = False
+    max_cost: float | None = None  # refuse to start when a paid model's estimate is higher
+    price_per_mtok: float | None = None  # overrides the price table in estimates
+    announce: Callable[[str], None] | None = None  # receives the cost estimate lines before any request
+
+
+def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spec | Iterable[Spec], *,
+             model: ModelOptions | None = None, run: RunOptions | None = None) -> Results:
+    """Evaluate each model on the same tasks.
+
+    Models are names (`"st:BAAI/bge-small-zh-v1.5"`, a local directory, a hub id, `"openai:<model>"`),
+    Model objects, or any object with `name` and `encode(texts, kind)`. Tasks are paths (reranking rows:
+    JSONL / parquet / dataset folder; retrieval: a BEIR folder), C-MTEB task names, "demo", or loaded
+    tasks. Each distinct text is encoded once per model, across all tasks. Paid models are estimated
+    before anything is sent (`run.max_cost` refuses a run above it).
     """
-    tasks = load_tasks(reranking, retrieval, split=split, sample=sample, seed=seed,
-                       prune_corpus=prune_corpus)
-    if not tasks:
+    run, options = run or RunOptions(), model or ModelOptions()
+    loaded = load_tasks(tasks, run)
+    if not loaded:
         raise ValueError("nothing to evaluate: give reranking and/or retrieval data")
-    options = ModelOptions(query_instruction=query_instruction,
-                           document_instruction=document_instruction, max_length=max_length,
-                           batch_size=batch_size, device=device, **(api or {}))
+    specs = [models] if isinstance(models, str) or not isinstance(models, Sequence) else list(models)
+    paid = {i: load_model(s, options) for i, s in enumerate(specs) if isinstance(s, str) and backend_class(s).paid}
+    given = {i: as_model(s) for i, s in enumerate(specs) if not isinstance(s, str)}
+    _check_costs([m for m in (*paid.values(), *given.values()) if m.paid], loaded, run)
     runs = []
-    for model in [models] if isinstance(models, (str, Encoder)) else list(models):
-        _seed_everything(seed)
-        encoder = load_encoder(model, options) if isinstance(model, str) else model
-        store = EmbeddingStore(encoder, batch_size=getattr(encoder, "preferred_batch", batch_size),
-                               progress=progress, cache=open_cache(cache, encoder))
-        results = [evaluate_task(task, store, k_values=k_values) for task in tasks]
-        info = describe(encoder)
-        info.setdefault("dimension", store.dimension)
-        runs.append(ModelRun(info, store.stats.as_dict(), results))
+    for i, spec in enumerate(specs):
+        instance = paid.get(i) or given.get(i) or load_model(spec, options)
+        _seed_everything(run.seed)
+        try:
+            runs.append(evaluate_model(instance, loaded, run, batch_size=options.batch_size))
+        finally:
+            if i not in given:
+                instance.close()
     return Results(runs, environment(), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                   seed)
+                   run.seed)
 
 
-def load_tasks(reranking=None, retrieval=None, *, split: str | None = None, sample: int | None = None,
-               seed: int = 0, prune_corpus: int | None = None) -> list[Task]:
-    """Tasks from paths (or as given), each cut to a seeded sample of `sample` rows/queries if asked."""
-    tasks: list[Task] = []
-    for item in _as_list(reranking):
-        tasks.append(item if isinstance(item, RerankingTask) else load_reranking(item, split=split))
-    for item in _as_list(retrieval):
-        tasks.append(item if isinstance(item, RetrievalTask) else load_retrieval(item, split=split))
-    if sample:
-        tasks = [sample_task(task, sample, seed, prune_corpus=prune_corpus is not None,
-                             distractors=prune_corpus or 0) for task in tasks]
+def load_tasks(specs: Spec | Iterable[Spec] | None, run: RunOptions | None = None, *,
+               expect: str | None = None) -> list[Task]:
+    """Tasks from paths, names or as given, each cut to a seeded sample when `run.sample` asks."""
+    run = run or RunOptions()
+    tasks = resolve_all(specs, expect=expect, split=run.split, data_dir=run.data_dir)
+    if run.sample:
+        tasks = [task_type(t).sample(t, run.sample, run.seed, prune_corpus=run.prune_corpus is not None,
+                                     distractors=run.prune_corpus or 0) for t in tasks]
     return tasks
 
 
-def evaluate_task(task: Task, store: EmbeddingStore, *, k_values: tuple[int, ...] = DEFAULT_K
-                  ) -> TaskResult:
-    started, encode_before = time.perf_counter(), store.stats.seconds
-    if isinstance(task, RerankingTask):
-        queries = store.embed(task.texts("query"), "query")
-        documents = store.embed(task.texts("document"), "document")
-        scored = time.perf_counter()
-        per_query = score_reranking(task, queries, documents)
-        ids, main = [row.id for row in task.rows], RERANKING_MAIN
-    else:
-        documents = store.embed(task.texts("document"), "document")
-        queries = store.embed(task.texts("query"), "query")
-        scored = time.perf_counter()
-        per_query = score_retrieval(task, queries, documents, all_metrics(k_values),
-                                    depth=max(k_values))
-        ids, main = list(task.queries), RETRIEVAL_MAIN
+def evaluate_model(model: Model, tasks: list[Task], run: RunOptions, *, batch_size: int = 32) -> ModelRun:
+    """One model on every task: its ModelRun (provenance, model work counts, per-task results)."""
+    stores: list[EmbeddingStore] = []
+
+    def store(encoder: Encoder) -> EmbeddingStore:
+        stores.append(EmbeddingStore(encoder, batch_size=batch_size, progress=run.progress,
+                                     cache=open_cache(run.cache, encoder.paid)))
+        return stores[-1]
+
+    scorer = scorer_for(model, store)
+    try:
+        results = [evaluate_task(task, scorer, k_values=run.k_values) for task in tasks]
+    finally:
+        for used in stores:
+            if used.cache is not None:
+                used.cache.close()
+    info = model.info()
+    if stores:
+        info.setdefault("dimension", stores[0].dimension)
+    return ModelRun(info, scorer.stats(), results)
+
+
+def evaluate_task(task: Task, scorer, *, k_values: tuple[int, ...] = DEFAULT_K) -> TaskResult:
+    """Score one task with a `tasks.scoring.Scorer` (see `scorers.scorer_for`)."""
+    kind = task_type(task)
+    started, model_before = time.perf_counter(), scorer.model_seconds
+    per_query = kind.score(task, scorer, k_values)
     done = time.perf_counter()
+    model_seconds = scorer.model_seconds - model_before
     return TaskResult(
         task=task.name, type=task.type, source=task.source, data_hash=task.fingerprint(),
-        main_score=main,
+        main_score=kind.main_score,
         scores={name: float(np.mean(values)) for name, values in per_query.items()},
-        query_ids=ids,
+        query_ids=kind.query_ids(task),
         per_query={name: [float(v) for v in values] for name, values in per_query.items()},
         counts=task.counts(),
         sample=task.sample,
-        timings={"encode_seconds": round(store.stats.seconds - encode_before, 4),
-                 "score_seconds": round(done - scored, 4), "total_seconds": round(done - started, 4)},
+        timings={"encode_seconds": round(model_seconds, 4),
+                 "score_seconds": round(done - started - model_seconds, 4),
+                 "total_seconds": round(done - started, 4)},
     )
+
+
+def _check_costs(paid: list[Model], tasks: list[Task], run: RunOptions) -> None:
+    """Before the first paid request: announce what each paid model will send and cost; refuse above max_cost."""
+    if not paid:
+        return
+    rows = estimate_models(paid, tasks, cache=run.cache, price_per_mtok=run.price_per_mtok)
+    for row in rows:
+        if run.announce is not None:
+            run.announce(cost_line(row))
+    check_cost(rows, run.max_cost)
 
 
 def environment() -> dict[str, str]:
@@ -135,27 +156,9 @@ def environment() -> dict[str, str]:
     return versions
 
 
-def open_cache(cache: str | Path | bool | None, encoder: Encoder) -> EmbeddingCache | None:
-    if cache is None:
-        cache = bool(getattr(encoder, "paid", False))
-    if cache is False:
-        return None
-    return EmbeddingCache(DEFAULT_PATH if cache is True else cache)
-
-
 def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.manual_seed(seed)
-
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    if isinstance(value, (str, Path, RerankingTask, RetrievalTask)):
-        return [value]
-    return list(value)
+    torch = sys.modules.get("torch")  # only a loaded local model uses it: never import it just to seed
+    if torch is not None:
+        torch.manual_seed(seed)

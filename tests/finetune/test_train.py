@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from embedlab import evaluate
+from embedlab.models import ModelOptions
 from embedlab.demo import RERANKING
 from embedlab.errors import EmbedlabError, UnknownNameError
 from embedlab.finetune import FinetuneConfig, finetune
@@ -35,7 +36,7 @@ def test_training_learns_every_checkpoint_is_on_the_curve_and_best_is_kept(tiny_
     assert [p["step"] for p in saved["points"]] == steps
     assert not (run.best_dir / "optimizer.pt").exists()
     # best/ loads with `evaluate` and gives exactly the curve's number for that step
-    again = evaluate(str(run.best_dir), reranking=RERANKING, device="cpu")
+    again = evaluate(str(run.best_dir), RERANKING, model=ModelOptions(device="cpu"))
     assert again.runs[0].tasks[0].scores["v1.map"] == pytest.approx(s["best"], abs=1e-9)
 
 
@@ -136,7 +137,7 @@ def test_instructions_are_trained_with_and_saved_into_checkpoints(tiny_model, tm
     saved = SentenceTransformer(str(tmp_path / "run" / "checkpoint-1"), device="cpu")
     assert saved.prompts.get("query") == "query: "
     # `embedlab eval` of the checkpoint uses the saved prompt: same number as the curve's step 1
-    again = evaluate(str(tmp_path / "run" / "checkpoint-1"), reranking=RERANKING, device="cpu")
+    again = evaluate(str(tmp_path / "run" / "checkpoint-1"), RERANKING, model=ModelOptions(device="cpu"))
     assert again.runs[0].model["query_instruction"] == "query: "
     assert again.runs[0].tasks[0].scores["v1.map"] == pytest.approx(
         run.curve.points[-1]["scores"]["test"]["v1.map"], abs=1e-9)

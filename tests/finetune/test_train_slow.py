@@ -3,6 +3,7 @@
 import pytest
 
 from embedlab import evaluate
+from embedlab.models import ModelOptions
 from embedlab.data.split import split_rows
 from embedlab.demo import RERANKING, RETRIEVAL, default_model
 from embedlab.finetune import FinetuneConfig, finetune
@@ -23,7 +24,7 @@ def test_minilm_split_finetune_and_best_checkpoint(tmp_path):
     assert run.summary["leakage"] == {"test": 0, "test-retrieval": 0} or run.summary["leakage"]["test"] == 0
     best = SentenceTransformer(str(run.best_dir), device="cpu")
     assert best.max_seq_length == 128 and best.encode(["你好"]).shape == (1, 384)
-    again = evaluate(str(run.best_dir), reranking=tmp_path / "split" / "test.jsonl", device="cpu")
+    again = evaluate(str(run.best_dir), tmp_path / "split" / "test.jsonl", model=ModelOptions(device="cpu"))
     assert again.runs[0].tasks[0].scores["v1.map"] == pytest.approx(run.summary["best"], abs=1e-9)
     memory = run.summary["memory"]
     assert memory["measured_peak_bytes"] > memory["measured_start_bytes"] > 0

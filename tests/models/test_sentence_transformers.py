@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embedlab.errors import ModelError, UnknownNameError
-from embedlab.models import ModelOptions, load_encoder
+from embedlab.models import ModelOptions, load_model
 
 pytest.importorskip("sentence_transformers")
 
@@ -19,8 +19,8 @@ def minilm_path():
 
 
 def test_bundled_model_encodes_and_applies_the_instruction_to_queries_only(minilm_path):
-    plain = load_encoder(minilm_path)
-    instructed = load_encoder(f"st:{minilm_path}", ModelOptions(query_instruction="search: ", max_length=64))
+    plain = load_model(minilm_path)
+    instructed = load_model(f"st:{minilm_path}", ModelOptions(query_instruction="search: ", max_length=64))
     texts = ["how to brew green tea", "tea brewing temperature"]
     docs_plain, docs_instr = plain.encode(texts, "document"), instructed.encode(texts, "document")
     assert docs_plain.shape == (2, 384) and docs_plain.dtype == np.float32
@@ -48,7 +48,7 @@ def test_tiny_random_bert_from_a_config_with_configured_prompts(tmp_path):
     model = SentenceTransformer(modules=[module, models.Pooling(16, "mean")],
                                 prompts={"query": "q : "}, default_prompt_name=None)
     model.save(str(tmp_path / "st"))
-    encoder = load_encoder(str(tmp_path / "st"))
+    encoder = load_model(str(tmp_path / "st"))
     assert encoder.instructions == {"query": "q : ", "document": ""}
     assert encoder.encode(["tea hot"], "query").shape == (1, 16)
     assert not np.allclose(encoder.encode(["tea hot"], "query"), encoder.encode(["tea hot"], "document"))
@@ -56,11 +56,11 @@ def test_tiny_random_bert_from_a_config_with_configured_prompts(tmp_path):
 
 def test_unknown_backend_and_missing_model(tmp_path):
     with pytest.raises(UnknownNameError, match="did you mean 'st'"):
-        load_encoder("sx:whatever")
+        load_model("sx:whatever")
     with pytest.raises(ModelError, match="cannot load model"):
-        load_encoder(str(tmp_path / "no-such-model"))
+        load_model(str(tmp_path / "no-such-model"))
     with pytest.raises(ModelError, match="HF_HUB_OFFLINE=1"):
-        load_encoder("embedlab-tests/not-a-real-model")
+        load_model("embedlab-tests/not-a-real-model")
 
 
 def test_device_is_cuda_when_present_and_the_model_runs_fp16_there(monkeypatch, minilm_path):
@@ -92,3 +92,26 @@ def _init_on_cpu_instead_of(path):
     def init(self, *args, device=None, **kwargs):
         original(self, *args, device="cpu", **kwargs)  # no GPU here: load on CPU, keep the CUDA branch
     return init
+
+
+def test_the_cache_never_serves_vectors_of_other_settings(minilm_path, tmp_path, rerank_file):
+    """Same model and cache, another instruction, then another max length: new vectors each time,
+    equal to an uncached run with those settings (the first release served the first run's vectors)."""
+    import embedlab
+    from embedlab.evaluation import RunOptions
+
+    cached = RunOptions(cache=tmp_path / "cache.sqlite")
+    settings = [ModelOptions(), ModelOptions(query_instruction="search: "),
+                ModelOptions(query_instruction="search: ", max_length=6)]
+    queries = 3
+    for options, encoded in zip(settings, (None, queries, None)):
+        through_cache = embedlab.evaluate(minilm_path, rerank_file, model=options, run=cached).runs[0]
+        fresh = embedlab.evaluate(minilm_path, rerank_file, model=options).runs[0]
+        assert through_cache.tasks[0].per_query == fresh.tasks[0].per_query
+        # the instruction changes queries only (documents come from the cache); max length changes all
+        expected = encoded or fresh.embedding["texts_encoded"]
+        assert through_cache.embedding["texts_encoded"] == expected
+    keys = {load_model(minilm_path, options).cache_key("query") for options in settings}
+    assert len(keys) == 3
+    again = embedlab.evaluate(minilm_path, rerank_file, model=settings[2], run=cached).runs[0]
+    assert again.embedding["texts_encoded"] == 0 and again.embedding["cache_hits"] > 0

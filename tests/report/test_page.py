@@ -12,8 +12,7 @@ from tests.conftest import FakeEncoder
 def _two_runs():
     other = FakeEncoder(query_prefix="zz ")
     other.name = "fake-with-prefix"
-    return [evaluate(FakeEncoder(), reranking=RERANKING, retrieval=RETRIEVAL),
-            evaluate(other, reranking=RERANKING, retrieval=RETRIEVAL)]
+    return [evaluate(FakeEncoder(), [RERANKING, RETRIEVAL]), evaluate(other, [RERANKING, RETRIEVAL])]
 
 
 def _curve():

@@ -5,6 +5,7 @@ import pytest
 import scipy.stats
 
 from embedlab import evaluate
+from embedlab.evaluation import RunOptions
 from embedlab.demo import RERANKING, RETRIEVAL
 from embedlab.errors import EmbedlabError, UnknownNameError
 from embedlab.results.compare import (
@@ -58,8 +59,8 @@ def test_rows_for_margin_scales_with_the_square_of_the_width():
     assert rows_for_margin(ci, 400, half / 2) == 1600
 
 
-def _results(encoder, **kwargs):
-    return evaluate(encoder, reranking=RERANKING, retrieval=RETRIEVAL, **kwargs)
+def _results(encoder, **run):
+    return evaluate(encoder, [RERANKING, RETRIEVAL], run=RunOptions(**run))
 
 
 def test_compare_two_models_on_the_same_data():

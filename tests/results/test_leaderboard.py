@@ -14,8 +14,8 @@ from tests.conftest import FakeEncoder
 def results_dir(tmp_path):
     weak = FakeEncoder(query_prefix="zzzz qqqq ")
     weak.name = "weak-fake"
-    evaluate(FakeEncoder(), reranking=RERANKING, retrieval=RETRIEVAL).to_json(tmp_path / "a.json")
-    evaluate(weak, reranking=RERANKING).to_json(tmp_path / "nested" / "b.json")
+    evaluate(FakeEncoder(), [RERANKING, RETRIEVAL]).to_json(tmp_path / "a.json")
+    evaluate(weak, RERANKING).to_json(tmp_path / "nested" / "b.json")
     (tmp_path / "notes.json").write_text('{"not": "results"}')
     (tmp_path / "broken.json").write_text("{")
     return tmp_path

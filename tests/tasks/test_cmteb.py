@@ -3,7 +3,8 @@ import json
 import pytest
 
 from embedlab.errors import DataError, UnknownNameError
-from embedlab.tasks.cmteb import TASKS, load_task, lookup
+from embedlab.data.resolve import load_cmteb as load_task
+from embedlab.tasks.cmteb import TASKS, lookup
 from tests.cli.test_main import run
 
 pa = pytest.importorskip("pyarrow")

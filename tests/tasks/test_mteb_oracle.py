@@ -18,7 +18,7 @@ def test_mteb_gives_our_numbers(rerank_file, retrieval_dir, tmp_path):
     from embedlab.demo import default_model
 
     rerank, retrieval = load_reranking(rerank_file), load_retrieval(retrieval_dir)
-    ours = embedlab.evaluate(default_model(), reranking=rerank, retrieval=retrieval)
+    ours = embedlab.evaluate(default_model(), [rerank, retrieval])
     ours_rerank, ours_retrieval = ours.runs[0].tasks
     model = SentenceTransformer(default_model(), device="cpu")
     result = mteb.evaluate(model, [to_mteb(rerank, "R"), to_mteb(retrieval, "Q")], cache=None,

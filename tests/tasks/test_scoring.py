@@ -9,7 +9,9 @@ from embedlab.data import load_reranking, load_retrieval
 from embedlab.embed import EmbeddingStore
 from embedlab.errors import UnknownNameError
 from embedlab.metrics import all_metrics
-from embedlab.tasks.scoring import score_name, score_reranking, score_retrieval
+from embedlab.metrics.names import score_name
+from embedlab.scorers import DenseScorer
+from embedlab.tasks.scoring import score_reranking, score_retrieval
 
 pytrec_eval = pytest.importorskip("pytrec_eval")
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
@@ -19,7 +21,7 @@ def test_reranking_both_semantics_against_references(rerank_file, fake_encoder):
     task = load_reranking(rerank_file)
     store = EmbeddingStore(fake_encoder, progress=False)
     queries, docs = store.embed(task.texts("query"), "query"), store.embed(task.texts("document"), "document")
-    ours = score_reranking(task, queries, docs)
+    ours = score_reranking(task, DenseScorer(store).candidate_scores(task))
 
     qrels, run, start = {}, {}, 0
     for i, row in enumerate(task.rows):
@@ -46,7 +48,7 @@ def test_reranking_ties_follow_each_semantics():
     task = RerankingTask("t", [RerankRow("r", "q", ("same text",), ("same text", "other"))])
     queries = np.array([[1.0, 0.0]], dtype=np.float32)
     docs = np.array([[0.6, 0.8], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
-    scores = score_reranking(task, queries, docs)
+    scores = score_reranking(task, docs @ queries[0])
     assert scores["v1.mrr@10"][0] == 1.0
     assert scores["v2.mrr@10"][0] == 0.5
     assert scores["v1.map"][0] == pytest.approx(0.5)  # tie block {pos, neg}: precision 1/2
@@ -59,7 +61,8 @@ def test_retrieval_against_pytrec_eval_on_the_full_ranking(retrieval_dir, fake_e
     docs = store.embed(task.texts("document"), "document")
     queries = store.embed(task.texts("query"), "query")
     metrics = all_metrics((1, 3, 5, 10))
-    ours = score_retrieval(task, queries, docs, metrics, depth=1000)
+    ranked, _ = DenseScorer(store).ranking(task, 1000)
+    ours = score_retrieval(task, ranked, metrics)
     run = {qid: {d: float(s) for d, s in zip(task.corpus, docs @ queries[i])}
            for i, qid in enumerate(task.queries)}
     reference = pytrec_eval.RelevanceEvaluator(task.qrels, {"ndcg_cut.1,3,5,10", "recall.1,3,5,10"}
@@ -76,3 +79,21 @@ def test_score_names_normalise_and_reject():
     assert score_name("v1.map") == "v1.map"
     with pytest.raises(UnknownNameError):
         score_name("v3.map@10")
+
+
+def test_a_shorter_ranking_padded_with_minus_one_scores_as_pytrec_eval(retrieval_dir):
+    """A ranker may return fewer documents than asked (-1 pads): they count as not retrieved."""
+    task = load_retrieval(retrieval_dir)
+    ids = list(task.corpus)
+    ranked = np.full((len(task.queries), 5), -1, dtype=np.int64)
+    ranked[:, :2] = [[ids.index("d2"), ids.index("d1")], [ids.index("d5"), ids.index("d6")],
+                     [ids.index("d4"), ids.index("d3")]]
+    ours = score_retrieval(task, ranked, all_metrics((1, 3, 5)))
+    run = {qid: {ids[j]: float(10 - r) for r, j in enumerate(ranked[i]) if j >= 0}
+           for i, qid in enumerate(task.queries)}
+    reference = pytrec_eval.RelevanceEvaluator(task.qrels, {"ndcg_cut.1,3,5", "recall.5", "P.5"}).evaluate(run)
+    for i, qid in enumerate(task.queries):
+        assert ours["ndcg@5"][i] == pytest.approx(reference[qid]["ndcg_cut_5"], abs=1e-9)
+        assert ours["recall@5"][i] == pytest.approx(reference[qid]["recall_5"], abs=1e-9)
+        assert ours["precision@5"][i] == pytest.approx(reference[qid]["P_5"], abs=1e-9)
+    assert ours["recall@5"].tolist() == [1.0, 0.0, 1.0]  # q2: its relevant d3 was not retrieved

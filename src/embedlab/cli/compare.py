@@ -32,7 +32,7 @@ def compare_command(runs, baseline, metric, test, alpha, margin, seed, fmt) -> N
     """
     from embedlab.results import Results
     from embedlab.results.compare import compare
-    from embedlab.tasks.scoring import score_name
+    from embedlab.metrics.names import score_name
 
     loaded = [Results.from_json(path) for path in runs]
     comparisons = compare(loaded, metric=score_name(metric) if metric else None, baseline=baseline,
@@ -68,7 +68,7 @@ def leaderboard_command(directory, sort, metric, fmt) -> None:
     """Every run in a results directory as one table (a row per model run, a column per task)."""
     from embedlab.report.table import short_name
     from embedlab.results.leaderboard import leaderboard
-    from embedlab.tasks.scoring import score_name
+    from embedlab.metrics.names import score_name
 
     board = leaderboard(directory, sort=sort, metric=score_name(metric) if metric else None)
     if board.skipped:

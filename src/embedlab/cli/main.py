@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from embedlab import __version__
-from embedlab.cli.options import shared_options
+from embedlab.cli.options import pop_model_options, shared_options
 from embedlab.errors import EmbedlabError
 
 
@@ -34,34 +34,31 @@ def cli(verbose: bool) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
 
 
-def run_arguments(opts: dict) -> dict:
-    """The shared options as keyword arguments of `evaluate` / `estimate` (consumes them from opts)."""
-    models, reranking, retrieval = opts.pop("models"), list(opts.pop("reranking")), list(opts.pop("retrieval"))
-    task_names, data_dir = opts.pop("task_names"), opts.pop("data_dir")
-    if task_names:
-        from embedlab.tasks.cmteb import load_task
+def run_setup(opts: dict, **run_extra):
+    """(model specs, loaded tasks, ModelOptions, RunOptions) from the shared options (consumed from opts).
 
-        for name in task_names:
-            task = load_task(name, data_dir=data_dir)
-            (reranking if task.type == "reranking" else retrieval).append(task)
-    if opts.pop("demo"):
+    The data is read here, once: the estimate and the run get the same task objects."""
+    from embedlab.evaluation import RunOptions, load_tasks
+
+    models = list(opts.pop("models"))
+    reranking, retrieval = list(opts.pop("reranking")), list(opts.pop("retrieval"))
+    task_names, demo = list(opts.pop("task_names")), opts.pop("demo")
+    if demo:
         from embedlab import demo as bundled
 
-        models = models or (bundled.default_model(),)
-        reranking = reranking or (bundled.RERANKING,)
-        retrieval = retrieval or (bundled.RETRIEVAL,)
+        models = models or [bundled.default_model()]
+        reranking = reranking or [bundled.RERANKING]
+        retrieval = retrieval or [bundled.RETRIEVAL]
     if not models:
         raise click.UsageError("give at least one --model (or --demo)")
-    if not reranking and not retrieval:
+    if not reranking and not retrieval and not task_names:
         raise click.UsageError("give --reranking and/or --retrieval data, --task NAME (or --demo)")
-    api = {key: opts.pop(key) for key in ("base_url", "api_key_env", "dimensions", "concurrency",
-                                          "max_inputs", "input_type", "rpm", "tpm")}
-    cache_path, no_cache = opts.pop("cache_path"), opts.pop("no_cache")
-    return {"models": list(models), "reranking": list(reranking), "retrieval": list(retrieval),
-            "api": api, "cache": False if no_cache else cache_path,
-            **{key: opts.pop(key) for key in ("split", "sample", "seed", "prune_corpus",
-                                              "query_instruction", "document_instruction",
-                                              "batch_size", "max_length", "device")}}
+    options, cache = pop_model_options(opts)
+    run = RunOptions(cache=cache, **{key: opts.pop(key) for key in ("split", "sample", "seed", "prune_corpus",
+                                                                     "data_dir")}, **run_extra)
+    tasks = (load_tasks(reranking, run, expect="reranking") + load_tasks(retrieval, run, expect="retrieval")
+             + load_tasks(task_names, run))
+    return models, tasks, options, run
 
 
 @cli.command("eval")
@@ -86,15 +83,15 @@ def eval_command(metrics, fmt, output, quiet, max_cost, **opts) -> None:
           --base-url https://dashscope.aliyuncs.com/compatible-mode/v1 --max-inputs 10 \\
           --reranking t2.jsonl --sample 1000 --seed 42
     """
-    from embedlab.tasks.scoring import score_name
+    from embedlab.metrics.names import score_name
 
     metrics = [score_name(m) for m in metrics]
-    arguments = run_arguments(opts)
+    models, tasks, options, run = run_setup(opts, progress=not quiet, max_cost=max_cost,
+                                            announce=lambda line: click.echo(line, err=True))
 
     from embedlab.evaluation import evaluate
 
-    _announce_cost(arguments, max_cost)
-    results = evaluate(**arguments, progress=not quiet)
+    results = evaluate(models, tasks, model=options, run=run)
     output = output or Path("results") / f"eval-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     results.to_json(output)
     _report_notes(results)
@@ -127,10 +124,8 @@ def estimate_command(price_per_mtok, fmt, **opts) -> None:
     """
     from embedlab.estimate import estimate
 
-    arguments = run_arguments(opts)
-    for drop in ("batch_size", "device"):
-        arguments.pop(drop)
-    rows = estimate(**arguments, price_per_mtok=price_per_mtok)
+    models, tasks, options, run = run_setup(opts)
+    rows = estimate(models, tasks, model=options, cache=run.cache, price_per_mtok=price_per_mtok)
     if fmt == "json":
         import json
 
@@ -181,21 +176,6 @@ def cache_clear(cache_path, model_key) -> None:
 
     removed = EmbeddingCache(cache_path or DEFAULT_PATH).clear(model_key)
     click.echo(f"removed {removed:,} vectors", err=True)
-
-
-def _announce_cost(arguments: dict, max_cost: float | None) -> None:
-    """Before any paid request: what the run will send and cost (the `estimate` command's numbers)."""
-    from embedlab.models.registry import PAID_BACKENDS, backend_of
-
-    paid = [m for m in arguments["models"] if backend_of(m) in PAID_BACKENDS]
-    if not paid:
-        return
-    from embedlab.cli.cost import announce_cost
-    from embedlab.estimate import estimate
-
-    keys = ("reranking", "retrieval", "split", "sample", "seed", "prune_corpus", "query_instruction",
-            "document_instruction", "max_length", "cache", "api")
-    announce_cost(estimate(paid, **{k: arguments[k] for k in keys}), max_cost)
 
 
 def _report_notes(results) -> None:

@@ -74,8 +74,8 @@ def mine_command(data, model, output, corpus, range_min, range_max, num_negative
     from embedlab.data.mining import MiningConfig, mine, read_corpus, read_rows, texts_to_embed
     from embedlab.embed import EmbeddingStore
     from embedlab.estimate import estimate_texts
-    from embedlab.evaluation import open_cache
-    from embedlab.models import load_encoder
+    from embedlab.models import load_model
+    from embedlab.models.cache import open_cache
 
     if output.resolve() == data.resolve():
         raise click.UsageError("--output must not be the input file")
@@ -96,11 +96,11 @@ def mine_command(data, model, output, corpus, range_min, range_max, num_negative
     candidates = read_corpus(corpus) if corpus else source.candidates()
     stores = []
     for spec in [model] + ([check_model] if check_model else []):
-        encoder = load_encoder(spec, options)
-        stores.append(EmbeddingStore(encoder, batch_size=getattr(encoder, "preferred_batch", options.batch_size),
-                                     progress=not quiet, cache=open_cache(cache, encoder)))
+        encoder = load_model(spec, options)
+        stores.append(EmbeddingStore(encoder, batch_size=options.batch_size, progress=not quiet,
+                                     cache=open_cache(cache, encoder.paid)))
     for store, second in zip(stores, (False, True)):
-        if getattr(store.encoder, "paid", False):  # before the first paid request
+        if store.encoder.paid:  # before the first paid request
             texts = texts_to_embed(rows, candidates, config, second_model=second)
             announce_cost([estimate_texts(store.encoder, texts, store.cache)], max_cost, at_most=second)
     echo = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.embed import EmbeddingStore
-from embedlab.evaluation import Task, evaluate_task
+from embedlab.evaluation import evaluate_task
 from embedlab.finetune.health import collapse_indicators, collapse_warnings
-from embedlab.models.registry import ModelOptions
+from embedlab.models.base import ModelOptions
 from embedlab.results.stats import paired_bootstrap_ci
+from embedlab.scorers import DenseScorer
+from embedlab.tasks.types import Task
 
 try:  # the evaluator base class; only needed when training (sentence-transformers installed)
     from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
@@ -121,7 +123,7 @@ class CurveEvaluator(BaseEvaluator):
         step = max(int(steps), 0)
         encoder = SentenceTransformerEncoder.from_model(model, self.options, name=f"step {step}")
         store = EmbeddingStore(encoder, batch_size=self.batch_size, progress=False)
-        results = {label: evaluate_task(task, store) for label, task in self.tasks.items()}
+        results = {label: evaluate_task(task, DenseScorer(store)) for label, task in self.tasks.items()}
         queries, passages = self.health_texts
         health = collapse_indicators(store.embed(queries, "query"), store.embed(passages, "document"))
         base = self.curve.points[0]["health"] if self.curve.points and step > 0 else health

@@ -24,7 +24,7 @@ from typing import Any
 from embedlab.data.text import text_key
 from embedlab.data.training import TrainingData, load_training
 from embedlab.errors import EmbedlabError, require
-from embedlab.evaluation import Task, environment, load_tasks
+from embedlab.evaluation import environment, load_tasks
 from embedlab.finetune.config import FinetuneConfig
 from embedlab.finetune.curve import Curve, CurveEvaluator
 from embedlab.finetune.examples import build_examples, token_truncator
@@ -36,8 +36,8 @@ from embedlab.finetune.memory import (
     gib,
     plan,
 )
-from embedlab.models.registry import ModelOptions
-from embedlab.tasks.scoring import RERANKING_MAIN, RETRIEVAL_MAIN, score_names
+from embedlab.models.base import ModelOptions
+from embedlab.tasks.types import Task, score_names, task_type
 
 log = logging.getLogger(__name__)
 TRAINER_STATE_FILES = ("optimizer.pt", "scheduler.pt", "trainer_state.json", "training_args.bin",
@@ -73,7 +73,7 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
     require("datasets", "fine-tuning")
     require("accelerate", "fine-tuning with the sentence-transformers trainer")
     from embedlab.models.sentence_transformers import (
-        load_model,
+        load_sentence_transformer,
         model_instructions,
         pick_device,
     )
@@ -86,7 +86,7 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
     data = train if isinstance(train, TrainingData) else load_training(train)
     tasks, curve = _held_out(test, retrieval, guard, guard_retrieval, config)
     device = pick_device(config.device)
-    st_model = load_model(model, device)
+    st_model = load_sentence_transformer(model, device)
     st_model.max_seq_length = min(config.passage_max_length,
                                   st_model.max_seq_length or config.passage_max_length)
     instructions = model_instructions(st_model, config.query_instruction, config.document_instruction)
@@ -173,14 +173,15 @@ def _held_out(test, retrieval, guard, guard_retrieval, config: FinetuneConfig
     info: dict[str, dict[str, Any]] = {}
 
     def add(label: str, task: Task, role: str) -> None:
-        main = RERANKING_MAIN if task.type == "reranking" else RETRIEVAL_MAIN
+        main = task_type(task).main_score
         tasks[label] = task
         info[label] = {"name": task.name, "type": task.type, "main": main, "role": role,
                        "source": task.source, "data_hash": task.fingerprint(), **task.counts()}
 
-    for task in load_tasks(test, retrieval):
+    for task in load_tasks(test, expect="reranking") + load_tasks(retrieval, expect="retrieval"):
         add("test" if "test" not in tasks else "test-retrieval", task, "test")
-    for index, task in enumerate(load_tasks(list(guard), list(guard_retrieval))):
+    guards = load_tasks(list(guard), expect="reranking") + load_tasks(list(guard_retrieval), expect="retrieval")
+    for index, task in enumerate(guards):
         add("guard" if index == 0 else f"guard-{index + 1}", task, "guard")
     metric = config.metric or info["test"]["main"]
     label, name = metric.split("/", 1) if "/" in metric else ("test", metric)
@@ -367,9 +368,9 @@ def _write_best(out_dir: Path, step: int, spec: str, trained_model, device: str)
     if step > 0 and source.is_dir():
         shutil.copytree(source, target, ignore=shutil.ignore_patterns(*TRAINER_STATE_FILES, "rng_state*"))
     elif step == 0:
-        from embedlab.models.sentence_transformers import load_model
+        from embedlab.models.sentence_transformers import load_sentence_transformer
 
-        base = load_model(spec, device)
+        base = load_sentence_transformer(spec, device)
         base.max_seq_length, base.prompts = trained_model.max_seq_length, trained_model.prompts
         base.save(str(target))
     else:  # pruned by --keep-checkpoints: the trainer has loaded the best weights at the end

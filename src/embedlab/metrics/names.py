@@ -1,4 +1,6 @@
-"""Metric identities are strings users type: `ndcg@10`, `map@1000`, `recall@100`, `mrr@10`, `p@5`."""
+"""Metric identities are strings users type: `ndcg@10`, `map@1000`, `recall@100`, `mrr@10`, `p@5`, and the
+score names of results, which add the reranking semantics: `v1.map`, `v1.mrr@10` (C-MTEB / mteb 1.x) and
+`v2.<metric>` (mteb 2.x). Every name a user types is parsed here."""
 
 from __future__ import annotations
 
@@ -42,3 +44,17 @@ def parse_metric(text: str) -> Metric:
 
 def all_metrics(k_values: tuple[int, ...] = DEFAULT_K) -> list[Metric]:
     return [Metric(m, k) for m in MEASURES for k in k_values]
+
+
+V1_SCORES = ("v1.map", "v1.mrr@10")  # C-MTEB's RerankingEvaluator: MAP over the whole row, MRR@10
+
+
+def score_name(text: str) -> str:
+    """Normalise a score name users type: `v1.map`, `V1.MRR@10`, `v2.map@1000`, `nDCG@10` -> `ndcg@10`."""
+    text = text.strip()
+    if text.lower() in V1_SCORES:
+        return text.lower()
+    prefix, _, rest = text.rpartition(".")
+    if prefix.lower() not in ("", "v2"):
+        raise UnknownNameError("score prefix", prefix, ["v1", "v2"])
+    return (prefix.lower() + "." if prefix else "") + str(parse_metric(rest))

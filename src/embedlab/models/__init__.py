@@ -1,6 +1,7 @@
-"""Embedding backends behind one interface, `encode(texts, kind) -> float32 array`."""
+"""Model backends behind one contract each (models/base.py): Encoder, Ranker, PairScorer."""
 
-from embedlab.models.base import Encoder, Kind, describe
-from embedlab.models.registry import ModelOptions, backends, load_encoder
+from embedlab.models.base import Encoder, Kind, Model, ModelOptions, PairScorer, Ranker, as_model
+from embedlab.models.registry import backend_class, backends, load_model
 
-__all__ = ["Encoder", "Kind", "ModelOptions", "backends", "describe", "load_encoder"]
+__all__ = ["Encoder", "Kind", "Model", "ModelOptions", "PairScorer", "Ranker", "as_model", "backend_class",
+           "backends", "load_model"]

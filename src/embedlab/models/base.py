@@ -1,29 +1,161 @@
-"""The one interface every embedding backend implements."""
+"""The backend contracts: what a model must do, and what it declares (with defaults).
+
+Three kinds of model, one base class each; a backend implements ONE required method and may override
+the declared features:
+
+- `Encoder`: texts -> vectors (`encode`). Dense models: sentence-transformers, OpenAI-compatible APIs,
+  Qianfan. Batching, dedup, caching, checks and progress live once, in `embed.py`.
+- `Ranker`: queries -> a ranked top-k of a corpus (`rank`). BM25, a TREC run file, hybrid fusion.
+- `PairScorer`: (query, passage) pairs -> scores (`score_pairs`). Cross-encoders, API rerankers.
+
+Everything outside `models/` reads a model's features through these classes, never by probing
+attributes; `as_model` wraps a plain object with `name` and `encode` (the notebook case) into an Encoder.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol, runtime_checkable
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 import numpy as np
 
+from embedlab.errors import ModelError
+
 Kind = Literal["query", "document"]
+KINDS: tuple[Kind, Kind] = ("query", "document")
 
 
-@runtime_checkable
-class Encoder(Protocol):
-    """A backend: `encode` is the one required method; batching, dedup and checks live in `embed.py`."""
+@dataclass
+class ModelOptions:
+    """Options every backend understands (a backend ignores what does not apply to it)."""
 
-    name: str
+    query_instruction: str | None = None
+    document_instruction: str | None = None
+    max_length: int | None = None
+    batch_size: int = 32
+    device: str | None = None
+    # API backends
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    dimensions: int | None = None
+    concurrency: int = 4
+    max_inputs: int = 64
+    input_type: bool = False
+    timeout: float = 60.0
+    max_retries: int = 8
+    rpm: int | None = None  # requests per minute, client-side
+    tpm: int | None = None  # tokens per minute (estimated from characters), client-side
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Model:
+    """What every kind of model declares. `name` is how results and tables call it."""
+
+    name: str = "model"
+    paid: bool = False  # each request costs money: estimate first, cache by default, --max-cost applies
+
+    def price_per_mtok(self) -> tuple[float, str] | None:
+        """Published price per million input tokens and its currency, when known."""
+        return None
+
+    def info(self) -> dict[str, Any]:
+        """Provenance for results files: everything that identifies the model and its settings."""
+        return {"name": self.name, "backend": type(self).__name__}
+
+    def status(self) -> str:
+        """A short line of spend / progress for the progress bar ('' when there is nothing to say)."""
+        return ""
+
+    def close(self) -> None:
+        """Release what the model holds (connections, weights); the model is not used afterwards."""
+
+
+class Encoder(Model):
+    """A dense model: `encode(texts, kind) -> float32 array (len(texts), dimension)`."""
+
+    dimension: int | None = None  # None: known after the first batch
+    preferred_batch: int | None = None  # texts per call that keep the backend busy; None = the run's batch size
+    texts_per_request: int | None = None  # an API's cap per request (for request counts); None = no requests
 
     def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
-        """float32 array (len(texts), dimension)."""
-        ...
+        raise NotImplementedError(f"{type(self).__name__} must implement encode(texts, kind)")
+
+    @property
+    def instructions(self) -> dict[Kind, str]:
+        """The prefix each kind of text gets before it is encoded."""
+        return {"query": "", "document": ""}
+
+    def encode_batches(self, texts: Sequence[str], kind: Kind, batch_size: int
+                       ) -> Iterator[tuple[int, int, np.ndarray]]:
+        """(start, stop, vectors of texts[start:stop]) per batch, as each is done: the caller checks and
+        commits them as they come.
+
+        The default encodes `batch_size` texts at a time, in order; an API backend overrides it to keep
+        several requests in flight and yield each answer as it arrives."""
+        for start in range(0, len(texts), batch_size):
+            stop = min(start + batch_size, len(texts))
+            yield start, stop, self.encode(list(texts[start:stop]), kind)
+
+    def cache_key(self, kind: Kind) -> str:
+        """Everything besides the text that decides a vector: a backend adds what it knows (revision,
+        max length, dimensions...). Never a secret."""
+        return f"{type(self).__module__}.{type(self).__qualname__}|{self.name}|{kind}|" \
+               f"prefix={self.instructions[kind]!r}"
+
+    def count_tokens(self, texts: list[str]) -> int | None:
+        """Tokens the model would see (after its truncation), or None when it has no tokenizer to tell."""
+        return None
 
 
-def describe(encoder: Encoder) -> dict[str, Any]:
-    """Provenance of a model for results files (backends may add an `info()` method)."""
-    info = {"name": encoder.name, "backend": type(encoder).__name__}
-    extra = getattr(encoder, "info", None)
-    if callable(extra):
-        info.update(extra())
-    return info
+class Ranker(Model):
+    """A model that ranks a corpus itself, without vectors (BM25, a TREC run file, fusion)."""
+
+    def rank(self, queries: dict[str, str], corpus: dict[str, str], depth: int
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """For each query (in order): indices into `list(corpus)` of its top `depth` documents, best first,
+        and their scores; arrays of shape (queries, depth), index -1 where fewer were found."""
+        raise NotImplementedError(f"{type(self).__name__} must implement rank(queries, corpus, depth)")
+
+
+class PairScorer(Model):
+    """A model that scores a (query, passage) pair directly (cross-encoders, API rerankers)."""
+
+    def score_pairs(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """One float score per pair, higher = more relevant."""
+        raise NotImplementedError(f"{type(self).__name__} must implement score_pairs(pairs)")
+
+
+class _Wrapped(Encoder):
+    """A plain object with `name` and `encode` (a notebook's own model) as an Encoder with defaults."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = str(inner.name)
+
+    def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
+        return self.inner.encode(texts, kind)
+
+    def cache_key(self, kind: Kind) -> str:
+        return f"{type(self.inner).__module__}.{type(self.inner).__qualname__}|{self.name}|{kind}"
+
+    def info(self) -> dict[str, Any]:
+        return {"name": self.name, "backend": type(self.inner).__name__}
+
+
+def as_model(model: Any) -> Model:
+    """A Model as it is, or a plain object with `name` and `encode` wrapped as an Encoder."""
+    if isinstance(model, Model):
+        return model
+    if callable(getattr(model, "encode", None)) and isinstance(getattr(model, "name", None), str):
+        return _Wrapped(model)
+    raise ModelError(f"{type(model).__name__} is not a model: give a model name, an embedlab.models.Encoder "
+                     "(or Ranker / PairScorer), or an object with a `name` and an `encode(texts, kind)` method")
+
+
+def fingerprint(*parts: Any) -> str:
+    """A short stable hash of settings, for cache keys."""
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:16]

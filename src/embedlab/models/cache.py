@@ -67,3 +67,12 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def open_cache(setting: str | Path | bool | None, paid: bool) -> EmbeddingCache | None:
+    """The cache a run uses: a path, True (the default path), False (none), or None = on for paid models only."""
+    if setting is None:
+        setting = paid
+    if setting is False:
+        return None
+    return EmbeddingCache(DEFAULT_PATH if setting is True else setting)

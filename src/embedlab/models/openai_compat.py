@@ -9,19 +9,20 @@ messages, results, caches or `repr`.
 from __future__ import annotations
 
 import email.utils
+import itertools
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
 
 from embedlab.errors import ModelError, require
-from embedlab.models.base import Kind
+from embedlab.models.base import Encoder, Kind, ModelOptions
 from embedlab.models.credentials import secret
 from embedlab.models.limits import RateLimiter, estimated_tokens
 from embedlab.models.pricing import price_of
-from embedlab.models.registry import ModelOptions
 
 OPENAI_URL = "https://api.openai.com/v1"
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -33,7 +34,7 @@ class RetryableError(Exception):
         self.retry_after = retry_after
 
 
-class OpenAICompatibleEncoder:
+class OpenAICompatibleEncoder(Encoder):
     paid = True  # results of paid backends are cached by default
 
     def __init__(self, model: str, options: ModelOptions | None = None) -> None:
@@ -51,8 +52,8 @@ class OpenAICompatibleEncoder:
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         self._client = self.httpx.Client(base_url=self.base_url, headers=headers,
                                          timeout=self.options.timeout)
-        self.instructions: dict[Kind, str] = {"query": self.options.query_instruction or "",
-                                              "document": self.options.document_instruction or ""}
+        self._instructions: dict[Kind, str] = {"query": self.options.query_instruction or "",
+                                               "document": self.options.document_instruction or ""}
 
     def _read_key(self) -> str | None:
         key = secret(self.options.api_key_env)
@@ -65,6 +66,17 @@ class OpenAICompatibleEncoder:
         return f"OpenAICompatibleEncoder(model={self.model!r}, base_url={self.base_url!r})"
 
     @property
+    def instructions(self) -> dict[Kind, str]:
+        return self._instructions
+
+    @property
+    def texts_per_request(self) -> int:
+        return self.options.max_inputs
+
+    def price_per_mtok(self) -> tuple[float, str] | None:
+        return price_of(self.model)
+
+    @property
     def preferred_batch(self) -> int:
         """Texts per call of `encode` that keep every concurrent request slot busy."""
         return self.options.max_inputs * max(1, self.options.concurrency)
@@ -75,7 +87,7 @@ class OpenAICompatibleEncoder:
                 f"|prefix={self.instructions[kind]!r}{input_type}")
 
     def info(self) -> dict[str, Any]:
-        return {"backend": "openai-compatible", "model": self.model, "base_url": self.base_url,
+        return {**super().info(), "backend": "openai-compatible", "model": self.model, "base_url": self.base_url,
                 "dimensions": self.options.dimensions, "input_type": self.options.input_type,
                 "query_instruction": self.instructions["query"],
                 "document_instruction": self.instructions["document"], "usage": dict(self.usage)}
@@ -83,22 +95,50 @@ class OpenAICompatibleEncoder:
     def status(self) -> str:
         """Spend so far, for the progress bar."""
         text = f"{self.usage['requests']:,} requests, {self.usage['prompt_tokens']:,} tokens"
-        price = price_of(self.model)
+        price = self.price_per_mtok()
         if price:
             text += f", {self.usage['prompt_tokens'] / 1e6 * price[0]:.4f} {price[1]}"
         return text
 
     def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
-        prefix = self.instructions[kind]
-        inputs = [prefix + t for t in texts]
+        parts = {start: vectors for start, _, vectors in self.encode_batches(texts, kind, len(texts) or 1)}
+        return np.concatenate([parts[start] for start in sorted(parts)]) if parts else \
+            np.empty((0, self.dimension or 0), np.float32)
+
+    def encode_batches(self, texts: Sequence[str], kind: Kind, batch_size: int
+                       ) -> Iterator[tuple[int, int, np.ndarray]]:
+        """Requests of `max_inputs` texts, `concurrency` in flight: a new one starts as soon as one ends,
+        and each answer is yielded as it arrives (so the caller commits it at once)."""
+        inputs = self._inputs(list(texts), kind)
         size = self.options.max_inputs
-        chunks = [inputs[i:i + size] for i in range(0, len(inputs), size)]
-        if len(chunks) == 1 or self.options.concurrency <= 1:
-            parts = [self._post(chunk, kind) for chunk in chunks]
-        else:
-            with ThreadPoolExecutor(min(self.options.concurrency, len(chunks))) as pool:
-                parts = list(pool.map(lambda chunk: self._post(chunk, kind), chunks))
-        return np.concatenate(parts)
+        chunks = iter([(start, inputs[start:start + size]) for start in range(0, len(inputs), size)])
+        if self.options.concurrency <= 1:
+            for start, chunk in chunks:
+                yield start, start + len(chunk), self._post(chunk, kind)
+            return
+        pool = ThreadPoolExecutor(self.options.concurrency)
+        running: dict[Future, tuple[int, int]] = {}
+
+        def submit() -> None:
+            for start, chunk in itertools.islice(chunks, 1):
+                running[pool.submit(self._post, chunk, kind)] = (start, start + len(chunk))
+        try:
+            for _ in range(self.options.concurrency):
+                submit()
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    start, stop = running.pop(future)
+                    vectors = future.result()
+                    submit()
+                    yield start, stop, vectors
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _inputs(self, texts: list[str], kind: Kind) -> list[str]:
+        """What is sent for `texts`: the kind's prefix, then the text."""
+        prefix = self.instructions[kind]
+        return [prefix + t for t in texts]
 
     def _post(self, inputs: list[str], kind: Kind) -> np.ndarray:
         t = self.tenacity
@@ -180,6 +220,9 @@ class OpenAICompatibleEncoder:
 
     def _secrets(self) -> list[str]:
         return [self._key] if self._key else []
+
+    def close(self) -> None:
+        self._client.close()
 
     def _count(self, what: str, n: int = 1) -> None:
         with self._lock:

@@ -23,11 +23,10 @@ from typing import Any
 import numpy as np
 
 from embedlab.errors import ModelError
-from embedlab.models.base import Kind
+from embedlab.models.base import Kind, ModelOptions
 from embedlab.models.credentials import secret
 from embedlab.models.limits import estimated_tokens
 from embedlab.models.openai_compat import OpenAICompatibleEncoder, RetryableError
-from embedlab.models.registry import ModelOptions
 
 BASE_URL = "https://aip.baidubce.com"
 ROUTES = {"embedding-v1": "embedding-v1", "bge-large-zh": "bge_large_zh",
@@ -83,7 +82,8 @@ class QianfanEncoder(OpenAICompatibleEncoder):
         return {**super().info(), "backend": "qianfan", "max_chars": self.max_chars,
                 "max_tokens": self.max_tokens}
 
-    def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
+    def _inputs(self, texts: list[str], kind: Kind) -> list[str]:
+        """The prefix, then the longest start of each text within the model's limits; cuts are counted."""
         prefix = self.instructions[kind]
         fitted = [self._fit(prefix, t) for t in texts]
         cut = sum(f != t for f, t in zip(fitted, texts))
@@ -93,7 +93,7 @@ class QianfanEncoder(OpenAICompatibleEncoder):
                              f"{self.max_tokens} tokens, e.g. one of {len(longest)} characters; shorten them "
                              "or allow truncation")
         self._count("truncated", cut)
-        return super().encode(fitted, kind)
+        return [prefix + f for f in fitted]
 
     def _fit(self, prefix: str, text: str) -> str:
         """The longest start of `text` within the model's character and (estimated) token limits."""

@@ -1,75 +1,32 @@
 """Model backends by name: `st:<path-or-hub-id>` (the default for a bare name), `openai:<model>` (any
 OpenAI-compatible /v1/embeddings endpoint), `qianfan:<model>` (Baidu, AK/SK), plugins by entry point.
 
-A plugin package registers a factory under the entry-point group `embedlab.models`; the factory takes
-the part after the prefix plus the shared options and returns an Encoder.
+A plugin package registers a `Model` subclass (an `Encoder`, `Ranker` or `PairScorer` of
+`embedlab.models.base`) under the entry-point group `embedlab.models`; it is constructed as
+`cls(spec_after_the_prefix, options)`, and its class attributes (`paid`, ...) are read before any
+instance exists, so a paid plugin gets the cost estimate and `--max-cost` like a built-in one.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-from embedlab.errors import UnknownNameError
-from embedlab.models.base import Encoder
+from embedlab.errors import ModelError, UnknownNameError
+from embedlab.models.base import Model, ModelOptions
 
 _PREFIX = re.compile(r"^([a-z][a-z0-9_-]+):(?!//)(.+)$")
 
-
-@dataclass
-class ModelOptions:
-    """Options every backend understands (a backend ignores what does not apply to it)."""
-
-    query_instruction: str | None = None
-    document_instruction: str | None = None
-    max_length: int | None = None
-    batch_size: int = 32
-    device: str | None = None
-    # API backends
-    base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    dimensions: int | None = None
-    concurrency: int = 4
-    max_inputs: int = 64
-    input_type: bool = False
-    timeout: float = 60.0
-    max_retries: int = 8
-    rpm: int | None = None  # requests per minute, client-side
-    tpm: int | None = None  # tokens per minute (estimated from characters), client-side
-
-
-def _sentence_transformers(spec: str, options: ModelOptions) -> Encoder:
-    from embedlab.models.sentence_transformers import SentenceTransformerEncoder
-
-    return SentenceTransformerEncoder(spec, options)
-
-
-def _openai(spec: str, options: ModelOptions) -> Encoder:
-    from embedlab.models.openai_compat import OpenAICompatibleEncoder
-
-    return OpenAICompatibleEncoder(spec, options)
-
-
-def _qianfan(spec: str, options: ModelOptions) -> Encoder:
-    from embedlab.models.qianfan import QianfanEncoder
-
-    return QianfanEncoder(spec, options)
-
-
-BUILTIN: dict[str, Callable[[str, ModelOptions], Encoder]] = {
-    "st": _sentence_transformers, "openai": _openai, "qianfan": _qianfan}
-
-
-def backends() -> dict[str, Callable[[str, ModelOptions], Encoder]]:
-    found = dict(BUILTIN)
-    for entry in entry_points(group="embedlab.models"):
-        found.setdefault(entry.name, entry.load())
-    return found
-
-
-PAID_BACKENDS = {"openai", "qianfan"}
+# prefix -> (module, class, what it is: shown in --help)
+BUILTIN = {
+    "st": ("embedlab.models.sentence_transformers", "SentenceTransformerEncoder",
+           "a local sentence-transformers directory or Hugging Face id (the default for a bare name)"),
+    "openai": ("embedlab.models.openai_compat", "OpenAICompatibleEncoder",
+               "any OpenAI-compatible /v1/embeddings endpoint (--base-url, --api-key-env)"),
+    "qianfan": ("embedlab.models.qianfan", "QianfanEncoder",
+                "Baidu Qianfan embeddings with QIANFAN_AK / QIANFAN_SK (embedding-v1, bge-large-zh, ...)"),
+}
 
 
 def backend_of(spec: str) -> str:
@@ -78,12 +35,40 @@ def backend_of(spec: str) -> str:
     return match.group(1) if match else "st"
 
 
-def load_encoder(spec: str, options: ModelOptions | None = None) -> Encoder:
-    """`"st:BAAI/bge-small-zh-v1.5"`, `"./my-model"`, `"BAAI/bge-small-zh-v1.5"` -> an Encoder."""
-    options = options or ModelOptions()
+def backend_help() -> str:
+    """One line per backend, for `-m`'s help."""
+    lines = [f"{prefix}:<name>: {what}" for prefix, (_, _, what) in BUILTIN.items()]
+    lines += [f"{entry.name}:<name>: plugin ({entry.value})" for entry in _plugins()]
+    return "; ".join(lines)
+
+
+def _plugins():
+    return [entry for entry in entry_points(group="embedlab.models") if entry.name not in BUILTIN]
+
+
+def backends() -> list[str]:
+    return list(BUILTIN) + [entry.name for entry in _plugins()]
+
+
+def backend_class(spec: str) -> type[Model]:
+    """The Model class a name selects, imported but not constructed (its declared features are readable)."""
     prefix = backend_of(spec)
-    rest = spec[len(prefix) + 1:] if _PREFIX.match(spec) else spec
-    known = backends()
-    if prefix not in known:
-        raise UnknownNameError("model backend", prefix, known)
-    return known[prefix](rest, options)
+    if prefix in BUILTIN:
+        module, name, _ = BUILTIN[prefix]
+        return getattr(importlib.import_module(module), name)
+    entry = next((e for e in _plugins() if e.name == prefix), None)
+    if entry is None:
+        raise UnknownNameError("model backend", prefix, backends())
+    cls = entry.load()
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise ModelError(f"the plugin backend '{prefix}' ({entry.value}) is not a subclass of "
+                         "embedlab.models.base.Encoder, Ranker or PairScorer; ask its authors to update it")
+    return cls
+
+
+def load_model(spec: str, options: ModelOptions | None = None) -> Model:
+    """`"st:BAAI/bge-small-zh-v1.5"`, `"./my-model"`, `"openai:text-embedding-3-small"` -> a Model."""
+    cls = backend_class(spec)
+    rest = spec[len(backend_of(spec)) + 1:] if _PREFIX.match(spec) else spec
+    return cls(rest, options or ModelOptions())
+

@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 
 from embedlab.errors import ModelError, require
-from embedlab.models.base import Kind
-from embedlab.models.registry import ModelOptions
+from embedlab.models.base import Encoder, Kind, ModelOptions, fingerprint
 
 
 def pick_device(requested: str | None) -> str:
@@ -32,11 +31,15 @@ def model_instructions(model, query_instruction: str | None, document_instructio
     }
 
 
-def load_model(spec: str, device: str):
+def load_sentence_transformer(spec: str, device: str):
     """A SentenceTransformer from a directory or hub id, or a ModelError that says why not."""
+    if _looks_like_path(spec) and not Path(spec).expanduser().exists():
+        raise ModelError(f"cannot load model '{spec}': no such directory (a local model is a folder "
+                         "saved by sentence-transformers; a hub id looks like BAAI/bge-small-zh-v1.5)")
     st = require("sentence_transformers", "running a local model")
     try:
-        return st.SentenceTransformer(spec, device=device)
+        return st.SentenceTransformer(str(Path(spec).expanduser()) if _looks_like_path(spec) else spec,
+                                      device=device)
     except (OSError, ValueError) as exc:
         where = "local directory" if Path(spec).exists() else "Hugging Face id"
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
@@ -46,7 +49,12 @@ def load_model(spec: str, device: str):
                          f"{str(exc).splitlines()[0][:300]}") from None
 
 
-class SentenceTransformerEncoder:
+def _looks_like_path(spec: str) -> bool:
+    """'./m', '../m', '/m', '~/m', 'a/b/c' or 'm/' are paths; 'org/name' may be a hub id."""
+    return spec.startswith((".", "/", "~")) or spec.endswith("/") or spec.count("/") > 1 or "\\" in spec
+
+
+class SentenceTransformerEncoder(Encoder):
     """Pooling as the model is configured; instructions/prompts applied per kind.
 
     When no instruction is given, the model's own configured prompts (`prompts` in
@@ -59,9 +67,10 @@ class SentenceTransformerEncoder:
         self.spec = spec
         self.options = options
         self.device = pick_device(options.device)
-        self.model = load_model(spec, self.device)
+        self.model = load_sentence_transformer(spec, self.device)
         if self.device.startswith("cuda"):
             self.model.half()
+        self.revision = _revision(spec)
         self._configure()
 
     @classmethod
@@ -71,6 +80,7 @@ class SentenceTransformerEncoder:
         self = cls.__new__(cls)
         self.spec, self.options, self.model = name, options or ModelOptions(), model
         self.device = str(model.device)
+        self.revision = None  # weights in memory, changing: never cached
         self._configure()
         return self
 
@@ -78,12 +88,16 @@ class SentenceTransformerEncoder:
         options = self.options
         if options.max_length:
             self.model.max_seq_length = options.max_length
-        self.instructions = model_instructions(self.model, options.query_instruction,
-                                               options.document_instruction)
+        self._instructions = model_instructions(self.model, options.query_instruction,
+                                                options.document_instruction)
         self.name = self.spec
         get_dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
-        self.dimension = int(get_dimension() or 0)
+        self.dimension = int(get_dimension() or 0) or None
+
+    @property
+    def instructions(self) -> dict[Kind, str]:
+        return self._instructions
 
     def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
         prefix = self.instructions[kind]
@@ -96,6 +110,14 @@ class SentenceTransformerEncoder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def cache_key(self, kind: Kind) -> str:
+        """Model identity (revision or directory content), modules (pooling, normalisation), dtype,
+        max length, dimension and the kind's prefix: a change to any of them is another vector."""
+        modules = [(type(m).__name__, _module_config(m)) for m in self.model]
+        return (f"st|{self.spec}|rev={self.revision}|modules={fingerprint(modules)}"
+                f"|dtype={self._dtype()}|max_length={self.model.max_seq_length}|dim={self.dimension}"
+                f"|prefix={self.instructions[kind]!r}")
+
     def count_tokens(self, texts: list[str]) -> int:
         """Tokens the model would see, after truncation to its max length."""
         ids = self.model.tokenizer(list(texts), truncation=True, max_length=self.model.max_seq_length)["input_ids"]
@@ -103,16 +125,28 @@ class SentenceTransformerEncoder:
 
     def info(self) -> dict[str, Any]:
         return {
+            **super().info(),
             "backend": "sentence-transformers",
             "path": self.spec,
-            "revision": _revision(self.spec),
+            "revision": self.revision,
             "dimension": self.dimension,
             "max_length": self.model.max_seq_length,
             "device": self.device,
-            "dtype": str(next(self.model.parameters()).dtype).replace("torch.", ""),
+            "dtype": self._dtype(),
             "query_instruction": self.instructions["query"],
             "document_instruction": self.instructions["document"],
         }
+
+    def _dtype(self) -> str:
+        return str(next(self.model.parameters()).dtype).replace("torch.", "")
+
+    def close(self) -> None:
+        self.model = None
+
+
+def _module_config(module) -> Any:
+    get = getattr(module, "get_config_dict", None)  # sentence-transformers modules describe themselves
+    return get() if callable(get) else None
 
 
 def _revision(spec: str) -> str | None:

@@ -5,16 +5,13 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from embedlab.tasks.scoring import RERANKING_SCORES
+from embedlab.tasks.types import TASK_TYPES
 
 if TYPE_CHECKING:
     from embedlab.results import Results
 
 # what a table shows by default for each task type (all metrics stay in the JSON)
-DEFAULT_ROWS = {
-    "reranking": RERANKING_SCORES,
-    "retrieval": ["ndcg@10", "map@10", "mrr@10", "recall@10", "recall@100", "recall@1000"],
-}
+DEFAULT_ROWS = {name: kind.table_rows for name, kind in TASK_TYPES.items()}
 LABELS = {"v1.map": "MAP (C-MTEB v1)", "v1.mrr@10": "MRR@10 (C-MTEB v1)",
           "v2.map@1000": "MAP@1000 (mteb 2)", "v2.mrr@10": "MRR@10 (mteb 2)",
           "v2.ndcg@10": "nDCG@10 (mteb 2)"}

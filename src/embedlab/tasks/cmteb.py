@@ -1,4 +1,4 @@
-"""C-MTEB reranking and retrieval tasks by name, read from a local snapshot (or the hub when online).
+"""C-MTEB reranking and retrieval tasks by name, and where their snapshots are (`data.resolve` loads them).
 
 Tasks are data: a name, a type, the Hugging Face dataset(s) C-MTEB publishes them in, and the split
 the leaderboard scores. A snapshot is found, in this order, under `data_dir` (or $EMBEDLAB_DATA_DIR)
@@ -48,18 +48,6 @@ def lookup(name: str) -> CMTEBTask:
     return exact
 
 
-def load_task(name: str, *, data_dir: str | Path | None = None):
-    """The task `name` as a RerankingTask / RetrievalTask, named as C-MTEB names it."""
-    from embedlab.data import load_reranking, load_retrieval
-
-    spec = lookup(name)
-    snapshot = locate(spec.repo, data_dir)
-    if spec.type == "reranking":
-        return load_reranking(snapshot, split=spec.split, name=spec.name)
-    qrels = locate(spec.qrels_repo, data_dir)  # its one split is the scored one (dev)
-    return load_retrieval(snapshot, qrels=qrels, name=spec.name)
-
-
 def locate(repo: str, data_dir: str | Path | None = None) -> Path:
     """A local snapshot folder of the dataset `repo` ("C-MTEB/T2Reranking"), or download it."""
     owner, name = repo.split("/")
@@ -75,7 +63,7 @@ def locate(repo: str, data_dir: str | Path | None = None) -> Path:
     if os.environ.get("HF_HUB_OFFLINE") == "1":
         where = ", ".join(str(r) for r in roots) or "no --data-dir / EMBEDLAB_DATA_DIR given"
         raise DataError(f"no local copy of {repo} ({where}; Hugging Face cache: {hub_cache})",
-                        hint=f"download it (huggingface-cli download {repo} --repo-type dataset "
+                        hint=f"download it (hf download {repo} --repo-type dataset "
                              f"--local-dir DIR/{name}) and pass --data-dir DIR, or unset HF_HUB_OFFLINE")
     from huggingface_hub import snapshot_download
 

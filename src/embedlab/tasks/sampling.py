@@ -16,15 +16,20 @@ from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
 
 
-def sample_task(task: RerankingTask | RetrievalTask, n: int, seed: int = 0, *,
-                prune_corpus: bool = False, distractors: int = 0) -> RerankingTask | RetrievalTask:
+def sample_reranking(task: RerankingTask, n: int, seed: int = 0, **_: object) -> RerankingTask:
+    """N seeded rows (all of them when there are no more)."""
+    if n >= len(task.rows):
+        return task
+    keep = sorted(random.Random(seed).sample(range(len(task.rows)), n))
+    return dataclasses.replace(task, rows=[task.rows[i] for i in keep],
+                               sample={"n": n, "of": len(task.rows), "seed": seed})
+
+
+def sample_retrieval(task: RetrievalTask, n: int, seed: int = 0, *, prune_corpus: bool = False,
+                     distractors: int = 0) -> RetrievalTask:
+    """N seeded queries with their judgments; the whole corpus, or (prune_corpus) the judged documents
+    plus `distractors` random others."""
     rng = random.Random(seed)
-    if isinstance(task, RerankingTask):
-        if n >= len(task.rows):
-            return task
-        keep = sorted(rng.sample(range(len(task.rows)), n))
-        return dataclasses.replace(task, rows=[task.rows[i] for i in keep],
-                                   sample={"n": n, "of": len(task.rows), "seed": seed})
     qids = list(task.queries)
     if n >= len(qids) and not prune_corpus:
         return task

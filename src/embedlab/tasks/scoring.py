@@ -1,34 +1,39 @@
-"""Score a task from embeddings: the step between `embed.py` and `metrics/` for each task type."""
+"""Score a task from what a model gives: a score per candidate of each reranking row, or a ranking of the
+corpus per retrieval query. How a model produces them (vectors, BM25, a cross-encoder) is the `Scorer`'s
+business (see `evaluation.py`); from here on every model is scored by the same code.
+"""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
-from embedlab.errors import UnknownNameError
-from embedlab.metrics.names import DEFAULT_K, Metric, all_metrics, parse_metric
+from embedlab.metrics.names import V1_SCORES, Metric, parse_metric
 from embedlab.metrics.reranking_v1 import average_precision, mrr_at_k
 from embedlab.metrics.trec import ideal_matrix, ranking_metrics
-from embedlab.search.exact import top_k
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
 
 RERANKING_V2 = [parse_metric(m) for m in ("map@1000", "mrr@10", "ndcg@10")]
-RERANKING_SCORES = ["v1.map", "v1.mrr@10", *(f"v2.{m}" for m in RERANKING_V2)]
-RERANKING_MAIN = "v1.map"
-RETRIEVAL_MAIN = "ndcg@10"
+RERANKING_SCORES = [*V1_SCORES, *(f"v2.{m}" for m in RERANKING_V2)]
 _GROUP_STRIDE = 10**6
 
 
-def score_names(task_type: str, k_values: tuple[int, ...] = DEFAULT_K) -> list[str]:
-    """The per-query score names a task of this type gets from `evaluate`."""
-    return list(RERANKING_SCORES) if task_type == "reranking" else [str(m) for m in all_metrics(k_values)]
+class Scorer(Protocol):
+    """What scoring needs from a model, whatever its kind."""
+
+    def candidate_scores(self, task: RerankingTask) -> np.ndarray:
+        """One score per candidate, in `task.texts("document")` order (higher = more relevant)."""
+
+    def ranking(self, task: RetrievalTask, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """(indices into `list(task.corpus)`, scores) of each query's top `depth`, best first; -1 pads."""
 
 
-def score_reranking(task: RerankingTask, queries: np.ndarray, documents: np.ndarray
-                    ) -> dict[str, np.ndarray]:
+def score_reranking(task: RerankingTask, candidate_scores: np.ndarray) -> dict[str, np.ndarray]:
     """Per-row scores under both semantics, keyed `v1.map`, `v1.mrr@10` and `v2.<metric>`.
 
-    `queries` holds one vector per row, `documents` one per candidate in `task.texts("document")` order.
+    `candidate_scores` holds one score per candidate in `task.texts("document")` order.
     v1 = C-MTEB / mteb 1.x RerankingEvaluator. v2 = mteb 2.x, where each row is a small retrieval
     problem with candidate ids `apositive_<q>_<i>` / `negative_<q>_<i>`, so ties go to negatives first
     (trec_eval breaks ties by descending id).
@@ -38,10 +43,9 @@ def score_reranking(task: RerankingTask, queries: np.ndarray, documents: np.ndar
     width = int(sizes.max())
     row_of = np.repeat(np.arange(len(sizes)), sizes)
     column = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    cosine = np.einsum("ij,ij->i", queries[row_of], documents)
 
     scores = np.full((len(sizes), width), -np.inf, dtype=np.float32)
-    scores[row_of, column] = cosine
+    scores[row_of, column] = candidate_scores
     valid = np.arange(width) < sizes[:, None]
     relevant = valid & (np.arange(width) < n_pos[:, None])
     out = {"v1.map": average_precision(scores, relevant, valid),
@@ -59,16 +63,20 @@ def score_reranking(task: RerankingTask, queries: np.ndarray, documents: np.ndar
     return out
 
 
-def score_retrieval(task: RetrievalTask, queries: np.ndarray, documents: np.ndarray,
-                    metrics: list[Metric], depth: int = 1000) -> dict[str, np.ndarray]:
-    """Per-query scores after an exact top-`depth` cosine search over the whole corpus."""
-    doc_ids = list(task.corpus)
-    position = {d: i for i, d in enumerate(doc_ids)}
-    tie_rank = np.empty(len(doc_ids), dtype=np.int64)
-    tie_rank[np.argsort(np.array(doc_ids, dtype=object), kind="stable")] = np.arange(len(doc_ids))
-    ranked, _ = top_k(queries, documents, depth, tie_rank=tie_rank)
+def score_retrieval(task: RetrievalTask, ranked: np.ndarray, metrics: list[Metric]) -> dict[str, np.ndarray]:
+    """Per-query scores of a ranking: `ranked` holds indices into `list(task.corpus)`, best first, -1 pads."""
+    position = {d: i for i, d in enumerate(task.corpus)}
     gains, n_rel, ideal = relevance_of(task, ranked, position)
     return ranking_metrics(gains, n_rel, ideal, metrics)
+
+
+def tie_order(task: RetrievalTask) -> np.ndarray:
+    """Each document's rank in the sorted id order: ties of a score go to the higher id, as trec_eval and
+    mteb break them (pass as `tie_rank` to `search.exact.top_k`)."""
+    doc_ids = list(task.corpus)
+    tie_rank = np.empty(len(doc_ids), dtype=np.int64)
+    tie_rank[np.argsort(np.array(doc_ids, dtype=object), kind="stable")] = np.arange(len(doc_ids))
+    return tie_rank
 
 
 def relevance_of(task: RetrievalTask, ranked: np.ndarray, position: dict[str, int],
@@ -77,7 +85,7 @@ def relevance_of(task: RetrievalTask, ranked: np.ndarray, position: dict[str, in
 
     The grades are scattered into a small dense (queries x documents) block a few queries at a time
     (at most `cells` cells, so it stays in cache) and gathered at the ranked positions:
-    O(judgments + ranked cells), no sort, no hashing per cell.
+    O(judgments + ranked cells), no sort, no hashing per cell. A padding index (-1) has grade 0.
     """
     n_docs = len(position)
     grade_lists = [list(task.qrels[qid].values()) for qid in task.queries]
@@ -89,7 +97,8 @@ def relevance_of(task: RetrievalTask, ranked: np.ndarray, position: dict[str, in
     pair_grade = np.fromiter((g for gl in grade_lists for g in gl), dtype=np.int32, count=total)
     starts = np.concatenate([[0], np.cumsum(counts)])
     chunk = max(1, min(len(ranked), cells // max(n_docs, 1)))
-    dense = np.zeros(chunk * n_docs, dtype=np.int32)
+    dense = np.zeros(chunk * n_docs + 1, dtype=np.int32)  # the last cell stays 0: where padding points
+    padding = ranked < 0
     row_offset = (np.arange(chunk) * n_docs)[:, None]
     gains = np.empty(ranked.shape, dtype=np.int32)
     for q0 in range(0, len(ranked), chunk):
@@ -97,18 +106,8 @@ def relevance_of(task: RetrievalTask, ranked: np.ndarray, position: dict[str, in
         pairs = slice(starts[q0], starts[q1])
         flat = (pair_query[pairs] - q0) * n_docs + pair_doc[pairs]
         dense[flat] = pair_grade[pairs]
-        np.take(dense, ranked[q0:q1] + row_offset[: q1 - q0], out=gains[q0:q1])
+        cells_at = np.where(padding[q0:q1], chunk * n_docs, ranked[q0:q1] + row_offset[: q1 - q0])
+        np.take(dense, cells_at, out=gains[q0:q1])
         dense[flat] = 0
     n_rel = np.array([sum(g >= 1 for g in gl) for gl in grade_lists])
     return gains, n_rel, ideal_matrix(grade_lists)
-
-
-def score_name(text: str) -> str:
-    """Normalise a score name users type: `v1.map`, `v1.mrr@10`, `v2.map@1000`, `nDCG@10` -> `ndcg@10`."""
-    text = text.strip()
-    if text.lower() in ("v1.map", "v1.mrr@10"):
-        return text.lower()
-    prefix, _, rest = text.rpartition(".")
-    if prefix.lower() not in ("", "v2"):
-        raise UnknownNameError("score prefix", prefix, ["v1", "v2"])
-    return (prefix.lower() + "." if prefix else "") + str(parse_metric(rest))

@@ -1,0 +1,84 @@
+"""What a user names as evaluation data, loaded as tasks: a path, a C-MTEB task name, or the demo.
+
+`resolve` is the one place that turns those into tasks, so every command reads each data file once and
+hands the same task objects to the estimate and to the run. A folder with corpus, queries and qrels is
+retrieval data; a JSONL / parquet file or a dataset folder holds reranking rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from embedlab.data.reranking import load_reranking
+from embedlab.data.retrieval import is_retrieval_folder, load_retrieval
+from embedlab.errors import DataError, UnknownNameError
+from embedlab.tasks import RerankingTask, RetrievalTask
+from embedlab.tasks.cmteb import locate, lookup
+
+Task = RerankingTask | RetrievalTask
+Spec = str | Path | Task
+DEMO = "demo"
+
+
+def resolve(spec: Spec, *, expect: str | None = None, split: str | None = None,
+            data_dir: str | Path | None = None) -> list[Task]:
+    """The task(s) `spec` names; `expect` ("reranking" / "retrieval") refuses data of the other type."""
+    if isinstance(spec, (RerankingTask, RetrievalTask)):
+        tasks = [spec]
+    elif Path(spec).exists():
+        tasks = [_load_path(Path(spec), expect, split)]
+    elif str(spec) == DEMO:
+        tasks = demo_tasks()
+    elif _looks_like_name(str(spec)):
+        tasks = [load_cmteb(str(spec), data_dir=data_dir)]
+    else:
+        raise DataError("no such file or directory", path=spec)
+    if expect is not None:
+        tasks = [t for t in tasks if t.type == expect] if str(spec) == DEMO else tasks
+        for task in tasks:
+            if task.type != expect:
+                raise DataError(f"is {task.type} data, not {expect} data", path=task.source or spec,
+                                hint=f"pass it as --{task.type}")
+    return tasks
+
+
+def resolve_all(specs: Spec | Iterable[Spec] | None, **options) -> list[Task]:
+    """`resolve` of each spec, in order."""
+    if specs is None:
+        return []
+    if isinstance(specs, (str, Path, RerankingTask, RetrievalTask)):
+        specs = [specs]
+    return [task for spec in specs for task in resolve(spec, **options)]
+
+
+def demo_tasks() -> list[Task]:
+    from embedlab import demo
+
+    return [load_reranking(demo.RERANKING), load_retrieval(demo.RETRIEVAL)]
+
+
+def load_cmteb(name: str, *, data_dir: str | Path | None = None) -> Task:
+    """A C-MTEB task by name, from a local snapshot (or the hub when online), named as C-MTEB names it."""
+    try:
+        spec = lookup(name)
+    except UnknownNameError as exc:
+        raise DataError(f"no such file or directory, and {exc}", path=name) from None
+    snapshot = locate(spec.repo, data_dir)
+    if spec.type == "reranking":
+        return load_reranking(snapshot, split=spec.split, name=spec.name)
+    return load_retrieval(snapshot, qrels=locate(spec.qrels_repo, data_dir), name=spec.name)
+
+
+def _load_path(path: Path, expect: str | None, split: str | None) -> Task:
+    if is_retrieval_folder(path):
+        return load_retrieval(path, split=split)
+    if expect == "retrieval":
+        raise DataError("is not a retrieval folder (corpus, queries and qrels files)", path=path,
+                        hint="give the folder that holds them, or pass row files as --reranking")
+    return load_reranking(path, split=split)
+
+
+def _looks_like_name(text: str) -> bool:
+    """No folder and no file suffix: meant as a task name (a typo gets a did-you-mean)."""
+    return not ("/" in text or "\\" in text or Path(text).suffix)

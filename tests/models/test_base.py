@@ -1,0 +1,58 @@
+"""The backend contracts: defaults every model gets, and plain objects wrapped as encoders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embedlab.errors import ModelError
+from embedlab.models.base import Encoder, ModelOptions, PairScorer, Ranker, as_model
+
+
+class Doubling(Encoder):
+    name = "doubling"
+
+    def encode(self, texts, kind="document"):
+        return np.array([[len(t), 2.0 * len(t)] for t in texts], dtype=np.float32)
+
+
+def test_an_encoder_declares_defaults_and_batches_in_order():
+    model = Doubling()
+    assert (model.paid, model.dimension, model.preferred_batch, model.texts_per_request) == (False, None, None, None)
+    assert model.count_tokens(["x"]) is None and model.price_per_mtok() is None and model.status() == ""
+    assert model.instructions == {"query": "", "document": ""}
+    batches = list(model.encode_batches(["a", "bb", "ccc", "dddd", "e"], "document", 2))
+    assert [(start, stop) for start, stop, _ in batches] == [(0, 2), (2, 4), (4, 5)]
+    np.testing.assert_array_equal(batches[1][2], [[3, 6], [4, 8]])
+    assert model.info() == {"name": "doubling", "backend": "Doubling"}
+    assert model.cache_key("query") != model.cache_key("document")
+
+
+def test_a_plain_object_with_name_and_encode_is_wrapped():
+    class Plain:
+        name = "plain"
+
+        def encode(self, texts, kind="document"):
+            return np.ones((len(texts), 3), dtype=np.float32)
+
+    wrapped = as_model(Plain())
+    assert isinstance(wrapped, Encoder) and wrapped.name == "plain" and not wrapped.paid
+    assert wrapped.encode(["a", "b"]).shape == (2, 3)
+    model = Doubling()
+    assert as_model(model) is model
+    with pytest.raises(ModelError, match="is not a model"):
+        as_model(object())
+
+
+def test_rankers_and_pair_scorers_must_implement_their_one_method():
+    with pytest.raises(NotImplementedError, match="rank"):
+        Ranker().rank({}, {}, 1)
+    with pytest.raises(NotImplementedError, match="score_pairs"):
+        PairScorer().score_pairs([])
+    with pytest.raises(NotImplementedError, match="encode"):
+        Encoder().encode(["x"])
+
+
+def test_model_options_are_plain_data():
+    options = ModelOptions(query_instruction="q: ", max_length=24)
+    assert options.as_dict()["max_length"] == 24 and options.as_dict()["query_instruction"] == "q: "

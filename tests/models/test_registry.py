@@ -1,0 +1,66 @@
+"""Backends by name: built-ins, plugins by entry point (Model subclasses, whose `paid` is read before use)."""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint
+
+import numpy as np
+import pytest
+
+import embedlab
+from embedlab.errors import EmbedlabError, ModelError, UnknownNameError
+from embedlab.evaluation import RunOptions
+from embedlab.models import registry
+from embedlab.models.base import Encoder
+
+
+class PaidPlugin(Encoder):
+    paid = True
+    encoded: list = []
+
+    def __init__(self, spec, options):
+        self.name = f"paidplug:{spec}"
+
+    def encode(self, texts, kind="document"):
+        PaidPlugin.encoded.extend(texts)
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+    def price_per_mtok(self):
+        return (100.0, "USD")
+
+
+def not_a_model(spec, options):
+    return object()
+
+
+@pytest.fixture
+def plugins(monkeypatch):
+    entries = [EntryPoint("paidplug", f"{__name__}:PaidPlugin", "embedlab.models"),
+               EntryPoint("oldstyle", f"{__name__}:not_a_model", "embedlab.models")]
+    monkeypatch.setattr(registry, "entry_points", lambda group: entries if group == "embedlab.models" else [])
+    PaidPlugin.encoded = []
+
+
+def test_names_select_backends():
+    assert registry.backend_of("BAAI/bge-small-zh-v1.5") == "st" == registry.backend_of("./models/x")
+    assert registry.backend_of("openai:text-embedding-3-small") == "openai"
+    assert registry.backend_of("http://host/v1") == "st"  # a URL is not a prefix
+    assert registry.backend_class("qianfan:embedding-v1").paid and not registry.backend_class("st:x").paid
+    with pytest.raises(UnknownNameError, match="did you mean 'openai'"):
+        registry.backend_class("opnai:m")
+
+
+def test_a_paid_plugin_gets_the_cost_check_before_anything_is_sent(plugins, rerank_file):
+    assert "paidplug" in registry.backends() and "paidplug:<name>: plugin" in registry.backend_help()
+    lines = []
+    with pytest.raises(EmbedlabError, match="not within --max-cost 0.0001; nothing was sent"):
+        embedlab.evaluate("paidplug:m", rerank_file, run=RunOptions(max_cost=0.0001, cache=False,
+                                                                     announce=lines.append))
+    assert PaidPlugin.encoded == [] and lines and lines[0].startswith("estimate: paidplug:m:")
+    results = embedlab.evaluate("paidplug:m", rerank_file, run=RunOptions(max_cost=10.0, cache=False))
+    assert results.runs[0].model["name"] == "paidplug:m" and PaidPlugin.encoded
+
+
+def test_a_plugin_that_is_not_a_model_class_is_refused(plugins):
+    with pytest.raises(ModelError, match="'oldstyle' .* is not a subclass of embedlab.models.base.Encoder"):
+        registry.load_model("oldstyle:m")
