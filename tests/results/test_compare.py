@@ -104,3 +104,19 @@ def test_compare_from_the_command_line_with_a_sample_note(tmp_path):
     assert as_json[0]["baseline"] == "fake-with-prefix" and as_json[0]["rows"][1]["p_holm"] is not None
     refused = run("compare", str(tmp_path / "a.json"), str(tmp_path / "a.json"), "--metric", "v9.map")
     assert refused.returncode == 2 and refused.stderr.startswith("error:")
+
+
+def test_runs_of_one_model_are_named_by_the_settings_that_differ():
+    from embedlab.results.compare import named_runs
+
+    runs = [_results(FakeEncoder()) for _ in range(3)]
+    for result, length in zip(runs, (24, 32, 32)):
+        result.runs[0].model.update(max_length=length, usage={"requests": length}, device="cpu")
+    runs[2].runs[0].model["query_instruction"] = "Represent this sentence for searching relevant passages: "
+    names = list(named_runs(runs))
+    assert names == ['fake-bigram [max_length=24, query_instruction=null]',
+                     'fake-bigram [max_length=32, query_instruction=null]',
+                     'fake-bigram [max_length=32, query_instruction=Represent this sentence…]']
+    same = list(named_runs([_results(FakeEncoder()), _results(FakeEncoder())]))
+    assert same == ["fake-bigram [run 1]", "fake-bigram [run 2]"]
+    assert list(named_runs([_results(FakeEncoder())])) == ["fake-bigram"]

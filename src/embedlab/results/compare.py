@@ -6,6 +6,7 @@ Only like is compared with like: every run of a task must have the same data has
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -123,14 +124,36 @@ def rows_for_margin(interval: Interval, n: int, margin: float) -> int:
 
 
 def named_runs(results: list[Results]) -> dict[str, ModelRun]:
-    """Every model run by a unique display name; a repeated name gets its position (#2, #3, ...)."""
-    runs: dict[str, ModelRun] = {}
+    """Every model run by a unique display name: runs of one model with other settings are named by what
+    differs (`model [max_length=24]`), identical ones by their order (`model [run 2]`)."""
+    groups: dict[str, list[ModelRun]] = {}
     for run in (run for result in results for run in result.runs):
-        name = run.model["name"]
-        if name in runs:
-            name = f"{name} (#{len(runs) + 1})"
-        runs[name] = run
-    return runs
+        groups.setdefault(run.model["name"], []).append(run)
+    named: dict[str, ModelRun] = {}
+    for name, group in groups.items():
+        differing = _differing_settings([run.model for run in group])
+        for index, run in enumerate(group):
+            label = name
+            if len(group) > 1:
+                detail = ", ".join(f"{key}={_setting(run.model.get(key))}" for key in differing)
+                label = f"{name} [{detail}]" if detail else f"{name} [run {index + 1}]"
+            if label in named:
+                label = f"{label[:-1]}, run {index + 1}]" if label.endswith("]") else f"{label} [run {index + 1}]"
+            named[label] = run
+    return named
+
+
+_NOT_SETTINGS = {"name", "usage"}  # usage counts differ between runs of the same settings
+
+
+def _differing_settings(models: list[dict[str, Any]]) -> list[str]:
+    keys = dict.fromkeys(k for model in models for k in model if k not in _NOT_SETTINGS)
+    return [k for k in keys if len({repr(model.get(k)) for model in models}) > 1]
+
+
+def _setting(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 24 else text[:23] + "…"
 
 
 def _runs(results: list[Results]) -> dict[str, dict[str, TaskResult]]:
