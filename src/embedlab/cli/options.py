@@ -3,14 +3,16 @@ to run a model (also `mine`, `inspect`)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
+from embedlab.models.registry import backend_help
+
 _DATA = [
     click.option("-m", "--model", "models", multiple=True, metavar="MODEL",
-                 help="Local directory, Hugging Face id, st:<either>, or openai:<model> for an "
-                      "OpenAI-compatible API. Repeat to compare models."),
+                 help="A model; repeat to compare models. Backends: " + backend_help()),
     click.option("--reranking", multiple=True, type=click.Path(exists=True, path_type=Path),
                  help="Reranking data: JSONL {query, positive, negative} or {query, pos, neg}, parquet, "
                       "or a Hugging Face dataset directory. Repeatable."),
@@ -84,3 +86,13 @@ def pop_model_options(opts: dict):
     keys = ("query_instruction", "document_instruction", "batch_size", "max_length", "device",
             "base_url", "api_key_env", "dimensions", "concurrency", "max_inputs", "input_type", "rpm", "tpm")
     return ModelOptions(**{key: opts.pop(key) for key in keys}), False if no_cache else cache_path
+
+
+def quiet_libraries(quiet: bool) -> None:
+    """No loading bars or info chatter from transformers / the hub when -q is given or stderr is not a
+    terminal (a log file gets no bar redraws); must run before those libraries are imported."""
+    import sys
+
+    if quiet or not sys.stderr.isatty():
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
