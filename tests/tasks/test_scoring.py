@@ -7,9 +7,7 @@ import pytest
 
 from embedlab.data import load_reranking, load_retrieval
 from embedlab.embed import EmbeddingStore
-from embedlab.errors import UnknownNameError
 from embedlab.metrics import all_metrics
-from embedlab.metrics.names import score_name
 from embedlab.scorers import DenseScorer
 from embedlab.tasks.scoring import score_reranking, score_retrieval
 
@@ -71,14 +69,6 @@ def test_retrieval_against_pytrec_eval_on_the_full_ranking(retrieval_dir, fake_e
         for k in (1, 3, 5, 10):
             assert ours[f"ndcg@{k}"][i] == pytest.approx(reference[qid][f"ndcg_cut_{k}"], abs=1e-9)
             assert ours[f"recall@{k}"][i] == pytest.approx(reference[qid][f"recall_{k}"], abs=1e-9)
-
-
-def test_score_names_normalise_and_reject():
-    assert score_name("NDCG@10") == "ndcg@10"
-    assert score_name("v2.MAP@1000") == "v2.map@1000"
-    assert score_name("v1.map") == "v1.map"
-    with pytest.raises(UnknownNameError):
-        score_name("v3.map@10")
 
 
 def test_a_shorter_ranking_padded_with_minus_one_scores_as_pytrec_eval(retrieval_dir):

@@ -55,3 +55,36 @@ def test_several_models_side_by_side(rerank_file):
 def test_nothing_to_evaluate_is_an_error():
     with pytest.raises(ValueError, match="nothing to evaluate"):
         embedlab.evaluate(FakeEncoder(), [])
+
+
+def test_a_plain_object_with_name_and_encode_is_a_model_too(rerank_file):
+    import numpy as np
+
+    class Mine:
+        name = "notebook-model"
+
+        def encode(self, texts, kind="document"):
+            return FakeEncoder().encode(texts, kind)
+
+    mine = embedlab.evaluate(Mine(), rerank_file).runs[0]
+    fake = embedlab.evaluate(FakeEncoder(), rerank_file).runs[0]
+    assert mine.model["name"] == "notebook-model"
+    np.testing.assert_array_equal(mine.tasks[0].per_query["v1.map"], fake.tasks[0].per_query["v1.map"])
+
+
+def test_models_loaded_by_name_are_closed_and_given_ones_are_not(rerank_file, monkeypatch):
+    from embedlab import evaluation
+    from embedlab.evaluation import RunOptions
+
+    closed = []
+
+    class Closing(FakeEncoder):
+        def close(self):
+            closed.append(self.name)
+
+    monkeypatch.setattr(evaluation, "load_model", lambda spec, options: Closing())
+    monkeypatch.setattr(evaluation, "backend_class", lambda spec: Closing)
+    given = Closing()
+    given.name = "given"
+    results = embedlab.evaluate(["by-name", given], rerank_file, run=RunOptions(seed=3))
+    assert closed == ["fake-bigram"] and len(results.runs) == 2 and results.seed == 3

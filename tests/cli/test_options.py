@@ -1,0 +1,38 @@
+"""Options shared by the commands that embed: one spelling, one ModelOptions."""
+
+from __future__ import annotations
+
+import click
+from click.testing import CliRunner
+
+from embedlab.cli.options import model_options, pop_model_options, quiet_libraries
+
+
+def test_model_options_become_one_model_options_and_a_cache_setting(tmp_path):
+    seen = {}
+
+    @click.command()
+    @model_options
+    def command(**opts):
+        seen["options"], seen["cache"] = pop_model_options(opts)
+        seen["left"] = opts
+
+    result = CliRunner().invoke(command, ["--query-instruction", "q: ", "--max-length", "24", "--max-inputs", "8",
+                                          "--cache", str(tmp_path / "c.sqlite")])
+    assert result.exit_code == 0, result.output
+    assert seen["options"].query_instruction == "q: " and seen["options"].max_length == 24
+    assert seen["options"].max_inputs == 8 and seen["cache"] == tmp_path / "c.sqlite" and seen["left"] == {}
+    CliRunner().invoke(command, ["--no-cache"])
+    assert seen["cache"] is False
+
+
+def test_quiet_turns_library_bars_off(monkeypatch):
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_VERBOSITY", raising=False)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    quiet_libraries(False)
+    import os
+
+    assert "HF_HUB_DISABLE_PROGRESS_BARS" not in os.environ
+    quiet_libraries(True)
+    assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1" and os.environ["TRANSFORMERS_VERBOSITY"] == "error"
