@@ -92,6 +92,7 @@ class FaultServer(LocalServer):
         self.faults: list[tuple] = []
         self.requests: list[dict] = []
         self.headers_seen: list[dict] = []
+        self.paths: list[str] = []
         server = self
 
         class Handler(JsonHandler):
@@ -100,6 +101,7 @@ class FaultServer(LocalServer):
                 with server.lock:
                     server.requests.append(body)
                     server.headers_seen.append(dict(self.headers))
+                    server.paths.append(self.path)
                     fault = server.faults.pop(0) if server.faults else None
                 texts = body["input"]
                 time.sleep(server.latency)

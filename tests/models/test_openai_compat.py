@@ -128,10 +128,15 @@ def test_the_key_never_reaches_results_or_cache(faults, monkeypatch, tmp_path, r
     assert json.loads(results.to_json())["runs"][0]["model"]["base_url"] == faults.url
 
 
-def test_no_key_for_openai_itself_is_a_clear_error(monkeypatch):
+def test_no_key_for_a_remote_endpoint_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    with pytest.raises(ModelError, match="set the environment variable OPENAI_API_KEY"):
+    with pytest.raises(ModelError, match="the environment variable OPENAI_API_KEY is not set"):
         load_model("openai:text-embedding-3-small")
+    monkeypatch.delenv("MY_KEY", raising=False)
+    with pytest.raises(ModelError, match="no API key for https://api.example.com/v1: .* MY_KEY is not set"):
+        load_model("openai:m", ModelOptions(base_url="https://api.example.com/v1", api_key_env="MY_KEY"))
+    assert load_model("openai:m", ModelOptions(base_url="https://api.example.com/v1", api_key_env="none"))
+    assert load_model("openai:m", ModelOptions(base_url="http://127.0.0.1:9/v1", api_key_env="MY_KEY"))
 
 
 @pytest.mark.parametrize("fault,match", [(("dims", 5), "5-d vectors, expected 8-d"),

@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from embedlab.errors import ModelError
+
+if TYPE_CHECKING:  # the CLI's --help reads the backends without importing numpy
+    import numpy as np
 
 Kind = Literal["query", "document"]
 KINDS: tuple[Kind, Kind] = ("query", "document")

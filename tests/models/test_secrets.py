@@ -1,0 +1,88 @@
+"""Secrets never leak, in any representation, and a broken key is one clear line, never retried."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+
+import httpx
+import pytest
+
+import embedlab
+from embedlab.errors import ModelError
+from embedlab.evaluation import RunOptions
+from embedlab.models import ModelOptions, load_model
+from embedlab.models.credentials import parse_endpoint, redact
+from tests.models.servers import FaultServer
+
+KEY = "sk-test-SECRET-0123456789"
+
+
+@pytest.fixture
+def server():
+    s = FaultServer()
+    yield s
+    s.close()
+
+
+def test_a_key_with_a_trailing_newline_is_stripped(server, monkeypatch):
+    monkeypatch.setenv("EMB_KEY", KEY + "\n")
+    encoder = load_model("openai:m", ModelOptions(base_url=server.url, api_key_env="EMB_KEY"))
+    encoder.encode(["x"])
+    assert server.headers_seen[0]["Authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("bad", [KEY[:5] + "\n" + KEY[5:], KEY + "…", KEY[:5] + "\t" + KEY[5:]])
+def test_a_key_that_cannot_go_in_a_header_is_one_line_that_never_shows_it(server, monkeypatch, bad):
+    monkeypatch.setenv("EMB_KEY", bad)
+    with pytest.raises(ModelError, match="EMB_KEY has a character that cannot be sent in an HTTP header") as caught:
+        load_model("openai:m", ModelOptions(base_url=server.url, api_key_env="EMB_KEY"))
+    assert "SECRET" not in str(caught.value) and server.requests == []
+
+
+def test_a_local_protocol_error_is_not_retried_and_is_redacted(server, monkeypatch):
+    monkeypatch.setenv("EMB_KEY", KEY)
+    encoder = load_model("openai:m", ModelOptions(base_url=server.url, api_key_env="EMB_KEY", max_retries=5))
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(1)
+        raise httpx.LocalProtocolError(f"Illegal header value b'Bearer {KEY}\\n'")
+    monkeypatch.setattr(encoder._client, "post", refuse)
+    with pytest.raises(ModelError, match="cannot be sent: LocalProtocolError") as caught:
+        encoder.encode(["x"])
+    assert len(calls) == 1 and "SECRET" not in str(caught.value) and encoder.usage["retries"] == 0
+
+
+def test_credentials_in_the_base_url_are_sent_but_never_stored_logged_or_shown(server, tmp_path, rerank_file,
+                                                                             caplog):
+    url = server.url.replace("http://", "http://alice:pa55-SECRET@") + "?api-version=2024-06-01&api-key=QSECRET99"
+    basic = base64.b64encode(b"alice:pa55-SECRET").decode()
+    server.faults = [("status", 401, {}, {"error": {"message": f"bad credentials Basic {basic} QSECRET99"}})]
+    options = ModelOptions(base_url=url, api_key_env="none")
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(ModelError, match="HTTP 401") as caught:
+            load_model("openai:m", options).encode(["x"])
+        results = embedlab.evaluate("openai:m", rerank_file, model=options,
+                                    run=RunOptions(cache=tmp_path / "c.sqlite"))
+    assert server.headers_seen[0]["Authorization"] == f"Basic {basic}"
+    assert server.paths[0] == "/v1/embeddings?api-version=2024-06-01&api-key=QSECRET99"  # path before query
+    shown = results.runs[0].model["base_url"]
+    assert shown == f"{server.url}?api-version=2024-06-01"
+    everything = [str(caught.value), results.to_json(), caplog.text, (tmp_path / "c.sqlite").read_bytes().decode("latin-1")]
+    for text in everything:
+        for secret_form in ("pa55-SECRET", basic, "QSECRET99"):
+            assert secret_form not in text
+    assert "POST" in caplog.text  # the request was logged, redacted
+
+
+def test_every_representation_is_redacted():
+    secret = 'p"a\\ss/wörd+1'
+    text = " ".join([secret, repr(secret), json.dumps(secret), base64.b64encode(secret.encode()).decode(),
+                     "pa%22"])
+    assert "wörd" not in redact(text, [secret]) and "d29y" not in redact(text, [secret])
+    endpoint = parse_endpoint("https://u:p%40ss@host:8443/v1/?key=K123&x=1")
+    assert endpoint.url == "https://host:8443/v1" and endpoint.auth == ("u", "p@ss")
+    assert endpoint.shown == "https://host:8443/v1?x=1" and "K123" in endpoint.secrets
+    assert not endpoint.local and parse_endpoint("http://localhost:8000/v1").local
