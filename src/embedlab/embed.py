@@ -77,7 +77,11 @@ class EmbeddingStore:
         # longest first: padding is cut, and an out-of-memory failure shows up at once
         ordered = sorted(texts, key=len, reverse=True)
         key = self.encoder.cache_key(kind)
+        damaged = self.cache.damaged if self.cache else 0
         found = self.cache.get_many(key, ordered) if self.cache else {}
+        if self.cache and self.cache.damaged > damaged:
+            log.warning("%d cached vector(s) in %s failed their checksum and are embedded again",
+                        self.cache.damaged - damaged, self.cache.path)
         vectors = dict(zip(found, self._checked(np.stack(list(found.values())), list(found)))) if found else {}
         todo = [t for t in ordered if t not in found]
         start = time.perf_counter()

@@ -86,3 +86,20 @@ def test_a_file_with_no_usable_row_is_an_error(tmp_path):
     path = write_jsonl(tmp_path / "empty.jsonl", [{"query": "q", "positive": [], "negative": ["n"]}])
     with pytest.raises(DataError, match="no usable rows"):
         load_reranking(path)
+
+
+def test_a_lone_surrogate_is_invalid_text_at_read_time(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"query": "q", "positive": ["ok \\ud83d\\ude00"], "negative": ["n"]}\n'
+                    '{"query": "q2", "positive": ["p"], "negative": ["bad \\ud800 text"]}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"r.jsonl:2: field 'negative': invalid text: a lone surrogate \\ud800"):
+        load_reranking(path)
+
+
+@pytest.mark.parametrize("content", [b"not parquet at all", b"PAR1\x00\x00\x00"])
+def test_a_file_that_is_not_parquet_is_one_line(tmp_path, content):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "rows.parquet"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match="rows.parquet: cannot be read as a parquet file"):
+        load_reranking(path)

@@ -75,3 +75,14 @@ def test_duplicate_corpus_id_and_missing_files(retrieval_dir, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="no corpus file"):
         load_retrieval(tmp_path / "empty")
+
+
+@pytest.mark.parametrize("grade", ["nan", "inf", "1e400", "99999999999999999999", "-1", "1.5", "true"])
+def test_grades_that_are_not_small_whole_numbers_are_one_line(tmp_path, grade):
+    from tests.conftest import write_beir
+
+    folder = write_beir(tmp_path / "b", {"d1": "tea"}, {"q1": "tea?"}, [("q1", "d1", 1)])
+    (folder / "qrels.tsv").write_text(f"query-id\tcorpus-id\tscore\nq1\td1\t{grade}\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"qrels.tsv:2: field 'score': score '.*' (must be a whole number from 0 "
+                                        r"to 1000|is not a number)"):
+        load_retrieval(folder)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from embedlab.models.cache import EmbeddingCache, open_cache, text_hash
+import pytest
+
+from embedlab.models.cache import CacheError, EmbeddingCache, open_cache, text_hash
 
 
 def test_vectors_round_trip_per_model_key(tmp_path):
@@ -39,3 +41,63 @@ def test_open_cache_follows_the_setting(tmp_path, monkeypatch):
     assert open_cache(tmp_path / "x.sqlite", paid=False).path == tmp_path / "x.sqlite"
     assert open_cache(True, paid=False).path == tmp_path / "default.sqlite"
     assert text_hash("a") != text_hash("b") and len(text_hash("a")) == 32
+
+
+def test_a_cache_of_the_first_release_keeps_its_vectors(tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "old.sqlite")
+    db.execute("CREATE TABLE embeddings (model TEXT NOT NULL, text_hash BLOB NOT NULL, dim INTEGER NOT NULL, "
+               "vector BLOB NOT NULL, PRIMARY KEY (model, text_hash)) WITHOUT ROWID")
+    db.execute("INSERT INTO embeddings VALUES (?, ?, ?, ?)", ("m", text_hash("x"), 2, np.ones(2, np.float32).tobytes()))
+    db.commit()
+    db.close()
+    cache = EmbeddingCache(tmp_path / "old.sqlite")
+    np.testing.assert_array_equal(cache.get_many("m", ["x"])["x"], [1, 1])
+    cache.put_many("m", ["y"], np.zeros((1, 2), np.float32))
+    assert set(cache.get_many("m", ["x", "y"])) == {"x", "y"}
+
+
+def test_a_damaged_vector_is_embedded_again_not_served(tmp_path):
+    import sqlite3
+
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    cache.put_many("m", ["x", "y"], np.ones((2, 4), np.float32))
+    cache.close()
+    db = sqlite3.connect(tmp_path / "c.sqlite")
+    db.execute("UPDATE embeddings SET vector = ? WHERE text_hash = ?", (np.full(4, 7, np.float32).tobytes(), text_hash("x")))
+    db.execute("UPDATE embeddings SET vector = ? WHERE text_hash = ?", (b"\x00" * 5, text_hash("y")))
+    db.commit()
+    db.close()
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    assert cache.get_many("m", ["x", "y"]) == {} and cache.damaged == 2
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign", "folder", "read-only"])
+def test_an_unusable_cache_is_one_line_naming_it(tmp_path, damage, monkeypatch):
+    import os
+    import sqlite3
+
+    path = tmp_path / "c.sqlite"
+    if damage == "garbage":
+        path.write_bytes(os.urandom(4096))
+    elif damage == "truncated":
+        cache = EmbeddingCache(path)
+        cache.put_many("m", [str(i) for i in range(2000)], np.ones((2000, 64), np.float32))
+        cache.close()
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "foreign":
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE embeddings (id INTEGER, data TEXT)")
+        db.commit()
+        db.close()
+    elif damage == "folder":
+        path.mkdir()
+    else:
+        EmbeddingCache(path).close()
+        path.chmod(0o444)
+        monkeypatch.setattr("embedlab.models.cache.os.access", lambda p, mode: False)  # as root, nothing is read-only
+    with pytest.raises(CacheError, match=f"the embedding cache at {path} .*--no-cache"):
+        cache = EmbeddingCache(path)
+        cache.get_many("m", ["0", "1"])
+        cache.put_many("m", ["z"], np.ones((1, 64), np.float32))

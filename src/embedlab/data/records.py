@@ -55,16 +55,36 @@ def read_jsonl(path: Path) -> Iterator[Record]:
             if not isinstance(record, dict):
                 raise DataError(f"expected a JSON object, got {type(record).__name__}", path=path,
                                 line=number)
+            if b"\\u" in raw:  # an escape might be half a surrogate pair: not text
+                _check_unicode(record, path, number)
             yield path, number, record
 
 
+def _check_unicode(record: dict[str, Any], path: Path, line: int) -> None:
+    """Refuse a lone surrogate (e.g. `"\\ud800"`): valid JSON, but not Unicode text."""
+    for key, value in record.items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise DataError(f"invalid text: a lone surrogate \\u{ord(text[exc.start]):04x} at character "
+                                    f"{exc.start + 1}", path=path, line=line, field=key,
+                                    hint="fix the escape (a surrogate must come in a pair) or remove it") from None
+
+
 def _read_table(path: Path) -> Iterator[Record]:
-    if path.suffix == ".arrow":
-        datasets = require("datasets", "reading .arrow dataset files")
-        table = datasets.Dataset.from_file(str(path)).data.table
-    else:
-        pq = require("pyarrow.parquet", "reading parquet files")
-        table = pq.read_table(path)
+    pa = require("pyarrow", "reading parquet files")
+    try:
+        if path.suffix == ".arrow":
+            datasets = require("datasets", "reading .arrow dataset files")
+            table = datasets.Dataset.from_file(str(path)).data.table
+        else:
+            table = require("pyarrow.parquet", "reading parquet files").read_table(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        kind = "an .arrow dataset file" if path.suffix == ".arrow" else "a parquet file"
+        raise DataError(f"cannot be read as {kind} ({str(exc).splitlines()[0][:200]})", path=path,
+                        hint="check the file is complete and really that format") from None
     for number, record in enumerate(table.to_pylist(), start=1):
         yield path, number, record
 

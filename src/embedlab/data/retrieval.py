@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from embedlab.errors import DataError
 from embedlab.tasks.retrieval import RetrievalTask
 
 STEMS = ("corpus", "queries", "qrels")
+MAX_GRADE = 1000  # graded relevance is a small whole number (TREC: 0-4); anything larger is a typo
 QUERY_ID_KEYS = ("query-id", "query_id", "qid")
 CORPUS_ID_KEYS = ("corpus-id", "corpus_id", "pid", "doc-id", "docid")
 
@@ -247,11 +249,12 @@ def _qrels_rows_table(path: Path):
 
 
 def parse_grade(raw: object, file: Path, line: int) -> int:
+    """A relevance grade: a whole number from 0 (judged not relevant) to MAX_GRADE."""
     try:
-        value = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        value = float(raw) if not isinstance(raw, bool) else float("nan")  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
         raise DataError(f"score {raw!r} is not a number", path=file, line=line, field="score") from None
-    if value != int(value) or value < 0:
-        raise DataError(f"score {raw!r} must be a whole number >= 0 (0 = judged not relevant)",
+    if not math.isfinite(value) or value != int(value) or not 0 <= value <= MAX_GRADE:
+        raise DataError(f"score {raw!r} must be a whole number from 0 to {MAX_GRADE} (0 = judged not relevant)",
                         path=file, line=line, field="score")
     return int(value)

@@ -1,72 +1,124 @@
 """Persistent embedding cache: SQLite (WAL), keyed by (model key, sha256 of the text).
 
-The model key names everything that changes a vector (backend, model, dimensions, the prefix or
-input type of the kind) and never a secret. Each batch is committed as soon as it is embedded, so an
-interrupted run loses at most the batch in flight, and a rerun pays only for what is missing.
+The model key names everything that changes a vector (backend, model, revision, max length, dimensions,
+the prefix or input type of the kind) and never a secret. Each batch is committed as soon as it is
+embedded, so an interrupted run loses at most the batch in flight, and a rerun pays only for what is
+missing. Every vector carries a checksum: a damaged one is embedded again, never served.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from embedlab.errors import EmbedlabError
+
 DEFAULT_PATH = Path.home() / ".cache" / "embedlab" / "embeddings.sqlite"
 _SQL_VARS = 900  # below SQLite's limit on bound parameters
+_COLUMNS = ["model", "text_hash", "dim", "vector", "checksum"]
+
+
+class CacheError(EmbedlabError):
+    """The cache file cannot be used; the message names it and what to do."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"the embedding cache at {path} {problem}: delete it (paid vectors in it are lost) or "
+                         "give another with --cache PATH, or run with --no-cache")
 
 
 def text_hash(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
+def _checksum(blob: bytes) -> bytes:
+    return hashlib.sha256(blob).digest()[:8]
+
+
 class EmbeddingCache:
     def __init__(self, path: str | Path = DEFAULT_PATH) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, text_hash BLOB NOT NULL, "
-            "dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, text_hash)) WITHOUT ROWID")
-        self._db.commit()
+        self.damaged = 0  # vectors found damaged (and so embedded again)
+        if self.path.is_dir():
+            raise CacheError(self.path, "is a folder, not a file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(self.path, f"cannot be created ({exc.strerror})") from None
+        for target in (self.path.parent, self.path):
+            if target.exists() and not os.access(target, os.W_OK):
+                raise CacheError(self.path, "is read-only" if target == self.path else "is in a read-only folder")
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, text_hash BLOB NOT NULL, "
+                "dim INTEGER NOT NULL, vector BLOB NOT NULL, checksum BLOB, PRIMARY KEY (model, text_hash)) "
+                "WITHOUT ROWID")
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(embeddings)")]
+            if columns == _COLUMNS[:4]:  # a cache of the first release: keep its vectors
+                self._db.execute("ALTER TABLE embeddings ADD COLUMN checksum BLOB")
+            elif columns != _COLUMNS:
+                raise CacheError(self.path, f"has another layout (columns {', '.join(columns)})")
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            raise CacheError(self.path, f"is unreadable ({exc})") from None
 
     def get_many(self, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """The cached vectors of those texts that have one."""
+        """The cached vectors of those texts that have one (a damaged vector counts as absent)."""
         by_hash = {text_hash(t): t for t in texts}
         hashes = list(by_hash)
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(hashes), _SQL_VARS):
             chunk = hashes[start:start + _SQL_VARS]
-            rows = self._db.execute(
-                f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN "
+            rows = self._run(
+                f"SELECT text_hash, dim, vector, checksum FROM embeddings WHERE model = ? AND text_hash IN "
                 f"({','.join('?' * len(chunk))})", [model, *chunk])
-            for digest, blob in rows:
+            for digest, dim, blob, checksum in rows:
+                if len(blob) != 4 * dim or (checksum is not None and checksum != _checksum(blob)):
+                    self.damaged += 1
+                    continue
                 found[by_hash[digest]] = np.frombuffer(blob, dtype=np.float32)
         return found
 
     def put_many(self, model: str, texts: Iterable[str], vectors: np.ndarray) -> None:
         vectors = np.asarray(vectors, dtype=np.float32)
-        self._db.executemany(
-            "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)",
-            [(model, text_hash(t), vectors.shape[1], v.tobytes()) for t, v in zip(texts, vectors)])
-        self._db.commit()
+        rows = []
+        for text, vector in zip(texts, vectors):
+            blob = vector.tobytes()
+            rows.append((model, text_hash(text), vectors.shape[1], blob, _checksum(blob)))
+        self._run("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows, many=True)
+        self._commit()
 
     def stats(self) -> list[dict[str, object]]:
-        rows = self._db.execute("SELECT model, COUNT(*), SUM(LENGTH(vector)) FROM embeddings GROUP BY model")
+        rows = self._run("SELECT model, COUNT(*), SUM(LENGTH(vector)) FROM embeddings GROUP BY model")
         return [{"model": m, "vectors": n, "bytes": b} for m, n, b in rows]
 
     def clear(self, model: str | None = None) -> int:
-        cursor = self._db.execute("DELETE FROM embeddings" + (" WHERE model = ?" if model else ""),
-                                  [model] if model else [])
-        self._db.commit()
+        cursor = self._run("DELETE FROM embeddings" + (" WHERE model = ?" if model else ""),
+                           [model] if model else [])
+        self._commit()
         return cursor.rowcount
 
     def close(self) -> None:
         self._db.close()
+
+    def _run(self, sql: str, parameters=(), *, many: bool = False):
+        try:
+            return self._db.executemany(sql, parameters) if many else self._db.execute(sql, parameters or [])
+        except sqlite3.DatabaseError as exc:
+            raise CacheError(self.path, f"is unreadable or read-only ({exc})") from None
+
+    def _commit(self) -> None:
+        try:
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            raise CacheError(self.path, f"cannot be written ({exc})") from None
 
 
 def open_cache(setting: str | Path | bool | None, paid: bool) -> EmbeddingCache | None:
