@@ -84,8 +84,6 @@ def test_evaluation_through_the_server_equals_in_process_and_the_rerun_is_free(n
     ("status", 429, {"Retry-After": "0.2"}, {"error": {"message": "rate limited"}}),
     ("status", 503, {}, {"error": "overloaded"}),
     ("status", 500, {}, {"error": {"message": "boom"}}),
-    ("malformed",),
-    ("slow", 1.5),  # beyond the client's 0.5 s timeout
 ])
 def test_retryable_faults_are_survived_with_identical_vectors(faults, fault, monkeypatch):
     monkeypatch.setenv("EMBEDLAB_TEST_KEY", KEY)
@@ -95,6 +93,46 @@ def test_retryable_faults_are_survived_with_identical_vectors(faults, fault, mon
     np.testing.assert_array_equal(encoder.encode(texts), expected(texts))
     assert encoder.usage["retries"] == 2 and encoder.usage["requests"] == 4
     assert faults.headers_seen[0]["Authorization"] == f"Bearer {KEY}"
+
+
+def test_a_malformed_answer_is_retried_once_then_it_is_the_server(faults):
+    encoder = load_model("openai:m", api(faults.url, max_inputs=3))
+    faults.faults = [("malformed",)]
+    np.testing.assert_array_equal(encoder.encode(["a", "b"]), expected(["a", "b"]))
+    faults.faults = [("malformed",), ("malformed",), ("malformed",)]
+    with pytest.raises(ModelError, match="gave up after 1 retries: malformed response"):
+        encoder.encode(["c"])
+    assert encoder.usage["requests"] == 2 + 2
+
+
+def test_a_request_that_times_out_is_split_not_sent_again(faults):
+    """A payload the server cannot finish in time is never resent whole: halves, and smaller requests after."""
+    encoder = load_model("openai:m", api(faults.url, timeout=0.5, max_inputs=4, concurrency=2))
+    faults.faults = [("slow", 1.5)]
+    texts = [f"t{i}" for i in range(12)]
+    np.testing.assert_array_equal(encoder.encode(texts), expected(texts))
+    sizes = [len(r["input"]) for r in faults.requests]
+    assert sizes[:3] == [4, 2, 2] and max(sizes[3:]) <= 2  # the slow one split; later ones at most 2 texts
+    assert encoder.sizer.size == 2 and encoder.sizer.concurrency == 1
+    repeated = [r["input"] for r in faults.requests if len(r["input"]) > 1]
+    assert len(repeated) == len({tuple(r) for r in repeated})  # no payload of several texts sent twice
+    faults.faults = [("slow", 1.5)] * 10
+    with pytest.raises(ModelError, match="one text timed out after 0.5 s, 5 times; raise --timeout"):
+        encoder.encode(["alone"])
+
+
+def test_the_first_request_sizes_the_next_ones_for_a_slow_server(faults):
+    faults.latency = 0.2
+    encoder = load_model("openai:m", api(faults.url, timeout=2.0, max_inputs=8, concurrency=2))
+    texts = [f"t{i}" for i in range(16)]
+    np.testing.assert_array_equal(encoder.encode(texts), expected(texts))
+    # 0.2 s for 8 texts alone: 2 s / 4 / (0.025 s x 2 slots) = 10 >= 8: nothing to change
+    assert encoder.sizer.size == 8 and [len(r["input"]) for r in faults.requests] == [8, 8]
+    faults.latency, faults.requests = 0.9, []
+    slow = load_model("openai:m", api(faults.url, timeout=2.0, max_inputs=8, concurrency=2))
+    slow.encode(texts)
+    # 0.9 s for 8 texts: 2 s / 4 / (0.1125 s x 2) = 2.2: 2 texts per request from the second one on
+    assert slow.sizer.size == 2 and [len(r["input"]) for r in faults.requests] == [8, 2, 2, 2, 2]
 
 
 @pytest.mark.parametrize("code", [400, 401, 403])

@@ -1,7 +1,8 @@
-"""Client-side request and token budgets for paid APIs (requests / tokens per minute)."""
+"""Client-side limits for APIs: request and token budgets per minute, and request sizes adapted to the server."""
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -44,3 +45,51 @@ class RateLimiter:
                     return
                 wait = WINDOW - (now - self._sent[0][0])
             self._sleep(max(wait, 0.01))
+
+
+class RequestSizer:
+    """Texts per request and requests in flight, adapted to a server that is slower than its timeout.
+
+    Both start at the user's `--max-inputs` / `--concurrency`. The first request of a run is measured:
+    when a full pipe of such requests would not finish well within the timeout, later requests get fewer
+    texts. A request that times out (or is refused as too large, HTTP 413) is split in halves, and every
+    later request gets at most half as many texts and half as many slots, so a slow server is never sent
+    again what it could not finish. Each change is said once, with the options that set it.
+    """
+
+    SAFETY = 4  # aim for a request to take at most a quarter of the timeout
+
+    def __init__(self, max_inputs: int, concurrency: int, timeout: float, where: str,
+                 say=logging.getLogger(__name__).warning) -> None:
+        self.size, self.concurrency, self.timeout, self.where = max_inputs, max(1, concurrency), timeout, where
+        self.measured = False
+        self.changes = 0
+        self._say = say
+        self._lock = threading.Lock()
+
+    def first(self, texts: int, seconds: float) -> None:
+        """The first request took `seconds` for `texts` texts (alone): size the next ones from it."""
+        with self._lock:
+            self.measured = True
+            per_text = seconds / max(texts, 1)
+            fit = int(self.timeout / self.SAFETY / (per_text * self.concurrency)) if per_text > 0 else self.size
+            if fit < self.size:
+                self.size = max(1, fit)
+                self.changes += 1
+                self._say(f"{self.where}: the first request took {seconds:.1f} s for {texts} texts: sending "
+                          f"{self.size} texts per request from now on, {self.concurrency} at once, to stay "
+                          f"within the {self.timeout:g} s timeout (--max-inputs, --concurrency, --timeout)")
+
+    def shrink(self, texts: int, reason: str) -> None:
+        """A request of `texts` texts was too slow or too large: halve the size (and the slots after a timeout)."""
+        with self._lock:
+            size = max(1, min(self.size, texts // 2))
+            concurrency = max(1, self.concurrency // 2) if reason == "timeout" else self.concurrency
+            if (size, concurrency) == (self.size, self.concurrency):
+                return
+            self.size, self.concurrency = size, concurrency
+            self.changes += 1
+            what = f"timed out after {self.timeout:g} s" if reason == "timeout" else "was refused as too large"
+            self._say(f"{self.where}: a request of {texts} texts {what}: splitting it, and sending at most "
+                      f"{size} texts per request, {concurrency} at once, from now on "
+                      "(--max-inputs, --concurrency, --timeout)")

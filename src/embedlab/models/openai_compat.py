@@ -30,7 +30,7 @@ from embedlab.models.credentials import (
     secret,
     stop_redacting,
 )
-from embedlab.models.limits import RateLimiter, estimated_tokens
+from embedlab.models.limits import RateLimiter, RequestSizer, estimated_tokens
 from embedlab.models.pricing import price_of
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,18 @@ class RetryableError(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Malformed(RetryableError):
+    """An answer that is not the API's shape: retried once (a glitch), then it is the server."""
+
+
+class TooLarge(Exception):
+    """A request that timed out or was refused as too large: split it rather than send it again."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class OpenAICompatibleEncoder(Encoder):
@@ -61,6 +73,9 @@ class OpenAICompatibleEncoder(Encoder):
         self.usage = {"requests": 0, "retries": 0, "prompt_tokens": 0}
         self._lock = threading.Lock()
         self._limiter = RateLimiter(self.options.rpm, self.options.tpm)
+        self._last_attempt = 0.0
+        self.sizer = RequestSizer(self.options.max_inputs, self.options.concurrency, self.options.timeout,
+                                  self.base_url)
         self._log_filter = redact_logs(self._secrets)
         self._client = self.httpx.Client(base_url=self.endpoint.url, params=self.endpoint.params,
                                          auth=self.endpoint.auth, headers=self._auth_headers(),
@@ -138,32 +153,45 @@ class OpenAICompatibleEncoder(Encoder):
     def encode_batches(self, texts: Sequence[str], kind: Kind, batch_size: int
                        ) -> Iterator[tuple[int, int, np.ndarray]]:
         """Requests of `max_inputs` texts, `concurrency` in flight: a new one starts as soon as one ends,
-        and each answer is yielded as it arrives (so the caller commits it at once)."""
+        and each answer is yielded as it arrives (so the caller commits it at once). The first request
+        goes alone and is timed; sizes adapt to a slow server (`limits.RequestSizer`)."""
         inputs = self._inputs(list(texts), kind)
-        size = self.options.max_inputs
-        chunks = iter([(start, inputs[start:start + size]) for start in range(0, len(inputs), size)])
-        if self.options.concurrency <= 1:
-            for start, chunk in chunks:
-                yield start, start + len(chunk), self._post(chunk, kind)
-            return
-        pool = ThreadPoolExecutor(self.options.concurrency)
+        chunks = self._chunks(inputs)
+        if not self.sizer.measured:
+            for start, chunk in itertools.islice(chunks, 1):
+                vectors = self._post(chunk, kind)
+                if not self.sizer.measured:  # (a split request has measured itself already)
+                    self.sizer.first(len(chunk), self._last_attempt)
+                yield start, start + len(chunk), vectors
+        pool = ThreadPoolExecutor(max(1, self.options.concurrency))
         running: dict[Future, tuple[int, int]] = {}
 
-        def submit() -> None:
-            for start, chunk in itertools.islice(chunks, 1):
-                running[pool.submit(self._post, chunk, kind)] = (start, start + len(chunk))
+        def fill() -> None:
+            while len(running) < self.sizer.concurrency:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    return
+                start, part = chunk
+                running[pool.submit(self._post, part, kind)] = (start, start + len(part))
         try:
-            for _ in range(self.options.concurrency):
-                submit()
+            fill()
             while running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     start, stop = running.pop(future)
                     vectors = future.result()
-                    submit()
+                    fill()
                     yield start, stop, vectors
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _chunks(self, inputs: list[str]) -> Iterator[tuple[int, list[str]]]:
+        """(start, texts) of each request, cut with the size of the moment (it shrinks for a slow server)."""
+        start = 0
+        while start < len(inputs):
+            size = self.sizer.size
+            yield start, inputs[start:start + size]
+            start += size
 
     def _inputs(self, texts: list[str], kind: Kind) -> list[str]:
         """What is sent for `texts`: the kind's prefix, then the text."""
@@ -171,23 +199,49 @@ class OpenAICompatibleEncoder(Encoder):
         return [prefix + t for t in texts]
 
     def _post(self, inputs: list[str], kind: Kind) -> np.ndarray:
+        """One request's vectors, with retries; a request too slow or too large is split in halves."""
+        try:
+            return self._post_retrying(inputs, kind)
+        except TooLarge as exc:
+            self.sizer.shrink(len(inputs), exc.reason)
+            half = len(inputs) // 2
+            return np.concatenate([self._post(inputs[:half], kind), self._post(inputs[half:], kind)])
+
+    def _post_retrying(self, inputs: list[str], kind: Kind) -> np.ndarray:
         t = self.tenacity
+
+        def retry(state) -> bool:
+            exc = state.outcome.exception()
+            if isinstance(exc, TooLarge):  # split by the caller, unless a single text is too slow
+                return len(inputs) == 1
+            if isinstance(exc, Malformed):
+                return state.attempt_number < 2  # a malformed answer is retried once, then it is the server
+            return isinstance(exc, RetryableError)
         retrying = t.Retrying(
-            retry=t.retry_if_exception_type(RetryableError),
+            retry=retry,
             wait=_wait_retry_after(t.wait_random_exponential(multiplier=0.5, max=30)),
             stop=t.stop_after_attempt(self.options.max_retries + 1),
             before_sleep=lambda state: self._count("retries"),
             reraise=True,
         )
+
         def attempt() -> np.ndarray:
             self._limiter.acquire(sum(estimated_tokens(t) for t in inputs))
-            return self._post_once(inputs, kind)
+            started = time.perf_counter()
+            vectors = self._post_once(inputs, kind)
+            self._last_attempt = time.perf_counter() - started  # read for the first request, which goes alone
+            return vectors
 
         try:
             return retrying(attempt)
+        except TooLarge as exc:
+            if len(inputs) > 1:
+                raise
+            raise ModelError(f"{self.base_url}: one text {exc}, {self.options.max_retries + 1} times; raise "
+                             f"--timeout (now {self.options.timeout:g} s) or lower --concurrency") from None
         except RetryableError as exc:
-            raise ModelError(f"{self.base_url}: gave up after {self.options.max_retries} retries: "
-                             f"{exc}") from None
+            raise ModelError(f"{self.base_url}: gave up after {retrying.statistics.get('attempt_number', 1) - 1} "
+                             f"retries: {exc}") from None
 
     def _post_once(self, inputs: list[str], kind: Kind) -> np.ndarray:
         # float vectors are the API's default: not naming encoding_format keeps strict servers happy
@@ -206,8 +260,12 @@ class OpenAICompatibleEncoder(Encoder):
         except (self.httpx.LocalProtocolError, self.httpx.UnsupportedProtocol) as exc:  # resending cannot help
             raise ModelError(f"{self.base_url}: the request cannot be sent: {type(exc).__name__}: "
                              f"{self._redact(str(exc))}") from None
+        except (self.httpx.ReadTimeout, self.httpx.WriteTimeout):
+            raise TooLarge("timeout", f"timed out after {self.options.timeout:g} s") from None
         except (self.httpx.TimeoutException, self.httpx.TransportError) as exc:
             raise RetryableError(f"{type(exc).__name__}: {self._redact(str(exc))}") from None
+        if response.status_code == 413:
+            raise TooLarge("size", "was refused as too large (HTTP 413)")
         if response.status_code in RETRY_STATUS:
             raise RetryableError(f"HTTP {response.status_code}: {self._error_text(response)}",
                                  _retry_after(response.headers.get("retry-after")))
@@ -221,9 +279,9 @@ class OpenAICompatibleEncoder(Encoder):
         try:
             body = response.json()
         except ValueError:
-            raise RetryableError("malformed response (not JSON)") from None
+            raise Malformed("malformed response (not JSON)") from None
         if not isinstance(body, dict):
-            raise RetryableError("malformed response (not a JSON object)")
+            raise Malformed("malformed response (not a JSON object)")
         return body
 
     def _vectors(self, body: dict[str, Any], expected: int) -> np.ndarray:
@@ -231,7 +289,7 @@ class OpenAICompatibleEncoder(Encoder):
             items = sorted(body["data"], key=lambda item: item["index"])
             vectors = np.asarray([item["embedding"] for item in items], dtype=np.float32)
         except (ValueError, KeyError, TypeError) as exc:
-            raise RetryableError(f"malformed response ({type(exc).__name__})") from None
+            raise Malformed(f"malformed response ({type(exc).__name__})") from None
         if vectors.ndim != 2 or len(vectors) != expected:
             raise ModelError(f"{self.base_url}: {len(items)} embeddings returned for {expected} inputs")
         tokens = (body.get("usage") or {}).get("prompt_tokens") or 0
