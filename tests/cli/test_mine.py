@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from embedlab.data.mining import read_rows
+from embedlab.mining import read_rows
 from embedlab.demo import RERANKING
 from tests.cli.test_main import run
 from tests.conftest import write_jsonl
@@ -39,6 +39,21 @@ def test_mine_bad_input_is_one_line_and_exit_2(tmp_path, tiny_model):
         f"error: {bad}:1: field 'positive': empty passage (remove empty strings from the list (embedlab inspect --fix does it))")
     same = run("mine", str(bad), "-m", str(tiny_model), "-o", str(bad))
     assert same.returncode == 2 and "must not be the input file" in same.stderr
+
+
+def test_mine_refuses_an_existing_output_unless_overwrite(tmp_path, tiny_model):
+    out = tmp_path / "mined.jsonl"
+    out.write_text("old\n")
+    args = ["mine", str(RERANKING), "-m", str(tiny_model), "-o", str(out), "-n", "2", "-q"]
+    refused = run(*args)
+    assert refused.returncode == 2 and out.read_text() == "old\n"
+    assert refused.stderr.strip().splitlines()[-1] == f"error: {out}: already exists (pass --overwrite to replace it)"
+    replaced = run(*args, "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert out.read_text() != "old\n" and out.with_suffix(".report.json").exists()
+    again = run(*args)  # now the report exists too
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert not [p.name for p in tmp_path.iterdir() if "partial" in p.name]
 
 
 def test_mine_with_an_api_model_pays_once(tmp_path, monkeypatch):
