@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 import embedlab
-from embedlab.estimate import estimate
+from embedlab.errors import EmbedlabError
+from embedlab.estimate import check_cost, cost_line, estimate
 from embedlab.evaluation import RunOptions, load_tasks
 from embedlab.models import ModelOptions
 from embedlab.models.limits import estimated_tokens
@@ -59,3 +60,19 @@ def test_qianfan_requests_use_its_16_text_cap_and_its_price(monkeypatch, tmp_pat
     assert row["requests"] == 2 + 3  # 20 queries / 16, 40 passages / 16
     assert row["tokens"] == 20 * 3 + 40 * 3 and row["currency"] == "CNY"
     assert row["cost"] == pytest.approx(180 * 2.0 / 1e6)
+
+
+ROW = {"model": "openai:m", "to_embed": 1200, "cached": 30, "requests": 19, "tokens": 45000, "cost": 0.09,
+       "currency": "USD"}
+
+
+def test_the_line_before_any_request_and_the_refusal():
+    assert cost_line(ROW) == ("estimate: openai:m: 1,200 texts to embed (30 cached), 19 requests, "
+                              "~45,000 tokens, ~0.0900 USD")
+    assert "at most 1,200 texts" in cost_line(ROW, at_most=True)
+    check_cost([ROW], max_cost=1.0)
+    check_cost([ROW], None)
+    with pytest.raises(EmbedlabError, match="not within --max-cost 0.01; nothing was sent"):
+        check_cost([ROW], max_cost=0.01)
+    with pytest.raises(EmbedlabError, match="unknown cost"):
+        check_cost([{**ROW, "cost": None}], max_cost=10.0)
