@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from embedlab.cli.inspect import inspect_command
 from embedlab.cli.main import _Group
 from tests.conftest import write_jsonl
-from tests.data.test_inspect import EXPECTED, ROWS, TEST, TRAIN
+from tests.quality.test_inspect import EXPECTED, ROWS, TEST, TRAIN
 
 CLEAN = [{"query": "brew green tea", "positive": ["at eighty degrees"], "negative": ["coffee beans"]},
          {"query": "fix a bike", "positive": ["patch the tube"], "negative": ["oil the chain"]}]

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from embedlab.data.fix import fix
-from embedlab.data.inspect import inspect_path
+from embedlab.quality.fix import fix
+from embedlab.quality.inspect import inspect_path
 from embedlab.data.retrieval import load_retrieval
 from embedlab.errors import DataError
 from tests.conftest import write_jsonl

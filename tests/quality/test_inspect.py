@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from embedlab.data.fix import default_log_path, fix
-from embedlab.data.inspect import against, inspect_path, inspect_retrieval, inspect_rows
+from embedlab.quality import default_log_path, fix
+from embedlab.quality.inspect import against, inspect_path, inspect_retrieval, inspect_rows
 from embedlab.data.retrieval import load_retrieval
 from embedlab.errors import DataError
 from tests.conftest import write_beir, write_jsonl
