@@ -83,7 +83,7 @@ def inspect_command(ctx, data, other, model, max_length, split, shared_threshold
 
 
 def _tokenizer(model, max_length):
-    """(the model's tokenizer, the max length in tokens), or (None, None) without a model."""
+    """(the model's tokenizer, the max length in tokens); no tokenizer without a model."""
     if model is None:
         return None, max_length
     from embedlab.models.tokenizer import load_tokenizer
