@@ -72,3 +72,18 @@ def test_help_is_fast_and_mentions_mining():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "embedlab mine" in result.stdout and "--allow-lossy" in result.stdout and "Examples:" in result.stdout
+
+
+def test_to_retrieval_then_eval_reads_the_folder(tmp_path):
+    from embedlab.demo import RERANKING, default_model
+    from tests.cli.test_main import run
+
+    result = invoke(RERANKING, tmp_path / "pool", "--to", "retrieval")
+    assert result.exit_code == 0, result.output
+    assert "wrote 39 queries, 60 documents and 194 judgments (retrieval folder)" in result.stderr
+    assert "skipped: 1 row without a positive" in result.stderr
+    scored = run("eval", "-m", str(default_model()), "--retrieval", str(tmp_path / "pool"), "--format", "json",
+                 "-q", "-o", str(tmp_path / "r.json"))
+    assert scored.returncode == 0, scored.stderr
+    task = json.loads(scored.stdout)["runs"][0]["tasks"][0]
+    assert task["type"] == "retrieval" and task["counts"]["queries"] == 39 and 0 < task["scores"]["ndcg@10"] <= 1

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from embedlab.cli.inspect import inspect_command
 from embedlab.cli.main import _Group
 from tests.conftest import write_jsonl
-from tests.data.test_inspect import EXPECTED, ROWS, TEST, TRAIN
+from tests.quality.test_inspect import EXPECTED, ROWS, TEST, TRAIN
 
 CLEAN = [{"query": "brew green tea", "positive": ["at eighty degrees"], "negative": ["coffee beans"]},
          {"query": "fix a bike", "positive": ["patch the tube"], "negative": ["oil the chain"]}]
@@ -133,3 +133,21 @@ def test_bad_input_is_one_error_line(tmp_path, rows_file):
     assert refused.exit_code == 2 and "would overwrite or change the input" in refused.stderr.splitlines()[-1]
     assert invoke(rows_file, "--max-length", "8").exit_code == 2  # tokens need --model
     assert invoke(tmp_path / "missing.jsonl").exit_code == 2
+
+
+def test_fix_onto_an_existing_file_or_folder_is_refused_unless_overwrite(tmp_path, rows_file, messy_beir):
+    existing = write_jsonl(tmp_path / "existing.jsonl", CLEAN * 100)
+    before = existing.read_bytes()
+    refused = invoke(rows_file, "--fix", existing)
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert refused.stderr.splitlines()[-1] == (f"error: {existing}: already exists (pass --overwrite to replace it)")
+    assert existing.read_bytes() == before
+    folder = tmp_path / "clean"
+    assert invoke(messy_beir, "--fix", folder).exit_code == 0
+    copy = {p.name: p.read_bytes() for p in folder.iterdir()}
+    again = invoke(messy_beir, "--fix", folder)
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == copy
+    replaced = invoke(rows_file, "--fix", existing, "--overwrite")
+    assert replaced.exit_code == 0 and f"cleaned copy: {existing} (7 of 12 rows)" in replaced.stdout
+    assert invoke(rows_file, "--overwrite").exit_code == 2  # --overwrite needs --fix

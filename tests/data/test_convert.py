@@ -300,3 +300,80 @@ def test_a_dataset_with_several_splits_reads_the_asked_one_and_says_which_by_def
     report = convert(tmp_path / "dd", tmp_path / "default.jsonl")
     assert read(tmp_path / "default.jsonl") == rows[3:]
     assert "read split 'test' of train, test (pass --split for another)." in report.summary()
+
+
+# -- reranking rows -> a retrieval folder over the pool of their passages -----------------------------------
+
+def test_rows_to_a_retrieval_folder_that_loads_with_the_right_counts(tmp_path):
+    from embedlab.data.retrieval import load_retrieval
+    from embedlab.quality import inspect_path
+
+    source = write_jsonl(tmp_path / "rerank.jsonl", RERANK_ROWS)
+    report = convert(source, tmp_path / "pool", to="retrieval")
+    assert sorted(p.name for p in (tmp_path / "pool").iterdir()) == ["corpus.jsonl", "qrels.tsv", "queries.jsonl"]
+    assert (tmp_path / "pool" / "qrels.tsv").read_text().splitlines()[0] == "query-id\tcorpus-id\tscore"
+    passages = list(dict.fromkeys(p for r in RERANK_ROWS for p in r["positive"] + r["negative"]))
+    task = load_retrieval(tmp_path / "pool")
+    assert sorted(task.corpus.values()) == sorted(passages) and len(passages) == 10  # 3 reused by rows
+    assert task.corpus["d1"] == RERANK_ROWS[0]["positive"][0]
+    assert task.queries == {r["_id"]: r["query"] for r in RERANK_ROWS}
+    judgments = [(q, d, g) for q, judged in task.qrels.items() for d, g in judged.items()]
+    assert sum(g == 1 for *_, g in judgments) == sum(len(r["positive"]) for r in RERANK_ROWS) == 5
+    assert sum(g == 0 for *_, g in judgments) == sum(len(r["negative"]) for r in RERANK_ROWS) == 8
+    assert (report.rows_read, report.rows_written, report.written) == (
+        4, 4, {"queries": 4, "documents": 10, "judgments": 13})
+    assert report.target_layout == "retrieval" and not report.skipped
+    assert report.summary().startswith(f"read 4 rows (reranking) from {source}; wrote 4 queries, 10 documents "
+                                       f"and 13 judgments (retrieval folder) to {tmp_path / 'pool'}.")
+    assert inspect_path(tmp_path / "pool").severity_counts()["error"] == 0
+
+
+def test_a_retrieval_folder_from_rows_round_trips_to_rows_and_evaluates(tmp_path):
+    import embedlab
+    from tests.conftest import FakeEncoder
+
+    rows = RERANK_ROWS + [{"_id": "e", "query": "how do I brew green tea", "positive": ["steep for two minutes"],
+                           "negative": ["coffee beans are roasted"]}]  # the query of row a again
+    source = write_jsonl(tmp_path / "rerank.jsonl", rows)
+    report = convert(source, tmp_path / "pool", to="retrieval")
+    assert "1 row merged into an earlier row's query with the same text." in report.notes
+    convert(tmp_path / "pool", tmp_path / "back.jsonl")
+    back = {r["_id"]: r for r in read(tmp_path / "back.jsonl")}
+    assert [r["query"] for r in back.values()] == [r["query"] for r in RERANK_ROWS]
+    for row in RERANK_ROWS:
+        expected = set(row["positive"]) | (set(rows[4]["positive"]) if row["_id"] == "a" else set())
+        assert set(back[row["_id"]]["positive"]) == expected
+        assert set(back[row["_id"]]["negative"]) == set(row["negative"])
+    result = embedlab.evaluate(FakeEncoder(), [tmp_path / "pool"]).runs[0].tasks[0]
+    assert result.type == "retrieval" and result.counts["queries"] == 4 and 0 < result.scores["ndcg@10"] <= 1
+
+
+def test_rows_to_retrieval_guards_its_output_and_says_what_it_cannot_hold(tmp_path, retrieval_dir):
+    source = write_jsonl(tmp_path / "flag.jsonl", FLAG_ROWS)
+    with pytest.raises(DataError, match=r"flag.jsonl:1: field 'prompt': a retrieval folder has no place"):
+        convert(source, tmp_path / "pool", to="retrieval")
+    assert not (tmp_path / "pool").exists()
+    report = convert(source, tmp_path / "pool", to="retrieval", allow_lossy=True)
+    assert report.dropped == {"prompt": 2, "pos_scores": 2, "neg_scores": 2, "type": 2, "custom": 1}
+    assert report.written["queries"] == 2 and list(report.mapping)[0] == "query"  # no _id: numbered q1, q2
+    with pytest.raises(DataError, match="pool: already exists"):
+        convert(source, tmp_path / "pool", to="retrieval", allow_lossy=True)
+    convert(write_jsonl(tmp_path / "r.jsonl", RERANK_ROWS), tmp_path / "pool", to="retrieval", overwrite=True)
+    assert (tmp_path / "pool" / "queries.jsonl").read_text().startswith('{"_id": "a"')
+    (tmp_path / "notes").mkdir()
+    with pytest.raises(DataError, match="not a retrieval folder, so it is not replaced"):
+        convert(source, tmp_path / "notes", to="retrieval", overwrite=True)
+    with pytest.raises(DataError, match="a retrieval folder is a folder"):
+        convert(source, tmp_path / "pool.jsonl", to="retrieval")
+    with pytest.raises(DataError, match="--to retrieval reads rows"):
+        convert(retrieval_dir, tmp_path / "again", to="retrieval")
+    with pytest.raises(DataError, match="would overwrite or change the input"):
+        convert(tmp_path / "pool" / "queries.jsonl", tmp_path / "pool", to="retrieval", overwrite=True)
+
+
+def test_triplets_to_a_retrieval_folder_group_by_anchor(tmp_path):
+    triplets = [{"anchor": "q1", "positive": "p1", "negative": "n1"}, {"anchor": "q1", "positive": "p1", "negative": "n2"},
+                {"anchor": "q2", "positive": "p2", "negative": "n1"}]
+    report = convert(write_jsonl(tmp_path / "t.jsonl", triplets), tmp_path / "pool", to="retrieval")
+    assert report.source_layout == "triplets" and report.written == {"queries": 2, "documents": 4, "judgments": 5}
+    assert "grouped 3 triplet rows into 2 rows by anchor." in report.notes

@@ -82,3 +82,73 @@ def test_bad_input_is_named(tmp_path):
     bad = write_jsonl(tmp_path / "bad.jsonl", [{"query": "q", "positive": "not a list", "negative": []}])
     with pytest.raises(DataError, match=r"bad.jsonl:1: field 'positive'"):
         split_rows(bad, tmp_path / "s")
+
+
+# -- outputs: never over the input, an existing one only with overwrite, nothing left by a failed split ----
+
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(tmp_path):
+    source = write_jsonl(tmp_path / "data" / "train.jsonl", rows(30))
+    before = source.read_bytes()
+    for overwrite in (False, True):
+        with pytest.raises(DataError, match="would overwrite or change the input"):
+            split_rows(source, tmp_path / "data", test=0.2, drop_shared=True, overwrite=overwrite)
+    assert source.read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["train.jsonl"]
+
+
+def test_an_output_inside_a_dataset_folder_input_is_refused(tmp_path):
+    write_jsonl(tmp_path / "hf" / "data" / "test.jsonl", rows(10))
+    with pytest.raises(DataError, match="would overwrite or change the input"):
+        split_rows(tmp_path / "hf", tmp_path / "hf" / "splits")
+    assert not (tmp_path / "hf" / "splits").exists()
+
+
+def test_existing_outputs_are_replaced_only_with_overwrite(tmp_path):
+    source = write_jsonl(tmp_path / "d.jsonl", rows(20))
+    split_rows(source, tmp_path / "s", seed=1)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir()}
+    with pytest.raises(DataError, match="already exists") as refused:
+        split_rows(source, tmp_path / "s", seed=2)
+    assert "--overwrite" in refused.value.hint
+    assert {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir()} == before
+    report = split_rows(source, tmp_path / "s", seed=2, overwrite=True)
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert manifest["seed"] == 2 and report.rows == manifest["rows"]
+    assert (tmp_path / "s" / "test.jsonl").read_bytes() != before["test.jsonl"]
+
+
+def test_a_split_that_fails_while_writing_leaves_no_output(tmp_path, monkeypatch):
+    import embedlab.data.split as split_module
+
+    source = write_jsonl(tmp_path / "d.jsonl", rows(20))
+    written = []
+
+    def fail_on_the_second_file(path, records, **kwargs):
+        written.append(path)
+        if len(written) == 2:
+            raise OSError("disk full")
+        return real(path, records, **kwargs)
+
+    real = split_module.dump_jsonl
+    monkeypatch.setattr(split_module, "dump_jsonl", fail_on_the_second_file)
+    with pytest.raises(OSError, match="disk full"):
+        split_rows(source, tmp_path / "s")
+    assert list((tmp_path / "s").iterdir()) == []  # no train.jsonl, no manifest, no partial file
+
+
+def test_split_command_overwrite_flag(tmp_path):
+    from click.testing import CliRunner
+
+    from embedlab.cli.finetune import split_command
+
+    source = write_jsonl(tmp_path / "d.jsonl", rows(20))
+    out = tmp_path / "s"
+    assert CliRunner().invoke(split_command, [str(source), "-o", str(out)]).exit_code == 0
+    again = CliRunner().invoke(split_command, [str(source), "-o", str(out)], standalone_mode=False)
+    assert isinstance(again.exception, DataError) and "already exists" in str(again.exception)
+    replaced = CliRunner().invoke(split_command, [str(source), "-o", str(out), "--overwrite", "--seed", "3"])
+    assert replaced.exit_code == 0, replaced.output
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 3
+    onto_input = CliRunner().invoke(split_command, [str(out / "train.jsonl"), "-o", str(out), "--overwrite"],
+                                    standalone_mode=False)
+    assert isinstance(onto_input.exception, DataError) and "input" in str(onto_input.exception)

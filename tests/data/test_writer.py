@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from embedlab.data.records import read_records
-from embedlab.data.writer import container_of, describe, write_records
+from embedlab.data.writer import container_of, describe, dump_beir, write_beir, write_records
 from embedlab.errors import DataError
 
 
@@ -63,3 +63,24 @@ def test_jsonl_is_utf8_and_unescaped(tmp_path):
     write_records([(Path("i"), 1, {"q": "为这个句子"})], tmp_path / "o.jsonl", "jsonl")
     text = (tmp_path / "o.jsonl").read_text(encoding="utf-8")
     assert text == '{"q": "为这个句子"}\n' and json.loads(text) == {"q": "为这个句子"}
+
+
+def test_a_beir_folder_that_load_retrieval_reads(tmp_path):
+    from embedlab.data.retrieval import load_retrieval
+
+    write_beir(tmp_path / "beir", [{"_id": "d1", "text": "green tea"}, {"_id": "d2", "title": "T", "text": "x"}],
+               [{"_id": "q1", "text": "tea?"}], {("q1", "d1"): 1, ("q1", "d2"): 0})
+    assert (tmp_path / "beir" / "qrels.tsv").read_text() == "query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td2\t0\n"
+    task = load_retrieval(tmp_path / "beir")
+    assert task.corpus == {"d1": "green tea", "d2": "T x"} and task.qrels == {"q1": {"d1": 1, "d2": 0}}
+    assert [p.name for p in tmp_path.iterdir()] == ["beir"]
+
+
+def test_an_id_qrels_cannot_hold_is_refused_and_nothing_is_left(tmp_path):
+    with pytest.raises(DataError, match="holds a tab or a line break"):
+        write_beir(tmp_path / "beir", [{"_id": "d\t1", "text": "a"}], [{"_id": "q", "text": "b"}], {("q", "d\t1"): 1})
+    assert list(tmp_path.iterdir()) == []
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    dump_beir(folder, [{"_id": "d", "v": {1}}], [{"_id": "q", "text": "b"}], {}, default=sorted)
+    assert json.loads((folder / "corpus.jsonl").read_text()) == {"_id": "d", "v": [1]}

@@ -11,9 +11,10 @@ import click
 @click.command("convert")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.argument("target", type=click.Path(path_type=Path))
-@click.option("--to", "layout", type=click.Choice(["reranking", "flag", "triplets"]), default=None,
+@click.option("--to", "layout", type=click.Choice(["reranking", "flag", "triplets", "retrieval"]), default=None,
               help="Output layout: reranking {query, positive, negative} (C-MTEB), flag {query, pos, neg} "
-                   "(FlagEmbedding), triplets {anchor, positive, negative} (sentence-transformers). "
+                   "(FlagEmbedding), triplets {anchor, positive, negative} (sentence-transformers), retrieval "
+                   "(rows -> a BEIR folder: corpus = every passage, qrels = positives 1, negatives 0). "
                    "[default: the source's layout; reranking for a retrieval folder]")
 @click.option("--split", default=None,
               help="Split to read when SOURCE has several [default: test, then dev, validation; "
@@ -38,7 +39,8 @@ def convert_command(source, target, layout, split, negatives, seed, drop_ids, al
     folder (corpus, queries, qrels) whose judgments become rows: positives are the passages judged
     relevant, negatives those judged 0, plus --negatives random ones. For hard (mined) negatives, run
     `embedlab mine ROWS.jsonl --corpus FOLDER -m MODEL -o out.jsonl` on the result.
-    TARGET: .jsonl, .parquet, or a folder (a Hugging Face dataset, load_from_disk reads it).
+    TARGET: .jsonl, .parquet, or a folder (a Hugging Face dataset, load_from_disk reads it); with
+    --to retrieval, a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv) that `eval --retrieval` reads.
 
     Between reranking and flag, only positive/pos and negative/neg are renamed and every other field is
     kept, in every container. Triplets hold only texts: other fields are refused unless --allow-lossy,
@@ -52,6 +54,7 @@ def convert_command(source, target, layout, split, negatives, seed, drop_ids, al
       embedlab convert t2.parquet t2_dataset/ --to reranking
       embedlab convert my_beir_folder/ rows.jsonl --negatives 7 --seed 42
       embedlab convert rows.jsonl triplets.jsonl --to triplets --allow-lossy
+      embedlab convert t2_reranking.jsonl t2_pool/ --to retrieval   # then: embedlab eval --retrieval t2_pool/
     """
     from embedlab.data.convert import convert
 

@@ -22,13 +22,15 @@ _PATH = click.Path(exists=True, path_type=Path)
 @click.option("--drop-shared", is_flag=True,
               help="Remove from train every passage that also occurs in a held-out row.")
 @click.option("--split", default=None, help="Split to read when DATA has several.")
+@click.option("--overwrite", is_flag=True, help="Replace existing train/test/dev files and manifest in OUT.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def split_command(data, out_dir, test_fraction, dev_fraction, seed, drop_shared, split, fmt) -> None:
+def split_command(data, out_dir, test_fraction, dev_fraction, seed, drop_shared, split, overwrite, fmt) -> None:
     """Split reranking/training rows into train/test(/dev) by query, without leakage.
 
     Rows whose queries are equal after normalisation (Unicode NFKC, case, spaces, punctuation) stay in
     one split. Passages shared between train and the held-out rows are counted and shown, and with
-    --drop-shared removed from train.
+    --drop-shared removed from train. An output that is DATA is refused; existing ones are replaced
+    only with --overwrite.
 
     \b
     Example:
@@ -37,7 +39,7 @@ def split_command(data, out_dir, test_fraction, dev_fraction, seed, drop_shared,
     from embedlab.data.split import split_rows
 
     report = split_rows(data, out_dir, test=test_fraction, dev=dev_fraction, seed=seed,
-                        drop_shared=drop_shared, split=split)
+                        drop_shared=drop_shared, split=split, overwrite=overwrite)
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
         return

@@ -8,10 +8,6 @@ from pathlib import Path
 
 import click
 
-_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
-_SHOWN_LOCATIONS = 3
-_TABLE_MIN_WIDTH = 140  # narrower, a five-column table would cut the locations: findings are listed instead
-
 
 @click.command("inspect")
 @click.argument("data", type=click.Path(exists=True, path_type=Path))
@@ -33,10 +29,11 @@ _TABLE_MIN_WIDTH = 140  # narrower, a five-column table would cut the locations:
                    "queries, qrels) for a retrieval folder. DATA itself is never modified.")
 @click.option("--fix-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where --fix logs every change, one JSON line each [default: OUT.changes.jsonl].")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --fix output and log.")
 @click.option("--strict", is_flag=True, help="Exit with 1 when any error-severity finding exists (for CI).")
 @click.pass_context
 def inspect_command(ctx, data, other, model, max_length, split, shared_threshold, fmt, plot, fix_out, fix_log,
-                    strict) -> None:
+                    overwrite, strict) -> None:
     """Check reranking / training rows or a retrieval folder for data problems.
 
     DATA is JSONL ({query, positive, negative} or {query, pos, neg}), parquet, a Hugging Face dataset
@@ -52,28 +49,20 @@ def inspect_command(ctx, data, other, model, max_length, split, shared_threshold
       embedlab inspect train.jsonl
       embedlab inspect train.jsonl --against test.jsonl -m BAAI/bge-small-zh-v1.5 --plot lengths.png
       embedlab inspect train.jsonl --fix clean.jsonl        # also writes clean.changes.jsonl
+      embedlab inspect train.jsonl --fix clean.jsonl --overwrite   # replace an earlier copy and log
       embedlab inspect data/retrieval --fix data/retrieval-clean
       embedlab inspect data/retrieval --format json --strict
     """
     if max_length is not None and model is None:
         raise click.UsageError("--max-length is in tokens: give --model too")
-    if fix_log is not None and fix_out is None:
-        raise click.UsageError("--fix-log needs --fix")
-    from embedlab.data.inspect import against, inspect_path
+    if (fix_log is not None or overwrite) and fix_out is None:
+        raise click.UsageError("--fix-log and --overwrite need --fix")
+    from embedlab.quality import against, fix, inspect_path
 
-    tokenizer = None
-    if model is not None:
-        from embedlab.models.tokenizer import load_tokenizer
-
-        tokenizer, model_max = load_tokenizer(model)
-        max_length = max_length or model_max
-        if max_length is None:
-            click.echo(f"note: {model} has no max length; give --max-length to count texts over it", err=True)
+    tokenizer, max_length = _tokenizer(model, max_length)
     fixed = None
     if fix_out is not None:  # first: a refused output path fails before the long part
-        from embedlab.data.fix import fix
-
-        fixed = fix(data, fix_out, fix_log, split=split)
+        fixed = fix(data, fix_out, fix_log, split=split, overwrite=overwrite)
     click.echo(f"inspecting {data} ...", err=True)
     inspection = inspect_path(data, split=split, tokenizer=tokenizer, max_length=max_length,
                               shared_threshold=shared_threshold)
@@ -85,16 +74,7 @@ def inspect_command(ctx, data, other, model, max_length, split, shared_threshold
 
         plot_lengths(inspection, plot)
         click.echo(f"length histograms written to {plot}", err=True)
-
-    if fmt == "json":
-        payload = inspection.as_dict()
-        if fixed is not None:
-            payload["fix"] = asdict(fixed)
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
-    else:
-        print_inspection(inspection)
-        if fixed is not None:
-            print_fix(fixed)
+    _show(inspection, fixed, fmt)
     severities = inspection.severity_counts()
     click.echo(", ".join(f"{n} {s}" for s, n in severities.items()) + " finding(s)", err=True)
     if strict and severities["error"]:
@@ -102,126 +82,28 @@ def inspect_command(ctx, data, other, model, max_length, split, shared_threshold
         ctx.exit(1)
 
 
-def print_inspection(inspection) -> None:
-    from rich.console import Console
+def _tokenizer(model, max_length):
+    """(the model's tokenizer, the max length in tokens); no tokenizer without a model."""
+    if model is None:
+        return None, max_length
+    from embedlab.models.tokenizer import load_tokenizer
 
-    console = Console()
-    for line in summary_lines(inspection):
-        console.print(line, highlight=False, markup=False)
-    console.print(lengths_table(inspection))
-    if not inspection.findings:
-        console.print("no findings")
-    elif console.width >= _TABLE_MIN_WIDTH:
-        console.print(findings_table(inspection))
-    else:
-        console.print("findings")
-        for finding in inspection.findings:
-            for line in findings_entry(finding):
-                console.print(line, highlight=False, no_wrap=line.no_wrap, overflow=line.overflow)
+    tokenizer, model_max = load_tokenizer(model)
+    max_length = max_length or model_max
+    if max_length is None:
+        click.echo(f"note: {model} has no max length; give --max-length to count texts over it", err=True)
+    return tokenizer, max_length
 
 
-def summary_lines(inspection) -> list[str]:
-    from embedlab.report.table import short_name
+def _show(inspection, fixed, fmt: str) -> None:
+    if fmt == "json":
+        payload = inspection.as_dict()
+        if fixed is not None:
+            payload["fix"] = asdict(fixed)
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        return
+    from embedlab.report.inspect import print_fix, print_inspection
 
-    c, name = inspection.counts, Path(inspection.source).name
-    if inspection.layout == "retrieval":
-        judged = inspection.per_row["judgments"]
-        lines = [(f"{name}: retrieval folder, {c['documents']:,} documents, {c['queries']:,} queries, "
-                  f"{c['judgments']:,} judgments ({c['judged_queries']:,} queries judged, "
-                  f"{c['queries_with_relevant']:,} with a relevant document)"),
-                 f"judgments per query: {_spread(judged)}"]
-    else:
-        styles = ", ".join(f"{style} {n:,}" for style, n in inspection.key_styles.items())
-        lines = [(f"{name}: {c['rows']:,} rows (keys {styles}), {c['distinct_queries']:,} distinct queries, "
-                  f"{c['distinct_passages']:,} distinct passages ({c['distinct_positives']:,} positives)"),
-                 (f"positives per row: {_spread(inspection.per_row['positives'])}; "
-                  f"negatives per row: {_spread(inspection.per_row['negatives'])}")]
-    if inspection.tokenizer:
-        limit = f", max length {inspection.max_length}" if inspection.max_length else ""
-        lines.append(f"tokens of {short_name(inspection.tokenizer)}{limit}")
-    if inspection.against:
-        theirs = inspection.against
-        size = ", ".join(f"{n:,} {what.replace('_', ' ')}" for what, n in list(theirs["counts"].items())[:2])
-        leaks = {code: inspection.finding(code).count if inspection.finding(code) else 0
-                 for code in ("leak_query", "leak_normalised_query", "leak_passage")}
-        lines.append(f"against {theirs['source']} ({size}): {leaks['leak_query']:,} queries in both, "
-                     f"{leaks['leak_normalised_query']:,} more equal after normalisation, "
-                     f"{leaks['leak_passage']:,} passages in both")
-    return lines
-
-
-def lengths_table(inspection):
-    from rich.table import Table
-
-    with_tokens = bool(inspection.tokens)
-    table = Table(title="lengths (min / p50 / p95 / max)", title_justify="left")
-    for header in ("kind", "texts", "characters") + (("tokens", "over max") if with_tokens else ()):
-        table.add_column(header, justify="left" if header == "kind" else "right")
-    for kind, chars in inspection.lengths.items():
-        cells = [kind, f"{chars['count']:,}", _quartet(chars)]
-        if with_tokens:
-            tokens = inspection.tokens[kind]
-            cells += [_quartet(tokens), f"{tokens['over_max']:,}" if "over_max" in tokens else "–"]
-        table.add_row(*cells)
-    return table
-
-
-def findings_table(inspection):
-    from rich.table import Table
-
-    table = Table(title="findings", title_justify="left", show_lines=True)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("code", no_wrap=True)
-    table.add_column("count", justify="right", no_wrap=True)
-    table.add_column("message")
-    table.add_column("examples")
-    for finding in inspection.findings:
-        locations, example = _examples(finding)
-        table.add_row(f"[{_SEVERITY_STYLE[finding.severity]}]{finding.severity}[/]", finding.code,
-                      f"{finding.count:,}", _escape(finding.message),
-                      _escape(locations + (f"\ne.g. {example}" if example else "")))
-    return table
-
-
-def findings_entry(finding):
-    """A finding as a few lines (for narrow terminals): severity, code, count and message; where; an example."""
-    from rich.text import Text
-
-    locations, example = _examples(finding)
-    lines = [Text.assemble((f"{finding.severity:<8}", _SEVERITY_STYLE[finding.severity]),
-                           f" {finding.code} ({finding.count:,}): {finding.message}"),
-             Text(f"         at {locations}", no_wrap=True, overflow="ellipsis")]
-    return lines + ([Text(f"         e.g. {example}", no_wrap=True, overflow="ellipsis")] if example else [])
-
-
-def _examples(finding) -> tuple[str, str]:
-    """The first few distinct locations ('...' when there are more) and the first example's text."""
-    places = list(dict.fromkeys(finding.locations))
-    more = len(places) > _SHOWN_LOCATIONS or finding.count > len(finding.examples)
-    example = finding.examples[0].text if finding.examples else ""
-    return ", ".join(places[:_SHOWN_LOCATIONS]) + (" ..." if more else ""), example
-
-
-def print_fix(fixed) -> None:
-    click.echo(f"cleaned copy: {fixed.out} ({fixed.rows_written:,} of {fixed.rows_read:,} {fixed.unit}); "
-               f"every change logged in {fixed.log}")
-    for action, count in fixed.actions.items():
-        click.echo(f"  {action}: {count:,}")
-    if not fixed.actions:
-        click.echo("  no changes were needed")
-
-
-def _spread(values: dict) -> str:
-    return f"{values['min']}–{values['max']} (mean {values['mean']})"
-
-
-def _quartet(values: dict) -> str:
-    if not values.get("count"):
-        return "–"
-    return " / ".join(f"{values[k]:,}" for k in ("min", "p50", "p95", "max"))
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+    print_inspection(inspection)
+    if fixed is not None:
+        print_fix(fixed)

@@ -4,7 +4,8 @@ Layouts (named by a string): "reranking" `{_id?, query, positive: [..], negative
 "flag" `{query, pos: [..], neg: [..], prompt?, pos_scores?, neg_scores?, type?}` (FlagEmbedding), and
 "triplets" `{anchor, positive, negative}` (sentence-transformers). A retrieval folder (corpus, queries,
 qrels) is read as reranking rows (see `retrieval_rows`). The container follows the output path (see
-`writer`): `.jsonl`, `.parquet`, or a folder for a Hugging Face dataset.
+`writer`): `.jsonl`, `.parquet`, or a folder for a Hugging Face dataset. "retrieval" turns rows into a
+BEIR folder over the pool of their passages (see `rows_to_retrieval`).
 
 Lossless where the formats allow: between reranking and flag only `positive`/`pos` and `negative`/`neg`
 are renamed and every other field is kept unchanged, in every container (a round trip gives back the
@@ -31,15 +32,19 @@ from embedlab.data.records import (
     read_records,
 )
 from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
+from embedlab.data.output import check_output
 from embedlab.data.retrieval import is_retrieval_folder
+from embedlab.data.rows_to_retrieval import Collection, rows_to_retrieval
 from embedlab.data.writer import (
     check_target,
     container_of,
+    write_beir,
     write_records,
 )
 from embedlab.errors import DataError, UnknownNameError
 
 LAYOUTS = ("reranking", "flag", "triplets")
+TARGETS = (*LAYOUTS, "retrieval")
 TEXT_KEYS = {"reranking": ("positive", "negative"), "flag": ("pos", "neg")}
 ID_KEYS = ("_id", "id")
 _RENAMES = {"reranking": {"pos": "positive", "neg": "negative"},
@@ -54,10 +59,11 @@ class ConvertReport:
     source: str
     target: str
     source_layout: str  # reranking | flag | reranking+flag | triplets | retrieval
-    target_layout: str  # reranking | flag | triplets
-    container: str  # jsonl | parquet | dataset
+    target_layout: str  # reranking | flag | triplets | retrieval
+    container: str  # jsonl | parquet | dataset | folder (retrieval)
     rows_read: int = 0  # queries, for a retrieval folder
-    rows_written: int = 0
+    rows_written: int = 0  # queries, into a retrieval folder
+    written: dict[str, int] = field(default_factory=dict)  # retrieval folder: queries, documents, judgments
     mapping: dict[str, str] = field(default_factory=dict)  # source field -> target field
     kept: list[str] = field(default_factory=list)  # other fields, carried over unchanged
     dropped: dict[str, int] = field(default_factory=dict)  # field -> rows: the target cannot hold it
@@ -70,8 +76,13 @@ class ConvertReport:
     def summary(self) -> str:
         """One paragraph: what was read and written, and everything that was not kept as it was."""
         unit = ("query", "queries") if self.source_layout == "retrieval" else ("row", "rows")
-        parts = [(f"read {count(self.rows_read, *unit)} ({self.source_layout}) from {self.source}; wrote "
-                  f"{count(self.rows_written, 'row')} ({self.target_layout}, {self.container}) to {self.target}.")]
+        written = f"{count(self.rows_written, 'row')} ({self.target_layout}, {self.container})"
+        if self.target_layout == "retrieval":
+            w = self.written
+            written = (f"{count(w['queries'], 'query', 'queries')}, {count(w['documents'], 'document')} and "
+                       f"{count(w['judgments'], 'judgment')} (retrieval folder)")
+        parts = [f"read {count(self.rows_read, *unit)} ({self.source_layout}) from {self.source}; wrote "
+                 f"{written} to {self.target}."]
         if self.mapping:
             parts.append("fields: " + ", ".join(f"{a} -> {b}" for a, b in self.mapping.items()) + ".")
         parts.append("kept unchanged: " + (", ".join(self.kept) or "no other field") + ".")
@@ -97,14 +108,18 @@ def convert(source: str | Path, target: str | Path, *, to: str | None = None, sp
     `negatives` (retrieval folder only): random corpus passages added to each row's negatives, seeded by
     `seed`. `keep_ids=False` removes `_id`/`id` fields on purpose. `allow_lossy` lets fields the target
     layout cannot hold be dropped (they are reported); without it that is an error naming the field.
+    `to="retrieval"`: rows into a BEIR folder `target` (see `rows_to_retrieval`).
     """
     source, target = Path(source), Path(target)
-    if to is not None and to not in LAYOUTS:
-        raise UnknownNameError("layout", to, LAYOUTS)
+    if to is not None and to not in TARGETS:
+        raise UnknownNameError("layout", to, TARGETS)
     if negatives < 0:
         raise ValueError(f"negatives must be >= 0, got {negatives}")
     if not source.exists():
         raise DataError("no such file or directory", path=source)
+    if to == "retrieval":
+        return _to_retrieval(source, target, split=split, negatives=negatives, keep_ids=keep_ids,
+                             allow_lossy=allow_lossy, overwrite=overwrite)
     container = container_of(target)
     check_target(source, target, overwrite=overwrite)
     if is_retrieval_folder(source):
@@ -142,6 +157,59 @@ def convert(source: str | Path, target: str | Path, *, to: str | None = None, sp
         report.notes.append("stored as null where a row lacks the field (read back as missing): "
                             + ", ".join(f"{k} ({count(n, 'row')})" for k, n in missing.items()) + ".")
     return report
+
+
+def _to_retrieval(source: Path, target: Path, *, split: str | None, negatives: int, keep_ids: bool,
+                  allow_lossy: bool, overwrite: bool) -> ConvertReport:
+    """Rows (or triplets, grouped by anchor) into a BEIR folder over the pool of their passages."""
+    if is_retrieval_folder(source) or negatives:
+        raise DataError("--to retrieval reads rows, and this is a retrieval folder" if not negatives else
+                        "random negatives are drawn from a retrieval corpus; a retrieval folder made from rows "
+                        "has every passage of the rows already", path=source,
+                        hint="to clean a retrieval folder, use `embedlab inspect SOURCE --fix OUT`")
+    if target.suffix.lower() in (".jsonl", ".ndjson", ".parquet", ".tsv"):
+        raise DataError("a retrieval folder is a folder (corpus.jsonl, queries.jsonl, qrels.tsv)", path=target,
+                        hint="give a folder name")
+    check_output(target, inputs=[source], overwrite=overwrite, folder=True)
+    if target.is_dir() and not is_retrieval_folder(target):
+        raise DataError("exists and is not a retrieval folder, so it is not replaced", path=target,
+                        hint="give a new folder name")
+    rows = _read(source, split)
+    layout = _layout(rows)
+    report = ConvertReport(str(source), str(target), layout, "retrieval", "folder", rows_read=len(rows))
+    dropped = triplets.Dropped()
+    if layout == "triplets":
+        grouped = triplets.group(rows, "positive", "negative")
+        rows, dropped = grouped.rows, grouped.dropped
+        report.notes.append(f"grouped {count(report.rows_read, 'triplet row')} into {count(len(rows), 'row')} "
+                            f"by anchor.")
+    collection = rows_to_retrieval(rows, with_ids=keep_ids, dropped=dropped)
+    _refuse_losses(collection.dropped, allow_lossy, report, "a retrieval folder has no place for this field",
+                   "pass --allow-lossy to drop it, or convert to reranking/flag, which keep every field")
+    if not collection.queries:
+        raise DataError("nothing to write: no query has a positive", path=source)
+    write_beir(target, collection.corpus_records(), collection.query_records(), collection.judgments)
+    _describe(collection, rows, report, keep_ids)
+    return report
+
+
+def _describe(collection: Collection, rows: list[Record], report: ConvertReport, keep_ids: bool) -> None:
+    c = collection
+    report.rows_written = len(c.queries)
+    report.written = {"queries": len(c.queries), "documents": len(c.corpus), "judgments": len(c.judgments)}
+    keys = {k for _, _, r in rows for k in r}
+    ids = [k for k in ID_KEYS if k in keys and keep_ids][:1]
+    report.mapping = {**{k: "query-id" for k in ids}, "query": "queries",
+                      **{k: "corpus + qrels grade 1" for k in POSITIVE_KEYS if k in keys},
+                      **{k: "corpus + qrels grade 0" for k in NEGATIVE_KEYS if k in keys}}
+    report.skipped.update({k: n for k, n in (("no_positive", c.no_positive), ("empty_query", c.empty_queries)) if n})
+    report.notes.append(f"corpus: every distinct passage of the rows, ids d1..d{len(c.corpus)} in first-seen "
+                        f"order{'' if ids else '; queries numbered q<row>'}.")
+    merged = [(c.merged_rows, "row", "merged into an earlier row's query with the same text"),
+              (c.merged_passages, "passage", "written as an earlier document with the same text"),
+              (len(c.both), "passage", "both positive and negative of a query, graded 1"),
+              (c.empty_passages, "empty passage", "left out")]
+    report.notes += [f"{count(n, what)} {why}." for n, what, why in merged if n]
 
 
 def _from_retrieval(source: Path, report: ConvertReport, *, split: str | None, negatives: int, seed: int,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,18 +26,19 @@ def is_saved_dataset(path: Path) -> bool:
 
 
 def check_output(target: str | Path, *, inputs: Iterable[str | Path] = (), overwrite: bool = False,
-                 folder: bool = False, option: str = "--overwrite") -> Path:
+                 folder: bool = False, option: str = "--overwrite", role: str = "output") -> Path:
     """Refuse an output that is (inside) an input or holds one, or that exists without `overwrite`.
 
-    `folder`: the output is a folder (a file of that name is refused, and vice versa). Returns the path.
+    `folder`: the output is a folder (a file of that name is refused, and vice versa); `role` names the
+    output in the messages ("output", "log", ...). Returns the path.
     """
     target = Path(target)
     resolved = target.resolve()
     for source in map(Path, inputs):
         src = source.resolve()
         if src == resolved or (source.is_dir() and resolved.is_relative_to(src)) or src.is_relative_to(resolved):
-            raise DataError(f"the output would overwrite or change the input {source}", path=target,
-                            hint="write the output somewhere else")
+            raise DataError(f"the {role} would overwrite or change the input {source}", path=target,
+                            hint=f"write the {role} somewhere else; the input is never modified")
     if target.exists() or target.is_symlink():
         if target.is_dir() != folder:
             raise DataError(f"exists as a {'folder' if target.is_dir() else 'file'}; expected a "
@@ -96,6 +97,30 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
         shutil.rmtree(partial, ignore_errors=True)
 
 
+@contextmanager
+def atomic_files(targets: Sequence[str | Path]) -> Iterator[list[Path]]:
+    """Temporary siblings of several files written as one: renamed into place in the given order when the
+    block ends without error, none of them otherwise.
+
+    The last target (a manifest, say) marks a complete set: an existing one is removed before the others are
+    replaced, so a set interrupted while being renamed never shows an old manifest over new files.
+    """
+    targets = [Path(target) for target in targets]
+    partials = [_partial(target) for target in targets]
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield partials
+        if targets[-1].exists():
+            targets[-1].unlink()
+        for partial, target in zip(partials, targets):
+            os.replace(partial, target)
+    finally:
+        for partial in partials:
+            if partial.exists():
+                partial.unlink()
+
+
 def write_text(target: str | Path, text: str) -> Path:
     with atomic_file(target) as partial:
         partial.write_text(text, encoding="utf-8")
@@ -106,12 +131,22 @@ def write_json(target: str | Path, payload: Any, *, indent: int | None = 1) -> P
     return write_text(target, json.dumps(payload, ensure_ascii=False, indent=indent, default=_plain) + "\n")
 
 
-def write_jsonl(target: str | Path, records: Iterable[dict[str, Any]]) -> int:
+def write_jsonl(target: str | Path, records: Iterable[dict[str, Any]], *,
+                default: Callable[[Any], Any] | None = None) -> int:
     """One JSON object per line, atomically; returns the number of lines written."""
+    with atomic_file(target) as partial:
+        return dump_jsonl(partial, records, default=default)
+
+
+def dump_jsonl(path: str | Path, records: Iterable[dict[str, Any]], *,
+               default: Callable[[Any], Any] | None = None) -> int:
+    """One JSON object per line into `path` as it is: the partial file of an `atomic_file` / `atomic_files`
+    block, or a file inside an `atomic_folder`. `default` turns what JSON cannot hold into what it can
+    (numpy values become plain ones without it). Returns the number of lines written."""
     count = 0
-    with atomic_file(target) as partial, open(partial, "w", encoding="utf-8") as handle:
+    with open(path, "w", encoding="utf-8") as handle:
         for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False, default=_plain) + "\n")
+            handle.write(json.dumps(record, ensure_ascii=False, default=default or _plain) + "\n")
             count += 1
     return count
 

@@ -14,12 +14,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from embedlab.data.output import atomic_files, check_output, dump_jsonl
 from embedlab.data.records import plain, read_records
 from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
 from embedlab.data.text import text_key
 from embedlab.errors import DataError
 
 HELD_OUT = ("test", "dev")
+Row = tuple[Path, int, dict, list[str], list[str]]  # (file, line, record with "__query", positives, negatives)
 
 
 @dataclass
@@ -42,12 +44,35 @@ class SplitReport:
 
 
 def split_rows(path: str | Path, out_dir: str | Path, *, test: float = 0.2, dev: float = 0.0,
-               seed: int = 0, drop_shared: bool = False, split: str | None = None) -> SplitReport:
-    """Write train.jsonl, test.jsonl (dev.jsonl) and manifest.json under `out_dir`."""
+               seed: int = 0, drop_shared: bool = False, split: str | None = None,
+               overwrite: bool = False) -> SplitReport:
+    """Write train.jsonl, test.jsonl (dev.jsonl) and manifest.json under `out_dir`.
+
+    The outputs are checked before anything is read: one that is the input (or inside it) is refused, and
+    one that exists is refused unless `overwrite`. They are written as one set, the manifest last, so an
+    interrupted split leaves none of them (`data.output.atomic_files`).
+    """
     if not 0 < test < 1 or not 0 <= dev < 1 or test + dev >= 1:
         raise ValueError(f"need 0 < test, 0 <= dev and test + dev < 1 (got test={test}, dev={dev})")
     path, out_dir = Path(path), Path(out_dir)
+    names = ["train", *(name for name in HELD_OUT if name != "dev" or dev)]
+    targets = [out_dir / f"{name}.jsonl" for name in names] + [out_dir / "manifest.json"]
+    for target in targets:
+        check_output(target, inputs=[path], overwrite=overwrite)
     records = _read(path, split)
+    assigned, merged = _assign(records, path, test=test, dev=dev, seed=seed)
+    report = SplitReport(
+        source=str(path), seed=seed, fractions={"test": test, "dev": dev},
+        rows={}, queries={}, query_groups_merged=merged,
+        shared_passages=0, shared_positives=0, train_rows_touching_shared=0)
+    assigned["train"] = _shared_with_train(records, assigned, report, drop_shared=drop_shared)
+    _write(records, {name: assigned[name] for name in names}, targets, report, path)
+    return report
+
+
+def _assign(records: list[Row], path: Path, *, test: float, dev: float, seed: int
+            ) -> tuple[dict[str, list[int]], int]:
+    """Row indices per split, whole query groups at a time; and the number of groups of several rows."""
     groups: dict[str, list[int]] = {}
     for index, (_, _, record, _, _) in enumerate(records):
         groups.setdefault(text_key(record["__query"]), []).append(index)
@@ -61,7 +86,13 @@ def split_rows(path: str | Path, out_dir: str | Path, *, test: float = 0.2, dev:
     if not assigned["train"] or not assigned["test"]:
         raise DataError(f"too few query groups ({len(groups)}) to split", path=path,
                         hint="use more rows or a different --test fraction")
+    return assigned, sum(len(g) > 1 for g in groups.values())
 
+
+def _shared_with_train(records: list[Row], assigned: dict[str, list[int]], report: SplitReport, *,
+                       drop_shared: bool) -> list[int]:
+    """Count the held-out passages that train rows also hold (and drop them from train if asked);
+    returns the train rows kept."""
     held_out_roles: dict[str, str] = {}
     for name in HELD_OUT:
         for index in assigned[name]:
@@ -70,10 +101,6 @@ def split_rows(path: str | Path, out_dir: str | Path, *, test: float = 0.2, dev:
                 held_out_roles.setdefault(text, "negative")
             for text in positives:
                 held_out_roles[text] = "positive"
-    report = SplitReport(
-        source=str(path), seed=seed, fractions={"test": test, "dev": dev},
-        rows={}, queries={}, query_groups_merged=sum(len(g) > 1 for g in groups.values()),
-        shared_passages=0, shared_positives=0, train_rows_touching_shared=0)
     shared: set[str] = set()
     kept_train: list[int] = []
     dropped = {"passages": 0, "rows_without_positive": 0}
@@ -94,32 +121,28 @@ def split_rows(path: str | Path, out_dir: str | Path, *, test: float = 0.2, dev:
                 continue
             records[index] = (file, line, record, positives, negatives)
         kept_train.append(index)
-    assigned["train"] = kept_train
     report.shared_passages = len(shared)
     report.shared_positives = sum(held_out_roles[t] == "positive" for t in shared)
     if drop_shared:
         report.dropped_from_train = dropped
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("train", *HELD_OUT):
-        if name == "dev" and not dev:
-            continue
-        indices = sorted(assigned[name])
-        target = out_dir / f"{name}.jsonl"
-        with open(target, "w", encoding="utf-8") as handle:
-            for index in indices:
-                record = {k: v for k, v in records[index][2].items() if k != "__query"}
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        report.rows[name] = len(indices)
-        report.queries[name] = len({text_key(records[i][2]["__query"]) for i in indices})
-        report.files[name] = {"path": target.name, "sha256": _sha256(target)}
-    manifest = {"source_sha256": _sha256(path) if path.is_file() else None, **report.as_dict()}
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
-                                           encoding="utf-8")
-    return report
+    return kept_train
 
 
-def _read(path: Path, split: str | None) -> list[tuple[Path, int, dict, list[str], list[str]]]:
+def _write(records: list[Row], assigned: dict[str, list[int]], targets: list[Path], report: SplitReport,
+           source: Path) -> None:
+    """Every split and then the manifest, renamed into place together at the end."""
+    with atomic_files(targets) as partials:
+        for (name, indices), target, partial in zip(assigned.items(), targets, partials):
+            indices = sorted(indices)
+            dump_jsonl(partial, ({k: v for k, v in records[i][2].items() if k != "__query"} for i in indices))
+            report.rows[name] = len(indices)
+            report.queries[name] = len({text_key(records[i][2]["__query"]) for i in indices})
+            report.files[name] = {"path": target.name, "sha256": _sha256(partial)}
+        manifest = {"source_sha256": _sha256(source) if source.is_file() else None, **report.as_dict()}
+        partials[-1].write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _read(path: Path, split: str | None) -> list[Row]:
     records = []
     for file, line, record in read_records(path, split=split):
         query, positives, negatives = row_texts(record, file, line)

@@ -1,4 +1,5 @@
-"""Write JSON-object records as JSONL, parquet or a Hugging Face dataset folder (the layouts `read_records` reads).
+"""Write JSON-object records as JSONL, parquet or a Hugging Face dataset folder (the layouts `read_records` reads),
+and retrieval collections as BEIR folders (`corpus.jsonl`, `queries.jsonl`, `qrels.tsv`).
 
 The container follows the output path: `.jsonl` a JSON-lines file, `.parquet` a parquet file, a folder
 (or a name without suffix) a dataset saved with `datasets.Dataset.save_to_disk`. A table holds one type per
@@ -10,10 +11,11 @@ sibling first and moved into place (`data.output`), so a failed write leaves not
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from embedlab.data.output import atomic_file, atomic_folder, check_output, is_saved_dataset
+from embedlab.data.output import atomic_file, atomic_folder, check_output, dump_jsonl, is_saved_dataset
 from embedlab.data.records import Record
 from embedlab.errors import DataError, require
 
@@ -55,6 +57,29 @@ def write_records(rows: list[Record], target: Path, container: str) -> dict[str,
         with atomic_folder(target) as partial:
             _save_dataset(table, partial)
     return missing
+
+
+def write_beir(target: Path, corpus: Iterable[dict[str, Any]], queries: Iterable[dict[str, Any]],
+               judgments: Mapping[tuple[str, str], int]) -> None:
+    """A BEIR folder at `target`, atomically (see `dump_beir`)."""
+    with atomic_folder(target) as partial:
+        dump_beir(partial, corpus, queries, judgments)
+
+
+def dump_beir(folder: Path, corpus: Iterable[dict[str, Any]], queries: Iterable[dict[str, Any]],
+              judgments: Mapping[tuple[str, str], int], *, default: Callable[[Any], Any] | None = None) -> None:
+    """Fill `folder` (the partial folder of an `atomic_folder` block) with `corpus.jsonl` and `queries.jsonl`
+    (the records as given, each with its `_id`) and `qrels.tsv` (a header, then query-id, corpus-id, grade)."""
+    dump_jsonl(folder / "corpus.jsonl", corpus, default=default)
+    dump_jsonl(folder / "queries.jsonl", queries, default=default)
+    lines = ["query-id\tcorpus-id\tscore\n"]
+    for (qid, did), grade in judgments.items():
+        bad = next((i for i in (qid, did) if any(c in str(i) for c in "\t\r\n")), None)
+        if bad is not None:
+            raise DataError(f"the id {str(bad)!r} holds a tab or a line break, which qrels.tsv cannot hold",
+                            hint="give the record another id")
+        lines.append(f"{qid}\t{did}\t{grade}\n")
+    (folder / "qrels.tsv").write_text("".join(lines), encoding="utf-8")
 
 
 def _write_jsonl(rows: list[Record], path: Path) -> None:

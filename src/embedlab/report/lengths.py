@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from embedlab.data.findings import Inspection
 from embedlab.errors import require
+from embedlab.quality import Inspection
 from embedlab.report.table import short_name
 
 _UNITS = {"chars": "characters", "tokens": "tokens"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from embedlab.data.findings import Findings, stats
+from embedlab.quality.findings import Findings, stats
 
 
 @dataclass

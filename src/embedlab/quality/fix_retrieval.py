@@ -5,18 +5,19 @@ record kept, and `qrels.tsv` for the split read. Removed, each with a line of th
 cannot be read, ids used a second time (the first record is kept), empty texts (and their judgments),
 judgments that cannot be read, judgments of ids that do not exist, and pairs judged a second time (the
 first judgment is kept). Surrounding whitespace is stripped. Queries without judgments are kept: `eval` skips
-and counts them. The input is never modified.
+and counts them. The input is never modified; `quality.fix` checks the output paths before calling this.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from embedlab.data.fix import At, ChangeLog, FixResult, plain_json
+from embedlab.data.output import atomic_file, atomic_folder
 from embedlab.data.retrieval import STEMS, find_files, read_judgments, read_text_records
+from embedlab.data.writer import dump_beir
 from embedlab.errors import DataError
+from embedlab.quality.changes import At, ChangeLog, FixResult, plain_json
 
 
 def fix_retrieval(folder: Path, out: Path, log_path: Path, *, split: str | None = None) -> FixResult:
@@ -31,15 +32,9 @@ def fix_retrieval(folder: Path, out: Path, log_path: Path, *, split: str | None 
         empty = "corpus" if not docs else "queries" if not queries else "qrels"
         raise DataError(f"nothing of the {empty} is left after cleaning", path=files[empty][0],
                         hint="see `embedlab inspect` for what is wrong with it")
-    out.mkdir(parents=True, exist_ok=True)
-    for name, records in (("corpus.jsonl", docs), ("queries.jsonl", queries)):
-        with open(out / name, "w", encoding="utf-8") as handle:
-            handle.writelines(json.dumps(record, ensure_ascii=False, default=plain_json) + "\n"
-                              for record in records.values())
-    with open(out / "qrels.tsv", "w", encoding="utf-8") as handle:
-        handle.write("query-id\tcorpus-id\tscore\n")
-        handle.writelines(f"{qid}\t{did}\t{grade}\n" for (qid, did), grade in judgments.items())
-    log.write(log_path)
+    with atomic_folder(out) as folder_partial, atomic_file(log_path) as log_partial:  # the folder appears last
+        dump_beir(folder_partial, docs.values(), queries.values(), judgments, default=plain_json)
+        log.write(log_partial)
     return FixResult(str(out), str(log_path), docs_read + queries_read + judgments_read,
                      len(docs) + len(queries) + len(judgments), log.counts(), unit="records")
 

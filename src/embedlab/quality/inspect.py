@@ -1,6 +1,6 @@
 """Data-quality diagnostics of reranking / training rows, retrieval folders, and leakage between two files.
 
-Each finding has a code, a severity, a count and example locations; see `embedlab.data.findings`.
+Each finding has a code, a severity, a count and example locations; see `embedlab.quality.findings`.
 Reading problems of single rows are findings too (`malformed_row`), so that one bad row does not hide
 the rest; only a file that cannot be read at all raises a DataError.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from embedlab.data.findings import (
+from embedlab.quality.findings import (
     Finding,
     Findings,
     Inspection,
@@ -24,8 +24,8 @@ from embedlab.data.findings import (
     spread,
     where,
 )
-from embedlab.data.inspect_retrieval import inspect_retrieval
-from embedlab.data.lengths import measure
+from embedlab.quality.inspect_retrieval import inspect_retrieval
+from embedlab.quality.lengths import measure
 from embedlab.data.records import read_records
 from embedlab.data.reranking import row_texts
 from embedlab.data.retrieval import is_retrieval_folder

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from embedlab.data.findings import (
+from embedlab.quality.findings import (
     Findings,
     Inspection,
     TextIndex,
@@ -18,7 +18,7 @@ from embedlab.data.findings import (
     spread,
     where,
 )
-from embedlab.data.lengths import measure
+from embedlab.quality.lengths import measure
 from embedlab.data.retrieval import STEMS, find_files, read_judgments, read_text_records
 
 Texts = dict[str, tuple[str, str]]  # id -> (text, location)

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from embedlab.data.fix import fix
-from embedlab.data.inspect import inspect_path
+from embedlab.quality.fix import fix
+from embedlab.quality.inspect import inspect_path
 from embedlab.data.retrieval import load_retrieval
 from embedlab.errors import DataError
-from tests.conftest import write_jsonl
+from tests.conftest import write_beir, write_jsonl
 
 
 def _log(path):
@@ -101,3 +101,35 @@ def test_rows_into_a_folder_is_refused(tmp_path, rerank_file):
     (tmp_path / "a_folder").mkdir()
     with pytest.raises(DataError, match="a JSONL file, not a folder"):
         fix(rerank_file, tmp_path / "a_folder")
+
+
+def test_an_existing_folder_is_replaced_only_with_overwrite_and_only_a_retrieval_folder(tmp_path, messy_beir):
+    existing = write_beir(tmp_path / "existing", {"d1": "an earlier copy"}, {"q1": "tea"}, [("q1", "d1", 1)])
+    before = {p.name: p.read_bytes() for p in existing.iterdir()}
+    with pytest.raises(DataError, match="already exists"):
+        fix(messy_beir, existing)
+    assert {p.name: p.read_bytes() for p in existing.iterdir()} == before
+    assert not (tmp_path / "existing.changes.jsonl").exists()
+    fix(messy_beir, existing, overwrite=True)
+    assert load_retrieval(existing).corpus == {"d1": "green tea", "d2": "black tea", "d3": "Green tea!"}
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep me")
+    with pytest.raises(DataError, match="not a retrieval folder"):
+        fix(messy_beir, other, overwrite=True)
+    assert [p.name for p in other.iterdir()] == ["mine.txt"]
+    with pytest.raises(DataError, match="log would be inside"):
+        fix(messy_beir, tmp_path / "clean", tmp_path / "clean" / "log.jsonl")
+
+
+def test_a_fix_that_fails_while_writing_leaves_no_folder(tmp_path, messy_beir, monkeypatch):
+    import embedlab.quality.fix_retrieval as module
+
+    def fail(folder, *args, **kwargs):
+        (folder / "corpus.jsonl").write_text('{"_id": "d1", "text": "half"}\n')
+        raise OSError("disk full")
+
+    monkeypatch.setattr(module, "dump_beir", fail)
+    with pytest.raises(OSError, match="disk full"):
+        fix(messy_beir, tmp_path / "out" / "clean")
+    assert list((tmp_path / "out").iterdir()) == []

@@ -1,4 +1,4 @@
-"""`inspect`: every finding on hand-written rows with exact counts and lines; retrieval; leakage; fix; tokens."""
+"""`inspect`: every finding on hand-written rows with exact counts and lines; leakage; tokens."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from embedlab.data.fix import default_log_path, fix
-from embedlab.data.inspect import against, inspect_path, inspect_retrieval, inspect_rows
-from embedlab.data.retrieval import load_retrieval
 from embedlab.errors import DataError
+from embedlab.quality.inspect import against, inspect_path, inspect_rows
 from tests.conftest import write_beir, write_jsonl
 
 ROWS = [
@@ -50,7 +48,7 @@ def _lines(finding) -> list[int]:
     return [int(at.rsplit(":", 1)[1]) for at in finding.locations]
 
 
-def _pos_neg(row: dict) -> dict:
+def pos_neg(row: dict) -> dict:
     renamed = {"positive": "pos", "negative": "neg"}
     return {renamed.get(k, k): v for k, v in row.items()}
 
@@ -123,7 +121,7 @@ def test_length_percentiles_are_nearest_rank(tmp_path):
 
 
 def test_pos_neg_keys_give_the_same_findings(tmp_path, inspection):
-    path = write_jsonl(tmp_path / "flag.jsonl", [_pos_neg(r) for r in ROWS])
+    path = write_jsonl(tmp_path / "flag.jsonl", [pos_neg(r) for r in ROWS])
     flag = inspect_rows(path)
     assert [(f.code, f.count, _lines(f)) for f in flag.findings] == \
            [(f.code, f.count, _lines(f)) for f in inspection.findings]
@@ -134,7 +132,7 @@ def test_parquet_rows(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = [_pos_neg({"negative": [], **r}) for r in ROWS[:10]]  # the readable rows, one schema
+    rows = [pos_neg({"negative": [], **r}) for r in ROWS[:10]]  # the readable rows, one schema
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "rows.parquet")
     inspection = inspect_path(tmp_path / "rows.parquet")
     expected = {c: (e[1], e[2]) for c, e in EXPECTED.items() if c != "malformed_row"}
@@ -154,46 +152,6 @@ def test_unreadable_file_is_one_error(tmp_path):
     path = write_jsonl(tmp_path / "corpus.jsonl", [{"_id": "d1", "text": "a"}, {"_id": "d2", "text": "b"}])
     with pytest.raises(DataError, match=r"corpus.jsonl:1: field 'query': missing"):
         inspect_rows(path)
-
-
-# -- retrieval folders -----------------------------------------------------------------------------------
-
-def test_retrieval_inconsistencies_are_reported_not_raised(messy_beir):
-    with pytest.raises(DataError):
-        load_retrieval(messy_beir)
-    inspection = inspect_path(messy_beir)
-    assert inspection.layout == "retrieval"
-    found = {f.code: (f.severity, f.count, f.locations) for f in inspection.findings}
-    assert found == {
-        "duplicate_id": ("error", 1, ["corpus.jsonl:5"]),
-        "qrels_unknown_query": ("error", 1, ["qrels.tsv:4"]),
-        "qrels_unknown_doc": ("error", 1, ["qrels.tsv:3"]),
-        "conflicting_judgment": ("error", 1, ["qrels.tsv:7"]),
-        "empty_text": ("error", 1, ["corpus.jsonl:4"]),
-        "query_without_judgment": ("warning", 1, ["queries.jsonl:3"]),
-        "query_without_relevant": ("warning", 1, ["queries.jsonl:5"]),
-        "duplicate_query": ("warning", 1, ["queries.jsonl:4"]),
-        "duplicate_judgment": ("info", 1, ["qrels.tsv:6"]),
-        "normalised_duplicate_document": ("info", 1, ["corpus.jsonl:3"]),
-    }
-    assert inspection.finding("qrels_unknown_doc").examples[0].text == "corpus-id 'd9'"
-    assert inspection.finding("conflicting_judgment").examples[0].text == "q2 d2: 0 here, 1 at qrels.tsv:5"
-    assert inspection.counts == {"documents": 4, "queries": 5, "judgments": 8, "judged_queries": 4,
-                                 "queries_with_relevant": 3, "relevant_documents": 2}
-    assert inspection.per_row["relevant"] == {"min": 0, "mean": 0.75, "max": 1}
-    assert set(inspection.lengths) == {"query", "document"}
-
-
-def test_clean_retrieval_folder_has_only_the_unjudged_query(retrieval_dir):
-    inspection = inspect_retrieval(retrieval_dir)
-    assert [(f.code, f.count) for f in inspection.findings] == [("query_without_judgment", 1)]
-    assert inspection.counts["relevant_documents"] == 4
-
-
-def test_duplicate_documents(tmp_path):
-    folder = write_beir(tmp_path / "b", {"d1": "same", "d2": "same", "d3": "other"}, {"q1": "a"}, [("q1", "d1", 1)])
-    finding = inspect_retrieval(folder).finding("duplicate_document")
-    assert (finding.count, finding.locations, finding.details) == (1, ["corpus.jsonl:2"], {"rows": 2})
 
 
 # -- leakage ---------------------------------------------------------------------------------------------
@@ -240,83 +198,6 @@ def test_against_a_retrieval_folder(tmp_path):
     assert inspection.finding("leak_normalised_query").details["rows"] == 2
     passage = inspection.finding("leak_passage")
     assert (passage.count, passage.details["positives_in_other"]) == (2, 1)  # P1 judged relevant, N2 not
-
-
-# -- fix -------------------------------------------------------------------------------------------------
-
-DIRTY = [
-    {"_id": "a", "query": " brew tea ", "positive": ["P1 ", "P1"], "negative": ["", "N1", "p1"], "extra": 1},
-    {"_id": "b", "query": "brew tea", "positive": ["P2"], "negative": ["P1", "N2"]},
-    {"_id": "c", "query": "no pos", "positive": [], "negative": ["N3"]},
-    {"_id": "d", "query": "brew tea", "positive": ["P2"], "negative": ["N2"]},
-    {"_id": "e", "query": "   ", "positive": ["P5"], "negative": []},
-    {"_id": "f", "query": "untouched", "positive": ["P6"], "negative": ["N6"], "extra": [1, {"k": None}]},
-]
-
-
-def test_fix_writes_a_clean_copy_and_logs_every_change(tmp_path):
-    source = write_jsonl(tmp_path / "dirty.jsonl", DIRTY)
-    before = source.read_bytes()
-    result = fix(source, tmp_path / "out" / "clean.jsonl")
-    assert source.read_bytes() == before
-    cleaned = [json.loads(line) for line in (tmp_path / "out" / "clean.jsonl").read_text().splitlines()]
-    assert cleaned == [
-        {"_id": "a", "query": "brew tea", "positive": ["P1"], "negative": ["N1"], "extra": 1},
-        {"_id": "b", "query": "brew tea", "positive": ["P2"], "negative": ["N2"]},
-        DIRTY[5],
-    ]
-    log_path = tmp_path / "out" / "clean.changes.jsonl"
-    assert result.log == str(log_path) == str(default_log_path(tmp_path / "out" / "clean.jsonl"))
-    log = [json.loads(line) for line in log_path.read_text().splitlines()]
-    assert [(e["line"], e["field"], e["action"], e["value"], e.get("duplicate_of")) for e in log] == [
-        (1, "query", "stripped_whitespace", " brew tea ", None),
-        (1, "positive", "stripped_whitespace", "P1 ", None),
-        (1, "positive", "removed_duplicate_passage_in_row", "P1", 1),
-        (1, "negative", "removed_empty_text", "", None),
-        (1, "negative", "removed_negative_equal_to_positive", "p1", 1),
-        (2, "negative", "removed_negative_equal_to_positive", "P1", 1),
-        (3, None, "removed_row_without_positive", "no pos", None),
-        (4, None, "removed_duplicate_row", "brew tea", 2),
-        (5, "query", "removed_row_with_empty_query", "   ", None),
-    ]
-    assert all(e["file"] == "dirty.jsonl" for e in log)
-    assert (result.rows_read, result.rows_written) == (6, 3)
-    assert result.actions == {"removed_row_with_empty_query": 1, "stripped_whitespace": 2, "removed_empty_text": 1,
-                              "removed_duplicate_passage_in_row": 1, "removed_negative_equal_to_positive": 2,
-                              "removed_row_without_positive": 1, "removed_duplicate_row": 1}
-    assert inspect_rows(tmp_path / "out" / "clean.jsonl").severity_counts()["error"] == 0
-
-
-def test_fix_removes_what_inspect_reports_as_errors(tmp_path, rows_file):
-    result = fix(rows_file, tmp_path / "clean.jsonl", tmp_path / "changes.jsonl")
-    assert result.actions["removed_malformed_row"] == 2 and result.actions["removed_duplicate_row"] == 1
-    # as inspect counted: positive_also_negative at lines 3 and 5, positive_negative_same_query at line 2
-    assert result.actions["removed_negative_equal_to_positive"] == 3
-    after = inspect_rows(tmp_path / "clean.jsonl")
-    assert after.severity_counts()["error"] == 0 and after.finding("duplicate_row") is None
-
-
-def test_fix_keeps_the_pos_neg_key_style(tmp_path):
-    source = write_jsonl(tmp_path / "flag.jsonl", [_pos_neg(r) for r in DIRTY])
-    fix(source, tmp_path / "clean.jsonl")
-    first = json.loads((tmp_path / "clean.jsonl").read_text().splitlines()[0])
-    assert list(first) == ["_id", "query", "pos", "neg", "extra"] and first["neg"] == ["N1"]
-    log = [json.loads(line) for line in (tmp_path / "clean.changes.jsonl").read_text().splitlines()]
-    assert {e["field"] for e in log} == {"query", "pos", "neg", None}
-
-
-def test_fix_refuses_to_overwrite_the_input(tmp_path):
-    source = write_jsonl(tmp_path / "dirty.jsonl", DIRTY)
-    before = source.read_bytes()
-    with pytest.raises(DataError, match="overwrite or change the input") as error:
-        fix(source, tmp_path / "." / "dirty.jsonl")
-    assert error.value.hint and "somewhere else" in error.value.hint
-    with pytest.raises(DataError, match="the log would overwrite"):
-        fix(source, tmp_path / "clean.jsonl", source)
-    write_jsonl(tmp_path / "hf" / "test.jsonl", DIRTY)
-    with pytest.raises(DataError, match="overwrite or change the input"):
-        fix(tmp_path / "hf", tmp_path / "hf" / "clean.jsonl")
-    assert source.read_bytes() == before and not (tmp_path / "clean.jsonl").exists()
 
 
 # -- tokens ----------------------------------------------------------------------------------------------

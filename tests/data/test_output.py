@@ -1,0 +1,128 @@
+"""data/output.py: outputs checked before the work, written atomically, nothing left by a failure."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from embedlab.data.output import (
+    atomic_file,
+    atomic_files,
+    atomic_folder,
+    check_output,
+    dump_jsonl,
+    is_saved_dataset,
+    write_json,
+    write_jsonl,
+    write_text,
+)
+from embedlab.errors import DataError
+
+
+def test_an_output_that_is_an_input_inside_one_or_holding_one_is_refused(tmp_path):
+    source = tmp_path / "data" / "train.jsonl"
+    source.parent.mkdir()
+    source.write_text("{}\n")
+    for target in (source, tmp_path / "data" / "." / "train.jsonl", tmp_path / "data", tmp_path):
+        with pytest.raises(DataError, match="the output would overwrite or change the input") as refused:
+            check_output(target, inputs=[source], overwrite=True, folder=target.is_dir())
+        assert "somewhere else" in refused.value.hint
+    with pytest.raises(DataError, match="the log would overwrite"):
+        check_output(tmp_path / "data" / "x.jsonl", inputs=[tmp_path / "data"], role="log")
+    assert check_output(tmp_path / "data" / "test.jsonl", inputs=[source]) == tmp_path / "data" / "test.jsonl"
+
+
+def test_an_existing_output_needs_overwrite_and_the_right_kind(tmp_path):
+    (tmp_path / "out.jsonl").write_text("kept\n")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(DataError, match="already exists") as refused:
+        check_output(tmp_path / "out.jsonl")
+    assert refused.value.hint == "pass --overwrite to replace it"
+    with pytest.raises(DataError, match="pass --force"):
+        check_output(tmp_path / "out.jsonl", option="--force")
+    assert check_output(tmp_path / "out.jsonl", overwrite=True)
+    with pytest.raises(DataError, match="exists as a folder; expected a file"):
+        check_output(tmp_path / "folder", overwrite=True)
+    with pytest.raises(DataError, match="exists as a file; expected a folder"):
+        check_output(tmp_path / "out.jsonl", overwrite=True, folder=True)
+    with pytest.raises(DataError, match="cannot be created"):
+        check_output(tmp_path / "out.jsonl" / "below.jsonl")
+    assert (tmp_path / "out.jsonl").read_text() == "kept\n"
+
+
+def test_atomic_file_replaces_on_success_and_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "sub" / "a.txt"
+    with atomic_file(target) as partial:
+        assert partial.parent == target.parent and partial.name.startswith(".a.txt.partial-")
+        partial.write_text("new")
+        assert not target.exists()
+    assert target.read_text() == "new"
+    with pytest.raises(RuntimeError), atomic_file(target) as partial:
+        partial.write_text("half")
+        raise RuntimeError("killed")
+    assert target.read_text() == "new" and sorted(p.name for p in target.parent.iterdir()) == ["a.txt"]
+
+
+def test_atomic_folder_replaces_a_folder_whole(tmp_path):
+    target = tmp_path / "out"
+    with atomic_folder(target) as partial:
+        (partial / "one.txt").write_text("1")
+    with pytest.raises(RuntimeError), atomic_folder(target) as partial:
+        (partial / "two.txt").write_text("2")
+        raise RuntimeError("killed")
+    assert [p.name for p in target.iterdir()] == ["one.txt"] and [p.name for p in tmp_path.iterdir()] == ["out"]
+    with atomic_folder(target) as partial:
+        (partial / "three.txt").write_text("3")
+    assert [p.name for p in target.iterdir()] == ["three.txt"] and [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_atomic_files_appear_together_the_last_one_last(tmp_path, monkeypatch):
+    import os
+
+    import embedlab.data.output as output
+
+    targets = [tmp_path / "s" / "train.jsonl", tmp_path / "s" / "test.jsonl", tmp_path / "s" / "manifest.json"]
+    with pytest.raises(RuntimeError), atomic_files(targets) as partials:
+        for partial in partials[:2]:
+            partial.write_text("rows\n")
+        raise RuntimeError("killed before the manifest")
+    assert list((tmp_path / "s").iterdir()) == []
+    with atomic_files(targets) as partials:
+        for partial in partials:
+            partial.write_text("first\n")
+    seen = []
+
+    def replace(source, target, real=os.replace):
+        seen.append((target.name, targets[-1].exists()))  # the old manifest is gone before any file is replaced
+        real(source, target)
+
+    monkeypatch.setattr(output.os, "replace", replace)
+    with atomic_files(targets) as partials:
+        for partial in partials:
+            partial.write_text("second\n")
+    assert seen == [("train.jsonl", False), ("test.jsonl", False), ("manifest.json", False)]
+    assert all(t.read_text() == "second\n" for t in targets)
+
+
+def test_json_jsonl_and_text_writers(tmp_path):
+    import numpy as np
+
+    assert write_jsonl(tmp_path / "a.jsonl", [{"q": "为", "v": np.float32(0.5)}, {"l": np.arange(2)}]) == 2
+    assert (tmp_path / "a.jsonl").read_text(encoding="utf-8") == '{"q": "为", "v": 0.5}\n{"l": [0, 1]}\n'
+    with pytest.raises(TypeError):
+        write_jsonl(tmp_path / "b.jsonl", [{"d": object()}])
+    assert not (tmp_path / "b.jsonl").exists() and not list(tmp_path.glob(".b.jsonl*"))
+    assert write_jsonl(tmp_path / "c.jsonl", [{"d": {1, 2}}], default=sorted) == 1
+    assert json.loads((tmp_path / "c.jsonl").read_text()) == {"d": [1, 2]}
+    assert dump_jsonl(tmp_path / "d.jsonl", iter([{"x": 1}])) == 1
+    write_json(tmp_path / "e.json", {"k": [1]})
+    assert json.loads((tmp_path / "e.json").read_text()) == {"k": [1]}
+    write_text(tmp_path / "f.txt", "hello")
+    assert (tmp_path / "f.txt").read_text() == "hello"
+
+
+def test_is_saved_dataset(tmp_path):
+    assert not is_saved_dataset(tmp_path)
+    (tmp_path / "state.json").write_text("{}")
+    assert is_saved_dataset(tmp_path) and not is_saved_dataset(tmp_path / "state.json")
