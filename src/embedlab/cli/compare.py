@@ -66,7 +66,7 @@ def print_comparisons(comparisons) -> None:
               show_default=True)
 def leaderboard_command(directory, sort, metric, fmt) -> None:
     """Every run in a results directory as one table (a row per model run, a column per task)."""
-    from embedlab.report.table import short_name
+    from embedlab.results.table import short_name
     from embedlab.results.leaderboard import leaderboard
     from embedlab.metrics.names import score_name
 

@@ -14,7 +14,7 @@ import io
 from embedlab.errors import require
 from embedlab.finetune.curve import Curve
 from embedlab.report.compare import comparison_rows
-from embedlab.report.table import LABELS, short_name
+from embedlab.results.table import LABELS, short_name
 from embedlab.results.compare import TaskComparison, compare, named_runs
 from embedlab.results.results import Results
 

@@ -80,11 +80,11 @@ class Results:
         return pd.DataFrame.from_records(records)
 
     def __repr__(self) -> str:
-        from embedlab.report.table import plain_table
+        from embedlab.results.table import plain_table
 
         return plain_table(self)
 
     def _repr_html_(self) -> str:  # notebooks
-        from embedlab.report.table import html_table
+        from embedlab.results.table import html_table
 
         return html_table(self)
