@@ -114,7 +114,7 @@ def report_command(runs, curves, html_path, markdown_path, baseline, title) -> N
         raise click.UsageError("give results files and/or --curve files")
     if not html_path and not markdown_path:
         raise click.UsageError("give --html FILE and/or --markdown FILE")
-    from embedlab.finetune.curve import Curve
+    from embedlab.results.curve import Curve
     from embedlab.report.page import build
     from embedlab.results import Results
 

@@ -26,7 +26,7 @@ from embedlab.data.training import TrainingData, load_training
 from embedlab.errors import EmbedlabError, require
 from embedlab.evaluation import environment, load_tasks
 from embedlab.finetune.config import FinetuneConfig
-from embedlab.finetune.curve import Curve, CurveEvaluator
+from embedlab.finetune.evaluator import CurveEvaluator
 from embedlab.finetune.examples import build_examples, token_truncator
 from embedlab.finetune.memory import (
     ModelShape,
@@ -37,6 +37,7 @@ from embedlab.finetune.memory import (
     plan,
 )
 from embedlab.models.base import ModelOptions
+from embedlab.results.curve import Curve
 from embedlab.tasks.types import Task, score_names, task_type
 
 log = logging.getLogger(__name__)
