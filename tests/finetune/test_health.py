@@ -33,3 +33,16 @@ def test_indicators_match_direct_definitions():
     assert np.isclose(got["score_spread"], np.std(queries @ passages.T), atol=1e-6)
     orthonormal = np.eye(8, dtype=np.float32)
     assert np.isclose(collapse_indicators(orthonormal, orthonormal)["effective_rank"], 8)
+
+
+def test_health_sample_is_seeded_distinct_and_capped():
+    from embedlab.demo import RERANKING
+    from embedlab.evaluation import load_tasks
+    from embedlab.finetune.health import health_sample
+
+    task = load_tasks(RERANKING, expect="reranking")[0]
+    queries, passages = health_sample(task, queries=5, passages=1000)
+    assert len(queries) == len(set(queries)) == 5 and set(queries) <= set(task.texts("query"))
+    assert sorted(passages) == sorted(set(task.texts("document")))  # fewer than asked: all of them
+    assert health_sample(task, queries=5, passages=1000) == (queries, passages)
+    assert health_sample(task, queries=5, seed=1)[0] != queries

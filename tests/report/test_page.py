@@ -2,7 +2,7 @@ import re
 
 from embedlab import evaluate
 from embedlab.demo import RERANKING, RETRIEVAL
-from embedlab.finetune.curve import Curve
+from embedlab.results.curve import Curve
 from embedlab.report.page import build
 from embedlab.results.compare import compare
 from tests.cli.test_main import run

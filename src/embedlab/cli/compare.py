@@ -66,7 +66,7 @@ def print_comparisons(comparisons) -> None:
               show_default=True)
 def leaderboard_command(directory, sort, metric, fmt) -> None:
     """Every run in a results directory as one table (a row per model run, a column per task)."""
-    from embedlab.report.table import short_name
+    from embedlab.results.table import short_name
     from embedlab.results.leaderboard import leaderboard
     from embedlab.metrics.names import score_name
 
@@ -114,18 +114,19 @@ def report_command(runs, curves, html_path, markdown_path, baseline, title) -> N
         raise click.UsageError("give results files and/or --curve files")
     if not html_path and not markdown_path:
         raise click.UsageError("give --html FILE and/or --markdown FILE")
-    from embedlab.finetune.curve import Curve
+    from embedlab.data.output import write_text
     from embedlab.report.page import build
     from embedlab.results import Results
+    from embedlab.results.curve import Curve
 
     page, markdown = build([Results.from_json(p) for p in runs], curves=[Curve.load(p) for p in curves],
                            baseline=baseline, title=title)
     if html_path:
-        html_path.write_text(page, encoding="utf-8")
+        write_text(html_path, page)
         click.echo(f"report written to {html_path}", err=True)
     if markdown_path:
         if str(markdown_path) == "-":
             click.echo(markdown)
         else:
-            markdown_path.write_text(markdown + "\n", encoding="utf-8")
+            write_text(markdown_path, markdown + "\n")
             click.echo(f"markdown written to {markdown_path}", err=True)

@@ -136,7 +136,7 @@ def estimate_command(price_per_mtok, fmt, **opts) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from embedlab.report.table import short_name
+    from embedlab.results.table import short_name
 
     table = Table(title="estimate (no request sent)", title_justify="left",
                   caption="tokens: ~ = estimated from characters (1 per CJK character, 1 per 4 others)")

@@ -6,9 +6,11 @@ passages rises toward 1, query-passage scores stop spreading, and the embedding 
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 
-INDICATORS = ("mean_pairwise_cosine", "score_spread", "effective_rank")
+from embedlab.tasks.types import Task
 
 
 def collapse_indicators(queries: np.ndarray, passages: np.ndarray) -> dict[str, float]:
@@ -47,3 +49,12 @@ def collapse_warnings(base: dict[str, float], now: dict[str, float]) -> list[str
         warnings.append(f"embedding space is losing rank: effective rank {now['effective_rank']:.1f} "
                         f"(base {base['effective_rank']:.1f})")
     return warnings
+
+
+def health_sample(task: Task, *, queries: int = 64, passages: int = 512, seed: int = 0
+                  ) -> tuple[list[str], list[str]]:
+    """A fixed seeded sample of a task's distinct queries and passages (the same at every point)."""
+    rng = random.Random(seed)
+    qs = list(dict.fromkeys(task.texts("query")))
+    ps = list(dict.fromkeys(task.texts("document")))
+    return (rng.sample(qs, min(queries, len(qs))), rng.sample(ps, min(passages, len(ps))))

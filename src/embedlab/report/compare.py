@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from embedlab.report.table import LABELS, short_name
+from embedlab.results.table import LABELS, short_name
 from embedlab.results.compare import TaskComparison
 
 

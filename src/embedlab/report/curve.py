@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from embedlab.errors import require
-from embedlab.finetune.curve import Curve
+from embedlab.results.curve import Curve
 
 
 def plot_curve(curve: Curve, path, *, title: str | None = None):

@@ -12,11 +12,11 @@ import html
 import io
 
 from embedlab.errors import require
-from embedlab.finetune.curve import Curve
 from embedlab.report.compare import comparison_rows
-from embedlab.report.table import LABELS, short_name
 from embedlab.results.compare import TaskComparison, compare, named_runs
+from embedlab.results.curve import Curve
 from embedlab.results.results import Results
+from embedlab.results.table import LABELS, short_name
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}

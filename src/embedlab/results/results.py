@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from embedlab.errors import DataError
+
 SCHEMA = "embedlab.results/1"
 
 
@@ -46,8 +48,9 @@ class Results:
     def to_json(self, path: str | Path | None = None, *, indent: int | None = 1) -> str:
         text = json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text + "\n", encoding="utf-8")
+            from embedlab.data.output import write_text
+
+            write_text(path, text + "\n")  # atomic: a killed run leaves no truncated results file
         return text
 
     @classmethod
@@ -59,8 +62,18 @@ class Results:
 
     @classmethod
     def from_json(cls, source: str | Path) -> Results:
-        text = Path(source).read_text(encoding="utf-8") if Path(str(source)).exists() else str(source)
-        return cls.from_dict(json.loads(text))
+        """From a results file, or from its JSON text."""
+        path = Path(str(source))
+        if not path.exists():
+            return cls.from_dict(json.loads(str(source)))
+        hint = "give a results file written by `embedlab eval -o`"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(f"not a readable results file (invalid JSON: {exc})", path=path, hint=hint) from exc
+        if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
+            raise DataError("not an embedlab results file (no list of 'runs')", path=path, hint=hint)
+        return cls.from_dict(data)
 
     def score(self, model: str, task: str, metric: str | None = None) -> float:
         for run in self.runs:
@@ -80,11 +93,11 @@ class Results:
         return pd.DataFrame.from_records(records)
 
     def __repr__(self) -> str:
-        from embedlab.report.table import plain_table
+        from embedlab.results.table import plain_table
 
         return plain_table(self)
 
     def _repr_html_(self) -> str:  # notebooks
-        from embedlab.report.table import html_table
+        from embedlab.results.table import html_table
 
         return html_table(self)

@@ -1,0 +1,66 @@
+"""The run folder across runs: resume from the last checkpoint (keeping its curve), or start clean; best/.
+
+A killed run resumes from its last `checkpoint-N` the trainer finished writing, and keeps the curve
+points up to that step (the later ones are measured again). best/ is written atomically: a copy of
+the best checkpoint's model files (no optimizer state), or the base model if nothing beat it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from embedlab.data.output import atomic_folder, write_json
+from embedlab.results.curve import Curve
+
+TRAINER_STATE_FILES = ("optimizer.pt", "scheduler.pt", "trainer_state.json", "training_args.bin",
+                       "scaler.pt")
+RUN_FILES = ("curve.json", "curve.png", "summary.json")
+
+
+def step_of(checkpoint: Path) -> int | None:
+    """The step of a `checkpoint-N` folder the trainer wrote, else None."""
+    number = checkpoint.name.removeprefix("checkpoint-")
+    return int(number) if number.isdigit() and (checkpoint / "trainer_state.json").exists() else None
+
+
+def last_checkpoint(out_dir: Path) -> Path | None:
+    checkpoints = [p for p in out_dir.glob("checkpoint-*") if p.is_dir() and step_of(p) is not None]
+    return max(checkpoints, key=step_of, default=None)
+
+
+def resume_or_clear(out_dir: Path, curve: Curve, *, resume: bool, announce) -> Path | None:
+    """The checkpoint to resume from (its curve points kept on `curve`), or None after clearing a
+    previous run's outputs. `curve` is saved to out_dir/curve.json from now on."""
+    curve.path = out_dir / "curve.json"
+    checkpoint = last_checkpoint(out_dir) if resume else None
+    if checkpoint is None:
+        for name in RUN_FILES:
+            (out_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(out_dir / "best", ignore_errors=True)
+    elif curve.path.exists():
+        previous = Curve.load(curve.path)
+        if previous.metric == curve.metric:
+            step = step_of(checkpoint)
+            curve.points = [p for p in previous.points if p["step"] <= step]
+            curve.loss = [p for p in previous.loss if p["step"] <= step]
+        announce(f"resuming from {checkpoint.name} ({len(curve.points)} curve points kept)")
+    return checkpoint
+
+
+def write_best(out_dir: Path, step: int, spec: str, trained_model, device: str) -> None:
+    """best/ for the curve's best `step`; `spec` is the base model, `trained_model` the trainer's."""
+    source = out_dir / f"checkpoint-{step}"
+    with atomic_folder(out_dir / "best") as target:
+        if step > 0 and source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns(*TRAINER_STATE_FILES, "rng_state*"))
+        elif step == 0:
+            from embedlab.models.sentence_transformers import load_sentence_transformer
+
+            base = load_sentence_transformer(spec, device)
+            base.max_seq_length, base.prompts = trained_model.max_seq_length, trained_model.prompts
+            base.save(str(target))
+        else:  # pruned by --keep-checkpoints: the trainer has loaded the best weights at the end
+            trained_model.save(str(target))
+        write_json(target / "embedlab-best.json", {"step": step}, indent=None)

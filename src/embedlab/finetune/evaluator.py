@@ -1,0 +1,68 @@
+"""The checkpoint evaluator: every point of the fine-tuning curve, scored with `evaluate`'s own code.
+
+`CurveEvaluator` is a sentence-transformers evaluator, so the trainer calls it at step 0
+(`eval_on_start`), every `eval_every` steps and at epoch ends; it scores the in-memory model, which
+has exactly the weights of the checkpoint saved at that step, and adds the point to the `Curve`
+(plain data in `results/curve.py`, saved after every point).
+"""
+
+from __future__ import annotations
+
+from embedlab.embed import EmbeddingStore
+from embedlab.errors import require
+from embedlab.evaluation import evaluate_task
+from embedlab.finetune.health import collapse_indicators, collapse_warnings, health_sample
+from embedlab.models.base import ModelOptions
+from embedlab.results.curve import Curve
+from embedlab.scorers import DenseScorer
+from embedlab.tasks.types import Task
+
+require("sentence_transformers", "fine-tuning")
+try:
+    from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
+except ImportError:  # pragma: no cover - sentence-transformers < 6
+    from sentence_transformers.evaluation import SentenceEvaluator as BaseEvaluator
+
+
+class CurveEvaluator(BaseEvaluator):
+    """Scores the model being trained on held-out tasks (and guard tasks) plus collapse indicators."""
+
+    def __init__(self, tasks: dict[str, Task], curve: Curve, *, options: ModelOptions,
+                 batch_size: int = 64, announce=None) -> None:
+        super().__init__()
+        self.announce = announce
+        self.tasks, self.curve, self.options, self.batch_size = tasks, curve, options, batch_size
+        self.health_texts = health_sample(tasks[curve.task])
+        self.primary_metric = f"{curve.task}_{curve.metric_name}"
+        self.greater_is_better = True
+
+    def __call__(self, model, output_path=None, epoch: float = -1, steps: int = -1) -> dict[str, float]:
+        from embedlab.models.sentence_transformers import SentenceTransformerEncoder
+
+        step = max(int(steps), 0)
+        encoder = SentenceTransformerEncoder.from_model(model, self.options, name=f"step {step}")
+        store = EmbeddingStore(encoder, batch_size=self.batch_size, progress=False)
+        results = {label: evaluate_task(task, DenseScorer(store)) for label, task in self.tasks.items()}
+        queries, passages = self.health_texts
+        health = collapse_indicators(store.embed(queries, "query"), store.embed(passages, "document"))
+        base = self.curve.points[0]["health"] if self.curve.points and step > 0 else health
+        point = {
+            "step": step,
+            "epoch": round(float(epoch), 4) if epoch is not None and epoch >= 0 else 0.0,
+            "scores": {label: r.scores for label, r in results.items()},
+            "per_query": {label: r.per_query[self.curve.tasks[label]["main"]]
+                          for label, r in results.items()},
+            "health": health,
+            "warnings": collapse_warnings(base, health),
+            "encode_seconds": round(store.stats.seconds, 3),
+        }
+        self.curve.add(point)
+        if self.announce is not None:
+            value, base_value = self.curve.value(point), self.curve.value(self.curve.points[0])
+            self.announce(f"step {step}: {self.curve.metric} {value:.4f} ({value - base_value:+.4f} vs base)"
+                          + "".join(f"; warning: {w}" for w in point["warnings"]))
+        metrics = {f"{label}_{name}": value for label, r in results.items()
+                   for name, value in r.scores.items()}
+        metrics.update({f"health_{name}": value for name, value in health.items()})
+        return metrics
+

@@ -1,0 +1,31 @@
+"""CurveEvaluator on a tiny random BERT: each call is a curve point scored by `evaluate`'s code."""
+
+import pytest
+
+from embedlab import evaluate
+from embedlab.demo import RERANKING
+from embedlab.evaluation import load_tasks
+from embedlab.finetune.evaluator import CurveEvaluator
+from embedlab.models import ModelOptions
+from embedlab.results.curve import Curve
+
+
+def test_points_scores_health_and_the_metrics_the_trainer_reads(tiny_model, tmp_path):
+    from embedlab.models.sentence_transformers import load_sentence_transformer
+
+    task = load_tasks(RERANKING, expect="reranking")[0]
+    curve = Curve("test/v1.map", {"test": {"main": "v1.map", "role": "test"}}, path=tmp_path / "curve.json")
+    notes = []
+    evaluator = CurveEvaluator({"test": task}, curve, options=ModelOptions(device="cpu"), announce=notes.append)
+    model = load_sentence_transformer(str(tiny_model), "cpu")
+    metrics = evaluator(model, epoch=-1, steps=0)
+    evaluator(model, epoch=0.5, steps=3)
+    assert evaluator.primary_metric == "test_v1.map" and metrics["test_v1.map"] == curve.value(curve.points[0])
+    assert {"health_mean_pairwise_cosine", "health_score_spread", "health_effective_rank"} <= set(metrics)
+    assert [(p["step"], p["epoch"]) for p in curve.points] == [(0, 0.0), (3, 0.5)]
+    assert curve.points[1]["warnings"] == [] and len(curve.points[0]["per_query"]["test"]) == len(task.rows)
+    assert notes[1] == f"step 3: test/v1.map {curve.value(curve.points[1]):.4f} (+0.0000 vs base)"
+    assert [p["step"] for p in Curve.load(tmp_path / "curve.json").points] == [0, 3]  # saved at each point
+    # the same number `embedlab eval` gives for this model
+    again = evaluate(str(tiny_model), RERANKING, model=ModelOptions(device="cpu"))
+    assert again.runs[0].tasks[0].scores["v1.map"] == pytest.approx(curve.value(curve.points[0]), abs=1e-6)

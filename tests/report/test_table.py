@@ -1,0 +1,28 @@
+"""The rich terminal table: the plain cells, the best score of each row in bold."""
+
+import io
+
+from rich.console import Console
+
+from embedlab.report.table import rich_table
+from embedlab.results.results import Results
+from tests.results.test_table import results
+
+
+def render(table) -> str:
+    console = Console(file=io.StringIO(), width=160, force_terminal=True, color_system="standard")
+    console.print(table)
+    return console.file.getvalue()
+
+
+def test_best_score_per_row_is_bold_and_the_task_is_not_repeated():
+    text = render(rich_table(results()))
+    assert "\x1b[1m75.00" in text and "\x1b[1m30.00" in text  # the better model in each row
+    assert "\x1b[1m50.00" not in text and "\x1b[1m12.50" not in text  # alone in its row: no bold
+    assert text.count("t2") == 1 and "best per row in bold" in text
+
+
+def test_one_model_has_no_bold_and_a_plain_title():
+    single = Results(results().runs[:1])
+    text = render(rich_table(single))
+    assert "\x1b[1m50.00" not in text and "scores ×100" in text and "bold" not in text
