@@ -120,3 +120,13 @@ def test_runs_of_one_model_are_named_by_the_settings_that_differ():
     same = list(named_runs([_results(FakeEncoder()), _results(FakeEncoder())]))
     assert same == ["fake-bigram [run 1]", "fake-bigram [run 2]"]
     assert list(named_runs([_results(FakeEncoder())])) == ["fake-bigram"]
+
+
+def test_a_nan_score_is_refused_with_its_task_and_query():
+    good, damaged = _results(FakeEncoder()), _results(FakeEncoder())
+    damaged.runs[0].model["name"] = "damaged"
+    task = damaged.runs[0].tasks[0]
+    task.per_query[task.main_score][1] = float("nan")
+    with pytest.raises(EmbedlabError, match=f"'damaged' has a nan v1.map score for query '{task.query_ids[1]}' "
+                                            f"of task '{task.task}' \\(1 such queries\\)"):
+        compare([good, damaged])

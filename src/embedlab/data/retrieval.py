@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import math
-from collections.abc import Container, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +16,11 @@ from embedlab.data.records import (
     task_name,
     text_field,
 )
+from embedlab.data.qrels import read_qrels
 from embedlab.errors import DataError
 from embedlab.tasks.retrieval import RetrievalTask
 
 STEMS = ("corpus", "queries", "qrels")
-MAX_GRADE = 1000  # graded relevance is a small whole number (TREC: 0-4); anything larger is a typo
-QUERY_ID_KEYS = ("query-id", "query_id", "qid")
-CORPUS_ID_KEYS = ("corpus-id", "corpus_id", "pid", "doc-id", "docid")
 
 
 def load_retrieval(path: str | Path | None = None, *, corpus: str | Path | None = None,
@@ -153,108 +149,3 @@ def read_text_records(paths: list[Path], *, with_title: bool) -> Iterator[TextRe
             else:
                 first[item.key] = item
         yield item
-
-
-class Qrels:
-    def __init__(self) -> None:
-        self.grades: dict[str, dict[str, int]] = {}
-        self.locations: dict[tuple[str, str], tuple[Path, int]] = {}
-
-
-def read_qrels(paths: list[Path]) -> Qrels:
-    """qrels as TSV (`query-id corpus-id score`, header optional, TREC 4-column accepted) or a table."""
-    qrels = Qrels()
-    for file, line, qid, did, raw in (row for path in paths for row in qrels_rows(path)):
-        grade = parse_grade(raw, file, line)
-        previous = qrels.grades.setdefault(qid, {}).get(did)
-        if previous is not None and previous != grade:
-            first = qrels.locations[(qid, did)][1]
-            raise DataError(f"({qid}, {did}) is graded {previous} at line {first} and {grade} here",
-                            path=file, line=line, field="score", hint="keep one grade per pair")
-        qrels.grades[qid][did] = grade
-        qrels.locations.setdefault((qid, did), (file, line))
-    if not qrels.grades:
-        raise DataError("no judgments", path=paths[0])
-    return qrels
-
-
-def qrels_rows(path: Path) -> Iterator[tuple[Path, int, str, str, object]]:
-    """(file, line, query-id, corpus-id, raw grade) of a qrels TSV or table file, as written."""
-    return _qrels_rows_tsv(path) if path.suffix in (".tsv", ".txt", ".qrels") else _qrels_rows_table(path)
-
-
-@dataclass(slots=True)
-class Judgment:
-    """A qrels line as read, with what is wrong with it: nothing, or the findings' codes."""
-
-    file: Path
-    line: int
-    qid: str
-    did: str
-    grade: int | None = None
-    problems: list[str] = field(default_factory=list)
-    detail: str = ""  # what is malformed
-    first: Judgment | None = None  # for a pair judged again: its first judgment
-
-
-def read_judgments(paths: list[Path], docs: Container[str], queries: Container[str]) -> Iterator[Judgment]:
-    """Every judgment of the qrels files; problems: malformed_row, duplicate_judgment or
-    conflicting_judgment (the pair was judged before), qrels_unknown_query, qrels_unknown_doc."""
-    first: dict[tuple[str, str], Judgment] = {}
-    for file, line, qid, did, raw in (row for path in paths for row in qrels_rows(path)):
-        item = Judgment(file, line, qid, did)
-        try:
-            item.grade = parse_grade(raw, file, line)
-        except DataError as exc:
-            item.problems, item.detail = ["malformed_row"], str(exc).removeprefix(f"{file}:{line}: ")
-            yield item
-            continue
-        if (qid, did) in first:
-            item.first = first[(qid, did)]
-            item.problems = ["duplicate_judgment" if item.first.grade == item.grade else "conflicting_judgment"]
-            yield item
-            continue
-        first[(qid, did)] = item
-        item.problems = ([] if qid in queries else ["qrels_unknown_query"]) + \
-                        ([] if did in docs else ["qrels_unknown_doc"])
-        yield item
-
-
-def _qrels_rows_tsv(path: Path):
-    with open(path, encoding="utf-8", newline="") as handle:
-        try:
-            lines = list(csv.reader(handle, delimiter="\t"))
-        except UnicodeDecodeError:
-            raise DataError("not valid UTF-8", path=path, hint="re-save the file as UTF-8") from None
-    for number, cells in enumerate(lines, start=1):
-        if not cells or not "".join(cells).strip():
-            continue
-        if number == 1 and cells[-1].strip().lower() in ("score", "relevance", "rel", "label"):
-            continue
-        if len(cells) == 4:  # TREC qrels: qid iteration docid rel
-            cells = [cells[0], cells[2], cells[3]]
-        if len(cells) != 3:
-            raise DataError(f"expected 3 tab-separated columns (query-id, corpus-id, score), got {len(cells)}",
-                            path=path, line=number)
-        yield path, number, cells[0].strip(), cells[1].strip(), cells[2].strip()
-
-
-def _qrels_rows_table(path: Path):
-    for file, line, record in read_records(path):
-        qid = id_field(record, QUERY_ID_KEYS, path=file, line=line)
-        did = id_field(record, CORPUS_ID_KEYS, path=file, line=line)
-        if "score" not in record:
-            raise DataError("missing", path=file, line=line, field="score")
-        yield file, line, qid, did, record["score"]
-
-
-def parse_grade(raw: object, file: Path, line: int) -> int:
-    """A relevance grade: a whole number from 0 (judged not relevant) to MAX_GRADE."""
-    try:
-        value = float(raw) if not isinstance(raw, bool) else float("nan")  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        raise DataError(f"score {raw!r} is not a number", path=file, line=line, field="score") from None
-    if not math.isfinite(value) or value != int(value) or not 0 <= value <= MAX_GRADE:
-        raise DataError(f"score {raw!r} must be a whole number from 0 to {MAX_GRADE} (0 = judged not relevant)",
-                        path=file, line=line, field="score")
-    return int(value)

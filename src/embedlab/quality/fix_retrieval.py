@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.data.output import atomic_file, atomic_folder
-from embedlab.data.retrieval import STEMS, find_files, read_judgments, read_text_records
+from embedlab.data.qrels import read_judgments
+from embedlab.data.retrieval import STEMS, find_files, read_text_records
 from embedlab.data.writer import dump_beir
 from embedlab.errors import DataError
 from embedlab.quality.changes import At, ChangeLog, FixResult, plain_json

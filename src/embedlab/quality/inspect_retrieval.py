@@ -19,7 +19,8 @@ from embedlab.quality.findings import (
     where,
 )
 from embedlab.quality.lengths import measure
-from embedlab.data.retrieval import STEMS, find_files, read_judgments, read_text_records
+from embedlab.data.qrels import read_judgments
+from embedlab.data.retrieval import STEMS, find_files, read_text_records
 
 Texts = dict[str, tuple[str, str]]  # id -> (text, location)
 

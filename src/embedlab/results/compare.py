@@ -164,6 +164,16 @@ def _runs(results: list[Results]) -> dict[str, dict[str, TaskResult]]:
     return runs
 
 
+def _check_finite(name: str, result: TaskResult, key: str) -> None:
+    """A NaN or infinite per-query score would turn every statistic into noise: refuse it, named."""
+    values = np.asarray(result.per_query[key], dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise EmbedlabError(f"'{name}' has a {values[bad[0]]} {key} score for query '{result.query_ids[bad[0]]}' of "
+                            f"task '{result.task}' ({bad.size} such queries): the results file is damaged; "
+                            "evaluate again")
+
+
 def _compare_task(task, runs, metric, baseline, test, alpha, margin, resamples, seed) -> TaskComparison:
     present = {name: by_task[task] for name, by_task in runs.items() if task in by_task}
     first_name, first = next(iter(present.items()))
@@ -175,6 +185,8 @@ def _compare_task(task, runs, metric, baseline, test, alpha, margin, resamples, 
                 f"({result.data_hash[:19]} vs {first.data_hash[:19]}, {len(result.query_ids)} vs "
                 f"{len(first.query_ids)} queries); evaluate them on the same data and sample seed")
     key = metric or first.main_score
+    for name, result in present.items():
+        _check_finite(name, result, key)
     base_name = baseline if baseline in present else first_name
     base = np.asarray(present[base_name].per_query[key])
     others = [name for name in present if name != base_name]
