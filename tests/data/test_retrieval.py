@@ -86,3 +86,11 @@ def test_grades_that_are_not_small_whole_numbers_are_one_line(tmp_path, grade):
     with pytest.raises(DataError, match=r"qrels.tsv:2: field 'score': score '.*' (must be a whole number from 0 "
                                         r"to 1000|is not a number)"):
         load_retrieval(folder)
+
+
+def test_a_task_where_every_grade_is_zero_is_an_error(tmp_path):
+    from tests.conftest import write_beir
+
+    folder = write_beir(tmp_path / "b", {"d1": "tea", "d2": "coffee"}, {"q1": "tea?"}, [("q1", "d1", 0), ("q1", "d2", 0)])
+    with pytest.raises(DataError, match="qrels.tsv: every judgment has grade 0: no query has a relevant document"):
+        load_retrieval(folder)

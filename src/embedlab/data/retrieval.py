@@ -52,6 +52,10 @@ def load_retrieval(path: str | Path | None = None, *, corpus: str | Path | None 
     skipped = {"no_judgments": len(all_queries) - len(kept)}
     if not kept:
         raise DataError("no query has a judgment", path=qrels_path)
+    if not any(grade > 0 for qid in kept for grade in judgments.grades[qid].values()):
+        raise DataError("every judgment has grade 0: no query has a relevant document, so every model would "
+                        "score 0", path=qrels_path, hint="grades are 1 or more for relevant documents; check "
+                        "the score column")
     return RetrievalTask(
         name or task_name(folder or corpus_path.parent), docs, kept,
         {qid: judgments.grades[qid] for qid in kept}, str(folder or corpus_path.parent),

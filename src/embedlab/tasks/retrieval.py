@@ -41,4 +41,6 @@ class RetrievalTask:
             **{f"skipped_{reason}": n for reason, n in sorted(self.skipped.items())},
             "documents": len(self.corpus),
             "judgments": sum(len(d) for d in self.qrels.values()),
+            # judged, but only as not relevant: they score 0 in every mean (as in mteb and pytrec_eval)
+            "queries_without_relevant": sum(not any(g > 0 for g in d.values()) for d in self.qrels.values()),
         }
