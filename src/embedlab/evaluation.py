@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.data.resolve import Spec, resolve_all
+from embedlab.data.resolve import Spec, distinct_names, resolve_all
 from embedlab.embed import EmbeddingStore
 from embedlab.estimate import check_cost, cost_line, estimate_models
 from embedlab.metrics.names import DEFAULT_K
@@ -85,7 +85,7 @@ def load_tasks(specs: Spec | Iterable[Spec] | None, run: RunOptions | None = Non
                expect: str | None = None) -> list[Task]:
     """Tasks from paths, names or as given, each cut to a seeded sample when `run.sample` asks."""
     run = run or RunOptions()
-    tasks = resolve_all(specs, expect=expect, split=run.split, data_dir=run.data_dir)
+    tasks = distinct_names(resolve_all(specs, expect=expect, split=run.split, data_dir=run.data_dir))
     if run.sample:
         tasks = [task_type(t).sample(t, run.sample, run.seed, prune_corpus=run.prune_corpus is not None,
                                      distractors=run.prune_corpus or 0) for t in tasks]

@@ -35,3 +35,29 @@ def test_missing_paths_and_unknown_task_names(tmp_path):
     with pytest.raises(DataError, match="no such file or directory, and unknown C-MTEB task 'T2Reranknig'; "
                                         "did you mean 'T2Reranking'"):
         resolve("T2Reranknig")
+
+
+def test_tasks_are_named_after_their_dataset(tmp_path):
+    from tests.conftest import RERANK_ROWS, write_beir, write_jsonl
+
+    rerank = write_jsonl(tmp_path / "xquad_r_zh" / "reranking" / "test.jsonl", RERANK_ROWS)
+    retrieval = write_beir(tmp_path / "cranfield_en" / "retrieval", {"d1": "a"}, {"q1": "b"}, [("q1", "d1", 1)])
+    split = write_jsonl(tmp_path / "splits" / "test.jsonl", RERANK_ROWS)
+    plain = write_jsonl(tmp_path / "t2.jsonl", RERANK_ROWS)
+    names = [t.name for t in resolve_all([rerank, retrieval, split, plain])]
+    assert names == ["xquad_r_zh/reranking/test", "cranfield_en/retrieval", "splits/test", "t2"]
+    (named,) = resolve(f"my-data={plain}")
+    assert named.name == "my-data" and named.source == str(plain)
+
+
+def test_names_are_unique_in_a_run_and_the_same_data_twice_is_refused(tmp_path):
+    """The first release named both `a/rr.jsonl` and `b/rr.jsonl` `rr`: tables showed one of them."""
+    from embedlab.data.resolve import distinct_names
+    from tests.conftest import RERANK_ROWS, write_jsonl
+
+    a = write_jsonl(tmp_path / "x" / "a" / "rr.jsonl", RERANK_ROWS)
+    b = write_jsonl(tmp_path / "x" / "b" / "rr.jsonl", RERANK_ROWS[:2])
+    names = [t.name for t in distinct_names(resolve_all([a, b]))]
+    assert names == ["a/rr", "b/rr"]
+    with pytest.raises(DataError, match="rr.jsonl: is given twice"):
+        distinct_names(resolve_all([a, a]))

@@ -155,9 +155,16 @@ _GENERIC_NAMES = {"test", "dev", "train", "validation", "data", "retrieval", "re
 
 
 def task_name(path: Path) -> str:
-    """A readable default task name: the file or folder name, with its parent when that name is generic."""
+    """A readable default task name, from the dataset: the folder above a `reranking*` / `retrieval*` folder or
+    file, down to the data (`xquad_r_zh/reranking/test.jsonl` -> `xquad_r_zh/reranking/test`,
+    `cranfield_en/retrieval` -> `cranfield_en/retrieval`); else the file or folder name, with its parent
+    when that name is generic (`splits/test.jsonl` -> `splits/test`)."""
     path = path.resolve()
-    name = path.stem if path.is_file() else path.name
+    parts = [*path.parent.parts[1:], path.stem if path.is_file() else path.name]
+    for back in (1, 2):  # the data itself, or its parent, named after a task type
+        if len(parts) > back and parts[-back].lower().startswith(("reranking", "retrieval")):
+            return "/".join(parts[-back - 1:])
+    name = parts[-1]
     return f"{path.parent.name}/{name}" if name.lower() in _GENERIC_NAMES else name
 
 

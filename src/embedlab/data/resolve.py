@@ -7,6 +7,7 @@ retrieval data; a JSONL / parquet file or a dataset folder holds reranking rows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,7 +24,12 @@ DEMO = "demo"
 
 def resolve(spec: Spec, *, expect: str | None = None, split: str | None = None,
             data_dir: str | Path | None = None) -> list[Task]:
-    """The task(s) `spec` names; `expect` ("reranking" / "retrieval") refuses data of the other type."""
+    """The task(s) `spec` names; `expect` ("reranking" / "retrieval") refuses data of the other type.
+    `NAME=PATH` names the task NAME (otherwise it is named after its dataset: `records.task_name`)."""
+    named = _named(spec)
+    if named is not None:
+        return [dataclasses.replace(task, name=named[0])
+                for task in resolve(named[1], expect=expect, split=split, data_dir=data_dir)]
     if isinstance(spec, (RerankingTask, RetrievalTask)):
         tasks = [spec]
     elif Path(spec).exists():
@@ -52,6 +58,26 @@ def resolve_all(specs: Spec | Iterable[Spec] | None, **options) -> list[Task]:
     return [task for spec in specs for task in resolve(spec, **options)]
 
 
+def distinct_names(tasks: list[Task]) -> list[Task]:
+    """The tasks with names unique in the run: tasks that share a name get their source's parent folders
+    until they differ (`a/rr` and `b/rr`); the same data given twice is refused."""
+    sources = [t.source for t in tasks]
+    for source in set(sources):
+        if source and sources.count(source) > 1:
+            raise DataError("is given twice", path=source, hint="give each data set once")
+    names = [t.name for t in tasks]
+    for name in {n for n in names if names.count(n) > 1}:
+        group = [i for i, t in enumerate(tasks) if t.name == name]
+        paths = [_parts(Path(tasks[i].source).resolve()) for i in group]
+        for depth in range(2, max(map(len, paths)) + 1):
+            tails = ["/".join(parts[-depth:]) for parts in paths]
+            if len(set(tails)) == len(tails):
+                break
+        for i, tail in zip(group, tails):
+            tasks[i] = dataclasses.replace(tasks[i], name=tail)
+    return tasks
+
+
 def demo_tasks() -> list[Task]:
     from embedlab import demo
 
@@ -77,6 +103,18 @@ def _load_path(path: Path, expect: str | None, split: str | None) -> Task:
         raise DataError("is not a retrieval folder (corpus, queries and qrels files)", path=path,
                         hint="give the folder that holds them, or pass row files as --reranking")
     return load_reranking(path, split=split)
+
+
+def _parts(path: Path) -> tuple[str, ...]:
+    return (*path.parent.parts, path.stem if path.is_file() else path.name)
+
+
+def _named(spec: Spec) -> tuple[str, str] | None:
+    """(NAME, PATH) of a `NAME=PATH` spec whose PATH exists (and which is not itself a path)."""
+    if not isinstance(spec, (str, Path)) or Path(spec).exists():
+        return None
+    name, sep, rest = str(spec).partition("=")
+    return (name, rest) if sep and name and Path(rest).exists() else None
 
 
 def _looks_like_name(text: str) -> bool:
