@@ -88,3 +88,40 @@ def test_models_loaded_by_name_are_closed_and_given_ones_are_not(rerank_file, mo
     given.name = "given"
     results = embedlab.evaluate(["by-name", given], rerank_file, run=RunOptions(seed=3))
     assert closed == ["fake-bigram"] and len(results.runs) == 2 and results.seed == 3
+
+
+def test_what_finished_is_kept_when_a_later_model_or_task_fails(rerank_file, retrieval_dir, tmp_path):
+    """The first release lost every finished score when a later model failed (a 32-minute run, nothing written)."""
+    from embedlab.errors import ModelError
+    from embedlab.evaluation import IncompleteRun
+
+    class FailsOnRetrieval(FakeEncoder):
+        name = "fails-on-retrieval"
+
+        def encode(self, texts, kind="document"):
+            if "green tea is brewed at 80 degrees" in texts:
+                raise ModelError("server gone")
+            return super().encode(texts, kind)
+
+    tasks = [rerank_file, retrieval_dir, rerank_file.with_name("again.jsonl")]
+    tasks[2].write_text(rerank_file.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(IncompleteRun, match="5 result\\(s\\) missing, first: fails-on-retrieval on beir: server gone") as caught:
+        embedlab.evaluate([FakeEncoder(), FailsOnRetrieval(), str(tmp_path / "no-such-model")], tasks)
+    results = caught.value.results
+    assert [run.model["name"] for run in results.runs] == ["fake-bigram", "fails-on-retrieval"]
+    assert len(results.runs[0].tasks) == 3 and len(results.runs[1].tasks) == 1
+    failures = [(f["model"], f["error"][:14]) for f in results.failures]
+    assert failures[:2] == [("fails-on-retrieval", "server gone"), ("fails-on-retrieval", "not run: an ea")]
+    assert [model for model, _ in failures[2:]] == [str(tmp_path / "no-such-model")] * 3
+    assert "no such directory" in results.failures[2]["error"]
+    saved = Results.from_json(results.to_json())
+    assert saved.failures == results.failures
+
+
+def test_a_damaged_results_file_is_one_line(tmp_path):
+    from embedlab.errors import DataError
+
+    path = tmp_path / "r.json"
+    path.write_text('{"runs": [{"model": {"name": "m"}}]}', encoding="utf-8")
+    with pytest.raises(DataError, match="r.json: a damaged results file \\(KeyError"):
+        Results.from_json(path)

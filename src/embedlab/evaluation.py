@@ -21,6 +21,7 @@ import numpy as np
 
 from embedlab.data.resolve import Spec, distinct_names, resolve_all
 from embedlab.embed import EmbeddingStore
+from embedlab.errors import EmbedlabError
 from embedlab.estimate import check_cost, cost_line, estimate_models
 from embedlab.metrics.names import DEFAULT_K
 from embedlab.models.base import Encoder, Model, ModelOptions, as_model
@@ -68,17 +69,44 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
     paid = {i: load_model(s, options) for i, s in enumerate(specs) if isinstance(s, str) and backend_class(s).paid}
     given = {i: as_model(s) for i, s in enumerate(specs) if not isinstance(s, str)}
     _check_costs([m for m in (*paid.values(), *given.values()) if m.paid], loaded, run)
-    runs = []
+    runs, failures = [], []
     for i, spec in enumerate(specs):
-        instance = paid.get(i) or given.get(i) or load_model(spec, options)
+        try:
+            instance = paid.get(i) or given.get(i) or load_model(spec, options)
+        except Exception as exc:  # noqa: BLE001 - recorded: the other models still run
+            failures += _failed(str(spec), loaded, exc)
+            continue
         _seed_everything(run.seed)
         try:
-            runs.append(evaluate_model(instance, loaded, run, batch_size=options.batch_size))
+            model_run, failed = evaluate_model(instance, loaded, run, batch_size=options.batch_size)
         finally:
             if i not in given:
                 instance.close()
-    return Results(runs, environment(), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                   run.seed)
+        runs += [model_run] if model_run.tasks else []
+        failures += failed
+    results = Results(runs, environment(), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                      run.seed, failures=failures)
+    if failures:
+        raise IncompleteRun(results)
+    return results
+
+
+class IncompleteRun(EmbedlabError):
+    """Some (model, task) results could not be computed; `results` holds every one that was, and the failures."""
+
+    def __init__(self, results: Results) -> None:
+        self.results = results
+        first = results.failures[0]
+        super().__init__(f"{len(results.failures)} result(s) missing, first: {first['model']} on {first['task']}: "
+                         f"{first['error']}")
+
+
+def _failed(model: str, tasks: list[Task], exc: Exception, reason: str | None = None) -> list[dict[str, str]]:
+    if not isinstance(exc, EmbedlabError):
+        log.error("%s failed", model, exc_info=exc)
+    error = str(exc) if isinstance(exc, EmbedlabError) else f"{type(exc).__name__}: {exc}"
+    return [{"model": model, "task": task.name, "error": reason if reason and i else error}
+            for i, task in enumerate(tasks)]
 
 
 def load_tasks(specs: Spec | Iterable[Spec] | None, run: RunOptions | None = None, *,
@@ -92,8 +120,10 @@ def load_tasks(specs: Spec | Iterable[Spec] | None, run: RunOptions | None = Non
     return tasks
 
 
-def evaluate_model(model: Model, tasks: list[Task], run: RunOptions, *, batch_size: int = 32) -> ModelRun:
-    """One model on every task: its ModelRun (provenance, model work counts, per-task results)."""
+def evaluate_model(model: Model, tasks: list[Task], run: RunOptions, *, batch_size: int = 32
+                   ) -> tuple[ModelRun, list[dict[str, str]]]:
+    """One model on every task: its ModelRun (provenance, model work counts, the results of the tasks done)
+    and the failures: a task that fails, and the ones after it (not run: the model is likely broken)."""
     stores: list[EmbeddingStore] = []
 
     def store(encoder: Encoder) -> EmbeddingStore:
@@ -101,9 +131,15 @@ def evaluate_model(model: Model, tasks: list[Task], run: RunOptions, *, batch_si
                                      cache=open_cache(run.cache, encoder.paid)))
         return stores[-1]
 
-    scorer = scorer_for(model, store)
+    results, failures = [], []
     try:
-        results = [evaluate_task(task, scorer, k_values=run.k_values) for task in tasks]
+        scorer = scorer_for(model, store)
+        for index, task in enumerate(tasks):
+            try:
+                results.append(evaluate_task(task, scorer, k_values=run.k_values))
+            except Exception as exc:  # noqa: BLE001 - recorded: the results so far are kept
+                failures = _failed(model.name, tasks[index:], exc, "not run: an earlier task of this model failed")
+                break
     finally:
         for used in stores:
             if used.cache is not None:
@@ -111,7 +147,7 @@ def evaluate_model(model: Model, tasks: list[Task], run: RunOptions, *, batch_si
     info = model.info()
     if stores:
         info.setdefault("dimension", stores[0].dimension)
-    return ModelRun(info, scorer.stats(), results)
+    return ModelRun(info, scorer.stats(), results), failures
 
 
 def evaluate_task(task: Task, scorer, *, k_values: tuple[int, ...] = DEFAULT_K) -> TaskResult:

@@ -41,6 +41,7 @@ class Results:
     created: str = ""
     seed: int = 0
     schema: str = SCHEMA
+    failures: list[dict[str, str]] = field(default_factory=list)  # {"model", "task", "error"} not in runs
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,22 +59,27 @@ class Results:
         runs = [ModelRun(r["model"], r["embedding"], [TaskResult(**t) for t in r["tasks"]])
                 for r in data["runs"]]
         return cls(runs, data.get("environment", {}), data.get("created", ""), data.get("seed", 0),
-                   data.get("schema", SCHEMA))
+                   data.get("schema", SCHEMA), data.get("failures", []))
 
     @classmethod
     def from_json(cls, source: str | Path) -> Results:
         """From a results file, or from its JSON text."""
-        path = Path(str(source))
-        if not path.exists():
-            return cls.from_dict(json.loads(str(source)))
+        if isinstance(source, str) and source.lstrip().startswith("{"):
+            return cls.from_dict(json.loads(source))
+        path = Path(source)
         hint = "give a results file written by `embedlab eval -o`"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise DataError(f"not a readable results file (invalid JSON: {exc})", path=path, hint=hint) from exc
+        except OSError as exc:
+            raise DataError(f"cannot be read ({exc.strerror})", path=path, hint=hint) from None
         if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
             raise DataError("not an embedlab results file (no list of 'runs')", path=path, hint=hint)
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise DataError(f"a damaged results file ({type(exc).__name__}: {exc})", path=path, hint=hint) from None
 
     def score(self, model: str, task: str, metric: str | None = None) -> float:
         for run in self.runs:
