@@ -16,6 +16,7 @@ import numpy as np
 from embedlab.errors import ModelError
 from embedlab.models.base import Encoder, Kind, as_model
 from embedlab.models.cache import EmbeddingCache
+from embedlab.progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,8 @@ class EmbeddingStore:
         vectors = dict(zip(found, self._checked(np.stack(list(found.values())), list(found)))) if found else {}
         todo = [t for t in ordered if t not in found]
         start = time.perf_counter()
-        with _progress(self.progress, len(todo), f"embedding {kind}s") as advance:
+        label = "embedding queries" if kind == "query" else "embedding documents"
+        with progress(self.progress, len(todo), label) as advance:
             for begin, end, raw in self.encoder.encode_batches(todo, kind, self.batch_size):
                 batch = todo[begin:end]
                 raw = self._checked(raw, batch)
@@ -129,34 +131,3 @@ class EmbeddingStore:
 
 def _preview(text: str) -> str:
     return repr(text[:60] + ("…" if len(text) > 60 else ""))
-
-
-class _progress:
-    """A rich progress bar on stderr (or nothing), with an `advance(n)` callable."""
-
-    def __init__(self, enabled: bool, total: int, label: str) -> None:
-        self.enabled, self.total, self.label = enabled, total, label
-        self.bar = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda n, status="": None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        console = Console(stderr=True)
-        if not console.is_terminal:  # a log file gets no bar redraws
-            return lambda n, status="": None
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeRemainingColumn(), console=console, transient=True)
-        self.bar.start()
-        task = self.bar.add_task(self.label, total=self.total)
-
-        def advance(n: int, status: str = "") -> None:
-            description = f"{self.label} ({status})" if status else self.label
-            self.bar.update(task, advance=n, description=description)
-        return advance
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()

@@ -115,3 +115,16 @@ def test_the_cache_never_serves_vectors_of_other_settings(minilm_path, tmp_path,
     assert len(keys) == 3
     again = embedlab.evaluate(minilm_path, rerank_file, model=settings[2], run=cached).runs[0]
     assert again.embedding["texts_encoded"] == 0 and again.embedding["cache_hits"] > 0
+
+
+def test_a_huge_text_is_cut_before_the_tokenizer_with_the_same_vector(tiny_model):
+    """A 50 MB line took 246 s and 8.6 GB in the first release; the tokenizer keeps max_length tokens anyway."""
+    from embedlab.models.sentence_transformers import CHARS_PER_TOKEN_BOUND
+
+    encoder = load_model(str(tiny_model))
+    limit = CHARS_PER_TOKEN_BOUND * encoder.model.max_seq_length
+    huge = "green tea is brewed at eighty degrees " * (limit // 10)
+    (cut,) = encoder.encode([huge])
+    assert encoder.info()["texts_cut_before_tokenizing"] == 1
+    full = encoder.model.encode([huge], convert_to_numpy=True)[0]  # the library on the whole text
+    np.testing.assert_allclose(cut, full, atol=1e-6)

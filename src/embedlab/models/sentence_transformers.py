@@ -12,6 +12,11 @@ from embedlab.errors import ModelError, require
 from embedlab.models.base import Encoder, Kind, ModelOptions, fingerprint
 
 
+# a text longer than this many characters per token of the max length is cut before tokenizing: its first
+# max_length tokens lie well within (a token spans a few characters, rarely more than 20)
+CHARS_PER_TOKEN_BOUND = 32
+
+
 def pick_device(requested: str | None) -> str:
     """The device to run on: as asked, else CUDA when present, else CPU."""
     if requested:
@@ -71,6 +76,7 @@ class SentenceTransformerEncoder(Encoder):
         if self.device.startswith("cuda"):
             self.model.half()
         self.revision = _revision(spec)
+        self.texts_cut = 0
         self._configure()
 
     @classmethod
@@ -81,6 +87,7 @@ class SentenceTransformerEncoder(Encoder):
         self.spec, self.options, self.model = name, options or ModelOptions(), model
         self.device = str(model.device)
         self.revision = None  # weights in memory, changing: never cached
+        self.texts_cut = 0
         self._configure()
         return self
 
@@ -101,6 +108,10 @@ class SentenceTransformerEncoder(Encoder):
 
     def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
         prefix = self.instructions[kind]
+        limit = CHARS_PER_TOKEN_BOUND * self.model.max_seq_length if self.model.max_seq_length else None
+        if limit is not None:  # the tokenizer would cut them anyway: spare it megabytes of text
+            self.texts_cut += sum(len(t) > limit for t in texts)
+            texts = [t[:limit] for t in texts]
         vectors = self.model.encode(
             [prefix + t for t in texts] if prefix else list(texts),
             batch_size=self.options.batch_size,
@@ -135,6 +146,7 @@ class SentenceTransformerEncoder(Encoder):
             "dtype": self._dtype(),
             "query_instruction": self.instructions["query"],
             "document_instruction": self.instructions["document"],
+            **({"texts_cut_before_tokenizing": self.texts_cut} if self.texts_cut else {}),
         }
 
     def _dtype(self) -> str:

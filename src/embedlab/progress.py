@@ -1,0 +1,71 @@
+"""Progress on stderr: a rich bar on a terminal; elsewhere (CI, nohup, `2>log`) a plain line every
+`EMBEDLAB_PROGRESS_SECONDS` seconds (default 30) with the count, the rate, the time left and the model's
+status (requests, retries), so a long run is never silent in a log."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+Advance = Callable[..., None]  # advance(n, status="")
+
+
+class progress:
+    """`with progress(enabled, total, label) as advance: ... advance(n, status)`."""
+
+    def __init__(self, enabled: bool, total: int, label: str) -> None:
+        self.enabled, self.total, self.label = enabled, total, label
+        self.bar = None
+
+    def __enter__(self) -> Advance:
+        if not self.enabled or not self.total:
+            return lambda n, status="": None
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            return _lines(console, self.total, self.label,
+                          float(os.environ.get("EMBEDLAB_PROGRESS_SECONDS") or 30))
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeRemainingColumn(), console=console, transient=True)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total)
+
+        def advance(n: int, status: str = "") -> None:
+            description = f"{self.label} ({status})" if status else self.label
+            self.bar.update(task, advance=n, description=description)
+        return advance
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _lines(console, total: int, label: str, every: float) -> Advance:
+    started = last = time.monotonic()
+    done = 0
+
+    def advance(n: int, status: str = "") -> None:
+        nonlocal done, last
+        done += n
+        now = time.monotonic()
+        if now - last < every and done < total:
+            return
+        last = now
+        rate = done / max(now - started, 1e-9)
+        left = (total - done) / rate if rate > 0 else float("inf")
+        console.print(f"{label}: {done:,} of {total:,} ({done / total:.0%}), {rate:,.1f}/s, "
+                      f"{_duration(left)} left" + (f"; {status}" if status else ""), highlight=False, markup=False,
+                      soft_wrap=True)
+    return advance
+
+
+def _duration(seconds: float) -> str:
+    if seconds == float("inf"):
+        return "unknown time"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

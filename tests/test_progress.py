@@ -1,0 +1,30 @@
+"""Progress without a terminal: plain lines at an interval, never silence; nothing when disabled."""
+
+from __future__ import annotations
+
+from embedlab.progress import _duration, progress
+
+
+def test_without_a_terminal_plain_lines_come_at_the_interval_and_at_the_end(monkeypatch, capsys):
+    monkeypatch.setenv("EMBEDLAB_PROGRESS_SECONDS", "0")
+    with progress(True, 10, "embedding documents") as advance:
+        advance(4, "2 requests, 0 retried")
+        advance(6, "4 requests, 1 retried")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("embedding documents: 4 of 10 (40%), ") and lines[0].endswith("; 2 requests, 0 retried")
+    assert lines[-1].startswith("embedding documents: 10 of 10 (100%)") and "left" in lines[-1]
+
+
+def test_a_long_interval_prints_only_the_end(monkeypatch, capsys):
+    monkeypatch.setenv("EMBEDLAB_PROGRESS_SECONDS", "3600")
+    with progress(True, 3, "embedding queries") as advance:
+        advance(1)
+        advance(2)
+    assert capsys.readouterr().err.count("\n") == 1
+    with progress(False, 3, "off") as advance:
+        advance(3)
+    assert capsys.readouterr().err == ""
+
+
+def test_durations_read_naturally():
+    assert [_duration(s) for s in (5, 75, 3725, float("inf"))] == ["5s", "1m15s", "1h02m", "unknown time"]
