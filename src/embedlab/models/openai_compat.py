@@ -139,7 +139,8 @@ class OpenAICompatibleEncoder(Encoder):
 
     def status(self) -> str:
         """Spend so far, for the progress bar."""
-        text = f"{self.usage['requests']:,} requests, {self.usage['prompt_tokens']:,} tokens"
+        retried = f" ({self.usage['retries']:,} retried)" if self.usage["retries"] else ""
+        text = f"{self.usage['requests']:,} requests{retried}, {self.usage['prompt_tokens']:,} tokens"
         price = self.price_per_mtok()
         if price:
             text += f", {self.usage['prompt_tokens'] / 1e6 * price[0]:.4f} {price[1]}"
