@@ -47,7 +47,7 @@ class RunOptions:
     cache: str | Path | bool | None = None  # a path, True (default path), False (none), None: paid models only
     progress: bool = False
     max_cost: float | None = None  # refuse to start when a paid model's estimate is higher
-    price_per_mtok: float | None = None  # overrides the price table in estimates
+    price_per_mtok: float | None = None  # overrides the price table (estimates; recorded for reports' costs)
     announce: Callable[[str], None] | None = None  # receives the cost estimate lines before any request
 
 
@@ -147,6 +147,8 @@ def evaluate_model(model: Model, tasks: list[Task], run: RunOptions, *, batch_si
     info = model.info()
     if stores:
         info.setdefault("dimension", stores[0].dimension)
+    if model.paid and run.price_per_mtok is not None:
+        info["price_per_mtok"] = run.price_per_mtok
     return ModelRun(info, scorer.stats(), results), failures
 
 

@@ -55,3 +55,35 @@ def test_api_cost_per_thousand_queries_from_billed_tokens():
     _, markdown = build(runs)
     assert f"{2 * 0.02 * 1000 / queries:.4f} USD" in markdown  # 2M tokens at 0.02 USD per million
     assert "| fake-bigram |" in markdown and markdown.count(" – |") >= 2  # local model: no API cost
+
+
+def test_a_custom_endpoint_is_priced_from_the_recorded_or_given_price_and_encode_time_is_per_task():
+    runs = _two_runs()
+    api = runs[1].runs[0].model
+    api.update(name="openai:my-model", model="my-model", usage={"requests": 3, "retries": 0, "prompt_tokens": 1_000_000})
+    queries = sum(len(t.query_ids) for t in runs[1].runs[0].tasks)
+    _, unpriced = build(runs)
+    assert f"{1000 / queries:.4f}" not in unpriced  # unknown model, no price: no cost
+    _, given = build(runs, price_per_mtok=1.0)
+    assert f"{1.0 * 1000 / queries:.4f}" in given
+    api["price_per_mtok"] = 3.0  # recorded by `eval --price-per-mtok 3`
+    _, recorded = build(runs, price_per_mtok=1.0)
+    assert f"{3.0 * 1000 / queries:.4f}" in recorded
+    rerank, retrieval = runs[0].runs[0].tasks
+    rerank.timings["encode_seconds"], retrieval.timings["encode_seconds"] = 12.34, 56.78
+    _, markdown = build(runs)
+    sections = markdown.split("## ")
+    assert "| 12.3 |" in next(s for s in sections if s.startswith(rerank.task))
+    assert "| 56.8 |" in next(s for s in sections if s.startswith(retrieval.task))
+
+
+def test_a_paid_models_price_is_recorded_in_the_results(rerank_file):
+    from embedlab.evaluation import RunOptions
+    from embedlab.models.base import Encoder
+
+    class Paid(FakeEncoder):
+        paid = True
+
+    results = evaluate([Paid(), FakeEncoder()], rerank_file, run=RunOptions(price_per_mtok=0.5, cache=False))
+    assert results.runs[0].model["price_per_mtok"] == 0.5 and "price_per_mtok" not in results.runs[1].model
+    assert issubclass(Paid, Encoder)

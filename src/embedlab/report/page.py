@@ -21,29 +21,33 @@ from embedlab.results.table import LABELS, short_name
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}.better{color:#11772d;font-weight:bold}
-.worse{color:#b00020;font-weight:bold}img{max-width:100%}caption{text-align:left;color:#555}"""
+.worse{color:#b00020;font-weight:bold}img{max-width:100%}caption{text-align:left;color:#555}
+.plots{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}.plots img{max-width:100%;height:auto}"""
 
 
 def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | None = None,
-          title: str = "embedlab report") -> tuple[str, str]:
-    """(html, markdown) for the runs in `results` and the fine-tuning `curves`."""
+          title: str = "embedlab report", price_per_mtok: float | None = None) -> tuple[str, str]:
+    """(html, markdown) for the runs in `results` and the fine-tuning `curves`. `price_per_mtok` prices the
+    tokens of API models the price table does not know (a custom endpoint), as `eval --price-per-mtok` does."""
     comparisons = compare(results, baseline=baseline) if results else []
-    extra = _per_model(results)
+    costs = _costs(results, price_per_mtok)
+    encode = {(name, t.task): t.timings.get("encode_seconds", 0.0)
+              for name, run in named_runs(results).items() for t in run.tasks}
     parts_html = [f"<h1>{html.escape(title)}</h1>"]
     parts_md = [f"# {title}", ""]
     for c in comparisons:
         header, rows = comparison_rows(c)
         header = [*header, "encode s", "API cost / 1k queries"]
-        rows = [[*row, *extra.get(r.model, ("–", "–"))] for row, r in zip(rows, c.rows)]
+        rows = [[*row, f"{encode.get((r.model, c.task), 0.0):.1f}", costs.get(r.model, "–")]
+                for row, r in zip(rows, c.rows)]
         heading = f"{c.task}: {LABELS.get(c.metric, c.metric)} ({c.queries:,} queries)"
         caption = ("scores ×100; 95% bootstrap CIs over queries; Δ vs the baseline, paired randomization "
                    "test, Holm-corrected")
         parts_md += [f"## {heading}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         parts_md += ["| " + " | ".join(row) + " |" for row in rows] + ["", f"_{caption}_", ""]
+        plots = [_bars(c), _distributions(c, results)] + ([_wins(c, results)] if len(c.rows) > 1 else [])
         parts_html += [f"<h2>{html.escape(heading)}</h2>", _html_table(header, rows, caption),
-                       _img(_bars(c)), _img(_distributions(c, results))]
-        if len(c.rows) > 1:
-            parts_html.append(_img(_wins(c, results)))
+                       "<div class='plots'>" + "".join(_img(png) for png in plots) + "</div>"]
     for curve in curves:
         from embedlab.report.curve import plot_curve
 
@@ -61,19 +65,20 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
     return page, "\n".join(parts_md)
 
 
-def _per_model(results: list[Results]) -> dict[str, tuple[str, str]]:
-    """Encode seconds, and for API models the tokens billed in the run priced per 1,000 queries
-    (cache hits cost nothing, so a cached re-run shows less than a first run)."""
+def _costs(results: list[Results], price_per_mtok: float | None) -> dict[str, str]:
+    """For API models: the tokens billed in the run, priced per 1,000 queries (cache hits cost nothing, so a
+    cached re-run shows less than a first run). The price: the one recorded by `eval --price-per-mtok`,
+    else `price_per_mtok`, else the price table."""
     from embedlab.models.pricing import price_of
 
-    out: dict[str, tuple[str, str]] = {}
+    out: dict[str, str] = {}
     for name, run in named_runs(results).items():
-        cost = "–"
-        usage, price = run.model.get("usage"), price_of(str(run.model.get("model", "")))
-        queries = sum(len(t.query_ids) for t in run.tasks)
+        usage, queries = run.model.get("usage"), sum(len(t.query_ids) for t in run.tasks)
+        recorded = run.model.get("price_per_mtok")
+        price = (recorded, "") if recorded is not None else (price_per_mtok, "") if price_per_mtok is not None \
+            else price_of(str(run.model.get("model", "")))
         if usage and price and queries:
-            cost = f"{usage['prompt_tokens'] / 1e6 * price[0] * 1000 / queries:.4f} {price[1]}"
-        out[name] = (f"{run.embedding.get('encode_seconds', 0):.1f}", cost)
+            out[name] = f"{usage['prompt_tokens'] / 1e6 * price[0] * 1000 / queries:.4f} {price[1]}".strip()
     return out
 
 
@@ -119,7 +124,7 @@ def _bars(c: TaskComparison) -> bytes:
     ax.bar(range(len(c.rows)), means, yerr=errors, capsize=5, color="tab:blue", alpha=0.8)
     ax.set_xticks(range(len(c.rows)), [short_name(r.model) for r in c.rows], rotation=15, fontsize=8)
     ax.set_ylabel(f"{c.metric} ×100")
-    ax.set_title(f"{c.task}: mean with 95% CI")
+    ax.set_title("mean, 95% CI", fontsize=10)
     return _png(fig)
 
 
@@ -135,7 +140,7 @@ def _distributions(c: TaskComparison, results: list[Results]) -> bytes:
     ax.boxplot(list(values.values()), showmeans=True)
     ax.set_xticks(range(1, len(values) + 1), [short_name(n) for n in values], rotation=15, fontsize=8)
     ax.set_ylabel(c.metric)
-    ax.set_title(f"{c.task}: per-query {c.metric}")
+    ax.set_title(f"per-query {c.metric}", fontsize=10)
     return _png(fig)
 
 
@@ -146,13 +151,13 @@ def _wins(c: TaskComparison, results: list[Results]) -> bytes:
     values = _per_query(c, results)
     base = np.asarray(values[c.baseline])
     others = [name for name in values if name != c.baseline]
-    fig, axes = plt.subplots(1, len(others), figsize=(5 * len(others), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(others), figsize=(4.2 * len(others), 3.2), squeeze=False)
     for ax, name in zip(axes[0], others):
         diff = np.sort(np.asarray(values[name]) - base)
         colors = ["tab:red" if d < 0 else "tab:green" if d > 0 else "grey" for d in diff]
         ax.bar(range(len(diff)), diff, color=colors, width=1.0)
         ax.axhline(0, color="black", lw=0.6)
-        ax.set_title(f"{short_name(name)} vs baseline: {int((diff > 0).sum())} wins, "
+        ax.set_title(f"{short_name(name)} vs baseline\n{int((diff > 0).sum())} wins, "
                      f"{int((diff < 0).sum())} losses, {int((diff == 0).sum())} ties", fontsize=9)
         ax.set_xlabel("queries, sorted")
         ax.set_ylabel(f"Δ {c.metric}")
