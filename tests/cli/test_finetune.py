@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 from embedlab.demo import RERANKING
 from tests.cli.test_main import run
 
 
 def test_split_then_finetune_from_the_command_line(tmp_path, tiny_model):
-    split = run("split", str(RERANKING), "-o", str(tmp_path / "s"), "--test", "0.25", "--seed", "1")
+    split = run("split", str(RERANKING), "-o", str(tmp_path / "s"), "--test-size", "0.25", "--seed", "1")
     assert split.returncode == 0, split.stderr
     assert "train: 30 rows" in split.stdout and "test: 10 rows" in split.stdout
     assert "passages shared between train and held-out rows" in split.stdout
@@ -39,5 +40,53 @@ def test_finetune_bad_options_are_one_line(tmp_path, tiny_model):
     bad = run("finetune", "-m", str(tiny_model), "--train", str(RERANKING), "--test", str(RERANKING),
               "-o", str(tmp_path / "r"), "--mini-batch-size", "lots")
     assert bad.returncode == 2 and "--mini-batch-size" in bad.stderr
-    bad = run("split", str(RERANKING), "-o", str(tmp_path / "s"), "--test", "1.5")
+    bad = run("split", str(RERANKING), "-o", str(tmp_path / "s"), "--test-size", "1.5")
     assert bad.returncode == 2 and "--test" in bad.stderr
+
+
+NOTE = "note: {} is now {} (the old spelling goes in the next release)"
+
+
+def test_split_new_and_old_spellings(tmp_path):
+    from click.testing import CliRunner
+
+    from embedlab.cli.finetune import split_command
+
+    new = CliRunner().invoke(split_command, [str(RERANKING), "--output", str(tmp_path / "new"), "--test-size", "0.25",
+                                             "--dev-size", "0.1", "--format", "json"])
+    assert new.exit_code == 0 and new.stderr == "", new.output
+    old = CliRunner().invoke(split_command, [str(RERANKING), "--out", str(tmp_path / "old"), "--test", "0.25",
+                                             "--dev", "0.1", "--format", "json"])
+    assert old.exit_code == 0, old.output
+    assert old.stderr.splitlines() == [NOTE.format("--out", "--output"), NOTE.format("--test", "--test-size"),
+                                       NOTE.format("--dev", "--dev-size")]
+    assert json.loads(old.stdout)["rows"] == json.loads(new.stdout)["rows"] == {"train": 26, "test": 10, "dev": 4}
+    assert (tmp_path / "old" / "dev.jsonl").read_text() == (tmp_path / "new" / "dev.jsonl").read_text()
+    shown = CliRunner().invoke(split_command, ["--help"]).output
+    assert "--test-size" in shown and not re.search(r"--(out|test|dev)(?![\w-])", shown)
+    both = CliRunner().invoke(split_command, [str(RERANKING), "-o", str(tmp_path / "x"), "--out", str(tmp_path / "y")])
+    assert both.exit_code == 2 and "give --output only" in both.stderr
+    assert "Missing option '-o' / '--output'" in CliRunner().invoke(split_command, [str(RERANKING)]).stderr
+    too_much = CliRunner().invoke(split_command, [str(RERANKING), "-o", str(tmp_path / "z"), "--test-size", "0.6",
+                                                  "--dev-size", "0.5"])
+    assert too_much.exit_code == 2 and "together below 1" in too_much.stderr
+
+
+def test_finetune_output_new_and_old_spelling(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    from embedlab.cli.finetune import finetune_command
+
+    folders = []
+    monkeypatch.setattr("embedlab.finetune.finetune", lambda model, train, out_dir, **kwargs: (
+        folders.append(out_dir), SimpleNamespace(summary={"best": 0.5}))[1])
+    args = ["-m", "m", "--train", str(RERANKING), "--test", str(RERANKING), "--format", "json"]
+    new = CliRunner().invoke(finetune_command, [*args, "--output", str(tmp_path / "new")])
+    assert new.exit_code == 0 and new.stderr == "" and json.loads(new.stdout) == {"best": 0.5}, new.output
+    old = CliRunner().invoke(finetune_command, [*args, "--out", str(tmp_path / "old")])
+    assert old.exit_code == 0 and old.stderr == NOTE.format("--out", "--output") + "\n"
+    assert folders == [tmp_path / "new", tmp_path / "old"]
+    assert not re.search(r"--out(?![\w-])", CliRunner().invoke(finetune_command, ["--help"]).output)
+    assert "Missing option '-o' / '--output'" in CliRunner().invoke(finetune_command, args).stderr

@@ -105,7 +105,7 @@ def test_strict_exit_code(tmp_path, rows_file):
 
 def test_fix_from_the_command_line(tmp_path, rows_file):
     before = rows_file.read_bytes()
-    result = invoke(rows_file, "--fix", tmp_path / "clean.jsonl", "--strict")
+    result = invoke(rows_file, "--fix", "-o", tmp_path / "clean.jsonl", "--strict")
     assert result.exit_code == 1  # the findings are those of the input
     assert f"cleaned copy: {tmp_path / 'clean.jsonl'} (7 of 12 rows)" in result.stdout
     assert "removed_malformed_row: 2" in result.stdout
@@ -115,7 +115,7 @@ def test_fix_from_the_command_line(tmp_path, rows_file):
 
 
 def test_fix_a_retrieval_folder_from_the_command_line(tmp_path, messy_beir):
-    result = invoke(messy_beir, "--fix", tmp_path / "clean", "--strict")
+    result = invoke(messy_beir, "--fix", "-o", tmp_path / "clean", "--strict")
     assert result.exit_code == 1  # the input has errors...
     assert f"cleaned copy: {tmp_path / 'clean'} (12 of 18 records)" in result.stdout
     assert "removed_conflicting_judgment: 1" in result.stdout
@@ -129,7 +129,7 @@ def test_bad_input_is_one_error_line(tmp_path, rows_file):
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: {corpus}:1: field 'query': missing (keys found: _id, text)")
     assert result.stdout == ""
-    refused = invoke(rows_file, "--fix", rows_file)
+    refused = invoke(rows_file, "--fix", "-o", rows_file)
     assert refused.exit_code == 2 and "would overwrite or change the input" in refused.stderr.splitlines()[-1]
     assert invoke(rows_file, "--max-length", "8").exit_code == 2  # tokens need --model
     assert invoke(tmp_path / "missing.jsonl").exit_code == 2
@@ -138,16 +138,35 @@ def test_bad_input_is_one_error_line(tmp_path, rows_file):
 def test_fix_onto_an_existing_file_or_folder_is_refused_unless_overwrite(tmp_path, rows_file, messy_beir):
     existing = write_jsonl(tmp_path / "existing.jsonl", CLEAN * 100)
     before = existing.read_bytes()
-    refused = invoke(rows_file, "--fix", existing)
+    refused = invoke(rows_file, "--fix", "-o", existing)
     assert refused.exit_code == 2 and refused.stdout == ""
     assert refused.stderr.splitlines()[-1] == (f"error: {existing}: already exists (pass --overwrite to replace it)")
     assert existing.read_bytes() == before
     folder = tmp_path / "clean"
-    assert invoke(messy_beir, "--fix", folder).exit_code == 0
+    assert invoke(messy_beir, "--fix", "-o", folder).exit_code == 0
     copy = {p.name: p.read_bytes() for p in folder.iterdir()}
-    again = invoke(messy_beir, "--fix", folder)
+    again = invoke(messy_beir, "--fix", "-o", folder)
     assert again.exit_code == 2 and "already exists" in again.stderr
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == copy
-    replaced = invoke(rows_file, "--fix", existing, "--overwrite")
+    replaced = invoke(rows_file, "--fix", "-o", existing, "--overwrite")
     assert replaced.exit_code == 0 and f"cleaned copy: {existing} (7 of 12 rows)" in replaced.stdout
     assert invoke(rows_file, "--overwrite").exit_code == 2  # --overwrite needs --fix
+
+
+def test_old_fix_out_still_works_with_a_note_and_fix_needs_an_output(tmp_path, rows_file):
+    old = invoke(rows_file, "--fix", tmp_path / "old.jsonl")
+    assert old.exit_code == 0, old.output
+    assert "note: --fix OUT is now --fix -o OUT (the old spelling goes in the next release)" in old.stderr
+    new = invoke(rows_file, "--fix", "--output", tmp_path / "new.jsonl")
+    assert new.exit_code == 0 and "note:" not in new.stderr
+    assert (tmp_path / "old.jsonl").read_text() == (tmp_path / "new.jsonl").read_text()
+    assert "--fix -o OUT" in invoke(rows_file, "--fix").stderr  # where to?
+    assert "give --fix too" in invoke(rows_file, "-o", tmp_path / "x.jsonl").stderr
+    both = invoke(rows_file, "--fix", tmp_path / "a.jsonl", "-o", tmp_path / "b.jsonl")
+    assert both.exit_code == 2 and not (tmp_path / "a.jsonl").exists() and not (tmp_path / "b.jsonl").exists()
+
+
+def test_quiet_leaves_out_progress_lines_not_results(rows_file):
+    loud, quiet = invoke(rows_file), invoke(rows_file, "-q")
+    assert f"inspecting {rows_file} ..." in loud.stderr and "inspecting" not in quiet.stderr
+    assert quiet.stdout == loud.stdout and "finding(s)" in quiet.stderr

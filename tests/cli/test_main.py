@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -132,3 +133,92 @@ def test_kill_and_resume_pays_only_for_what_was_not_saved(tmp_path):
         assert json.loads(resumed.stdout)["runs"][0]["tasks"][0]["per_query"] == uninterrupted["per_query"]
     finally:
         server.close()
+
+
+def test_eval_output_is_never_an_input_nor_a_folder_but_a_results_file_is_regenerated(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from embedlab import evaluate
+    from embedlab.cli.main import cli
+    from embedlab.demo import RERANKING
+    from tests.conftest import FakeEncoder
+
+    results = evaluate(FakeEncoder(), RERANKING)
+    loaded = []
+    monkeypatch.setattr("embedlab.evaluation.load_tasks", lambda paths, run, expect=None: loaded.extend(paths) or [])
+    monkeypatch.setattr("embedlab.evaluation.evaluate", lambda models, tasks, model, run: results)
+    data = write_jsonl(tmp_path / "r.jsonl", [{"query": "q", "positive": ["p"], "negative": ["n"]}])
+    args = ["eval", "-m", "fake", "--reranking", str(data), "--format", "json", "-q"]
+    onto_input = CliRunner().invoke(cli, [*args, "-o", str(data)])
+    assert onto_input.exit_code == 2 and "would overwrite or change the input" in onto_input.stderr
+    (tmp_path / "folder").mkdir()
+    onto_folder = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "folder")])
+    assert onto_folder.exit_code == 2 and "exists as a folder" in onto_folder.stderr
+    assert loaded == []  # refused before any data was read
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text("an earlier run")
+    again = CliRunner().invoke(cli, [*args, "-o", str(earlier)])
+    assert again.exit_code == 0, again.output
+    assert json.loads(earlier.read_text())["runs"][0]["tasks"] == json.loads(again.stdout)["runs"][0]["tasks"]
+
+
+def test_cache_stats_as_json(tmp_path):
+    from click.testing import CliRunner
+
+    from embedlab.cli.main import cli
+    from embedlab.models.cache import EmbeddingCache
+
+    EmbeddingCache(tmp_path / "c.sqlite").close()
+    shown = CliRunner().invoke(cli, ["cache", "stats", "--cache", str(tmp_path / "c.sqlite"), "--format", "json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout) == {"path": str(tmp_path / "c.sqlite"), "models": []}
+
+
+def commands(group=None, path=()):
+    """(name, command) of every command of `embedlab`, subcommands of groups included."""
+    import click
+
+    from embedlab.cli.main import cli
+
+    for name, command in (group or cli).commands.items():
+        if isinstance(command, click.Group):
+            yield from commands(command, (*path, name))
+        else:
+            yield " ".join((*path, name)), command
+
+
+WRITERS = {"eval", "split", "finetune", "convert", "report", "inspect", "mine"}
+LONG = {"eval", "estimate", "mine", "finetune", "inspect"}
+NO_RESULT = {"cache clear"}  # prints only a message (stderr)
+
+
+def test_every_command_follows_the_conventions():
+    """One name per concept (README "Command-line conventions"), checked on every command's --help."""
+    import click
+    from click.testing import CliRunner
+
+    from embedlab.cli.main import cli
+
+    seen = set()
+    for name, command in commands():
+        seen.add(name)
+        shown = CliRunner().invoke(cli, [*name.split(), "--help"])
+        assert shown.exit_code == 0, name
+        visible = {opt: param for param in command.params if not getattr(param, "hidden", False)
+                   for opt in param.opts}
+        for param in set(visible.values()):
+            if "-o" in param.opts or "--output" in param.opts:
+                assert param.opts == ["-o", "--output"] and "-o, --output" in shown.output, name
+        for old in ("--out", "--html", "--markdown", "--dev"):
+            assert old not in visible and not re.search(f"{old}(?![\\w-])", shown.output), (name, old)
+        assert ("-o" in visible) == (name in WRITERS), name
+        if "--format" in visible:
+            choices = list(visible["--format"].type.choices)
+            assert "table" in choices or (name, choices) == ("report", ["html", "markdown"]), name
+        else:
+            assert name in NO_RESULT, f"{name} prints a result: it needs --format"
+        if "--test" in visible:
+            assert isinstance(visible["--test"].type, click.Path), f"{name}: --test is held-out data (a path)"
+        assert ("-q" in visible and "--quiet" in visible) or name not in LONG, name
+        if "--overwrite" in visible:
+            assert visible["--overwrite"].is_flag, name
+    assert WRITERS | LONG | NO_RESULT <= seen

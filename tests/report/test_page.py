@@ -38,8 +38,8 @@ def test_page_is_self_contained_and_shows_the_numbers():
 def test_report_command(tmp_path):
     for index, results in enumerate(_two_runs()):
         results.to_json(tmp_path / f"r{index}.json")
-    out = run("report", str(tmp_path / "r0.json"), str(tmp_path / "r1.json"), "--html", str(tmp_path / "r.html"),
-              "--markdown", "-")
+    out = run("report", str(tmp_path / "r0.json"), str(tmp_path / "r1.json"), "-o", str(tmp_path / "r.html"),
+              "-o", "-")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("# embedlab report") and "| fake-with-prefix |" in out.stdout
     assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")

@@ -7,13 +7,20 @@ from pathlib import Path
 
 import click
 
+from embedlab.cli.options import renamed
+
+_SIGNIFICANCE = click.Choice(["permutation", "t"])
+_FILE = click.Path(dir_okay=False, path_type=Path)
+_SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+
 
 @click.command("compare")
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--baseline", default=None, help="Model to compare against [default: the first one].")
 @click.option("--metric", default=None, help="Metric [default: each task's main score].")
-@click.option("--test", "test", type=click.Choice(["permutation", "t"]), default="permutation", show_default=True,
+@click.option("--significance", "test", type=_SIGNIFICANCE, default="permutation", show_default=True,
               help="Paired randomization (sign-flip) test, or paired t-test.")
+@renamed("--test", "--significance", "test", type=_SIGNIFICANCE)
 @click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True)
 @click.option("--margin", type=click.FloatRange(0, min_open=True), default=0.01, show_default=True,
               help="For sampled runs: rows needed for a CI of ± this much (0.01 = one point).")
@@ -27,8 +34,9 @@ def compare_command(runs, baseline, metric, test, alpha, margin, seed, fmt) -> N
     Runs on different data or different queries are refused.
 
     \b
-    Example:
+    Examples:
       embedlab compare results/bge.json results/api-sample.json --baseline BAAI/bge-small-zh-v1.5
+      embedlab compare results/bge.json results/tuned.json --significance t --format json
     """
     from embedlab.results import Results
     from embedlab.results.compare import compare
@@ -65,10 +73,15 @@ def print_comparisons(comparisons) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table",
               show_default=True)
 def leaderboard_command(directory, sort, metric, fmt) -> None:
-    """Every run in a results directory as one table (a row per model run, a column per task)."""
-    from embedlab.results.table import short_name
-    from embedlab.results.leaderboard import leaderboard
+    """Every run in a results directory as one table (a row per model run, a column per task).
+
+    \b
+    Examples:
+      embedlab leaderboard results/
+      embedlab leaderboard results/ --sort T2Reranking --format markdown
+    """
     from embedlab.metrics.names import score_name
+    from embedlab.results.leaderboard import leaderboard
 
     board = leaderboard(directory, sort=sort, metric=score_name(metric) if metric else None)
     if board.skipped:
@@ -76,44 +89,44 @@ def leaderboard_command(directory, sort, metric, fmt) -> None:
     if fmt == "json":
         click.echo(json.dumps({"columns": board.tasks, "rows": board.rows}, ensure_ascii=False, indent=1))
         return
-    header = ["#", "model", *board.tasks, "mean", "file"]
-    lines = [[str(i + 1), short_name(r["model"]),
-              *(f"{100 * r['scores'][c]:.2f}" if c in r["scores"] else "–" for c in board.tasks),
-              f"{100 * r['mean']:.2f}" if r["mean"] is not None else "–", r["file"]]
-             for i, r in enumerate(board.rows)]
+    from embedlab.report.leaderboard import markdown_leaderboard, rich_leaderboard
+
     if fmt == "markdown":
-        click.echo("| " + " | ".join(header) + " |")
-        click.echo("|" + "---|" * len(header))
-        for line in lines:
-            click.echo("| " + " | ".join(line) + " |")
+        click.echo(markdown_leaderboard(board))
         return
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title=f"{directory}: {len(lines)} runs, scores ×100", title_justify="left")
-    for index, name in enumerate(header):
-        table.add_column(name, justify="left" if name in ("model", "file") else "right")
-    for line in lines:
-        table.add_row(*line)
-    Console().print(table)
+    Console().print(rich_leaderboard(board, str(directory)))
 
 
 @click.command("report")
 @click.argument("runs", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--curve", "curves", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A fine-tuning curve.json (from `embedlab finetune`) to include. Repeatable.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write one self-contained HTML page (plots inlined, no network).")
-@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write markdown tables (for pull requests); '-' for stdout.")
+@click.option("-o", "--output", "outputs", multiple=True, type=_FILE,
+              help="A file to write, in the format of its suffix: .html/.htm = one self-contained page (plots "
+                   "inlined, no network), .md/.markdown = markdown tables (for pull requests); '-' = markdown "
+                   "on stdout. Repeatable.")
+@renamed("--html", "--output", "outputs", value=lambda path: (path, "html"), type=_FILE)
+@renamed("--markdown", "--output", "outputs", value=lambda path: (path, "markdown"), type=_FILE)
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default=None,
+              help="Write every -o in this format, whatever its suffix.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files (never one of the inputs).")
 @click.option("--baseline", default=None, help="Model the others are compared with [default: the first].")
 @click.option("--title", default="embedlab report", show_default=True)
-def report_command(runs, curves, html_path, markdown_path, baseline, title) -> None:
-    """A report of results files (and fine-tuning curves) as HTML and/or markdown."""
+def report_command(runs, curves, outputs, fmt, overwrite, baseline, title) -> None:
+    """A report of results files (and fine-tuning curves) as HTML and/or markdown.
+
+    \b
+    Examples:
+      embedlab report results/bge.json results/tuned.json -o report.html -o report.md
+      embedlab report results/*.json --curve runs/bge-t2/curve.json -o -    # markdown on stdout
+    """
     if not runs and not curves:
         raise click.UsageError("give results files and/or --curve files")
-    if not html_path and not markdown_path:
-        raise click.UsageError("give --html FILE and/or --markdown FILE")
+    if not outputs:
+        raise click.UsageError("give -o FILE (.html or .md; '-' for markdown on stdout)")
+    targets = _targets(outputs, fmt, inputs=[*runs, *curves], overwrite=overwrite)
     from embedlab.data.output import write_text
     from embedlab.report.page import build
     from embedlab.results import Results
@@ -121,12 +134,28 @@ def report_command(runs, curves, html_path, markdown_path, baseline, title) -> N
 
     page, markdown = build([Results.from_json(p) for p in runs], curves=[Curve.load(p) for p in curves],
                            baseline=baseline, title=title)
-    if html_path:
-        write_text(html_path, page)
-        click.echo(f"report written to {html_path}", err=True)
-    if markdown_path:
-        if str(markdown_path) == "-":
-            click.echo(markdown)
+    for path, kind in targets:
+        text = page if kind == "html" else markdown + "\n"
+        if str(path) == "-":
+            click.echo(text, nl=False)
         else:
-            write_text(markdown_path, markdown + "\n")
-            click.echo(f"markdown written to {markdown_path}", err=True)
+            write_text(path, text)
+            click.echo(f"{kind} report written to {path}", err=True)
+
+
+def _targets(outputs, fmt, *, inputs, overwrite) -> list[tuple[Path, str]]:
+    """(path, format) per output, each checked before any work: the format is --format's, the old option's
+    (--html / --markdown), or the suffix's; '-' is markdown on stdout."""
+    from embedlab.data.output import check_output
+
+    targets = []
+    for output in outputs:
+        path, kind = output if isinstance(output, tuple) else (output, fmt)
+        kind = kind or ("markdown" if str(path) == "-" else _SUFFIXES.get(path.suffix.lower()))
+        if kind is None:
+            raise click.UsageError(f"-o {path}: no format for the suffix {path.suffix!r}: "
+                                   "name it .html or .md, or give --format html|markdown")
+        if str(path) != "-":
+            check_output(path, inputs=inputs, overwrite=overwrite)
+        targets.append((path, kind))
+    return targets

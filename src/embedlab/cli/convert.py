@@ -7,10 +7,14 @@ from pathlib import Path
 
 import click
 
+from embedlab.cli.options import OldArgument, RenamedChoice, note_renamed
+
 
 @click.command("convert")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
-@click.argument("target", type=click.Path(path_type=Path))
+@click.argument("target", cls=OldArgument, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Where to write: .jsonl, .parquet, or a folder. Required.")
 @click.option("--to", "layout", type=click.Choice(["reranking", "flag", "triplets", "retrieval"]), default=None,
               help="Output layout: reranking {query, positive, negative} (C-MTEB), flag {query, pos, neg} "
                    "(FlagEmbedding), triplets {anchor, positive, negative} (sentence-transformers), retrieval "
@@ -27,19 +31,19 @@ import click
 @click.option("--allow-lossy", is_flag=True,
               help="Drop fields the output layout cannot hold (e.g. _id, prompt, scores in triplets) "
                    "instead of refusing; they are listed in the summary.")
-@click.option("--overwrite", is_flag=True, help="Replace TARGET if it exists.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json: also print the report as JSON on stdout.")
-def convert_command(source, target, layout, split, negatives, seed, drop_ids, allow_lossy, overwrite,
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--format", "fmt", type=RenamedChoice(["table", "json"], renamed={"text": "table"}), default="table",
+              show_default=True, help="json: also print the report as JSON on stdout (the summary is on stderr).")
+def convert_command(source, target, output, layout, split, negatives, seed, drop_ids, allow_lossy, overwrite,
                     fmt) -> None:
-    """Convert rows between layouts and containers: SOURCE -> TARGET.
+    """Convert rows between layouts and containers: SOURCE -> OUTPUT.
 
     \b
     SOURCE: a JSONL or parquet file, a Hugging Face dataset folder (save_to_disk), or a retrieval
     folder (corpus, queries, qrels) whose judgments become rows: positives are the passages judged
     relevant, negatives those judged 0, plus --negatives random ones. For hard (mined) negatives, run
     `embedlab mine ROWS.jsonl --corpus FOLDER -m MODEL -o out.jsonl` on the result.
-    TARGET: .jsonl, .parquet, or a folder (a Hugging Face dataset, load_from_disk reads it); with
+    OUTPUT (-o): .jsonl, .parquet, or a folder (a Hugging Face dataset, load_from_disk reads it); with
     --to retrieval, a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv) that `eval --retrieval` reads.
 
     Between reranking and flag, only positive/pos and negative/neg are renamed and every other field is
@@ -49,16 +53,23 @@ def convert_command(source, target, layout, split, negatives, seed, drop_ids, al
 
     \b
     Examples:
-      embedlab convert t2_reranking.jsonl t2_flag.jsonl --to flag
-      embedlab convert t2_flag.jsonl t2.parquet
-      embedlab convert t2.parquet t2_dataset/ --to reranking
-      embedlab convert my_beir_folder/ rows.jsonl --negatives 7 --seed 42
-      embedlab convert rows.jsonl triplets.jsonl --to triplets --allow-lossy
-      embedlab convert t2_reranking.jsonl t2_pool/ --to retrieval   # then: embedlab eval --retrieval t2_pool/
+      embedlab convert t2_reranking.jsonl -o t2_flag.jsonl --to flag
+      embedlab convert t2_flag.jsonl -o t2.parquet
+      embedlab convert t2.parquet -o t2_dataset/ --to reranking
+      embedlab convert my_beir_folder/ -o rows.jsonl --negatives 7 --seed 42
+      embedlab convert rows.jsonl -o triplets.jsonl --to triplets --allow-lossy
+      embedlab convert t2_reranking.jsonl -o t2_pool/ --to retrieval   # then: embedlab eval --retrieval t2_pool/
     """
     from embedlab.data.convert import convert
 
-    report = convert(source, target, to=layout, split=split, negatives=negatives, seed=seed,
+    if target is not None:
+        if output is not None:
+            raise click.UsageError("give the output once: -o OUTPUT (a second argument is its old spelling)")
+        note_renamed("convert SOURCE TARGET", "convert SOURCE -o TARGET")
+        output = target
+    if output is None:
+        raise click.UsageError("give -o OUTPUT (.jsonl, .parquet or a folder)")
+    report = convert(source, output, to=layout, split=split, negatives=negatives, seed=seed,
                      keep_ids=not drop_ids, allow_lossy=allow_lossy, overwrite=overwrite)
     click.echo(report.summary(), err=True)
     if fmt == "json":

@@ -7,22 +7,30 @@ from pathlib import Path
 
 import click
 
+from embedlab.cli.options import renamed
+
 _PATH = click.Path(exists=True, path_type=Path)
+_OUT = click.Path(path_type=Path)
+_TEST_SIZE = click.FloatRange(0, 1, min_open=True, max_open=True)
+_DEV_SIZE = click.FloatRange(0, 1, max_open=True)
 
 
 @click.command("split")
 @click.argument("data", type=_PATH)
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Folder for train.jsonl, test.jsonl (dev.jsonl) and manifest.json.")
-@click.option("--test", "test_fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=0.2, show_default=True, help="Fraction of rows held out for testing.")
-@click.option("--dev", "dev_fraction", type=click.FloatRange(0, 1, max_open=True), default=0.0,
-              show_default=True, help="Fraction of rows for a dev split (0 = none).")
+@click.option("-o", "--output", "out_dir", type=_OUT, default=None,
+              help="Folder for train.jsonl, test.jsonl (dev.jsonl) and manifest.json. Required.")
+@renamed("--out", "--output", "out_dir", type=_OUT, required=True)
+@click.option("--test-size", "test_fraction", type=_TEST_SIZE, default=0.2, show_default=True,
+              help="Fraction of rows held out for testing.")
+@renamed("--test", "--test-size", "test_fraction", type=_TEST_SIZE)
+@click.option("--dev-size", "dev_fraction", type=_DEV_SIZE, default=0.0, show_default=True,
+              help="Fraction of rows for a dev split (0 = none).")
+@renamed("--dev", "--dev-size", "dev_fraction", type=_DEV_SIZE)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--drop-shared", is_flag=True,
               help="Remove from train every passage that also occurs in a held-out row.")
 @click.option("--split", default=None, help="Split to read when DATA has several.")
-@click.option("--overwrite", is_flag=True, help="Replace existing train/test/dev files and manifest in OUT.")
+@click.option("--overwrite", is_flag=True, help="Replace existing train/test/dev files and manifest in OUTPUT.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def split_command(data, out_dir, test_fraction, dev_fraction, seed, drop_shared, split, overwrite, fmt) -> None:
     """Split reranking/training rows into train/test(/dev) by query, without leakage.
@@ -34,32 +42,20 @@ def split_command(data, out_dir, test_fraction, dev_fraction, seed, drop_shared,
 
     \b
     Example:
-      embedlab split t2_reranking.jsonl -o splits/ --test 0.2 --seed 42 --drop-shared
+      embedlab split t2_reranking.jsonl -o splits/ --test-size 0.2 --seed 42 --drop-shared
     """
     from embedlab.data.split import split_rows
 
+    if test_fraction + dev_fraction >= 1:
+        raise click.UsageError("--test-size and --dev-size are fractions of the rows: together below 1")
     report = split_rows(data, out_dir, test=test_fraction, dev=dev_fraction, seed=seed,
                         drop_shared=drop_shared, split=split, overwrite=overwrite)
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
         return
-    for name, rows in report.rows.items():
-        click.echo(f"{name:>5}: {rows:,} rows, {report.queries[name]:,} distinct queries -> "
-                   f"{out_dir / report.files[name]['path']}")
-    click.echo(f"query groups kept together (equal or normalised-equal queries): "
-               f"{report.query_groups_merged:,}")
-    click.echo(f"passages shared between train and held-out rows: {report.shared_passages:,} "
-               f"({report.shared_positives:,} are held-out positives), in "
-               f"{report.train_rows_touching_shared:,} train rows")
-    for example in report.examples[:3]:
-        click.echo(f"  e.g. {example['train']}: held-out {example['held_out_role']}: "
-                   f"{example['passage'][:70]!r}")
-    if report.dropped_from_train:
-        d = report.dropped_from_train
-        click.echo(f"dropped from train: {d['passages']:,} shared passages; "
-                   f"{d['rows_without_positive']:,} rows left without a positive were removed")
-    elif report.shared_passages:
-        click.echo("  (use --drop-shared to remove them from train)")
+    from embedlab.report.finetune import split_lines
+
+    click.echo("\n".join(split_lines(report, out_dir)))
     click.echo(f"manifest: {out_dir / 'manifest.json'}", err=True)
 
 
@@ -75,8 +71,9 @@ def split_command(data, out_dir, test_fraction, dev_fraction, seed, drop_shared,
               help="General-domain reranking data to watch for forgetting (repeatable).")
 @click.option("--guard-retrieval", multiple=True, type=_PATH,
               help="General-domain retrieval folder to watch for forgetting (repeatable).")
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Run folder: checkpoints, curve.json, curve.png, best/, summary.json.")
+@click.option("-o", "--output", "out_dir", type=_OUT, default=None,
+              help="Run folder: checkpoints, curve.json, curve.png, best/, summary.json. Required.")
+@renamed("--out", "--output", "out_dir", type=_OUT, required=True)
 @click.option("--epochs", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True)
 @click.option("--max-steps", type=click.IntRange(1), default=None, help="Stop after N steps (overrides --epochs).")
 @click.option("--eval-every", type=click.IntRange(1), default=None,
@@ -140,39 +137,7 @@ def finetune_command(model, train_path, test_path, retrieval_test, guard, guard_
     if fmt == "json":
         click.echo(json.dumps(run.summary, ensure_ascii=False, indent=1))
         return
+    from embedlab.report.finetune import summary_text
+
     click.echo(summary_text(run.summary, out_dir))
 
-
-def summary_text(summary: dict, out_dir: Path) -> str:
-    """The run's honest summary in a few lines."""
-    from embedlab.finetune.memory import gib
-
-    d = summary["delta"]
-    sign = "significant" if summary["significant"] else "NOT significant"
-    lines = [
-        f"{summary['metric']}: base {summary['base']:.4f} -> best {summary['best']:.4f} at step "
-        f"{summary['best_step']} (last: {summary['last']:.4f} at step {summary['last_step']})",
-        (f"delta {d['mean']:+.4f}, 95% bootstrap CI [{d['low']:+.4f}, {d['high']:+.4f}] over queries: "
-         f"{sign}"),
-    ]
-    if summary["plateau_step"] is not None and summary["plateau_step"] < summary["best_step"]:
-        lines.append(f"90% of the gain was reached by step {summary['plateau_step']}")
-    if summary["degrades_after_best"]:
-        drop = summary["last_vs_best"]
-        lines.append(f"later checkpoints degrade: last vs best {drop['mean']:+.4f} "
-                     f"[{drop['low']:+.4f}, {drop['high']:+.4f}]")
-    for label, guard in summary["guards"].items():
-        lines.append(f"guard {label}: {guard['base']:.4f} -> {guard['best']:.4f} at the best step")
-    leaks = {k: v for k, v in summary["leakage"].items() if v}
-    if leaks:
-        lines.append("warning: held-out queries also in train (scores inflated): "
-                     + ", ".join(f"{k} {v}" for k, v in leaks.items()) + "; use `embedlab split`")
-    lines += [f"warning: {w}" for w in summary["warnings"]]
-    memory = summary["memory"]
-    lines.append(f"loss: {summary['loss']}; memory: planned ~{gib(memory['chosen']['total'])} GiB "
-                 f"(estimate), measured peak {gib(memory['measured_peak_bytes'])} GiB "
-                 f"({memory['measured']})")
-    best = "the base model (no checkpoint beat it)" if summary["best_step"] == 0 else \
-        f"checkpoint-{summary['best_step']}"
-    lines.append(f"best model: {out_dir / 'best'} = {best}; curve: {out_dir / 'curve.png'}")
-    return "\n".join(lines)

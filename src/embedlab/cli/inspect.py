@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from embedlab.cli.options import note_renamed, quiet_libraries, quiet_option
+
 
 @click.command("inspect")
 @click.argument("data", type=click.Path(exists=True, path_type=Path))
@@ -24,16 +26,19 @@ import click
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write histograms of text lengths (PNG), with the model's max length marked.")
-@click.option("--fix", "fix_out", type=click.Path(path_type=Path), default=None,
-              help="Write a cleaned copy of DATA here: JSONL with the same keys for rows, a folder (corpus, "
+@click.option("--fix", "fix_value", is_flag=False, flag_value="", default=None, metavar="",
+              help="Write a cleaned copy of DATA to -o: JSONL with the same keys for rows, a folder (corpus, "
                    "queries, qrels) for a retrieval folder. DATA itself is never modified.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Where --fix writes the cleaned copy.")
 @click.option("--fix-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where --fix logs every change, one JSON line each [default: OUT.changes.jsonl].")
+              help="Where --fix logs every change, one JSON line each [default: OUTPUT.changes.jsonl].")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --fix output and log.")
 @click.option("--strict", is_flag=True, help="Exit with 1 when any error-severity finding exists (for CI).")
+@quiet_option
 @click.pass_context
-def inspect_command(ctx, data, other, model, max_length, split, shared_threshold, fmt, plot, fix_out, fix_log,
-                    overwrite, strict) -> None:
+def inspect_command(ctx, data, other, model, max_length, split, shared_threshold, fmt, plot, fix_value, output, fix_log,
+                    overwrite, strict, quiet) -> None:
     """Check reranking / training rows or a retrieval folder for data problems.
 
     DATA is JSONL ({query, positive, negative} or {query, pos, neg}), parquet, a Hugging Face dataset
@@ -48,26 +53,29 @@ def inspect_command(ctx, data, other, model, max_length, split, shared_threshold
     Examples:
       embedlab inspect train.jsonl
       embedlab inspect train.jsonl --against test.jsonl -m BAAI/bge-small-zh-v1.5 --plot lengths.png
-      embedlab inspect train.jsonl --fix clean.jsonl        # also writes clean.changes.jsonl
-      embedlab inspect train.jsonl --fix clean.jsonl --overwrite   # replace an earlier copy and log
-      embedlab inspect data/retrieval --fix data/retrieval-clean
+      embedlab inspect train.jsonl --fix -o clean.jsonl        # also writes clean.changes.jsonl
+      embedlab inspect train.jsonl --fix -o clean.jsonl --overwrite   # replace an earlier copy and log
+      embedlab inspect data/retrieval --fix -o data/retrieval-clean
       embedlab inspect data/retrieval --format json --strict
     """
     if max_length is not None and model is None:
         raise click.UsageError("--max-length is in tokens: give --model too")
+    fix_out = _fix_output(fix_value, output)
     if (fix_log is not None or overwrite) and fix_out is None:
         raise click.UsageError("--fix-log and --overwrite need --fix")
     from embedlab.quality import against, fix, inspect_path
 
+    quiet_libraries(quiet)
     tokenizer, max_length = _tokenizer(model, max_length)
     fixed = None
     if fix_out is not None:  # first: a refused output path fails before the long part
         fixed = fix(data, fix_out, fix_log, split=split, overwrite=overwrite)
-    click.echo(f"inspecting {data} ...", err=True)
+    progress = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+    progress(f"inspecting {data} ...")
     inspection = inspect_path(data, split=split, tokenizer=tokenizer, max_length=max_length,
                               shared_threshold=shared_threshold)
     if other is not None:
-        click.echo(f"comparing with {other} ...", err=True)
+        progress(f"comparing with {other} ...")
         against(inspection, other)
     if plot is not None:
         from embedlab.report.lengths import plot_lengths
@@ -80,6 +88,22 @@ def inspect_command(ctx, data, other, model, max_length, split, shared_threshold
     if strict and severities["error"]:
         click.echo(f"error: {severities['error']} error finding(s) (--strict)", err=True)
         ctx.exit(1)
+
+
+def _fix_output(fix_value: str | None, output: Path | None) -> Path | None:
+    """Where the cleaned copy goes: `--fix -o OUT`, or the old `--fix OUT` (kept for one release)."""
+    if fix_value is None:
+        if output is not None:
+            raise click.UsageError("-o is where --fix writes its cleaned copy: give --fix too")
+        return None
+    if fix_value:
+        if output is not None:
+            raise click.UsageError("give the cleaned copy's path once: --fix -o OUT")
+        note_renamed("--fix OUT", "--fix -o OUT")
+        return Path(fix_value)
+    if output is None:
+        raise click.UsageError("give --fix -o OUT: where to write the cleaned copy")
+    return output
 
 
 def _tokenizer(model, max_length):

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from embedlab import __version__
-from embedlab.cli.options import pop_model_options, quiet_libraries, shared_options
+from embedlab.cli.options import pop_model_options, quiet_libraries, quiet_option, shared_options
 from embedlab.errors import EmbedlabError
 
 
@@ -34,10 +34,11 @@ def cli(verbose: bool) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
 
 
-def run_setup(opts: dict, **run_extra):
+def run_setup(opts: dict, output: Path | None = None, **run_extra):
     """(model specs, loaded tasks, ModelOptions, RunOptions) from the shared options (consumed from opts).
 
-    The data is read here, once: the estimate and the run get the same task objects."""
+    The data is read here, once: the estimate and the run get the same task objects. An `output` given is
+    checked first: never an input nor a folder; an existing results file is regenerated without --overwrite."""
     from embedlab.evaluation import RunOptions, load_tasks
 
     models = list(opts.pop("models"))
@@ -53,6 +54,10 @@ def run_setup(opts: dict, **run_extra):
         raise click.UsageError("give at least one --model (or --demo)")
     if not reranking and not retrieval and not task_names:
         raise click.UsageError("give --reranking and/or --retrieval data, --task NAME (or --demo)")
+    if output is not None:
+        from embedlab.data.output import check_output
+
+        check_output(output, inputs=[*reranking, *retrieval], overwrite=True)
     options, cache = pop_model_options(opts)
     run = RunOptions(cache=cache, **{key: opts.pop(key) for key in ("split", "sample", "seed", "prune_corpus",
                                                                      "data_dir")}, **run_extra)
@@ -67,8 +72,9 @@ def run_setup(opts: dict, **run_extra):
               help="Rows to show (e.g. ndcg@10, v1.map); all metrics are always in the JSON.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Results JSON path [default: results/eval-<time>.json].")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+              help="Results JSON path [default: results/eval-<time>.json]; an existing results file is "
+                   "replaced (results are regenerated), an input or a folder is refused.")
+@quiet_option
 @click.option("--max-cost", type=float, default=None,
               help="API models: stop before sending anything if the estimated cost is higher.")
 def eval_command(metrics, fmt, output, quiet, max_cost, **opts) -> None:
@@ -87,7 +93,7 @@ def eval_command(metrics, fmt, output, quiet, max_cost, **opts) -> None:
 
     metrics = [score_name(m) for m in metrics]
     quiet_libraries(quiet)
-    models, tasks, options, run = run_setup(opts, progress=not quiet, max_cost=max_cost,
+    models, tasks, options, run = run_setup(opts, output, progress=not quiet, max_cost=max_cost,
                                             announce=lambda line: click.echo(line, err=True))
 
     from embedlab.evaluation import evaluate
@@ -116,16 +122,22 @@ def eval_command(metrics, fmt, output, quiet, max_cost, **opts) -> None:
 @click.option("--price-per-mtok", type=float, default=None,
               help="Price per million tokens (overrides the built-in table).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def estimate_command(price_per_mtok, fmt, **opts) -> None:
+@quiet_option
+def estimate_command(price_per_mtok, fmt, quiet, **opts) -> None:
     """What an `eval` would send and cost, without sending a single request.
 
     Counts unique texts per model (as eval de-duplicates them), those already in the cache, requests,
     tokens (the model's tokenizer for local models; estimated from characters for API models, labelled
     so) and cost from a price table you can override.
+
+    \b
+    Examples:
+      embedlab estimate --demo
+      embedlab estimate -m qianfan:embedding-v1 --reranking t2.jsonl --sample 1000 --seed 42 --format json
     """
     from embedlab.estimate import estimate
 
-    quiet_libraries(True)  # estimate prints a table only
+    quiet_libraries(quiet)
     models, tasks, options, run = run_setup(opts)
     rows = estimate(models, tasks, model=options, cache=run.cache, price_per_mtok=price_per_mtok)
     if fmt == "json":
@@ -134,20 +146,10 @@ def estimate_command(price_per_mtok, fmt, **opts) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     from rich.console import Console
-    from rich.table import Table
 
-    from embedlab.results.table import short_name
+    from embedlab.report.estimate import estimate_table
 
-    table = Table(title="estimate (no request sent)", title_justify="left",
-                  caption="tokens: ~ = estimated from characters (1 per CJK character, 1 per 4 others)")
-    for column in ("model", "unique texts", "cached", "to embed", "requests", "tokens", "cost"):
-        table.add_column(column, justify="left" if column == "model" else "right")
-    for row in rows:
-        cost = "unknown: give --price-per-mtok" if row["cost"] is None else f"{row['cost']:.4f} {row['currency']}"
-        approx = "" if row["token_count"] == "tokenizer" else "~"
-        table.add_row(short_name(row["model"]), f"{row['unique_texts']:,}", f"{row['cached']:,}",
-                      f"{row['to_embed']:,}", f"{row['requests']:,}", f"{approx}{row['tokens']:,}", cost)
-    Console().print(table)
+    Console().print(estimate_table(rows))
 
 
 @cli.group("cache")
@@ -158,7 +160,8 @@ def cache_group() -> None:
 @cache_group.command("stats")
 @click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
               help="Cache file [default: ~/.cache/embedlab/embeddings.sqlite].")
-def cache_stats(cache_path) -> None:
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def cache_stats(cache_path, fmt) -> None:
     """Vectors stored per model key."""
     from embedlab.models.cache import DEFAULT_PATH, EmbeddingCache
 
@@ -168,11 +171,17 @@ def cache_stats(cache_path) -> None:
         return
     cache = EmbeddingCache(path)
     try:
-        click.echo(f"{cache.path}")
-        for row in cache.stats():
-            click.echo(f"{row['vectors']:>10,} vectors  {row['bytes'] / 1e6:>9.1f} MB  {row['model']}")
+        rows = cache.stats()
     finally:
         cache.close()
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps({"path": str(path), "models": rows}, ensure_ascii=False, indent=1))
+        return
+    from embedlab.report.cache import cache_lines
+
+    click.echo("\n".join(cache_lines(path, rows)))
 
 
 @cache_group.command("clear")

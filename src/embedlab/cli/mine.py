@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from embedlab.cli.options import model_options, pop_model_options
+from embedlab.cli.options import model_options, pop_model_options, quiet_libraries, quiet_option
+from embedlab.models.registry import backend_help
 
 
 @click.command("mine")
 @click.argument("data", type=click.Path(exists=True, path_type=Path))
 @click.option("-m", "--model", required=True, metavar="MODEL",
-              help="The mining model: local directory, Hugging Face id, openai:<model>, qianfan:<model>.")
+              help="The mining model. Backends: " + backend_help())
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Output JSONL.")
 @click.option("--corpus", type=click.Path(exists=True, path_type=Path), default=None,
               help="Candidate passages: a corpus file ({_id, title?, text}) or a retrieval folder. "
@@ -52,7 +53,7 @@ from embedlab.cli.options import model_options, pop_model_options
 @click.option("--max-cost", type=float, default=None,
               help="API models: stop before sending anything if the estimated cost is higher.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output or report.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@quiet_option
 @model_options
 def mine_command(data, model, output, corpus, range_min, range_max, num_negatives, sampling,
                  relative_margin, absolute_margin, max_score, min_score, no_filter, check_model,
@@ -76,6 +77,7 @@ def mine_command(data, model, output, corpus, range_min, range_max, num_negative
 
     if output.resolve() == data.resolve():
         raise click.UsageError("--output must not be the input file")
+    quiet_libraries(quiet)
     options, cache = pop_model_options(opts)
     config = MiningConfig(range_min=range_min, range_max=range_max, num_negatives=num_negatives,
                           sampling=sampling, seed=seed, keep_given=keep_given, search=search,

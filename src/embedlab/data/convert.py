@@ -166,7 +166,7 @@ def _to_retrieval(source: Path, target: Path, *, split: str | None, negatives: i
         raise DataError("--to retrieval reads rows, and this is a retrieval folder" if not negatives else
                         "random negatives are drawn from a retrieval corpus; a retrieval folder made from rows "
                         "has every passage of the rows already", path=source,
-                        hint="to clean a retrieval folder, use `embedlab inspect SOURCE --fix OUT`")
+                        hint="to clean a retrieval folder, use `embedlab inspect SOURCE --fix -o OUT`")
     if target.suffix.lower() in (".jsonl", ".ndjson", ".parquet", ".tsv"):
         raise DataError("a retrieval folder is a folder (corpus.jsonl, queries.jsonl, qrels.tsv)", path=target,
                         hint="give a folder name")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from embedlab.quality import Finding, FixResult, Inspection
-from embedlab.report.table import short_name
+from embedlab.results.table import short_name
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 SHOWN_LOCATIONS = 3

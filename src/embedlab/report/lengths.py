@@ -6,7 +6,7 @@ from pathlib import Path
 
 from embedlab.errors import require
 from embedlab.quality import Inspection
-from embedlab.report.table import short_name
+from embedlab.results.table import short_name
 
 _UNITS = {"chars": "characters", "tokens": "tokens"}
 

@@ -1,19 +1,13 @@
-"""The scores table in the terminal (rich), best score per row in bold; the cells come from `results/table.py`.
-
-`short_name` and `LABELS` live with the cells; they are named here too because report modules and
-commands import them from this module.
-"""
+"""The scores table in the terminal (rich), best score per row in bold; the cells come from `results/table.py`."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from embedlab.results.table import LABELS, cells, short_name
+from embedlab.results.table import cells
 
 if TYPE_CHECKING:
     from embedlab.results import Results
-
-__all__ = ["LABELS", "rich_table", "short_name"]
 
 
 def rich_table(results: Results, metrics: list[str] | None = None):

@@ -1,0 +1,12 @@
+"""What `embedlab cache stats` prints: the cache file, then the vectors it holds per model key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def cache_lines(path: Path, rows: list[dict[str, Any]]) -> list[str]:
+    """The cache file, then vectors and megabytes per model key (rows of `EmbeddingCache.stats()`)."""
+    return [str(path)] + [f"{row['vectors']:>10,} vectors  {row['bytes'] / 1e6:>9.1f} MB  {row['model']}"
+                          for row in rows]

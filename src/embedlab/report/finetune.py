@@ -1,0 +1,63 @@
+"""What `embedlab split` and `embedlab finetune` print: the split's counts and leakage, the run's summary.
+
+Both render plain data (a `SplitReport`, the run's `summary.json` dict), so neither needs torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+GIB = 1024 ** 3  # memory in GiB with two decimals, as the fine-tuning messages give it
+
+
+def split_lines(report: Any, out_dir: Path) -> list[str]:
+    """Rows and distinct queries per split, query groups kept together, passages shared with train."""
+    lines = [f"{name:>5}: {rows:,} rows, {report.queries[name]:,} distinct queries -> "
+             f"{out_dir / report.files[name]['path']}" for name, rows in report.rows.items()]
+    lines += [f"query groups kept together (equal or normalised-equal queries): {report.query_groups_merged:,}",
+              f"passages shared between train and held-out rows: {report.shared_passages:,} "
+              f"({report.shared_positives:,} are held-out positives), in "
+              f"{report.train_rows_touching_shared:,} train rows"]
+    lines += [f"  e.g. {example['train']}: held-out {example['held_out_role']}: {example['passage'][:70]!r}"
+              for example in report.examples[:3]]
+    if report.dropped_from_train:
+        d = report.dropped_from_train
+        lines.append(f"dropped from train: {d['passages']:,} shared passages; "
+                     f"{d['rows_without_positive']:,} rows left without a positive were removed")
+    elif report.shared_passages:
+        lines.append("  (use --drop-shared to remove them from train)")
+    return lines
+
+
+def summary_text(summary: dict, out_dir: Path) -> str:
+    """The run's honest summary in a few lines."""
+    d = summary["delta"]
+    sign = "significant" if summary["significant"] else "NOT significant"
+    lines = [
+        f"{summary['metric']}: base {summary['base']:.4f} -> best {summary['best']:.4f} at step "
+        f"{summary['best_step']} (last: {summary['last']:.4f} at step {summary['last_step']})",
+        (f"delta {d['mean']:+.4f}, 95% bootstrap CI [{d['low']:+.4f}, {d['high']:+.4f}] over queries: "
+         f"{sign}"),
+    ]
+    if summary["plateau_step"] is not None and summary["plateau_step"] < summary["best_step"]:
+        lines.append(f"90% of the gain was reached by step {summary['plateau_step']}")
+    if summary["degrades_after_best"]:
+        drop = summary["last_vs_best"]
+        lines.append(f"later checkpoints degrade: last vs best {drop['mean']:+.4f} "
+                     f"[{drop['low']:+.4f}, {drop['high']:+.4f}]")
+    for label, guard in summary["guards"].items():
+        lines.append(f"guard {label}: {guard['base']:.4f} -> {guard['best']:.4f} at the best step")
+    leaks = {k: v for k, v in summary["leakage"].items() if v}
+    if leaks:
+        lines.append("warning: held-out queries also in train (scores inflated): "
+                     + ", ".join(f"{k} {v}" for k, v in leaks.items()) + "; use `embedlab split`")
+    lines += [f"warning: {w}" for w in summary["warnings"]]
+    memory = summary["memory"]
+    lines.append(f"loss: {summary['loss']}; memory: planned ~{memory['chosen']['total'] / GIB:.2f} GiB "
+                 f"(estimate), measured peak {memory['measured_peak_bytes'] / GIB:.2f} GiB "
+                 f"({memory['measured']})")
+    best = "the base model (no checkpoint beat it)" if summary["best_step"] == 0 else \
+        f"checkpoint-{summary['best_step']}"
+    lines.append(f"best model: {out_dir / 'best'} = {best}; curve: {out_dir / 'curve.png'}")
+    return "\n".join(lines)

@@ -1,0 +1,40 @@
+"""report/leaderboard.py: the leaderboard as text cells, markdown and a rich table (no results files needed)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from embedlab.report.leaderboard import leaderboard_cells, markdown_leaderboard, rich_leaderboard
+from embedlab.results.leaderboard import Leaderboard
+
+BOARD = Leaderboard(
+    tasks=["T2Reranking v1.map", "T2Retrieval ndcg@10"],
+    rows=[{"model": "/m/BAAI/bge-small-zh-v1.5", "file": "a.json", "scores": {"T2Reranking v1.map": 0.66123,
+                                                                              "T2Retrieval ndcg@10": 0.7},
+           "mean": 0.680615},
+          {"model": "openai:text-embedding-v4", "file": "b.json", "scores": {"T2Reranking v1.map": 0.6},
+           "mean": None}],
+    skipped=[])
+
+
+def test_cells_rank_scores_times_100_and_dashes_for_missing_tasks():
+    header, rows = leaderboard_cells(BOARD)
+    assert header == ["#", "model", "T2Reranking v1.map", "T2Retrieval ndcg@10", "mean", "file"]
+    assert rows == [["1", "bge-small-zh-v1.5", "66.12", "70.00", "68.06", "a.json"],
+                    ["2", "openai:text-embedding-v4", "60.00", "–", "–", "b.json"]]
+
+
+def test_markdown_is_a_pipe_table():
+    lines = markdown_leaderboard(BOARD).splitlines()
+    assert lines[0] == "| # | model | T2Reranking v1.map | T2Retrieval ndcg@10 | mean | file |"
+    assert lines[1] == "|---|---|---|---|---|---|"
+    assert lines[2] == "| 1 | bge-small-zh-v1.5 | 66.12 | 70.00 | 68.06 | a.json |" and len(lines) == 4
+
+
+def test_rich_table_is_titled_with_the_folder_and_the_run_count():
+    console = Console(file=io.StringIO(), width=200)
+    console.print(rich_leaderboard(BOARD, "results"))
+    shown = console.file.getvalue()
+    assert "results: 2 runs, scores ×100" in shown and "bge-small-zh-v1.5" in shown and "68.06" in shown
