@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import embedlab
-from embedlab.errors import ModelError
+from embedlab.evaluation import IncompleteRun
 from embedlab.models.base import PairScorer, Ranker
 from embedlab.search.exact import top_k
 from tests.conftest import FakeEncoder
@@ -53,7 +53,7 @@ def test_a_ranker_and_a_pair_scorer_give_the_dense_numbers(rerank_file, retrieva
 
 
 def test_a_pair_scorer_alone_cannot_search_a_corpus(retrieval_dir):
-    with pytest.raises(ModelError, match="cannot search a corpus .* use it as a reranker"):
+    with pytest.raises(IncompleteRun, match="cannot search a corpus .* use it as a reranker"):
         embedlab.evaluate(CosinePairs(), [retrieval_dir])
 
 
@@ -77,5 +77,6 @@ class Broken(Ranker):
 
 @pytest.mark.parametrize("mode,match", [("index", "index outside"), ("nan", "NaN"), ("rows", "shapes")])
 def test_bad_rankings_are_clear_errors(retrieval_dir, mode, match):
-    with pytest.raises(ModelError, match=match):
+    with pytest.raises(IncompleteRun, match=match) as caught:
         embedlab.evaluate(Broken(mode), [retrieval_dir])
+    assert caught.value.results.runs == []  # the only task failed: nothing to keep

@@ -222,3 +222,24 @@ def test_every_command_follows_the_conventions():
         if "--overwrite" in visible:
             assert visible["--overwrite"].is_flag, name
     assert WRITERS | LONG | NO_RESULT <= seen
+
+
+def test_a_failing_model_keeps_the_finished_results_exit_1(tmp_path):
+    """Two datasets with one file name and a model that cannot load: the other model's scores are written,
+    each task under its own name, and the missing results are listed (exit 1)."""
+    from embedlab.demo import RERANKING, default_model
+
+    a, b = tmp_path / "a" / "rr.jsonl", tmp_path / "b" / "rr.jsonl"
+    for path in (a, b):
+        path.parent.mkdir()
+        path.write_text(RERANKING.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "run.json"
+    result = run("eval", "-m", default_model(), "-m", str(tmp_path / "missing-model"), "--reranking", str(a),
+                 "--reranking", str(b), "-o", str(out), "-q", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    saved = json.loads(out.read_text())
+    assert [t["task"] for t in saved["runs"][0]["tasks"]] == ["a/rr", "b/rr"]
+    assert [(f["model"], f["task"]) for f in saved["failures"]] == [(str(tmp_path / "missing-model"), "a/rr"),
+                                                                    (str(tmp_path / "missing-model"), "b/rr")]
+    assert "error: 2 result(s) missing; the 2 that finished are in" in result.stderr
+    assert "no such directory" in result.stderr and "Traceback" not in result.stderr

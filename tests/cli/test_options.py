@@ -27,10 +27,11 @@ def test_model_options_become_one_model_options_and_a_cache_setting(tmp_path):
         seen["left"] = opts
 
     result = CliRunner().invoke(command, ["--query-instruction", "q: ", "--max-length", "24", "--max-inputs", "8",
-                                          "--cache", str(tmp_path / "c.sqlite")])
+                                          "--cache", str(tmp_path / "c.sqlite"), "--timeout", "5.5"])
     assert result.exit_code == 0, result.output
     assert seen["options"].query_instruction == "q: " and seen["options"].max_length == 24
     assert seen["options"].max_inputs == 8 and seen["cache"] == tmp_path / "c.sqlite" and seen["left"] == {}
+    assert seen["options"].timeout == 5.5
     CliRunner().invoke(command, ["--no-cache"])
     assert seen["cache"] is False
 

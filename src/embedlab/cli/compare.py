@@ -52,11 +52,11 @@ def compare_command(runs, baseline, metric, test, alpha, margin, seed, fmt) -> N
 
 
 def print_comparisons(comparisons) -> None:
-    from rich.console import Console
+    from embedlab.report.table import stdout
 
     from embedlab.report.compare import margin_note, rich_comparison
 
-    console = Console()
+    console = stdout()
     for c in comparisons:
         console.print(rich_comparison(c))
         note = margin_note(c)
@@ -94,9 +94,9 @@ def leaderboard_command(directory, sort, metric, fmt) -> None:
     if fmt == "markdown":
         click.echo(markdown_leaderboard(board))
         return
-    from rich.console import Console
+    from embedlab.report.table import stdout
 
-    Console().print(rich_leaderboard(board, str(directory)))
+    stdout().print(rich_leaderboard(board, str(directory)))
 
 
 @click.command("report")
@@ -114,7 +114,10 @@ def leaderboard_command(directory, sort, metric, fmt) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace existing output files (never one of the inputs).")
 @click.option("--baseline", default=None, help="Model the others are compared with [default: the first].")
 @click.option("--title", default="embedlab report", show_default=True)
-def report_command(runs, curves, outputs, fmt, overwrite, baseline, title) -> None:
+@click.option("--price-per-mtok", type=float, default=None,
+              help="API cost of models the price table does not know (a custom endpoint), per million tokens; "
+                   "a price recorded by `eval --price-per-mtok` wins.")
+def report_command(runs, curves, outputs, fmt, overwrite, baseline, title, price_per_mtok) -> None:
     """A report of results files (and fine-tuning curves) as HTML and/or markdown.
 
     \b
@@ -133,7 +136,7 @@ def report_command(runs, curves, outputs, fmt, overwrite, baseline, title) -> No
     from embedlab.results.curve import Curve
 
     page, markdown = build([Results.from_json(p) for p in runs], curves=[Curve.load(p) for p in curves],
-                           baseline=baseline, title=title)
+                           baseline=baseline, title=title, price_per_mtok=price_per_mtok)
     for path, kind in targets:
         text = page if kind == "html" else markdown + "\n"
         if str(path) == "-":

@@ -39,6 +39,7 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
 
     The data is read here, once: the estimate and the run get the same task objects. An `output` given is
     checked first: never an input nor a folder; an existing results file is regenerated without --overwrite."""
+    from embedlab.data.resolve import distinct_names
     from embedlab.evaluation import RunOptions, load_tasks
 
     models = list(opts.pop("models"))
@@ -61,8 +62,8 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
     options, cache = pop_model_options(opts)
     run = RunOptions(cache=cache, **{key: opts.pop(key) for key in ("split", "sample", "seed", "prune_corpus",
                                                                      "data_dir")}, **run_extra)
-    tasks = (load_tasks(reranking, run, expect="reranking") + load_tasks(retrieval, run, expect="retrieval")
-             + load_tasks(task_names, run))
+    tasks = distinct_names(load_tasks(reranking, run, expect="reranking") + load_tasks(retrieval, run, expect="retrieval")
+                           + load_tasks(task_names, run))
     return models, tasks, options, run
 
 
@@ -77,7 +78,9 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
 @quiet_option
 @click.option("--max-cost", type=float, default=None,
               help="API models: stop before sending anything if the estimated cost is higher.")
-def eval_command(metrics, fmt, output, quiet, max_cost, **opts) -> None:
+@click.option("--price-per-mtok", type=float, default=None,
+              help="API models: price per million tokens (overrides the built-in table; recorded for reports).")
+def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, **opts) -> None:
     """Score embedding models on reranking and/or retrieval data.
 
     \b
@@ -94,27 +97,37 @@ def eval_command(metrics, fmt, output, quiet, max_cost, **opts) -> None:
     metrics = [score_name(m) for m in metrics]
     quiet_libraries(quiet)
     models, tasks, options, run = run_setup(opts, output, progress=not quiet, max_cost=max_cost,
+                                            price_per_mtok=price_per_mtok,
                                             announce=lambda line: click.echo(line, err=True))
 
-    from embedlab.evaluation import evaluate
+    from embedlab.evaluation import IncompleteRun, evaluate
 
-    results = evaluate(models, tasks, model=options, run=run)
+    try:
+        results = evaluate(models, tasks, model=options, run=run)
+    except IncompleteRun as incomplete:  # keep what finished: a rerun completes it (from the cache for APIs)
+        results = incomplete.results
     output = output or Path("results") / f"eval-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     results.to_json(output)
     _report_notes(results)
     if fmt == "json":
         click.echo(results.to_json())
     else:
-        from rich.console import Console
+        from embedlab.report.table import stdout
 
         from embedlab.report.table import rich_table
 
-        Console().print(rich_table(results, metrics or None))
+        stdout().print(rich_table(results, metrics or None))
         if len(results.runs) > 1:
             from embedlab.results.compare import compare
 
             print_comparisons(compare(results))
     click.echo(f"results written to {output}", err=True)
+    if results.failures:
+        for failure in results.failures:
+            click.echo(f"error: {failure['model']} on {failure['task']}: {failure['error']}", err=True)
+        click.echo(f"error: {len(results.failures)} result(s) missing; the {sum(len(r.tasks) for r in results.runs)} "
+                   f"that finished are in {output}; run the same command again to complete it", err=True)
+        sys.exit(1)
 
 
 @cli.command("estimate")
@@ -145,11 +158,11 @@ def estimate_command(price_per_mtok, fmt, quiet, **opts) -> None:
 
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
-    from rich.console import Console
+    from embedlab.report.table import stdout
 
     from embedlab.report.estimate import estimate_table
 
-    Console().print(estimate_table(rows))
+    stdout().print(estimate_table(rows))
 
 
 @cli.group("cache")
@@ -206,12 +219,16 @@ def cache_clear(cache_path, model_key) -> None:
 
 def _report_notes(results) -> None:
     """One stderr line per thing a user must know: skipped rows, API usage, truncated texts."""
-    for t in results.runs[0].tasks:
+    for t in results.runs[0].tasks if results.runs else []:
         skipped = {k.removeprefix("skipped_"): v for k, v in t.counts.items()
                    if k.startswith("skipped_") and v}
         if skipped:
             detail = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in skipped.items())
             click.echo(f"note: {t.task}: skipped {detail} (as mteb does)", err=True)
+        if t.counts.get("queries_without_relevant"):
+            click.echo(f"note: {t.task}: {t.counts['queries_without_relevant']:,} of {t.counts['queries']:,} "
+                       "queries have no relevant document (every judgment 0): they score 0 in every mean, as in "
+                       "mteb and pytrec_eval (`embedlab inspect` lists them)", err=True)
         if t.sample:
             click.echo(f"note: {t.task}: seeded sample of {t.sample['n']:,} of {t.sample['of']:,} "
                        f"(seed {t.sample['seed']})", err=True)

@@ -57,6 +57,9 @@ _MODEL = [
                  help="API models: at most N requests per minute (client-side)."),
     click.option("--tpm", type=click.IntRange(1), default=None,
                  help="API models: at most N tokens per minute (estimated from characters)."),
+    click.option("--timeout", type=click.FloatRange(0, min_open=True), default=60.0, show_default=True,
+                 help="API models: seconds to wait for an answer; a request that takes longer is split in halves "
+                      "and later requests get fewer texts."),
     click.option("--input-type/--no-input-type", default=False,
                  help="API models: send input_type query|passage (e5/Cohere/Voyage-style servers)."),
     click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
@@ -91,7 +94,8 @@ def pop_model_options(opts: dict):
 
     cache_path, no_cache = opts.pop("cache_path"), opts.pop("no_cache")
     keys = ("query_instruction", "document_instruction", "batch_size", "max_length", "device",
-            "base_url", "api_key_env", "dimensions", "concurrency", "max_inputs", "input_type", "rpm", "tpm")
+            "base_url", "api_key_env", "dimensions", "concurrency", "max_inputs", "input_type", "rpm", "tpm",
+            "timeout")
     return ModelOptions(**{key: opts.pop(key) for key in keys}), False if no_cache else cache_path
 
 

@@ -16,9 +16,9 @@ TABLE_MIN_WIDTH = 140  # narrower, a five-column table would cut the locations: 
 def print_inspection(inspection: Inspection, console=None) -> None:
     """The summary, the lengths and the findings on stdout (or `console`, a rich Console)."""
     if console is None:
-        from rich.console import Console
+        from embedlab.report.table import stdout
 
-        console = Console()
+        console = stdout()
     for line in summary_lines(inspection):
         console.print(line, highlight=False, markup=False)
     console.print(lengths_table(inspection))
@@ -124,9 +124,9 @@ def fix_lines(fixed: FixResult) -> list[str]:
 
 def print_fix(fixed: FixResult, console=None) -> None:
     if console is None:
-        from rich.console import Console
+        from embedlab.report.table import stdout
 
-        console = Console()
+        console = stdout()
     for line in fix_lines(fixed):
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 

@@ -15,9 +15,9 @@ SHOWN_EXAMPLES = 8
 
 def print_mining_report(report: Mapping[str, Any], console=None) -> None:
     """The summary line, the table of counts, embedding work, positive ranks and examples (on stdout)."""
-    from rich.console import Console
+    from embedlab.report.table import stdout
 
-    console = console or Console()
+    console = console or stdout()
     console.print(f"mined {report['rows']:,} rows against {report['corpus_size']:,} candidate passages "
                   f"with {', '.join(report['models'])}")
     console.print(counts_table(report))

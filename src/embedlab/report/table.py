@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from embedlab.results.table import cells
 
+PIPED_WIDTH = 200  # a pipe or a file is not a terminal: rich would fold tables at 80 columns and cut names
+
 if TYPE_CHECKING:
     from embedlab.results import Results
+
+
+def stdout():
+    """The console results are printed on: the terminal's width, or a wide one when stdout is piped
+    (unless $COLUMNS says otherwise)."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal or "COLUMNS" in os.environ else Console(width=PIPED_WIDTH)
 
 
 def rich_table(results: Results, metrics: list[str] | None = None):
