@@ -94,3 +94,10 @@ def test_a_task_where_every_grade_is_zero_is_an_error(tmp_path):
     folder = write_beir(tmp_path / "b", {"d1": "tea", "d2": "coffee"}, {"q1": "tea?"}, [("q1", "d1", 0), ("q1", "d2", 0)])
     with pytest.raises(DataError, match="qrels.tsv: every judgment has grade 0: no query has a relevant document"):
         load_retrieval(folder)
+
+
+def test_queries_are_read_as_written_and_corpus_texts_joined_as_mteb_joins_them(tmp_path):
+    folder = write_beir(tmp_path / "b", {"d1": " green tea "}, {"q1": " tea? "}, [("q1", "d1", 1)])
+    task = load_retrieval(folder)
+    assert task.queries == {"q1": " tea? "}  # mteb encodes queries as they are
+    assert task.corpus == {"d1": "green tea"}  # f"{title} {text}".strip()

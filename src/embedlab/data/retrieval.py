@@ -128,18 +128,19 @@ class TextRecord:
     problem: str | None = None  # "malformed_row" | "duplicate_id" | None
     detail: str = ""  # what is malformed
     first: TextRecord | None = None  # for a duplicate id: the record that has it first
+    corpus: bool = False  # a corpus record (title + text, stripped, as mteb joins them); a query is as written
 
     @property
     def content(self) -> str:
-        """What gets encoded: the text, after its title for a corpus record."""
-        return join_title(self.title, self.text)
+        """What gets encoded: a corpus record's title and text joined as mteb joins them; a query as it is."""
+        return join_title(self.title, self.text) if self.corpus else self.text
 
 
 def read_text_records(paths: list[Path], *, with_title: bool) -> Iterator[TextRecord]:
     """Every record of corpus / queries files, each with the problem that makes it unusable (if any)."""
     first: dict[str, TextRecord] = {}
     for file, line, record in (item for path in paths for item in read_records(path)):
-        item = TextRecord(file, line, record)
+        item = TextRecord(file, line, record, corpus=with_title)
         try:
             item.key = id_field(record, ("_id", "id"), path=file, line=line)
             item.text = text_field(record, ("text",), path=file, line=line)
