@@ -103,3 +103,26 @@ def test_a_file_that_is_not_parquet_is_one_line(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(DataError, match="rows.parquet: cannot be read as a parquet file"):
         load_reranking(path)
+
+
+def test_one_definition_of_a_repeated_row_id_for_every_reader(tmp_path):
+    """eval refused repeated ids but inspect --strict found no error and fix, convert, split and mine passed
+    them through. Now every reader applies `RowIds`: refused, reported, or removed (first kept)."""
+    from embedlab.data.convert import convert
+    from embedlab.data.split import split_rows
+    from embedlab.mining import read_rows
+    from embedlab.quality import fix, inspect_path
+
+    rows = [{"_id": "a", "query": f"q{i}", "positive": [f"p{i}"], "negative": [f"n{i}"]} for i in range(2)]
+    rows += [{"_id": "b", "query": "q9", "positive": ["p9"], "negative": ["n9"]}]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    for read in (load_reranking, read_rows, lambda p: split_rows(p, tmp_path / "split"),
+                 lambda p: convert(p, tmp_path / "out.jsonl", to="flag")):
+        with pytest.raises(DataError, match=r"rows.jsonl:2: field '_id': duplicate id 'a' \(first seen at .*rows.jsonl:1\)"):
+            read(path)
+    finding = inspect_path(path).finding("duplicate_id")
+    assert finding is not None and finding.severity == "error" and finding.count == 1
+    result = fix(path, tmp_path / "clean.jsonl")
+    assert result.actions == {"removed_duplicate_id": 1} and result.rows_written == 2
+    assert [r.id for r in load_reranking(tmp_path / "clean.jsonl").rows] == ["a", "b"]

@@ -25,7 +25,7 @@ def test_retrieval_folder_rows_and_corpus(tmp_path, retrieval_dir):
     assert source.skipped == {"no_judgments": 1}
     assert set(read_corpus(retrieval_dir)) == set(source.corpus.values())
     assert source.candidates() == list(dict.fromkeys(source.corpus.values()))
-    rows = read_rows(write_jsonl(tmp_path / "rows.jsonl", [ROW, {**ROW, "negative": ["a", "pos"]}]))
+    rows = read_rows(write_jsonl(tmp_path / "rows.jsonl", [ROW, {**ROW, "_id": "r2", "negative": ["a", "pos"]}]))
     assert rows.candidates() == ["pos", "e", "a"]  # every passage of the rows, once, first-seen order
     corpus_file = write_jsonl(tmp_path / "corpus.jsonl", [{"_id": "1", "title": "T", "text": "body"},
                                                           {"_id": "2", "text": "other"}])

@@ -31,7 +31,7 @@ from embedlab.data.records import (
     find_split_files,
     read_records,
 )
-from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
+from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, RowIds, row_texts
 from embedlab.data.output import check_output
 from embedlab.data.retrieval import is_retrieval_folder
 from embedlab.data.rows_to_retrieval import Collection, rows_to_retrieval
@@ -260,7 +260,9 @@ def _split_note(source: Path, split: str | None) -> str | None:
 def _read(source: Path, split: str | None) -> list[Record]:
     rows: list[Record] = []
     tables: dict[Path, bool] = {}
+    ids = RowIds()
     for file, line, record in read_records(source, split=split):
+        ids.check(record, file, line)
         if file not in tables:
             tables[file] = file.is_dir() or file.suffix in TABLE_SUFFIXES
         rows.append((file, line, _without_nulls(record) if tables[file] else record))

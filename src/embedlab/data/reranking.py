@@ -22,16 +22,10 @@ def load_reranking(path: str | Path, *, name: str | None = None, split: str | No
     path = Path(path)
     rows: list[RerankRow] = []
     skipped = {"no_positive": 0, "no_negative": 0}
-    seen_ids: dict[str, str] = {}
+    ids = RowIds()
     for file, line, record in read_records(path, split=split):
         query, positives, negatives = row_texts(record, file, line, negatives_required=True)
-        row_id = id_field(record, ("_id", "id"), path=file, line=line) if _has_id(record) \
-            else f"row{len(rows) + sum(skipped.values()) + 1}"
-        where = f"{file}:{line}"
-        if row_id in seen_ids:
-            raise DataError(f"duplicate id '{row_id}' (first seen at {seen_ids[row_id]})",
-                            path=file, line=line, field="_id", hint="ids must be unique")
-        seen_ids[row_id] = where
+        row_id = ids.check(record, file, line) or f"row{len(rows) + sum(skipped.values()) + 1}"
         if not positives:
             skipped["no_positive"] += 1
         elif not negatives:
@@ -45,8 +39,32 @@ def load_reranking(path: str | Path, *, name: str | None = None, split: str | No
                          {k: v for k, v in skipped.items() if v})
 
 
-def _has_id(record: dict[str, Any]) -> bool:
-    return record.get("_id") is not None or record.get("id") is not None
+class RowIds:
+    """Row ids are unique in a file (a repeated one makes results ambiguous): the one check every reader of
+    rows applies, whether it refuses the row (eval, split, convert, mine) or reports it (inspect, fix)."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, str] = {}
+
+    def repeated(self, record: dict[str, Any], file: Path, line: int) -> str | None:
+        """Where this row's id was first seen, if it was; else None (and the id is remembered)."""
+        if record.get("_id") is None and record.get("id") is None:
+            return None
+        row_id = id_field(record, ("_id", "id"), path=file, line=line)
+        if row_id in self.first:
+            return self.first[row_id]
+        self.first[row_id] = f"{file}:{line}"
+        return None
+
+    def check(self, record: dict[str, Any], file: Path, line: int) -> str | None:
+        """The row's id (None without one), or a DataError when the id was used before."""
+        first = self.repeated(record, file, line)
+        if first is not None:
+            row_id = id_field(record, ("_id", "id"), path=file, line=line)
+            raise DataError(f"duplicate id '{row_id}' (first seen at {first})", path=file, line=line, field="_id",
+                            hint="ids must be unique (embedlab inspect --fix keeps the first)")
+        return None if record.get("_id") is None and record.get("id") is None else \
+            id_field(record, ("_id", "id"), path=file, line=line)
 
 
 def row_texts(record: dict[str, Any], file: Path, line: int, *, positives_required: bool = True,

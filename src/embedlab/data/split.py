@@ -16,7 +16,7 @@ from typing import Any
 
 from embedlab.data.output import atomic_files, check_output, dump_jsonl
 from embedlab.data.records import plain, read_records
-from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
+from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, RowIds, row_texts
 from embedlab.data.text import text_key
 from embedlab.errors import DataError
 
@@ -144,8 +144,10 @@ def _write(records: list[Row], assigned: dict[str, list[int]], targets: list[Pat
 
 def _read(path: Path, split: str | None) -> list[Row]:
     records = []
+    ids = RowIds()
     for file, line, record in read_records(path, split=split):
         query, positives, negatives = row_texts(record, file, line)
+        ids.check(record, file, line)
         records.append((file, line, {**plain(record), "__query": query}, positives, negatives))
     if not records:
         raise DataError("no rows", path=path)

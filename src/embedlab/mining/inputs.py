@@ -9,7 +9,7 @@ from typing import Any
 
 from embedlab.data.output import is_saved_dataset
 from embedlab.data.records import plain, read_records, text_field
-from embedlab.data.reranking import check_passages, row_texts
+from embedlab.data.reranking import RowIds, check_passages, row_texts
 from embedlab.data.retrieval import find_files, is_retrieval_folder, join_title, load_retrieval, read_texts
 from embedlab.data.retrieval_rows import retrieval_rows
 from embedlab.errors import DataError
@@ -55,8 +55,10 @@ def read_rows(path: str | Path, *, split: str | None = None) -> MiningInput:
         return MiningInput(rows, task.corpus, skipped, str(path))
     rows = []
     skipped = {"no_positive": 0}
+    ids = RowIds()
     for file, line, record in read_records(path, split=split):
         query, positives, negatives = row_texts(record, file, line)
+        ids.check(record, file, line)
         if not positives:
             skipped["no_positive"] += 1
             continue

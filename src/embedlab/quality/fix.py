@@ -14,7 +14,7 @@ from typing import Any
 
 from embedlab.data.output import atomic_files, check_output, dump_jsonl
 from embedlab.data.records import read_records
-from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, row_texts
+from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, RowIds, row_texts
 from embedlab.data.retrieval import is_retrieval_folder
 from embedlab.data.text import text_key
 from embedlab.errors import DataError
@@ -77,17 +77,22 @@ def _clean_rows(path: Path, split: str | None, log: ChangeLog) -> tuple[list[Row
     rows: list[Row] = []
     read = 0
     first_error: DataError | None = None
+    ids = RowIds()
     for file, line, record in read_records(path, split=split):
         read += 1
         log.at(file, line)
         try:
             query, positives, negatives = row_texts(record, file, line, positives_required=False)
+            first = ids.repeated(record, file, line)
         except DataError as exc:
             first_error = first_error or exc
             row = Row(file, line, record, "", [], [])
             log.add(row, None, "removed_malformed_row", str(exc).removeprefix(f"{file}:{line}: "))
             continue
         row = Row(file, line, dict(record), query, positives, negatives)
+        if first is not None:  # the first row with the id is kept, as for corpus and queries records
+            log.add(row, "_id", "removed_duplicate_id", str(record.get("_id", record.get("id"))))
+            continue
         if not query.strip():
             log.add(row, "query", "removed_row_with_empty_query", query)
             continue

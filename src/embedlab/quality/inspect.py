@@ -27,7 +27,7 @@ from embedlab.quality.findings import (
 from embedlab.quality.inspect_retrieval import inspect_retrieval
 from embedlab.quality.lengths import measure
 from embedlab.data.records import read_records
-from embedlab.data.reranking import row_texts
+from embedlab.data.reranking import RowIds, row_texts
 from embedlab.data.retrieval import is_retrieval_folder
 from embedlab.data.text import text_key
 from embedlab.errors import DataError
@@ -144,12 +144,17 @@ def _read_rows(path: Path, split: str | None, found: Findings) -> tuple[list[Row
     rows: list[Row] = []
     styles: Counter = Counter()
     first_error: DataError | None = None
+    ids = RowIds()
     for file, line, record in read_records(path, split=split):
         try:
             query, positives, negatives = row_texts(record, file, line, positives_required=False)
+            first = ids.repeated(record, file, line)
         except DataError as exc:
             first_error = first_error or exc
             found.add("malformed_row", "error", where(file, line), str(exc).removeprefix(f"{file}:{line}: "))
+            continue
+        if first is not None:  # eval refuses the file: an error, and the row is left out of other checks
+            found.add("duplicate_id", "error", where(file, line), f"id already at {Path(first).name}")
             continue
         styles[key_style(record)] += 1
         rows.append(Row(where(file, line), query, positives, negatives))
