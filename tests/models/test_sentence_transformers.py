@@ -115,3 +115,20 @@ def test_the_cache_never_serves_vectors_of_other_settings(minilm_path, tmp_path,
     assert len(keys) == 3
     again = embedlab.evaluate(minilm_path, rerank_file, model=settings[2], run=cached).runs[0]
     assert again.embedding["texts_encoded"] == 0 and again.embedding["cache_hits"] > 0
+
+
+def test_at_max_length_holds_only_inside_the_block_and_model_revision_tracks_the_files(tiny_model, tmp_path):
+    from embedlab.models.sentence_transformers import at_max_length, load_sentence_transformer, model_revision
+
+    model = load_sentence_transformer(str(tiny_model), "cpu")
+    assert model.max_seq_length == 64
+    with at_max_length(model, 16):
+        assert model.max_seq_length == 16
+    with pytest.raises(RuntimeError), at_max_length(model, 8):
+        raise RuntimeError
+    assert model.max_seq_length == 64
+    with at_max_length(model, None):
+        assert model.max_seq_length == 64
+    before = model_revision(str(tiny_model))
+    assert before.startswith("dir-sha256:") and model_revision(str(tiny_model)) == before
+    assert model_revision(str(tmp_path / "absent")) is None
