@@ -34,12 +34,39 @@ def test_split_then_finetune_from_the_command_line(tmp_path, tiny_model):
     assert abs(json.loads(scored.stdout)["runs"][0]["tasks"][0]["scores"]["v1.map"] - summary["best"]) < 1e-9
 
 
+def test_finetune_output_is_quiet_and_a_rerun_reports_the_finished_run(tmp_path, tiny_model):
+    args = ["finetune", "-m", str(tiny_model), "--train", str(RERANKING), "--test", str(RERANKING),
+            "-o", str(tmp_path / "run"), "--max-steps", "3", "--eval-every", "1", "--batch-size", "8",
+            "--group-size", "4", "--lr", "1e-3", "--passage-max-length", "16"]
+    tune = run(*args)  # no -q: the progress line is for terminals, a pipe gets one line per evaluation
+    assert tune.returncode == 0, tune.stderr
+    for noise in ("{'loss'", "'eval_", "Computing widget", "Writing model shards", "it/s]"):
+        assert noise not in tune.stderr and noise not in tune.stdout, noise
+    assert [line.split(":")[0] for line in tune.stderr.splitlines() if line.startswith("step ")] == \
+        ["step 0", "step 1", "step 2", "step 3"]
+    assert "; train loss " in tune.stderr
+    assert "max length: trained at 32 (queries) / 16 (passages) tokens; checkpoints, best/ and the curve at 64" \
+        in tune.stdout
+    assert len(list((tmp_path / "run").glob("checkpoint-*"))) <= 2
+    again = run(*args)
+    assert again.returncode == 0, again.stderr
+    assert "complete at checkpoint-3: nothing to train" in again.stderr and "step " not in again.stderr
+    assert again.stdout == tune.stdout
+    changed = run(*args[:-4], "--lr", "2e-3", "--passage-max-length", "16")
+    assert changed.returncode == 2 and changed.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "lr 0.001 -> 0.002" in changed.stderr and "--no-resume" in changed.stderr
+
+
 def test_finetune_bad_options_are_one_line(tmp_path, tiny_model):
     bad = run("finetune", "-m", str(tiny_model), "--train", str(RERANKING), "-o", str(tmp_path / "r"))
     assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: fine-tuning needs held-out")
     bad = run("finetune", "-m", str(tiny_model), "--train", str(RERANKING), "--test", str(RERANKING),
               "-o", str(tmp_path / "r"), "--mini-batch-size", "lots")
     assert bad.returncode == 2 and "--mini-batch-size" in bad.stderr
+    for value in ("0", "some"):
+        bad = run("finetune", "-m", str(tiny_model), "--train", str(RERANKING), "--test", str(RERANKING),
+                  "-o", str(tmp_path / "r"), "--keep-checkpoints", value)
+        assert bad.returncode == 2 and "--keep-checkpoints" in bad.stderr and not (tmp_path / "r").exists()
     bad = run("split", str(RERANKING), "-o", str(tmp_path / "s"), "--test-size", "1.5")
     assert bad.returncode == 2 and "--test" in bad.stderr
 

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from embedlab.finetune.checkpoints import last_checkpoint, resume_or_clear, step_of, write_best
+from embedlab.finetune.checkpoints import (
+    last_checkpoint,
+    prune_checkpoints,
+    resume_or_clear,
+    step_of,
+    training_finished,
+    write_best,
+)
 from embedlab.results.curve import Curve
 
 
@@ -54,7 +61,8 @@ def test_no_resume_clears_the_previous_run_outputs(tmp_path):
     checkpoint(tmp_path, 4)
     curve = Curve("test/v1.map", {})
     assert resume_or_clear(tmp_path, curve, resume=False, announce=pytest.fail) is None
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-4"] and curve.points == []
+    # the old run's checkpoints go too: a later resume of the new run must not find them
+    assert sorted(p.name for p in tmp_path.iterdir()) == [] and curve.points == []
 
 
 def test_best_is_the_checkpoint_model_without_trainer_state_and_replaces_the_old_one(tmp_path):
@@ -77,3 +85,26 @@ def test_best_pruned_by_keep_checkpoints_is_the_trained_model(tmp_path):
     write_best(tmp_path, 8, "base-model", trained_model=Trained(), device="cpu")
     assert (tmp_path / "best" / "weights").read_text() == "trained"
     assert json.loads((tmp_path / "best" / "embedlab-best.json").read_text()) == {"step": 8}
+
+
+def test_training_finished_reads_the_trainer_state(tmp_path):
+    folder = checkpoint(tmp_path, 4)
+    state = folder / "trainer_state.json"
+    state.write_text(json.dumps({"global_step": 4, "max_steps": 8}))
+    assert not training_finished(folder)
+    state.write_text(json.dumps({"global_step": 8, "max_steps": 8}))
+    assert training_finished(folder)
+    stopped = {"TrainerControl": {"args": {"should_training_stop": True}}}  # early stopping
+    state.write_text(json.dumps({"global_step": 4, "max_steps": 8, "stateful_callbacks": stopped}))
+    assert training_finished(folder)
+
+
+def test_prune_keeps_the_last_n_and_the_given_steps(tmp_path):
+    for step in (2, 4, 6, 8, 10):
+        checkpoint(tmp_path, step)
+    checkpoint(tmp_path, 12, complete=False)  # being written: never touched
+    steps = lambda: sorted(int(p.name.split("-")[1]) for p in tmp_path.glob("checkpoint-*"))
+    assert prune_checkpoints(tmp_path, None, set()) == [] and steps() == [2, 4, 6, 8, 10, 12]
+    assert prune_checkpoints(tmp_path, 2, {4}) == [2, 6]
+    assert steps() == [4, 8, 10, 12]
+    assert prune_checkpoints(tmp_path, 1, {0}) == [4, 8] and steps() == [10, 12]

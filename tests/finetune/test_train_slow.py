@@ -23,7 +23,11 @@ def test_minilm_split_finetune_and_best_checkpoint(tmp_path):
     assert {"test", "test-retrieval"} <= set(points[-1]["scores"])
     assert run.summary["leakage"] == {"test": 0, "test-retrieval": 0} or run.summary["leakage"]["test"] == 0
     best = SentenceTransformer(str(run.best_dir), device="cpu")
-    assert best.max_seq_length == 128 and best.encode(["你好"]).shape == (1, 384)
+    # trained at 128 tokens, saved at the base model's 256: long documents are not cut in deployment
+    assert run.summary["train_max_length"]["passage"] == 128 and run.summary["max_length"] == 256
+    assert best.max_seq_length == 256 and best.encode(["你好"]).shape == (1, 384)
+    base = evaluate(default_model(), tmp_path / "split" / "test.jsonl", model=ModelOptions(device="cpu"))
+    assert base.runs[0].tasks[0].scores["v1.map"] == pytest.approx(run.summary["base"], abs=1e-9)
     again = evaluate(str(run.best_dir), tmp_path / "split" / "test.jsonl", model=ModelOptions(device="cpu"))
     assert again.runs[0].tasks[0].scores["v1.map"] == pytest.approx(run.summary["best"], abs=1e-9)
     memory = run.summary["memory"]

@@ -128,3 +128,20 @@ def test_a_huge_text_is_cut_before_the_tokenizer_with_the_same_vector(tiny_model
     assert encoder.info()["texts_cut_before_tokenizing"] == 1
     full = encoder.model.encode([huge], convert_to_numpy=True)[0]  # the library on the whole text
     np.testing.assert_allclose(cut, full, atol=1e-6)
+
+
+def test_at_max_length_holds_only_inside_the_block_and_model_revision_tracks_the_files(tiny_model, tmp_path):
+    from embedlab.models.sentence_transformers import at_max_length, load_sentence_transformer, model_revision
+
+    model = load_sentence_transformer(str(tiny_model), "cpu")
+    assert model.max_seq_length == 64
+    with at_max_length(model, 16):
+        assert model.max_seq_length == 16
+    with pytest.raises(RuntimeError), at_max_length(model, 8):
+        raise RuntimeError
+    assert model.max_seq_length == 64
+    with at_max_length(model, None):
+        assert model.max_seq_length == 64
+    before = model_revision(str(tiny_model))
+    assert before.startswith("dir-sha256:") and model_revision(str(tiny_model)) == before
+    assert model_revision(str(tmp_path / "absent")) is None

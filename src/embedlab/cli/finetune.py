@@ -89,8 +89,13 @@ def split_command(data, out_dir, test_fraction, dev_fraction, seed, drop_shared,
 @click.option("--lr", "learning_rate", type=float, default=1e-5, show_default=True)
 @click.option("--warmup-ratio", type=click.FloatRange(0, 1), default=0.1, show_default=True)
 @click.option("--weight-decay", type=float, default=0.01, show_default=True)
-@click.option("--query-max-length", type=click.IntRange(2), default=32, show_default=True)
-@click.option("--passage-max-length", type=click.IntRange(2), default=128, show_default=True)
+@click.option("--query-max-length", type=click.IntRange(2), default=32, show_default=True,
+              help="Training length of queries (tokens).")
+@click.option("--passage-max-length", type=click.IntRange(2), default=128, show_default=True,
+              help="Training length of passages (tokens); checkpoints keep --max-length.")
+@click.option("--max-length", type=click.IntRange(2), default=None,
+              help="Max length saved into checkpoints and best/, and used to score the curve "
+                   "[default: the base model's].")
 @click.option("--query-instruction", default=None,
               help="Prefix for queries in training and evaluation (default: the model's own prompt).")
 @click.option("--document-instruction", default=None, help="Prefix for passages.")
@@ -98,24 +103,29 @@ def split_command(data, out_dir, test_fraction, dev_fraction, seed, drop_shared,
               help="Curve metric, e.g. v1.map, v2.ndcg@10, test-retrieval/ndcg@10 [default: the main score].")
 @click.option("--early-stopping", type=click.IntRange(1), default=None, metavar="N",
               help="Stop after N evaluations without improvement.")
-@click.option("--keep-checkpoints", type=click.IntRange(1), default=None, metavar="N",
-              help="Keep only the last N checkpoints (the best is always kept). Default: all.")
+@click.option("--keep-checkpoints", default="1", show_default=True, metavar="N|all",
+              help="Checkpoints kept on disk: the last N (a resume needs the last) plus the best; "
+                   "'all' keeps every one. The curve keeps every point.")
 @click.option("--precision", type=click.Choice(["auto", "fp32", "fp16", "bf16"]), default="auto",
               show_default=True, help="auto = bf16 (or fp16) on a CUDA GPU, fp32 on CPU.")
 @click.option("--gradient-checkpointing", is_flag=True, help="Recompute activations: less memory, ~30% slower.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 (default: CUDA when present).")
-@click.option("--no-resume", is_flag=True, help="Start over even if OUT has checkpoints.")
+@click.option("--no-resume", is_flag=True,
+              help="Start over even if OUT has checkpoints (they are deleted), e.g. with another configuration.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 def finetune_command(model, train_path, test_path, retrieval_test, guard, guard_retrieval, out_dir,
-                     mini_batch_size, no_resume, fmt, quiet, **options) -> None:
+                     mini_batch_size, keep_checkpoints, no_resume, fmt, quiet, **options) -> None:
     """Fine-tune a model and score EVERY checkpoint on held-out data: a curve, the best checkpoint.
 
     Contrastive training (InfoNCE, in-batch + hard negatives, FlagEmbedding's defaults) on the
     sentence-transformers trainer. Step 0 (the base model) and every checkpoint are scored with the
-    code of `embedlab eval`; collapse indicators are recorded beside the scores. A killed run resumes
-    from its last checkpoint when started again with the same OUT.
+    code of `embedlab eval`, at the max length the checkpoints are saved with (the base model's unless
+    --max-length; training uses the shorter --query/--passage-max-length); collapse indicators are
+    recorded beside the scores. A killed run resumes from its last checkpoint when started again with
+    the same OUT and configuration (--device, --mini-batch-size, --gradient-checkpointing,
+    --keep-checkpoints and -q may differ); a finished one is reported as it is.
 
     \b
     Example:
@@ -130,10 +140,14 @@ def finetune_command(model, train_path, test_path, retrieval_test, guard, guard_
         if not str(mini_batch_size).isdigit():
             raise click.BadParameter("a number or 'auto'", param_hint="--mini-batch-size")
         mini_batch_size = int(mini_batch_size) or None
-    config = FinetuneConfig(mini_batch_size=mini_batch_size, **options)
+    if keep_checkpoints != "all" and not (keep_checkpoints.isdigit() and int(keep_checkpoints) > 0):
+        raise click.BadParameter("a number of checkpoints (1 or more) or 'all'", param_hint="--keep-checkpoints")
+    config = FinetuneConfig(mini_batch_size=mini_batch_size, **options,
+                            keep_checkpoints=None if keep_checkpoints == "all" else int(keep_checkpoints))
+    verbose = bool(click.get_current_context().find_root().params.get("verbose"))  # `embedlab -v`
     run = finetune(model, train_path, out_dir, test=test_path, retrieval=retrieval_test,
                    guard=guard, guard_retrieval=guard_retrieval, config=config, progress=not quiet,
-                   resume=not no_resume, announce=lambda text: click.echo(text, err=True))
+                   resume=not no_resume, verbose=verbose, announce=lambda text: click.echo(text, err=True))
     if fmt == "json":
         click.echo(json.dumps(run.summary, ensure_ascii=False, indent=1))
         return

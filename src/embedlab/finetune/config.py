@@ -18,14 +18,15 @@ class FinetuneConfig:
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     query_max_length: int = 32
-    passage_max_length: int = 128
+    passage_max_length: int = 128  # training lengths; checkpoints keep the deployment length below
+    max_length: int | None = None  # saved into checkpoints and used by the curve (None = the base model's)
     query_instruction: str | None = None
     document_instruction: str | None = None
     seed: int = 0
     precision: str = "auto"  # auto | fp32 | fp16 | bf16 (auto: bf16/fp16 on CUDA, fp32 on CPU)
     gradient_checkpointing: bool = False
     eval_every: int | None = None  # steps; None = once per epoch
-    keep_checkpoints: int | None = None  # None = keep all (the best one is always kept)
+    keep_checkpoints: int | None = 1  # the last N checkpoints, plus the best; None = keep all
     early_stopping: int | None = None  # stop after N evaluations without improvement
     metric: str | None = None  # curve metric (default: the test task's main score)
     eval_batch_size: int = 64

@@ -2,8 +2,10 @@
 
 `CurveEvaluator` is a sentence-transformers evaluator, so the trainer calls it at step 0
 (`eval_on_start`), every `eval_every` steps and at epoch ends; it scores the in-memory model, which
-has exactly the weights of the checkpoint saved at that step, and adds the point to the `Curve`
-(plain data in `results/curve.py`, saved after every point).
+has exactly the weights of the checkpoint saved at that step, at the max length the checkpoint is
+saved with (not the shorter training length): step 0 is `embedlab eval` of the base model, and every
+point is `embedlab eval` of its checkpoint. Each point goes on the `Curve` (plain data in
+`results/curve.py`, saved after every point).
 """
 
 from __future__ import annotations
@@ -28,23 +30,24 @@ class CurveEvaluator(BaseEvaluator):
     """Scores the model being trained on held-out tasks (and guard tasks) plus collapse indicators."""
 
     def __init__(self, tasks: dict[str, Task], curve: Curve, *, options: ModelOptions,
-                 batch_size: int = 64, announce=None) -> None:
+                 batch_size: int = 64, max_length: int | None = None, announce=None) -> None:
         super().__init__()
-        self.announce = announce
+        self.announce, self.max_length = announce, max_length
         self.tasks, self.curve, self.options, self.batch_size = tasks, curve, options, batch_size
         self.health_texts = health_sample(tasks[curve.task])
         self.primary_metric = f"{curve.task}_{curve.metric_name}"
         self.greater_is_better = True
 
     def __call__(self, model, output_path=None, epoch: float = -1, steps: int = -1) -> dict[str, float]:
-        from embedlab.models.sentence_transformers import SentenceTransformerEncoder
+        from embedlab.models.sentence_transformers import SentenceTransformerEncoder, at_max_length
 
         step = max(int(steps), 0)
-        encoder = SentenceTransformerEncoder.from_model(model, self.options, name=f"step {step}")
-        store = EmbeddingStore(encoder, batch_size=self.batch_size, progress=False)
-        results = {label: evaluate_task(task, DenseScorer(store)) for label, task in self.tasks.items()}
-        queries, passages = self.health_texts
-        health = collapse_indicators(store.embed(queries, "query"), store.embed(passages, "document"))
+        with at_max_length(model, self.max_length):
+            encoder = SentenceTransformerEncoder.from_model(model, self.options, name=f"step {step}")
+            store = EmbeddingStore(encoder, batch_size=self.batch_size, progress=False)
+            results = {label: evaluate_task(task, DenseScorer(store)) for label, task in self.tasks.items()}
+            queries, passages = self.health_texts
+            health = collapse_indicators(store.embed(queries, "query"), store.embed(passages, "document"))
         base = self.curve.points[0]["health"] if self.curve.points and step > 0 else health
         point = {
             "step": step,
@@ -59,7 +62,9 @@ class CurveEvaluator(BaseEvaluator):
         self.curve.add(point)
         if self.announce is not None:
             value, base_value = self.curve.value(point), self.curve.value(self.curve.points[0])
+            loss = [p["loss"] for p in self.curve.loss if 0 < p["step"] <= step][-1:]
             self.announce(f"step {step}: {self.curve.metric} {value:.4f} ({value - base_value:+.4f} vs base)"
+                          + "".join(f"; train loss {x:.4f}" for x in loss)
                           + "".join(f"; warning: {w}" for w in point["warnings"]))
         metrics = {f"{label}_{name}": value for label, r in results.items()
                    for name, value in r.scores.items()}

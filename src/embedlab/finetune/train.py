@@ -7,19 +7,22 @@ from its last checkpoint and keeps its curve (see `checkpoints.py`).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import math
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from embedlab.data.output import write_json
+from embedlab.data.output import check_output, write_json
 from embedlab.data.text import text_key
 from embedlab.data.training import TrainingData, load_training
 from embedlab.errors import EmbedlabError, UnknownNameError, require
 from embedlab.evaluation import environment, load_tasks
-from embedlab.finetune.checkpoints import resume_or_clear, write_best
+from embedlab.finetune.checkpoints import resume_or_clear, step_of, training_finished, write_best
 from embedlab.finetune.config import FinetuneConfig
 from embedlab.finetune.evaluator import CurveEvaluator
 from embedlab.finetune.examples import build_examples, token_truncator
@@ -31,8 +34,11 @@ from embedlab.finetune.memory import (
     gib,
     plan,
 )
+from embedlab.finetune.progress import progress_line
+from embedlab.finetune.record import RECORD, SUMMARY, previous_run, run_record
 from embedlab.finetune.trainer import Setup, build_trainer, quiet_libraries
 from embedlab.models.base import ModelOptions
+from embedlab.models.sentence_transformers import pick_device
 from embedlab.results.curve import Curve
 from embedlab.tasks.types import Task, score_names, task_type
 
@@ -44,56 +50,77 @@ class FinetuneRun:
     out_dir: Path
     summary: dict[str, Any]
     curve: Curve
+    already_complete: bool = False  # the folder held this run, finished: nothing was trained
 
     @property
     def best_dir(self) -> Path:
         return self.out_dir / "best"
+
+    @classmethod
+    def load(cls, out_dir: Path) -> FinetuneRun:
+        """A finished run from its folder."""
+        summary = json.loads((out_dir / SUMMARY).read_text(encoding="utf-8"))
+        return cls(out_dir, summary, Curve.load(out_dir / "curve.json"), already_complete=True)
 
 
 def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, *,
              test: str | Path | Task | None = None, retrieval: str | Path | Task | None = None,
              guard: list | tuple = (), guard_retrieval: list | tuple = (),
              config: FinetuneConfig | None = None, progress: bool = False, resume: bool = True,
-             announce=log.info, callbacks: list | tuple = ()) -> FinetuneRun:
+             verbose: bool = False, announce=log.info, callbacks: list | tuple = ()) -> FinetuneRun:
     """Fine-tune `model` on `train`, scoring every checkpoint on the held-out `test` (reranking)
     and/or `retrieval` data and on optional general-domain `guard` sets (to expose forgetting).
 
-    Writes under `out_dir`: checkpoint-N/ (loadable by sentence-transformers and `embedlab eval`),
-    curve.json, curve.png, best/ (the best checkpoint, or the base model if nothing beat it) and
-    summary.json. `announce(str)` receives the plan and progress notes (the CLI prints them);
-    `callbacks` are extra transformers TrainerCallbacks (loggers, custom stopping).
+    Writes under `out_dir`: run.json (configuration, base model, data hashes), checkpoint-N/ (loadable
+    by sentence-transformers and `embedlab eval`; the best and the last `keep_checkpoints`), curve.json,
+    curve.png, best/ (the best checkpoint, or the base model if nothing beat it) and summary.json. The
+    same run in `out_dir` is resumed (returned if complete); another is refused unless `resume=False`.
+    A run failing before training leaves no folder it created. `announce(str)` gets the plan and notes;
+    `progress`: a progress line on a terminal; `verbose`: the libraries' own logs and bars too.
     """
     config = config or FinetuneConfig()
     st = _require_training_stack()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if not progress:
+    if not verbose:
         quiet_libraries()
     started = time.perf_counter()
     data = train if isinstance(train, TrainingData) else load_training(train)
     tasks, curve = _held_out(test, retrieval, guard, guard_retrieval, config)
-    setup = _load_model(model, data, config)
+    device, record = pick_device(config.device), run_record(model, data, curve, config)
+    precision = _precision(config.precision, device)
+    check_output(out_dir, inputs=_inputs(model, train, test, retrieval, *guard, *guard_retrieval),
+                 folder=True, overwrite=True, role="run folder")
+    previous = previous_run(out_dir, record, resume=resume)
+    if previous.complete:
+        announce(f"{out_dir} holds this run, complete at {previous.checkpoint.name}: nothing to train "
+                 "(--no-resume trains it again)")
+        return FinetuneRun.load(out_dir)
+    setup = _load_model(model, data, config, device, precision)
     memory = _memory_plan(setup, config, announce)
-    checkpoint = resume_or_clear(out_dir, curve, resume=resume, announce=announce)
-    evaluator = CurveEvaluator(tasks, curve, batch_size=config.eval_batch_size, announce=announce,
-                               options=ModelOptions(batch_size=config.eval_batch_size, device=setup.device))
-    trainer = build_trainer(st, setup, evaluator, curve, config, out_dir,
-                            mini_batch=memory["chosen"]["mini_batch_size"], progress=progress,
-                            eval_on_start=not any(p["step"] == 0 for p in curve.points),
-                            callbacks=list(callbacks))
-    peak = _train(trainer, checkpoint, setup.device, out_dir)
+    line = progress_line(curve) if progress else None
+    announce = line.announcing(announce) if line else announce
+    with _removed_on_failure(out_dir):
+        checkpoint = resume_or_clear(out_dir, curve, resume=resume, announce=announce)
+        if checkpoint is None:
+            write_json(out_dir / RECORD, record)
+        evaluator = CurveEvaluator(tasks, curve, batch_size=config.eval_batch_size, announce=announce,
+                                   max_length=setup.max_length,
+                                   options=ModelOptions(batch_size=config.eval_batch_size, device=device))
+        trainer = build_trainer(st, setup, evaluator, curve, config, out_dir,
+                                mini_batch=memory["chosen"]["mini_batch_size"], verbose=verbose,
+                                eval_on_start=not any(p["step"] == 0 for p in curve.points),
+                                callbacks=[*([line] if line else []), *callbacks])
+    peak, steps = _train(trainer, checkpoint, device, out_dir, line)
     curve.save()
-    write_best(out_dir, curve.best()["step"], model, trainer.model, setup.device)
+    write_best(out_dir, curve.best()["step"], model, trainer.model, device, max_length=setup.max_length)
     summary = {
-        **curve.summary(seed=config.seed),
-        "model": model, "device": setup.device, "precision": setup.precision,
-        "steps": trainer.state.global_step, "steps_per_epoch": setup.steps_per_epoch,
+        **curve.summary(seed=config.seed), "model": model, **_run_facts(setup, config, steps),
         "examples": setup.examples.counts, "skipped": data.skipped, "leakage": _leakage(data, tasks),
-        "loss": memory["chosen"]["loss"], "memory": _measured(memory, peak, setup.device),
+        "loss": memory["chosen"]["loss"], "memory": _measured(memory, peak, device),
         "best_dir": "best", "config": config.as_dict(), "environment": environment(),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    write_json(out_dir / "summary.json", summary)
+    write_json(out_dir / SUMMARY, summary)
     _plot(curve, out_dir, model, announce)
     return FinetuneRun(out_dir, summary, curve)
 
@@ -106,18 +133,14 @@ def _require_training_stack():
     return st
 
 
-def _load_model(spec: str, data: TrainingData, config: FinetuneConfig) -> Setup:
-    """The model on its device with the configured max length and instructions; its examples."""
-    from embedlab.models.sentence_transformers import (
-        load_sentence_transformer,
-        model_instructions,
-        pick_device,
-    )
+def _load_model(spec: str, data: TrainingData, config: FinetuneConfig, device: str, precision: str) -> Setup:
+    """The model on its device at the training max length, with the instructions; its examples and
+    the deployment max length (`config.max_length`, else the base model's)."""
+    from embedlab.models.sentence_transformers import load_sentence_transformer, model_instructions
 
-    device = pick_device(config.device)
     st_model = load_sentence_transformer(spec, device)
-    st_model.max_seq_length = min(config.passage_max_length,
-                                  st_model.max_seq_length or config.passage_max_length)
+    base_length = st_model.max_seq_length
+    st_model.max_seq_length = min(config.passage_max_length, base_length or config.passage_max_length)
     instructions = model_instructions(st_model, config.query_instruction, config.document_instruction)
     st_model.prompts = {**(st_model.prompts or {}), **{k: v for k, v in instructions.items() if v}}
     examples = build_examples(data, group_size=config.group_size, seed=config.seed,
@@ -125,17 +148,51 @@ def _load_model(spec: str, data: TrainingData, config: FinetuneConfig) -> Setup:
                               document_instruction=instructions["document"],
                               truncate_query=token_truncator(st_model.tokenizer, config.query_max_length))
     steps_per_epoch = math.ceil(len(examples) / config.batch_size)
-    return Setup(st_model, device, _precision(config.precision, device), examples, steps_per_epoch,
-                 config.max_steps or math.ceil(steps_per_epoch * config.epochs))
+    return Setup(st_model, device, precision, examples, steps_per_epoch,
+                 config.max_steps or math.ceil(steps_per_epoch * config.epochs),
+                 max_length=config.max_length or base_length or st_model.max_seq_length)
 
 
-def _train(trainer, checkpoint: Path | None, device: str, out_dir: Path) -> PeakMemory:
-    """Run the trainer (from `checkpoint` when resuming); the peak memory it took."""
+def _train(trainer, checkpoint: Path | None, device: str, out_dir: Path, line) -> tuple[PeakMemory, int]:
+    """Run the trainer (from `checkpoint` when resuming; not at all when training ended there: the
+    trainer would take one more step); the peak memory it took and the last step."""
     with PeakMemory(device) as peak:
-        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        if checkpoint is not None and training_finished(checkpoint):
+            return peak, step_of(checkpoint)
+        try:
+            trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        finally:
+            if line is not None:
+                line.stop()
     if (out_dir / "eval").is_dir() and not any((out_dir / "eval").iterdir()):
         (out_dir / "eval").rmdir()  # the trainer makes it for evaluators that write files
-    return peak
+    return peak, trainer.state.global_step
+
+
+@contextlib.contextmanager
+def _removed_on_failure(out_dir: Path):
+    """Creates `out_dir`; removes it again if the block fails and it did not exist before."""
+    created = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+
+
+def _inputs(*sources) -> list[Path]:
+    """The local files and folders a run reads (a hub id or a loaded object is none)."""
+    return [Path(s).expanduser() for s in sources
+            if isinstance(s, (str, Path)) and Path(s).expanduser().exists()]
+
+
+def _run_facts(setup: Setup, config: FinetuneConfig, steps: int) -> dict[str, Any]:
+    """Where and how it ran: device, precision, steps, and both lengths (trained at; saved and scored at)."""
+    return {"device": setup.device, "precision": setup.precision, "steps": steps,
+            "steps_per_epoch": setup.steps_per_epoch, "max_length": setup.max_length,
+            "train_max_length": {"query": config.query_max_length, "passage": setup.model.max_seq_length}}
 
 
 def _measured(memory: dict[str, Any], peak: PeakMemory, device: str) -> dict[str, Any]:

@@ -5,16 +5,22 @@
   CachedMultipleNegativesRankingLoss when a mini-batch is set (memory flat in the batch size);
 - the NO_DUPLICATES batch sampler, so no text appears twice in a batch (no in-batch false negatives
   from repeated passages);
-- evaluation and a checkpoint every `eval_every` steps and at each epoch end.
+- evaluation and a checkpoint every `eval_every` steps and at each epoch end; checkpoints are saved at
+  the deployment max length (the model trains at the shorter training lengths), and the ones neither
+  best nor among the last `keep_checkpoints` are deleted;
+- no log dicts or progress bars of its own (`progress.py` draws one line).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from embedlab.finetune.checkpoints import prune_checkpoints
 from embedlab.finetune.config import FinetuneConfig
 from embedlab.finetune.examples import Examples
 from embedlab.results.curve import Curve
@@ -30,10 +36,11 @@ class Setup:
     examples: Examples
     steps_per_epoch: int
     total_steps: int
+    max_length: int | None = None  # deployment length: the curve's and every saved checkpoint's
 
 
 def build_trainer(st, setup: Setup, evaluator, curve: Curve, config: FinetuneConfig, out_dir: Path, *,
-                  mini_batch: int | None, progress: bool, eval_on_start: bool, callbacks: list):
+                  mini_batch: int | None, verbose: bool, eval_on_start: bool, callbacks: list):
     """A SentenceTransformerTrainer whose evaluator puts every checkpoint on `curve`."""
     from datasets import Dataset
     from transformers import EarlyStoppingCallback
@@ -44,19 +51,33 @@ def build_trainer(st, setup: Setup, evaluator, curve: Curve, config: FinetuneCon
     loss = (losses.CachedMultipleNegativesRankingLoss(setup.model, scale=scale, mini_batch_size=mini_batch)
             if mini_batch else losses.MultipleNegativesRankingLoss(setup.model, scale=scale))
     args = _training_arguments(st, setup, config, out_dir, metric=f"eval_{evaluator.primary_metric}",
-                               progress=progress, eval_on_start=eval_on_start)
-    callbacks = [_curve_log(curve, config), *callbacks]
+                               eval_on_start=eval_on_start)
+    callbacks = [_curve_log(curve, config, out_dir), *callbacks]
     if config.early_stopping:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping))
-    trainer = st.SentenceTransformerTrainer(
-        model=setup.model, args=args, train_dataset=Dataset.from_dict(setup.examples.columns), loss=loss,
-        evaluator=evaluator, callbacks=callbacks)
-    trainer.remove_callback(PrinterCallback)  # it prints logs to stdout, which is for results
+    # sentence-transformers draws a raw tqdm bar ("Computing widget examples") while it is built
+    with contextlib.nullcontext() if verbose else contextlib.redirect_stderr(io.StringIO()):
+        trainer = _trainer_class(st, setup.max_length)(
+            model=setup.model, args=args, train_dataset=Dataset.from_dict(setup.examples.columns), loss=loss,
+            evaluator=evaluator, callbacks=callbacks)
+    trainer.remove_callback(PrinterCallback)  # it prints raw log dicts, to stdout (which is for results)
     return trainer
 
 
+def _trainer_class(st, max_length: int | None):
+    """The trainer, saving every checkpoint with the deployment max length instead of the training one."""
+    from embedlab.models.sentence_transformers import at_max_length
+
+    class Trainer(st.SentenceTransformerTrainer):
+        def save_model(self, output_dir=None, _internal_call=False):
+            with at_max_length(self.model, max_length):
+                super().save_model(output_dir, _internal_call)
+
+    return Trainer
+
+
 def _training_arguments(st, setup: Setup, config: FinetuneConfig, out_dir: Path, *, metric: str,
-                        progress: bool, eval_on_start: bool):
+                        eval_on_start: bool):
     _, batch_samplers = _st_modules()
     strategy = "steps" if config.eval_every else "epoch"
     log_every = config.eval_every or math.ceil(setup.total_steps / max(config.epochs, 1))
@@ -83,18 +104,19 @@ def _training_arguments(st, setup: Setup, config: FinetuneConfig, out_dir: Path,
         load_best_model_at_end=True,
         metric_for_best_model=metric,
         greater_is_better=True,
-        save_total_limit=config.keep_checkpoints,
+        save_total_limit=None,  # CurveLog prunes: the trainer's own limit of 1 deletes the last one at the end
         logging_steps=max(1, log_every // 4),
         report_to="none",
-        disable_tqdm=not progress,
+        disable_tqdm=True,  # its bar prints every log dict
     )
 
 
-def _curve_log(curve: Curve, config: FinetuneConfig):
+def _curve_log(curve: Curve, config: FinetuneConfig, out_dir: Path):
     from transformers import TrainerCallback
 
     class CurveLog(TrainerCallback):
-        """Train loss onto the curve; an evaluation + checkpoint at each epoch end as well."""
+        """Train loss onto the curve; an evaluation + checkpoint at each epoch end as well; only the
+        best and the last `keep_checkpoints` checkpoints on disk."""
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if logs and "loss" in logs:
@@ -102,8 +124,15 @@ def _curve_log(curve: Curve, config: FinetuneConfig):
                 curve.loss.append({"step": state.global_step, "loss": float(logs["loss"])})
 
         def on_epoch_end(self, args, state, control, **kwargs):
-            if config.eval_every and state.global_step % config.eval_every:  # not already done
+            evaluated = any(p["step"] == state.global_step for p in curve.points)  # e.g. at max_steps
+            if config.eval_every and state.global_step % config.eval_every and not evaluated:
                 control.should_evaluate = control.should_save = True
+
+        def on_save(self, args, state, control, **kwargs):
+            best = {curve.best()["step"]} if curve.points else set()
+            prune_checkpoints(out_dir, config.keep_checkpoints, best | {state.global_step})
+            if state.best_model_checkpoint and not Path(state.best_model_checkpoint).is_dir():
+                state.best_model_checkpoint = None  # the curve's best is the base model: nothing to load
 
     return CurveLog()
 

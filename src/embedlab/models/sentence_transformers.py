@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,21 @@ def load_sentence_transformer(spec: str, device: str):
                          f"{str(exc).splitlines()[0][:300]}") from None
 
 
+@contextmanager
+def at_max_length(model, length: int | None) -> Iterator[None]:
+    """`model` (a SentenceTransformer) truncates at `length` tokens inside the block (None: as it is),
+    then at its own length again: a model trained at short lengths is scored and saved at another."""
+    if length is None:
+        yield
+        return
+    previous = model.max_seq_length
+    model.max_seq_length = length
+    try:
+        yield
+    finally:
+        model.max_seq_length = previous
+
+
 def _looks_like_path(spec: str) -> bool:
     """'./m', '../m', '/m', '~/m', 'a/b/c' or 'm/' are paths; 'org/name' may be a hub id."""
     return spec.startswith((".", "/", "~")) or spec.endswith("/") or spec.count("/") > 1 or "\\" in spec
@@ -75,7 +92,7 @@ class SentenceTransformerEncoder(Encoder):
         self.model = load_sentence_transformer(spec, self.device)
         if self.device.startswith("cuda"):
             self.model.half()
-        self.revision = _revision(spec)
+        self.revision = model_revision(spec)
         self.texts_cut = 0
         self._configure()
 
@@ -161,7 +178,7 @@ def _module_config(module) -> Any:
     return get() if callable(get) else None
 
 
-def _revision(spec: str) -> str | None:
+def model_revision(spec: str) -> str | None:
     """Commit of a cached hub model, or a content fingerprint of a local model directory."""
     path = Path(spec)
     if path.is_dir():

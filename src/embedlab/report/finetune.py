@@ -57,6 +57,10 @@ def summary_text(summary: dict, out_dir: Path) -> str:
     lines.append(f"loss: {summary['loss']}; memory: planned ~{memory['chosen']['total'] / GIB:.2f} GiB "
                  f"(estimate), measured peak {memory['measured_peak_bytes'] / GIB:.2f} GiB "
                  f"({memory['measured']})")
+    if "max_length" in summary:  # not in summaries of earlier versions
+        trained = summary["train_max_length"]
+        lines.append(f"max length: trained at {trained['query']} (queries) / {trained['passage']} (passages) "
+                     f"tokens; checkpoints, best/ and the curve at {summary['max_length']}")
     best = "the base model (no checkpoint beat it)" if summary["best_step"] == 0 else \
         f"checkpoint-{summary['best_step']}"
     lines.append(f"best model: {out_dir / 'best'} = {best}; curve: {out_dir / 'curve.png'}")
