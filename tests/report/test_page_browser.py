@@ -1,6 +1,7 @@
 """The report page in a real headless browser (Debian's chromium): it renders, logs nothing to the
 console, and shows the run's numbers. Skipped where chromium is not installed (`.ci/run` installs it)."""
 
+import re
 import shutil
 import subprocess
 
@@ -40,3 +41,19 @@ def test_report_renders_in_chromium_without_console_messages(tmp_path):
     # the check can fail: a page that logs to the console is caught
     (tmp_path / "bad.html").write_text("<script>console.error('boom')</script>", encoding="utf-8")
     assert console_lines(_chromium("--dump-dom", (tmp_path / "bad.html").as_uri()).stderr)
+
+
+def test_a_tasks_plots_sit_side_by_side_and_titles_fit(tmp_path):
+    """At 1,200 px the bars, distributions and wins of a task share one row (they were stacked in the first
+    release), and no plot is wider than the page."""
+    page, _ = build(_two_runs())
+    probe = ("<script>window.addEventListener('load', () => {const imgs = [...document.querySelectorAll('.plots')][0]"
+             ".querySelectorAll('img'); document.body.dataset.tops = [...imgs].map(i => Math.round("
+             "i.getBoundingClientRect().top)).join(','); document.body.dataset.widths = [...imgs].map(i => "
+             "Math.round(i.getBoundingClientRect().width)).join(',')});</script>")
+    (tmp_path / "report.html").write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
+    dom = _chromium("--dump-dom", "--window-size=1200,2400", (tmp_path / "report.html").as_uri())
+    tops = re.search(r'data-tops="([\d,]+)"', dom.stdout).group(1).split(",")
+    widths = [int(w) for w in re.search(r'data-widths="([\d,]+)"', dom.stdout).group(1).split(",")]
+    assert len(tops) == 3 and len(set(tops)) == 1, tops
+    assert all(0 < w <= 1100 for w in widths) and sum(widths) <= 1100, widths

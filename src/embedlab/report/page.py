@@ -118,7 +118,7 @@ def _img(png: bytes) -> str:
 
 def _bars(c: TaskComparison) -> bytes:
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(4, 1.4 * len(c.rows)), 3.2))
+    fig, ax = plt.subplots(figsize=(max(3.4, 1.2 * len(c.rows)), 3.2))
     means = [100 * r.mean for r in c.rows]
     errors = [[100 * (r.mean - r.ci.low) for r in c.rows], [100 * (r.ci.high - r.mean) for r in c.rows]]
     ax.bar(range(len(c.rows)), means, yerr=errors, capsize=5, color="tab:blue", alpha=0.8)
@@ -136,7 +136,7 @@ def _per_query(c: TaskComparison, results: list[Results]) -> dict[str, list[floa
 def _distributions(c: TaskComparison, results: list[Results]) -> bytes:
     plt = _pyplot()
     values = _per_query(c, results)
-    fig, ax = plt.subplots(figsize=(max(4, 1.4 * len(values)), 3.2))
+    fig, ax = plt.subplots(figsize=(max(3.4, 1.2 * len(values)), 3.2))
     ax.boxplot(list(values.values()), showmeans=True)
     ax.set_xticks(range(1, len(values) + 1), [short_name(n) for n in values], rotation=15, fontsize=8)
     ax.set_ylabel(c.metric)
@@ -151,7 +151,7 @@ def _wins(c: TaskComparison, results: list[Results]) -> bytes:
     values = _per_query(c, results)
     base = np.asarray(values[c.baseline])
     others = [name for name in values if name != c.baseline]
-    fig, axes = plt.subplots(1, len(others), figsize=(4.2 * len(others), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(others), figsize=(3.6 * len(others), 3.2), squeeze=False)
     for ax, name in zip(axes[0], others):
         diff = np.sort(np.asarray(values[name]) - base)
         colors = ["tab:red" if d < 0 else "tab:green" if d > 0 else "grey" for d in diff]
