@@ -89,6 +89,17 @@ def _read_table(path: Path) -> Iterator[Record]:
         yield path, number, record
 
 
+def read_json(path: str | Path, *, what: str, hint: str) -> Any:
+    """A whole JSON file (a results file, a curve), or a DataError naming it: unreadable, not UTF-8, not JSON."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"not a readable {what} (invalid JSON: {exc})", path=path, hint=hint) from None
+    except OSError as exc:
+        raise DataError(f"cannot be read ({exc.strerror})", path=path, hint=hint) from None
+
+
 def plain(record: dict[str, Any]) -> dict[str, Any]:
     """A JSON-writable copy of a record (parquet/arrow rows may hold numpy arrays)."""
     return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in record.items()}

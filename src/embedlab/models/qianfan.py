@@ -48,6 +48,7 @@ class QianfanEncoder(OpenAICompatibleEncoder):
             from embedlab.errors import UnknownNameError
 
             raise UnknownNameError("Qianfan embedding model", model, ROUTES)
+        self._token: str | None = None  # the access token, fetched when first needed
         self._ak = secret("QIANFAN_AK")
         self._sk = secret("QIANFAN_SK")
         if not (self._ak and self._sk):
@@ -60,7 +61,6 @@ class QianfanEncoder(OpenAICompatibleEncoder):
         self.model = key
         self.name = f"qianfan:{key}"
         self._route = f"/rpc/2.0/ai_custom/v1/wenxinworkshop/embeddings/{ROUTES[key]}"
-        self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
         self.max_chars = MAX_CHARS.get(key)
@@ -140,4 +140,4 @@ class QianfanEncoder(OpenAICompatibleEncoder):
             return self._token
 
     def _secrets(self) -> list[str]:
-        return [s for s in (self._ak, self._sk, getattr(self, "_token", None)) if s] + self.endpoint.secrets
+        return [s for s in (self._ak, self._sk, self._token) if s] + self.endpoint.secrets

@@ -8,12 +8,12 @@ and `compare` read curves without the training stack.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from embedlab.data.output import write_json
+from embedlab.data.records import read_json
 from embedlab.errors import DataError
 from embedlab.results.stats import paired_bootstrap_ci
 
@@ -60,10 +60,7 @@ class Curve:
     def load(cls, path: str | Path) -> Curve:
         path = Path(path)
         hint = "give a curve.json written by `embedlab finetune`"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataError(f"not a readable curve (invalid JSON: {exc})", path=path, hint=hint) from exc
+        data = read_json(path, what="curve", hint=hint)
         if not isinstance(data, dict):
             raise DataError("not a fine-tuning curve (expected a JSON object)", path=path, hint=hint)
         for name, kind in FIELDS.items():

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from embedlab.data.records import read_json
 from embedlab.errors import DataError
 
 SCHEMA = "embedlab.results/1"
@@ -68,12 +69,7 @@ class Results:
             return cls.from_dict(json.loads(source))
         path = Path(source)
         hint = "give a results file written by `embedlab eval -o`"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataError(f"not a readable results file (invalid JSON: {exc})", path=path, hint=hint) from exc
-        except OSError as exc:
-            raise DataError(f"cannot be read ({exc.strerror})", path=path, hint=hint) from None
+        data = read_json(path, what="results file", hint=hint)
         if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
             raise DataError("not an embedlab results file (no list of 'runs')", path=path, hint=hint)
         try:
