@@ -166,7 +166,16 @@ def test_old_fix_out_still_works_with_a_note_and_fix_needs_an_output(tmp_path, r
     assert both.exit_code == 2 and not (tmp_path / "a.jsonl").exists() and not (tmp_path / "b.jsonl").exists()
 
 
-def test_quiet_leaves_out_progress_lines_not_results(rows_file):
+def test_quiet_leaves_out_progress_lines_not_results(rows_file, monkeypatch):
+    monkeypatch.setattr("embedlab.cli.inspect.interactive", lambda: True)  # progress is for a terminal
     loud, quiet = invoke(rows_file), invoke(rows_file, "-q")
     assert f"inspecting {rows_file} ..." in loud.stderr and "inspecting" not in quiet.stderr
     assert quiet.stdout == loud.stdout and "finding(s)" in quiet.stderr
+
+
+def test_without_a_terminal_a_bad_file_is_the_one_error_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"query": \n', encoding="utf-8")
+    result = invoke(bad)
+    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [
+        f"error: {bad}:1: malformed JSON: Expecting value at character 11 (each line must hold one JSON object)"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def inspect_command(ctx, data, other, model, max_length, split, shared_threshold
     fixed = None
     if fix_out is not None:  # first: a refused output path fails before the long part
         fixed = fix(data, fix_out, fix_log, split=split, overwrite=overwrite)
-    progress = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
+    # progress for a person at a terminal; a log gets the result (or the one error line) only
+    progress = (lambda line: None) if quiet or not interactive() else (lambda line: click.echo(line, err=True))
     progress(f"inspecting {data} ...")
     inspection = inspect_path(data, split=split, tokenizer=tokenizer, max_length=max_length,
                               shared_threshold=shared_threshold)
@@ -131,3 +133,8 @@ def _show(inspection, fixed, fmt: str) -> None:
     print_inspection(inspection)
     if fixed is not None:
         print_fix(fixed)
+
+
+def interactive() -> bool:
+    """Is a person watching stderr (a terminal)?"""
+    return sys.stderr.isatty()

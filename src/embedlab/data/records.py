@@ -109,6 +109,7 @@ def _read_dataset_dir(path: Path, split: str | None) -> Iterator[Record]:
     if is_saved_dataset(path):
         yield from _read_saved_dataset(path, split)
         return
+    _refuse_partial_retrieval_folder(path)
     files = find_split_files(path)
     if not files:
         raise DataError("no .jsonl or .parquet data files in this directory", path=path,
@@ -119,6 +120,20 @@ def _read_dataset_dir(path: Path, split: str | None) -> Iterator[Record]:
             yield from _read_table(file)
         else:
             yield from read_jsonl(file)
+
+
+RETRIEVAL_STEMS = ("corpus", "queries", "qrels")
+
+
+def _refuse_partial_retrieval_folder(path: Path) -> None:
+    """A folder with some of corpus, queries and qrels is a retrieval folder missing a file, not rows."""
+    names = [p.name for p in path.iterdir()]
+    present = [stem for stem in RETRIEVAL_STEMS if any(n.startswith(stem) for n in names)]
+    if present:
+        missing = [stem for stem in RETRIEVAL_STEMS if stem not in present]
+        raise DataError(f"a retrieval folder needs corpus, queries and qrels; {', '.join(missing)} "
+                        f"{'is' if len(missing) == 1 else 'are'} missing (found {', '.join(present)})", path=path,
+                        hint=f"add {missing[0]}.jsonl" + ("" if missing[0] != "qrels" else " or qrels.tsv"))
 
 
 def find_split_files(path: Path, stem: str = "") -> dict[str, list[Path]]:

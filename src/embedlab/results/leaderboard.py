@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,14 +24,13 @@ def leaderboard(directory: str | Path, *, sort: str | None = None, metric: str |
     rows, columns, skipped = [], [], []
     for path in sorted(directory.rglob("*.json")):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            results = Results.from_json(path)
+        except DataError:  # not results, or damaged: skipped and counted, never the end of the table
             skipped.append(str(path))
             continue
-        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        if results.schema != SCHEMA:
             skipped.append(str(path))
             continue
-        results = Results.from_dict(data)
         for run in results.runs:
             scores = {}
             for t in run.tasks:
