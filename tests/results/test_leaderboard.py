@@ -40,3 +40,28 @@ def test_leaderboard_command(results_dir):
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].startswith("| # | model | demo/reranking v1.map")
     assert "| 1 | fake-bigram |" in out.stdout and "skipped 2 JSON" in out.stderr
+
+
+def test_runs_on_other_data_or_another_sample_are_never_mixed_unmarked(tmp_path):
+    """The first release ranked a full run and a seeded sample in one column without a mark."""
+    from embedlab.evaluation import RunOptions
+    from embedlab.report.leaderboard import leaderboard_cells, variant_notes
+
+    evaluate(FakeEncoder(), RERANKING).to_json(tmp_path / "full.json")
+    evaluate(FakeEncoder(), RERANKING, run=RunOptions(sample=10, seed=1)).to_json(tmp_path / "sample.json")
+    evaluate(FakeEncoder(), RERANKING, run=RunOptions(sample=10, seed=1)).to_json(tmp_path / "sample2.json")
+    board = leaderboard(tmp_path)
+    column = "demo/reranking v1.map"
+    assert board.variants[column] and len(set(board.variants[column].values())) == 2
+    labels = {r["file"]: board.label(r, column) for r in board.rows}
+    assert labels["sample.json"] == labels["sample2.json"] != labels["full.json"]
+    _, cells = leaderboard_cells(board)
+    assert all(cell.endswith(("[a]", "[b]")) for cell in (row[2] for row in cells))
+    (note,) = variant_notes(board)
+    assert "sample 10 of 37, seed 1" in note and "(all)" in note
+    same = leaderboard(tmp_path, sort=None)
+    assert same.variants == board.variants
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (tmp_path / "full.json").rename(alone / "full.json")
+    assert leaderboard(alone).variants == {}  # one kind of data: no marks

@@ -87,9 +87,13 @@ def leaderboard_command(directory, sort, metric, fmt) -> None:
     if board.skipped:
         click.echo(f"note: skipped {len(board.skipped)} JSON file(s) that are not embedlab results", err=True)
     if fmt == "json":
-        click.echo(json.dumps({"columns": board.tasks, "rows": board.rows}, ensure_ascii=False, indent=1))
+        click.echo(json.dumps({"columns": board.tasks, "rows": board.rows, "variants": board.variants},
+                              ensure_ascii=False, indent=1))
         return
-    from embedlab.report.leaderboard import markdown_leaderboard, rich_leaderboard
+    from embedlab.report.leaderboard import markdown_leaderboard, rich_leaderboard, variant_notes
+
+    for line in variant_notes(board):
+        click.echo(f"note: {line}", err=True)
 
     if fmt == "markdown":
         click.echo(markdown_leaderboard(board))

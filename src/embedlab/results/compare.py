@@ -6,7 +6,6 @@ Only like is compared with like: every run of a task must have the same data has
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 from embedlab.errors import EmbedlabError, UnknownNameError
 from embedlab.results.results import ModelRun, Results, TaskResult
 from embedlab.results.stats import Interval, bootstrap_ci, paired_bootstrap_ci
+from embedlab.results.table import display_names, short_name
 
 TESTS = ("permutation", "t")
 
@@ -55,10 +55,10 @@ def compare(results: Results | list[Results], *, metric: str | None = None, base
     """One comparison per task present in the runs (see the module docstring)."""
     if test not in TESTS:
         raise UnknownNameError("test", test, TESTS)
-    runs = _runs(results if isinstance(results, list) else [results])
-    names = list(runs)
-    if baseline is not None and baseline not in names:
-        raise UnknownNameError("baseline model", baseline, names)
+    results = results if isinstance(results, list) else [results]
+    runs = _runs(results)
+    if baseline is not None:
+        baseline = _baseline(baseline, results)
     tasks = list(dict.fromkeys(t.task for by_task in runs.values() for t in by_task.values()
                                if metric is None or metric in t.per_query))
     if not tasks:
@@ -66,6 +66,13 @@ def compare(results: Results | list[Results], *, metric: str | None = None, base
         raise UnknownNameError("metric", metric, known)
     return [_compare_task(task, runs, metric, baseline, test, alpha, margin, resamples, seed)
             for task in tasks]
+
+
+def _baseline(name: str, results: list[Results]) -> str:
+    try:
+        return resolve_name(name, named_runs(results))
+    except UnknownNameError as exc:
+        raise UnknownNameError("baseline model", name, named_runs(results)) from exc
 
 
 def paired_permutation_test(a, b, *, resamples: int = 10_000, seed: int = 0) -> float:
@@ -124,36 +131,21 @@ def rows_for_margin(interval: Interval, n: int, margin: float) -> int:
 
 
 def named_runs(results: list[Results]) -> dict[str, ModelRun]:
-    """Every model run by a unique display name: runs of one model with other settings are named by what
-    differs (`model [max_length=24]`), identical ones by their order (`model [run 2]`)."""
-    groups: dict[str, list[ModelRun]] = {}
-    for run in (run for result in results for run in result.runs):
-        groups.setdefault(run.model["name"], []).append(run)
-    named: dict[str, ModelRun] = {}
-    for name, group in groups.items():
-        differing = _differing_settings([run.model for run in group])
-        for index, run in enumerate(group):
-            label = name
-            if len(group) > 1:
-                detail = ", ".join(f"{key}={_setting(run.model.get(key))}" for key in differing)
-                label = f"{name} [{detail}]" if detail else f"{name} [run {index + 1}]"
-            if label in named:
-                label = f"{label[:-1]}, run {index + 1}]" if label.endswith("]") else f"{label} [run {index + 1}]"
-            named[label] = run
-    return named
+    """Every model run by its display name (`results.table.display_names`): unique, short, and what
+    tables, plots, `--baseline` and `to_frame` all use."""
+    runs = [run for result in results for run in result.runs]
+    return dict(zip(display_names(runs), runs))
 
 
-_NOT_SETTINGS = {"name", "usage"}  # usage counts differ between runs of the same settings
-
-
-def _differing_settings(models: list[dict[str, Any]]) -> list[str]:
-    keys = dict.fromkeys(k for model in models for k in model if k not in _NOT_SETTINGS)
-    return [k for k in keys if len({repr(model.get(k)) for model in models}) > 1]
-
-
-def _setting(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 24 else text[:23] + "…"
+def resolve_name(name: str, named: dict[str, ModelRun]) -> str:
+    """The display name a user means: the display name itself, or the model's full name or short name when
+    only one run has it."""
+    if name in named:
+        return name
+    matches = [label for label, run in named.items() if name in (run.model["name"], short_name(run.model["name"]))]
+    if len(matches) == 1:
+        return matches[0]
+    raise UnknownNameError("model", name, named)
 
 
 def _runs(results: list[Results]) -> dict[str, dict[str, TaskResult]]:

@@ -78,8 +78,11 @@ class Results:
             raise DataError(f"a damaged results file ({type(exc).__name__}: {exc})", path=path, hint=hint) from None
 
     def score(self, model: str, task: str, metric: str | None = None) -> float:
-        for run in self.runs:
-            if run.model["name"] == model:
+        """A model's mean score on a task; `model` is its display name, full name or short name."""
+        from embedlab.results.table import display_names, short_name
+
+        for label, run in zip(display_names(self.runs), self.runs):
+            if model in (label, run.model["name"], short_name(run.model["name"])):
                 for result in run.tasks:
                     if result.task == task:
                         return result.scores[metric or result.main_score]
@@ -89,9 +92,12 @@ class Results:
         """pandas DataFrame: one row per (model, task, metric) with the mean score."""
         import pandas as pd
 
-        records = [{"model": run.model["name"], "task": t.task, "type": t.type, "metric": m,
-                    "score": v, "main": m == t.main_score}
-                   for run in self.runs for t in run.tasks for m, v in t.scores.items()]
+        from embedlab.results.table import display_names
+
+        records = [{"model": label, "task": t.task, "type": t.type, "metric": m, "score": v,
+                    "main": m == t.main_score}
+                   for label, run in zip(display_names(self.runs), self.runs)
+                   for t in run.tasks for m, v in t.scores.items()]
         return pd.DataFrame.from_records(records)
 
     def __repr__(self) -> str:

@@ -6,14 +6,15 @@ The cells are built here, once; `Results`' repr (text) and notebook view (HTML) 
 
 from __future__ import annotations
 
+import json
 from html import escape
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from embedlab.tasks.types import TASK_TYPES
 
 if TYPE_CHECKING:
-    from embedlab.results.results import Results
+    from embedlab.results.results import ModelRun, Results
 
 # what a table shows by default for each task type (all metrics stay in the JSON)
 DEFAULT_ROWS = {name: kind.table_rows for name, kind in TASK_TYPES.items()}
@@ -32,6 +33,43 @@ def short_name(name: str) -> str:
     return "/".join(tail)
 
 
+def display_names(runs: list[ModelRun]) -> list[str]:
+    """One name per run, unique, used everywhere (tables, plots, --baseline, to_frame): the short name;
+    the full name where two models share a short one; and for runs of one model with other settings,
+    what differs (`model [max_length=24]`), or their order (`model [run 2]`) when nothing does."""
+    full = [run.model["name"] for run in runs]
+    short = [short_name(name) for name in full]
+    base = [s if len({f for f, t in zip(full, short) if t == s}) == 1 else f for f, s in zip(full, short)]
+    names = list(base)
+    for name in set(base):
+        group = [i for i, b in enumerate(base) if b == name]
+        if len(group) == 1:
+            continue
+        differing = _differing_settings([runs[i].model for i in group])
+        for order, i in enumerate(group, start=1):
+            detail = ", ".join(f"{key}={_setting(runs[i].model.get(key))}" for key in differing)
+            names[i] = f"{name} [{detail}]" if detail else f"{name} [run {order}]"
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):  # identical settings shown by the same values: number them
+        seen[name] = seen.get(name, 0) + 1
+        if names.count(name) > 1:
+            names[i] = f"{name[:-1]}, run {seen[name]}]" if name.endswith("]") else f"{name} [run {seen[name]}]"
+    return names
+
+
+_NOT_SETTINGS = {"name", "usage"}  # usage counts differ between runs of the same settings
+
+
+def _differing_settings(models: list[dict[str, Any]]) -> list[str]:
+    keys = dict.fromkeys(k for model in models for k in model if k not in _NOT_SETTINGS)
+    return [k for k in keys if len({repr(model.get(k)) for model in models}) > 1]
+
+
+def _setting(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
 def cells(results: Results, metrics: list[str] | None = None) -> tuple[list[str], list[list[str]]]:
     """Header and rows (task, metric, one score x100 per model); '–' where a model lacks a score."""
     keys: list[tuple[str, str]] = []
@@ -40,7 +78,7 @@ def cells(results: Results, metrics: list[str] | None = None) -> tuple[list[str]
             for metric in metrics or DEFAULT_ROWS[t.type]:
                 if metric in t.scores and (t.task, metric) not in keys:
                     keys.append((t.task, metric))
-    header = ["task", "metric"] + [short_name(run.model["name"]) for run in results.runs]
+    header = ["task", "metric"] + display_names(results.runs)
     rows = []
     for task, metric in keys:
         row = [task, LABELS.get(metric, metric)]
