@@ -236,3 +236,15 @@ def test_token_counts_match_the_tokenizer(tmp_path, minilm_tokenizer):
     assert inspection.tokens["query"]["max"] == own("how do I brew green tea")
     assert inspection.tokens["positive"]["over_max"] == sum(k == "positive" for _, k in over) > 0
     assert inspection.max_length == 12 and inspection.tokenizer
+
+
+def test_a_passage_repeated_up_to_punctuation_is_shown_with_both_forms(tmp_path):
+    from embedlab.quality import inspect_path
+    from tests.conftest import write_jsonl
+
+    path = write_jsonl(tmp_path / "r.jsonl", [{"query": "q", "positive": ["Tea is green.", "tea is green"],
+                                               "negative": ["n", "n"]}])
+    finding = inspect_path(path).finding("duplicate_passage_in_row")
+    texts = sorted(e.text for e in finding.examples)
+    assert texts == ["n", "tea is green ~ Tea is green. (same after normalisation)"]
+    assert "same after normalisation" in finding.message

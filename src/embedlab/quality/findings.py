@@ -27,7 +27,8 @@ MESSAGES = {
                                     "query: false negatives (--fix removes them)",
     "positive_negative_other_query": "passages that are a positive of one query and a negative of another "
                                      "(usual when rows reuse passages)",
-    "duplicate_passage_in_row": "passages listed twice in the same row's positives or negatives",
+    "duplicate_passage_in_row": "passages listed twice in the same row's positives or negatives (or the same "
+                                "after normalisation: case, whitespace, punctuation, Unicode form)",
     "no_positive": "rows without a positive: skipped by eval and by training",
     "no_negative": "rows without a negative: skipped by eval (training uses in-batch negatives)",
     "duplicate_query": "queries that occur in more than one row ({rows} rows)",

@@ -197,8 +197,9 @@ def _in_row_duplicates(texts: list[str], at: str, found: Findings) -> dict[str, 
         if not text.strip():
             continue
         key = text_key(text)
-        if key in keys:
-            found.add("duplicate_passage_in_row", "warning", at, text)
+        if key in keys:  # say how they are the same: equal, or equal after normalisation (show both)
+            found.add("duplicate_passage_in_row", "warning", at,
+                      text if text == keys[key] else f"{text} ~ {snippet(keys[key])} (same after normalisation)")
         keys.setdefault(key, text)
     return keys
 
