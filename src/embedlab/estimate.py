@@ -104,4 +104,4 @@ def check_cost(rows: list[dict], max_cost: float | None) -> None:
 def _cost(row: dict) -> str:
     if row["cost"] is None:
         return "unknown cost (no price known; see --price-per-mtok of `estimate`)"
-    return f"~{row['cost']:.4f} {row['currency']}"
+    return f"~{row['cost']:.4f} {row['currency'] or '(at the price given)'}"

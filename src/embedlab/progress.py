@@ -1,6 +1,7 @@
 """Progress on stderr: a rich bar on a terminal; elsewhere (CI, nohup, `2>log`) a plain line every
 `EMBEDLAB_PROGRESS_SECONDS` seconds (default 30) with the count, the rate, the time left and the model's
-status (requests, retries), so a long run is never silent in a log."""
+status (requests, retries), and one when a step that printed lines ends: a long run is never silent in a
+log, and a short step adds nothing to it."""
 
 from __future__ import annotations
 
@@ -46,15 +47,15 @@ class progress:
 
 def _lines(console, total: int, label: str, every: float) -> Advance:
     started = last = time.monotonic()
-    done = 0
+    done, printed = 0, False
 
     def advance(n: int, status: str = "") -> None:
-        nonlocal done, last
+        nonlocal done, last, printed
         done += n
         now = time.monotonic()
-        if now - last < every and done < total:
+        if now - last < every and (done < total or not printed):  # a step shorter than the interval: quiet
             return
-        last = now
+        last, printed = now, True
         rate = done / max(now - started, 1e-9)
         left = (total - done) / rate if rate > 0 else float("inf")
         console.print(f"{label}: {done:,} of {total:,} ({done / total:.0%}), {rate:,.1f}/s, "
