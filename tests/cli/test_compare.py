@@ -148,3 +148,13 @@ def test_report_old_html_and_markdown_options_still_write_with_a_note(saved):
     assert (saved / "page.out").read_text().startswith("<!doctype html>")  # the option's format, not the suffix's
     assert old.stdout.startswith("# embedlab report")
     assert NOTE.format("--html", "--output") in old.stderr and NOTE.format("--markdown", "--output") in old.stderr
+
+
+def test_report_into_a_folder_that_does_not_exist_yet(saved):
+    """The first release computed everything, then crashed on `--markdown /nonexistent/x.md`."""
+    from embedlab.cli.compare import report_command
+
+    target = saved / "new" / "dir" / "report.md"
+    result = invoke(report_command, saved / "A.json", "-o", target)
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8").startswith("# embedlab report")
