@@ -141,7 +141,7 @@ def test_a_cost_above_max_cost_sends_nothing(tmp_path, rows_file, server):
     texts = len({r.query for r in source.rows}) + len(source.candidates())
     assert f"estimate: openai:m: {texts:,} texts to embed (0 cached)" in lines[1]
     assert lines[2].startswith(f"estimate: openai:second: at most {texts:,} texts to embed")
-    with pytest.raises(EmbedlabError, match=r"openai:m: estimated cost ~0\.\d+ +is not within"):
+    with pytest.raises(EmbedlabError, match=r"openai:m: estimated cost ~0\.\d+ \(at the price given\) is not within"):
         mine(rows_file, "openai:m", tmp_path / "o.jsonl", options=options, cache=False, max_cost=1e-9,
              price_per_mtok=1.0)
     assert server.requests == []
