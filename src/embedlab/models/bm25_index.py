@@ -82,8 +82,7 @@ def build(texts: Sequence[str], settings: Settings) -> Index:
     name = resolve(settings.tokenizer, texts)
     split = tokenizer(name)
     vocab: dict[str, int] = {}
-    ids = [np.fromiter((vocab.setdefault(token, len(vocab)) for token in split(text)), dtype=np.int32)
-           for text in texts]
+    ids = [[vocab.setdefault(token, len(vocab)) for token in split(text)] for text in texts]
     if not vocab:
         raise ModelError(f"BM25: no document of the corpus ({len(texts):,}) has a single token with the "
                          f"'{name}' tokenizer; try --bm25-tokenizer char")

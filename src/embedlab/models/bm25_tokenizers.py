@@ -108,6 +108,8 @@ def _bm25s_tokenization():
 
 
 def _jieba():
+    """jieba's default tokenizer: its dictionary is loaded once per process, and words a program adds to
+    it (`jieba.load_userdict`, `jieba.add_word`) apply here too."""
     jieba = require("jieba", "segmenting Chinese words for BM25")
     logging.getLogger("jieba").setLevel(logging.WARNING)  # it logs its dictionary loading to stderr by itself
-    return jieba.Tokenizer()
+    return jieba.dt
