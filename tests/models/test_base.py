@@ -56,3 +56,8 @@ def test_rankers_and_pair_scorers_must_implement_their_one_method():
 def test_model_options_are_plain_data():
     options = ModelOptions(query_instruction="q: ", max_length=24)
     assert options.as_dict()["max_length"] == 24 and options.as_dict()["query_instruction"] == "q: "
+
+
+def test_every_name_is_acceptable_and_rankers_keep_no_index_by_default(tmp_path):
+    assert Encoder.check_name("anything") is None
+    assert Ranker().keep_indexes(tmp_path) is None and not list(tmp_path.iterdir())

@@ -101,3 +101,12 @@ def test_an_unusable_cache_is_one_line_naming_it(tmp_path, damage, monkeypatch):
         cache = EmbeddingCache(path)
         cache.get_many("m", ["0", "1"])
         cache.put_many("m", ["z"], np.ones((1, 64), np.float32))
+
+
+def test_indexes_go_beside_the_cache_file_when_the_run_has_a_cache(tmp_path):
+    from embedlab.models.cache import DEFAULT_PATH, index_folder
+
+    assert index_folder(tmp_path / "c.sqlite", paid=False) == tmp_path / "indexes"
+    assert index_folder(True, paid=False) == DEFAULT_PATH.parent / "indexes"
+    assert index_folder(None, paid=False) is None and index_folder(None, paid=True) == DEFAULT_PATH.parent / "indexes"
+    assert index_folder(False, paid=True) is None

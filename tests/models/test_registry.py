@@ -64,3 +64,11 @@ def test_a_paid_plugin_gets_the_cost_check_before_anything_is_sent(plugins, rera
 def test_a_plugin_that_is_not_a_model_class_is_refused(plugins):
     with pytest.raises(ModelError, match="'oldstyle' .* is not a subclass of embedlab.models.base.Encoder"):
         registry.load_model("oldstyle:m")
+
+
+def test_a_standalone_backend_is_named_by_its_prefix_alone():
+    assert registry.backend_of("bm25") == "bm25" == registry.backend_of("bm25:word")
+    assert registry.backend_of("bm25x") == "st"  # only the exact name
+    assert "bm25:<name>:" in registry.backend_help()
+    with pytest.raises(UnknownNameError, match="BM25 tokenizer 'wrod'"):  # checked before anything loads
+        registry.backend_class("bm25:wrod")

@@ -38,6 +38,13 @@ _DATA = [
                       "(cheaper; scores go up). Default: the whole corpus."),
 ]
 
+
+def _bm25_tokenizer(ctx, param, value: str) -> str:
+    from embedlab.models.bm25_tokenizers import check_tokenizer  # an unknown name: one line, exit 2
+
+    return check_tokenizer(value)
+
+
 # how to run a model: the same for every command that embeds (eval, estimate, mine)
 _MODEL = [
     click.option("--query-instruction", default=None, help="Prefix for queries only (e.g. a BGE instruction)."),
@@ -65,6 +72,14 @@ _MODEL = [
     click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
                  help="Embedding cache (SQLite). Default: on for API models (~/.cache/embedlab), off for local."),
     click.option("--no-cache", is_flag=True, help="Never read or write the embedding cache."),
+    click.option("--bm25-k1", type=click.FloatRange(0), default=1.5, show_default=True,
+                 help="BM25: term-frequency saturation."),
+    click.option("--bm25-b", type=click.FloatRange(0, 1), default=0.75, show_default=True,
+                 help="BM25: document-length normalisation."),
+    click.option("--bm25-tokenizer", default="auto", show_default=True, callback=_bm25_tokenizer,
+                 help="BM25: auto (char for Chinese, else word), word (jieba for Chinese, English stopwords and "
+                      "stems), char (mteb's Chinese baseline), whitespace. With --cache, indexes are kept in "
+                      "indexes/ beside the cache file."),
 ]
 _SHARED = _DATA + _MODEL
 
@@ -96,6 +111,7 @@ def pop_model_options(opts: dict):
     keys = ("query_instruction", "document_instruction", "batch_size", "max_length", "device",
             "base_url", "api_key_env", "dimensions", "concurrency", "max_inputs", "input_type", "rpm", "tpm",
             "timeout")
+    keys += ("bm25_k1", "bm25_b", "bm25_tokenizer")
     return ModelOptions(**{key: opts.pop(key) for key in keys}), False if no_cache else cache_path
 
 

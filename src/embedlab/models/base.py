@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from embedlab.errors import ModelError
 
 if TYPE_CHECKING:  # the CLI's --help reads the backends without importing numpy
+    from pathlib import Path
+
     import numpy as np
 
 Kind = Literal["query", "document"]
@@ -48,6 +50,10 @@ class ModelOptions:
     max_retries: int = 8
     rpm: int | None = None  # requests per minute, client-side
     tpm: int | None = None  # tokens per minute (estimated from characters), client-side
+    # BM25 (`-m bm25`)
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+    bm25_tokenizer: str = "auto"  # auto | word | char | whitespace (models/bm25_tokenizers.py)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,6 +79,11 @@ class Model:
 
     def close(self) -> None:
         """Release what the model holds (connections, weights); the model is not used afterwards."""
+
+    @classmethod
+    def check_name(cls, name: str) -> None:
+        """Raise an EmbedlabError for a name (the part of the spec after the prefix) this backend can never
+        load, before any model is loaded (a misspelt option in the name, say); the default accepts all."""
 
 
 class Encoder(Model):
@@ -120,6 +131,10 @@ class Ranker(Model):
         """For each query (in order): indices into `list(corpus)` of its top `depth` documents, best first,
         and their scores; arrays of shape (queries, depth), index -1 where fewer were found."""
         raise NotImplementedError(f"{type(self).__name__} must implement rank(queries, corpus, depth)")
+
+    def keep_indexes(self, folder: Path | None) -> None:
+        """Where the ranker may keep the indexes it builds for the next runs (`--cache`), or None: for this
+        run only. The default keeps nothing."""
 
 
 class PairScorer(Model):

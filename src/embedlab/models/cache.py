@@ -121,6 +121,16 @@ class EmbeddingCache:
             raise CacheError(self.path, f"cannot be written ({exc})") from None
 
 
+def index_folder(setting: str | Path | bool | None, paid: bool) -> Path | None:
+    """Where a run keeps the indexes models build (BM25): `indexes/` beside the embedding cache file, when
+    the run has a cache (the same rule as `open_cache`)."""
+    if setting is None:
+        setting = paid
+    if setting is False:
+        return None
+    return (DEFAULT_PATH if setting is True else Path(setting)).parent / "indexes"
+
+
 def open_cache(setting: str | Path | bool | None, paid: bool) -> EmbeddingCache | None:
     """The cache a run uses: a path, True (the default path), False (none), or None = on for paid models only."""
     if setting is None:

@@ -26,11 +26,17 @@ BUILTIN = {
                "any OpenAI-compatible /v1/embeddings endpoint (--base-url, --api-key-env)"),
     "qianfan": ("embedlab.models.qianfan", "QianfanEncoder",
                 "Baidu Qianfan embeddings with QIANFAN_AK / QIANFAN_SK (embedding-v1, bge-large-zh, ...)"),
+    "bm25": ("embedlab.models.bm25", "BM25",
+             "BM25 (bm25s), `bm25` alone or bm25:<tokenizer>: auto, word (jieba), char, whitespace"),
 }
+# backends given by their prefix alone (`-m bm25`), with an empty name
+STANDALONE = {"bm25"}
 
 
 def backend_of(spec: str) -> str:
     """The backend prefix a model name selects (`st` for a bare path or hub id)."""
+    if spec in STANDALONE:
+        return spec
     match = _PREFIX.match(spec)
     return match.group(1) if match else "st"
 
@@ -51,11 +57,14 @@ def backends() -> list[str]:
 
 
 def backend_class(spec: str) -> type[Model]:
-    """The Model class a name selects, imported but not constructed (its declared features are readable)."""
+    """The Model class a name selects, imported but not constructed (its declared features are readable);
+    a name the backend can never load (`Model.check_name`) raises here, before any model is loaded."""
     prefix = backend_of(spec)
     if prefix in BUILTIN:
         module, name, _ = BUILTIN[prefix]
-        return getattr(importlib.import_module(module), name)
+        cls = getattr(importlib.import_module(module), name)
+        cls.check_name(_name_part(spec))
+        return cls
     entry = next((e for e in _plugins() if e.name == prefix), None)
     if entry is None:
         raise UnknownNameError("model backend", prefix, backends())
@@ -63,12 +72,19 @@ def backend_class(spec: str) -> type[Model]:
     if not (isinstance(cls, type) and issubclass(cls, Model)):
         raise ModelError(f"the plugin backend '{prefix}' ({entry.value}) is not a subclass of "
                          "embedlab.models.base.Encoder, Ranker or PairScorer; ask its authors to update it")
+    cls.check_name(_name_part(spec))
     return cls
 
 
 def load_model(spec: str, options: ModelOptions | None = None) -> Model:
     """`"st:BAAI/bge-small-zh-v1.5"`, `"./my-model"`, `"openai:text-embedding-3-small"` -> a Model."""
     cls = backend_class(spec)
-    rest = spec[len(backend_of(spec)) + 1:] if _PREFIX.match(spec) else spec
-    return cls(rest, options or ModelOptions())
+    return cls(_name_part(spec), options or ModelOptions())
+
+
+def _name_part(spec: str) -> str:
+    """What follows the backend prefix ('' for a standalone backend, the whole spec for a bare name)."""
+    if spec in STANDALONE:
+        return ""
+    return spec[len(backend_of(spec)) + 1:] if _PREFIX.match(spec) else spec
 

@@ -32,8 +32,11 @@ _METADATA = {
 }
 
 
-def to_mteb(task: RerankingTask | RetrievalTask, name: str | None = None) -> Any:
-    """An mteb `AbsTaskRetrieval` instance holding the task's data (needs `pip install mteb`)."""
+def to_mteb(task: RerankingTask | RetrievalTask, name: str | None = None, language: str = "eng-Latn") -> Any:
+    """An mteb `AbsTaskRetrieval` instance holding the task's data (needs `pip install mteb`).
+
+    `language` becomes the task's `eval_langs` (ISO 639-3 + script, e.g. "zho-Hans"): models that read it
+    (mteb's BM25 picks its tokenizer, stopwords and stemmer by it) treat the data as that language."""
     require("mteb", "checking results against mteb")
     from datasets import Dataset
     from mteb.abstasks.retrieval import AbsTaskRetrieval
@@ -46,7 +49,7 @@ def to_mteb(task: RerankingTask | RetrievalTask, name: str | None = None) -> Any
         name=name or f"embedlab_{task.type}_{task.fingerprint()[7:15]}",
         type="Reranking" if is_reranking else "Retrieval",
         main_score="map_at_1000" if is_reranking else "ndcg_at_10",
-        **_METADATA,
+        **{**_METADATA, "eval_langs": [language]},
     )
 
     class LocalTask(AbsTaskRetrieval):
@@ -75,3 +78,16 @@ def _retrieval_shape(task):
         qrels[qid] = {d: int(d.startswith("apositive")) for d in ids}
         top_ranked[qid] = ids
     return corpus, queries, qrels, top_ranked
+
+
+def mteb_search(model: Any, task: RerankingTask | RetrievalTask, *, language: str = "eng-Latn",
+                top_k: int = 1000) -> dict[str, dict[str, float]]:
+    """What an mteb search model (mteb's BM25, say) returns on the task, called as mteb's retrieval evaluator
+    calls it: `{query id: {document id: score}}`, in the ids `to_mteb` gives (`test_query<i>`, ... for
+    reranking rows; the task's own for retrieval)."""
+    mteb_task = to_mteb(task, language=language)
+    mteb_task.load_data()
+    split = mteb_task.dataset["default"]["test"]
+    where = {"task_metadata": mteb_task.metadata, "hf_split": "test", "hf_subset": "default", "encode_kwargs": {}}
+    model.index(corpus=split["corpus"], **where)
+    return model.search(split["queries"], top_k=top_k, top_ranked=split["top_ranked"], **where)
