@@ -48,6 +48,11 @@ class ModelOptions:
     max_retries: int = 8
     rpm: int | None = None  # requests per minute, client-side
     tpm: int | None = None  # tokens per minute (estimated from characters), client-side
+    # hybrid fusion (models/hybrid.py)
+    fusion: str = "rrf"  # rrf | dbsf | rsf
+    rrf_k: int = 60
+    weights: str | tuple[float, ...] | None = None  # one per sub-model ("0.7,0.3"), or "sweep"; None: equal
+    fusion_depth: int | None = None  # documents each sub-model gives the fusion; None: as mteb (see hybrid.py)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,6 +78,16 @@ class Model:
 
     def close(self) -> None:
         """Release what the model holds (connections, weights); the model is not used afterwards."""
+
+    def parts(self) -> list[Model]:
+        """The models a combination (a hybrid) is made of; none for a single model."""
+        return []
+
+    @classmethod
+    def paid_for(cls, spec: str, options: ModelOptions) -> bool:
+        """Whether the model `spec` names costs money, read before any instance exists (a combination asks its
+        parts, and checks its spec here, so a bad one fails before any model runs)."""
+        return cls.paid
 
 
 class Encoder(Model):

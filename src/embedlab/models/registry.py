@@ -26,6 +26,8 @@ BUILTIN = {
                "any OpenAI-compatible /v1/embeddings endpoint (--base-url, --api-key-env)"),
     "qianfan": ("embedlab.models.qianfan", "QianfanEncoder",
                 "Baidu Qianfan embeddings with QIANFAN_AK / QIANFAN_SK (embedding-v1, bge-large-zh, ...)"),
+    "hybrid": ("embedlab.models.hybrid", "Hybrid",
+               "fusion of two or more models, hybrid:A+B[+C] (--fusion, --weights, --rrf-k, --fusion-depth)"),
 }
 
 
@@ -72,3 +74,8 @@ def load_model(spec: str, options: ModelOptions | None = None) -> Model:
     rest = spec[len(backend_of(spec)) + 1:] if _PREFIX.match(spec) else spec
     return cls(rest, options or ModelOptions())
 
+
+def is_paid(spec: str, options: ModelOptions | None = None) -> bool:
+    """Whether the model a name selects costs money, known before it is constructed (a hybrid: any of its parts)."""
+    rest = spec[len(backend_of(spec)) + 1:] if _PREFIX.match(spec) else spec
+    return backend_class(spec).paid_for(rest, options or ModelOptions())
