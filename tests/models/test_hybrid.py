@@ -199,3 +199,13 @@ def test_mteb_hybrid_search_gives_our_numbers(tmp_path):
         for k in (1, 10, 100, 1000):
             for theirs, mine in [("ndcg_at", "ndcg"), ("map_at", "map"), ("recall_at", "recall")]:
                 assert scores["Q"][f"{theirs}_{k}"] == pytest.approx(ours_retrieval.scores[f"{mine}@{k}"], abs=1e-5)
+
+
+def test_a_pair_scorer_fuses_on_reranking_rows_only(rerank_file, retrieval_dir):
+    from embedlab.evaluation import IncompleteRun
+    from tests.test_scorers import CosinePairs
+
+    results = embedlab.evaluate(Hybrid([WordOverlap(), CosinePairs()], fusion="rsf"), [rerank_file])
+    assert 0 < results.runs[0].tasks[0].scores["v1.map"] <= 1
+    with pytest.raises(IncompleteRun, match="cannot search a corpus"):
+        embedlab.evaluate(Hybrid([WordOverlap(), CosinePairs()]), [retrieval_dir])

@@ -31,7 +31,12 @@ def best_line(s: SweepSummary) -> str:
     beaten = [r for r in s.comparison.rows[1:] if r.significant and r.delta is not None and r.delta.mean < 0]
     verdict = (f"significantly better than {len(beaten)} of {len(s.comparison.rows) - 1} sub-models alone"
                f" (Holm-corrected)")
-    return (f"best weights {_weights(s.best)}: {100 * fusion.mean:.2f} ({level} CI {100 * fusion.ci.low:.2f}–"
+    alone = ""
+    if max(s.best) == 1.0 and sum(s.best) == 1.0:  # every weight on one model: that model alone wins
+        subs = [row.model for row in s.comparison.rows[1:]]
+        which = subs[s.best.index(1.0)] if len(subs) == len(s.best) else "one model"
+        alone = f" (all weight on {which}: fusing does not help here)"
+    return (f"best weights {_weights(s.best)}{alone}: {100 * fusion.mean:.2f} ({level} CI {100 * fusion.ci.low:.2f}–"
             f"{100 * fusion.ci.high:.2f}), {verdict}; the best of {len(s.curve)} weights chosen on these same queries, "
             "so its score is optimistic: confirm it on held-out queries")
 
