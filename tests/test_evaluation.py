@@ -83,7 +83,7 @@ def test_models_loaded_by_name_are_closed_and_given_ones_are_not(rerank_file, mo
             closed.append(self.name)
 
     monkeypatch.setattr(evaluation, "load_model", lambda spec, options: Closing())
-    monkeypatch.setattr(evaluation, "backend_class", lambda spec: Closing)
+    monkeypatch.setattr(evaluation, "is_paid", lambda spec, options: Closing.paid)
     given = Closing()
     given.name = "given"
     results = embedlab.evaluate(["by-name", given], rerank_file, run=RunOptions(seed=3))
