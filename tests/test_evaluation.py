@@ -83,7 +83,7 @@ def test_models_loaded_by_name_are_closed_and_given_ones_are_not(rerank_file, mo
             closed.append(self.name)
 
     monkeypatch.setattr(evaluation, "load_model", lambda spec, options: Closing())
-    monkeypatch.setattr(evaluation, "backend_class", lambda spec: Closing)
+    monkeypatch.setattr(evaluation, "is_paid", lambda spec, options: Closing.paid)
     given = Closing()
     given.name = "given"
     results = embedlab.evaluate(["by-name", given], rerank_file, run=RunOptions(seed=3))
@@ -125,3 +125,33 @@ def test_a_damaged_results_file_is_one_line(tmp_path):
     path.write_text('{"runs": [{"model": {"name": "m"}}]}', encoding="utf-8")
     with pytest.raises(DataError, match="r.json: a damaged results file \\(KeyError"):
         Results.from_json(path)
+
+
+def test_a_weight_sweep_reuses_each_sub_model_output_and_picks_the_best(rerank_file, retrieval_dir):
+    from embedlab.models.hybrid import Hybrid
+    from embedlab.results.sweep import sweep_summaries
+    from tests.models.test_hybrid import WordOverlap
+
+    tasks = [rerank_file, retrieval_dir]
+    alone_encoder, alone_ranker = FakeEncoder(), WordOverlap()
+    alone = embedlab.evaluate([alone_encoder, alone_ranker], tasks)
+    encoder, ranker = FakeEncoder(), WordOverlap()
+    swept = embedlab.evaluate(Hybrid([encoder, ranker], weights="sweep"), tasks)
+    # 2 sub-models + 11 weights, from one encoding and one ranking per task: as many calls as the models alone
+    assert encoder.texts_encoded == alone_encoder.texts_encoded and ranker.calls == alone_ranker.calls
+    names = [run.model["name"] for run in swept.runs]
+    assert len(names) == 13 and names[:3] == ["fake-bigram", "word-overlap", "hybrid-rrf(w=0,1):fake-bigram+word-overlap"]
+    for ours, theirs in zip(swept.runs[:2], alone.runs):
+        assert [t.per_query for t in ours.tasks] == [t.per_query for t in theirs.tasks]
+    fixed = embedlab.evaluate(Hybrid([FakeEncoder(), WordOverlap()], weights=(0.3, 0.7)), tasks).runs[0]
+    point = next(run for run in swept.runs[2:] if run.model["weights"] == [0.3, 0.7])
+    assert [t.per_query for t in point.tasks] == [t.per_query for t in fixed.tasks]
+    assert point.model["sweep"] == {"of": "hybrid-rrf:fake-bigram+word-overlap", "weights": 11}
+    summaries = sweep_summaries(swept)
+    assert [s.task for s in summaries] == [t.task for t in point.tasks]
+    for s in summaries:
+        best = max(mean for _, mean in s.curve)
+        assert dict((tuple(w), m) for w, m in s.curve)[tuple(s.best)] == best
+        assert [row.model for row in s.comparison.rows] == [
+            f"hybrid-rrf(w={','.join(f'{w:.3g}' for w in s.best)}):fake-bigram+word-overlap", "fake-bigram",
+            "word-overlap"]

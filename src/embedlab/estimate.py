@@ -38,15 +38,34 @@ def estimate_models(models: Sequence[Model], tasks: list[Task], *, cache: str | 
         for kind in KINDS:
             texts[kind].update(dict.fromkeys(task.texts(kind)))
     unique = {kind: list(kind_texts) for kind, kind_texts in texts.items()}
-    rows = []
-    for model in models:
-        store = open_cache(cache, model.paid)
-        try:
-            rows.append(estimate_texts(model, unique, store, price_per_mtok=price_per_mtok))
-        finally:
-            if store is not None:
-                store.close()
-    return rows
+    return [_estimate(model, unique, cache, price_per_mtok) for model in models]
+
+
+def _estimate(model: Model, unique: dict[str, list[str]], cache, price_per_mtok: float | None) -> dict:
+    """A model's row; a combination's (a hybrid) is the sum of its parts' rows."""
+    if model.parts():
+        return combined_row(model.name, [_estimate(part, unique, cache, price_per_mtok) for part in model.parts()])
+    store = open_cache(cache, model.paid)
+    try:
+        return estimate_texts(model, unique, store, price_per_mtok=price_per_mtok)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def combined_row(name: str, rows: list[dict]) -> dict:
+    """The row of models run together: their counts and costs added (unknown if any is unknown, or if they are
+    priced in different currencies)."""
+    out = {"model": name}
+    for key in ("unique_texts", "cached", "to_embed", "requests", "tokens"):
+        out[key] = sum(row[key] for row in rows)
+    estimated = any(row["token_count"] != "tokenizer" for row in rows)
+    out["token_count"] = "estimated from characters" if estimated else "tokenizer"
+    currencies = {row["currency"] for row in rows if row["currency"] != "(local)"}
+    known = all(row["cost"] is not None for row in rows) and len(currencies) <= 1
+    out["cost"] = sum(row["cost"] for row in rows) if known else None
+    out["currency"] = currencies.pop() if len(currencies) == 1 else "(local)" if not currencies else ""
+    return out
 
 
 def estimate_texts(model: Model, texts: dict[str, list[str]], cache: EmbeddingCache | None = None, *,

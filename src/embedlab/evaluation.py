@@ -26,9 +26,10 @@ from embedlab.estimate import check_cost, cost_line, estimate_models
 from embedlab.metrics.names import DEFAULT_K
 from embedlab.models.base import Encoder, Model, ModelOptions, Ranker, as_model
 from embedlab.models.cache import index_folder, open_cache
-from embedlab.models.registry import backend_class, load_model
+from embedlab.models.hybrid import Hybrid
+from embedlab.models.registry import is_paid, load_model
 from embedlab.results import ModelRun, Results, TaskResult
-from embedlab.scorers import scorer_for
+from embedlab.scorers import HybridScorer, scorer_for
 from embedlab.tasks.types import Task, task_type
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
     if not loaded:
         raise ValueError("nothing to evaluate: give reranking and/or retrieval data")
     specs = [models] if isinstance(models, str) or not isinstance(models, Sequence) else list(models)
-    paid = {i: load_model(s, options) for i, s in enumerate(specs) if isinstance(s, str) and backend_class(s).paid}
+    paid = {i: load_model(s, options) for i, s in enumerate(specs) if isinstance(s, str) and is_paid(s, options)}
     given = {i: as_model(s) for i, s in enumerate(specs) if not isinstance(s, str)}
     _check_costs([m for m in (*paid.values(), *given.values()) if m.paid], loaded, run)
     runs, failures = [], []
@@ -78,11 +79,11 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
             continue
         _seed_everything(run.seed)
         try:
-            model_run, failed = evaluate_model(instance, loaded, run, batch_size=options.batch_size)
+            model_runs, failed = evaluate_runs(instance, loaded, run, batch_size=options.batch_size)
         finally:
             if i not in given:
                 instance.close()
-        runs += [model_run] if model_run.tasks else []
+        runs += [model_run for model_run in model_runs if model_run.tasks]
         failures += failed
     results = Results(runs, environment(), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                       run.seed, failures=failures)
@@ -124,18 +125,13 @@ def evaluate_model(model: Model, tasks: list[Task], run: RunOptions, *, batch_si
                    ) -> tuple[ModelRun, list[dict[str, str]]]:
     """One model on every task: its ModelRun (provenance, model work counts, the results of the tasks done)
     and the failures: a task that fails, and the ones after it (not run: the model is likely broken)."""
-    stores: list[EmbeddingStore] = []
-
-    def store(encoder: Encoder) -> EmbeddingStore:
-        stores.append(EmbeddingStore(encoder, batch_size=batch_size, progress=run.progress,
-                                     cache=open_cache(run.cache, encoder.paid)))
-        return stores[-1]
-
+    stores = _Stores(run, batch_size)
     results, failures = [], []
     try:
-        scorer = scorer_for(model, store)
-        if isinstance(model, Ranker):
-            model.keep_indexes(index_folder(run.cache, model.paid))
+        scorer = scorer_for(model, stores)
+        for part in [model, *model.parts()]:  # a hybrid's BM25 keeps its index like a BM25 alone
+            if isinstance(part, Ranker):
+                part.keep_indexes(index_folder(run.cache, part.paid))
         for index, task in enumerate(tasks):
             try:
                 results.append(evaluate_task(task, scorer, k_values=run.k_values))
@@ -143,15 +139,60 @@ def evaluate_model(model: Model, tasks: list[Task], run: RunOptions, *, batch_si
                 failures = _failed(model.name, tasks[index:], exc, "not run: an earlier task of this model failed")
                 break
     finally:
-        for used in stores:
-            if used.cache is not None:
-                used.cache.close()
+        stores.close()
     info = model.info()
-    if stores:
-        info.setdefault("dimension", stores[0].dimension)
+    if stores.made:
+        info.setdefault("dimension", stores.made[0].dimension)
     if model.paid and run.price_per_mtok is not None:
         info["price_per_mtok"] = run.price_per_mtok
     return ModelRun(info, scorer.stats(), results), failures
+
+
+class _Stores:
+    """The EmbeddingStore factory a scorer gets: one store per encoder, with the run's cache; closed together."""
+
+    def __init__(self, run: RunOptions, batch_size: int) -> None:
+        self.run, self.batch_size, self.made = run, batch_size, []
+
+    def __call__(self, encoder: Encoder) -> EmbeddingStore:
+        self.made.append(EmbeddingStore(encoder, batch_size=self.batch_size, progress=self.run.progress,
+                                        cache=open_cache(self.run.cache, encoder.paid)))
+        return self.made[-1]
+
+    def close(self) -> None:
+        for used in self.made:
+            if used.cache is not None:
+                used.cache.close()
+
+
+def evaluate_runs(model: Model, tasks: list[Task], run: RunOptions, *, batch_size: int = 32
+                  ) -> tuple[list[ModelRun], list[dict[str, str]]]:
+    """The runs a model stands for: its own (`evaluate_model`), or for a hybrid with `weights="sweep"` one run
+    per sub-model and one per weight of the grid, task by task from one output of each sub-model (nothing is
+    encoded twice). A failed task is left out of every run of the sweep, as are the tasks after it."""
+    if not (isinstance(model, Hybrid) and model.sweep):
+        model_run, failures = evaluate_model(model, tasks, run, batch_size=batch_size)
+        return [model_run], failures
+    stores = _Stores(run, batch_size)
+    failures: list[dict[str, str]] = []
+    try:
+        views = HybridScorer(model, stores).sweep()
+        results: list[list[TaskResult]] = [[] for _ in views]
+        for index, task in enumerate(tasks):
+            try:
+                done = [evaluate_task(task, view, k_values=run.k_values) for view in views]
+            except Exception as exc:  # noqa: BLE001 - recorded: the results so far are kept
+                failures = _failed(model.name, tasks[index:], exc, "not run: an earlier task of this model failed")
+                break
+            for kept, result in zip(results, done):
+                kept.append(result)
+    finally:
+        stores.close()
+    runs = [ModelRun(view.info(), view.stats(), kept) for view, kept in zip(views, results)]
+    for view, model_run in zip(views, runs):
+        if view.paid and run.price_per_mtok is not None:
+            model_run.model["price_per_mtok"] = run.price_per_mtok
+    return runs, failures
 
 
 def evaluate_task(task: Task, scorer, *, k_values: tuple[int, ...] = DEFAULT_K) -> TaskResult:

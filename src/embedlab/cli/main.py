@@ -109,6 +109,10 @@ def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, **opts) 
     output = output or Path("results") / f"eval-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     results.to_json(output)
     _report_notes(results)
+    from embedlab.results import Results
+    from embedlab.results.sweep import fusion_notes, is_sweep_point, sweep_summaries
+
+    sweeps = sweep_summaries(results)
     if fmt == "json":
         click.echo(results.to_json())
     else:
@@ -116,11 +120,16 @@ def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, **opts) 
 
         from embedlab.report.table import rich_table
 
-        stdout().print(rich_table(results, metrics or None))
-        if len(results.runs) > 1:
+        shown = Results([run for run in results.runs if not is_sweep_point(run)], results.environment,
+                        results.created, results.seed) if sweeps else results  # the sweep has its own tables
+        stdout().print(rich_table(shown, metrics or None))
+        if len(shown.runs) > 1:
             from embedlab.results.compare import compare
 
-            print_comparisons(compare(results))
+            print_comparisons(compare(shown))
+        _print_sweeps(sweeps)
+    for note in fusion_notes(results) + [s.note for s in sweeps if s.note]:
+        click.echo(f"note: {note}", err=True)
     click.echo(f"results written to {output}", err=True)
     if results.failures:
         for failure in results.failures:
@@ -215,6 +224,16 @@ def cache_clear(cache_path, model_key) -> None:
     finally:
         cache.close()
     click.echo(f"removed {removed:,} vectors", err=True)
+
+
+def _print_sweeps(sweeps) -> None:
+    from embedlab.report.sweep import rich_sweep
+    from embedlab.report.table import stdout
+
+    console = stdout()
+    for summary in sweeps:
+        for part in rich_sweep(summary):
+            console.print(part)
 
 
 def _report_notes(results) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
+from embedlab.models.hybrid import FUSIONS
 from embedlab.models.registry import backend_help
 
 _DATA = [
@@ -80,6 +81,17 @@ _MODEL = [
                  help="BM25: auto (char for Chinese, else word), word (jieba for Chinese, English stopwords and "
                       "stems), char (mteb's Chinese baseline), whitespace. With --cache, indexes are kept in "
                       "indexes/ beside the cache file."),
+    click.option("--fusion", type=click.Choice(FUSIONS), default="rrf", show_default=True,
+                 help="hybrid:A+B models: reciprocal rank fusion, distribution-based or relative (min-max) score "
+                      "fusion, as mteb's HybridSearch."),
+    click.option("--rrf-k", type=click.IntRange(0), default=60, show_default=True,
+                 help="hybrid models, --fusion rrf: the rank constant k of 1/(k + rank)."),
+    click.option("--weights", default=None, metavar="W1,W2,...|sweep",
+                 help="hybrid models: one weight per sub-model, in order [default: equal]; 'sweep' evaluates a grid "
+                      "of weights from one run of each sub-model and reports the best, with its CI and tests."),
+    click.option("--fusion-depth", type=click.IntRange(1), default=None, metavar="N",
+                 help="hybrid models: documents each sub-model gives the fusion [default: as mteb, max(100, the "
+                      "evaluation depth)]."),
 ]
 _SHARED = _DATA + _MODEL
 
@@ -110,7 +122,7 @@ def pop_model_options(opts: dict):
     cache_path, no_cache = opts.pop("cache_path"), opts.pop("no_cache")
     keys = ("query_instruction", "document_instruction", "batch_size", "max_length", "device",
             "base_url", "api_key_env", "dimensions", "concurrency", "max_inputs", "input_type", "rpm", "tpm",
-            "timeout")
+            "timeout", "fusion", "rrf_k", "weights", "fusion_depth")
     keys += ("bm25_k1", "bm25_b", "bm25_tokenizer")
     return ModelOptions(**{key: opts.pop(key) for key in keys}), False if no_cache else cache_path
 

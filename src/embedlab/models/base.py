@@ -54,6 +54,11 @@ class ModelOptions:
     bm25_k1: float = 1.5
     bm25_b: float = 0.75
     bm25_tokenizer: str = "auto"  # auto | word | char | whitespace (models/bm25_tokenizers.py)
+    # hybrid fusion (models/hybrid.py)
+    fusion: str = "rrf"  # rrf | dbsf | rsf
+    rrf_k: int = 60
+    weights: str | tuple[float, ...] | None = None  # one per sub-model ("0.7,0.3"), or "sweep"; None: equal
+    fusion_depth: int | None = None  # documents each sub-model gives the fusion; None: as mteb (see hybrid.py)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +89,16 @@ class Model:
     def check_name(cls, name: str) -> None:
         """Raise an EmbedlabError for a name (the part of the spec after the prefix) this backend can never
         load, before any model is loaded (a misspelt option in the name, say); the default accepts all."""
+
+    def parts(self) -> list[Model]:
+        """The models a combination (a hybrid) is made of; none for a single model."""
+        return []
+
+    @classmethod
+    def paid_for(cls, spec: str, options: ModelOptions) -> bool:
+        """Whether the model `spec` names costs money, read before any instance exists (a combination asks its
+        parts, and checks its spec here, so a bad one fails before any model runs)."""
+        return cls.paid
 
 
 class Encoder(Model):

@@ -28,6 +28,8 @@ BUILTIN = {
                 "Baidu Qianfan embeddings with QIANFAN_AK / QIANFAN_SK (embedding-v1, bge-large-zh, ...)"),
     "bm25": ("embedlab.models.bm25", "BM25",
              "BM25 (bm25s), `bm25` alone or bm25:<tokenizer>: auto, word (jieba), char, whitespace"),
+    "hybrid": ("embedlab.models.hybrid", "Hybrid",
+               "fusion of two or more models, hybrid:A+B[+C] (--fusion, --weights, --rrf-k, --fusion-depth)"),
 }
 # backends given by their prefix alone (`-m bm25`), with an empty name
 STANDALONE = {"bm25"}
@@ -88,3 +90,8 @@ def _name_part(spec: str) -> str:
         return ""
     return spec[len(backend_of(spec)) + 1:] if _PREFIX.match(spec) else spec
 
+
+def is_paid(spec: str, options: ModelOptions | None = None) -> bool:
+    """Whether the model a name selects costs money, known before it is constructed (a hybrid: any of its parts)."""
+    rest = spec[len(backend_of(spec)) + 1:] if _PREFIX.match(spec) else spec
+    return backend_class(spec).paid_for(rest, options or ModelOptions())

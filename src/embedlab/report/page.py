@@ -13,9 +13,11 @@ import io
 
 from embedlab.errors import require
 from embedlab.report.compare import comparison_rows
+from embedlab.report.sweep import html_sweep, markdown_sweep
 from embedlab.results.compare import TaskComparison, compare, named_runs
 from embedlab.results.curve import Curve
 from embedlab.results.results import Results
+from embedlab.results.sweep import fusion_notes, sweep_summaries
 from embedlab.results.table import LABELS, short_name
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
@@ -48,6 +50,12 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
         plots = [_bars(c), _distributions(c, results)] + ([_wins(c, results)] if len(c.rows) > 1 else [])
         parts_html += [f"<h2>{html.escape(heading)}</h2>", _html_table(header, rows, caption),
                        "<div class='plots'>" + "".join(_img(png) for png in plots) + "</div>"]
+    for summary in sweep_summaries(results) if results else []:
+        parts_md += markdown_sweep(summary)
+        parts_html.append(html_sweep(summary))
+    for note in [note for result in results for note in fusion_notes(result)]:
+        parts_md += [f"**{note}**", ""]
+        parts_html.append(f"<p class='worse'>{html.escape(note)}</p>")
     for curve in curves:
         from embedlab.report.curve import plot_curve
 

@@ -26,6 +26,8 @@ _GENERIC_DIRS = {"model", "models", "best", "final", "snapshot"}
 
 def short_name(name: str) -> str:
     """A model's column title: hub ids as they are, paths cut to their last meaningful parts."""
+    if name.startswith("hybrid-"):  # models/hybrid.py names a hybrid by its sub-models' short names already
+        return name
     parts = PurePath(name).parts
     if len(parts) <= 2 and not name.startswith(("/", ".")):
         return name
