@@ -10,7 +10,13 @@ from pathlib import Path
 import click
 
 from embedlab import __version__
-from embedlab.cli.options import pop_model_options, quiet_libraries, quiet_option, shared_options
+from embedlab.cli.options import (
+    pop_model_options,
+    pop_reranker_options,
+    quiet_libraries,
+    quiet_option,
+    shared_options,
+)
 from embedlab.errors import EmbedlabError
 
 
@@ -61,7 +67,8 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
         check_output(output, inputs=[*reranking, *retrieval], overwrite=True)
     options, cache = pop_model_options(opts)
     run = RunOptions(cache=cache, **{key: opts.pop(key) for key in ("split", "sample", "seed", "prune_corpus",
-                                                                     "data_dir")}, **run_extra)
+                                                                     "data_dir")}, **run_extra,
+                     **pop_reranker_options(opts, options))
     tasks = distinct_names(load_tasks(reranking, run, expect="reranking") + load_tasks(retrieval, run, expect="retrieval")
                            + load_tasks(task_names, run))
     return models, tasks, options, run
@@ -153,6 +160,8 @@ def estimate_command(price_per_mtok, fmt, quiet, **opts) -> None:
     quiet_libraries(quiet)
     models, tasks, options, run = run_setup(opts)
     rows = estimate(models, tasks, model=options, cache=run.cache, price_per_mtok=price_per_mtok)
+    if run.reranker:
+        rows.append(_estimate_reranker(run, tasks, price_per_mtok))
     if fmt == "json":
         import json
 
@@ -163,6 +172,20 @@ def estimate_command(price_per_mtok, fmt, quiet, **opts) -> None:
     from embedlab.report.estimate import estimate_table
 
     stdout().print(estimate_table(rows))
+
+
+def _estimate_reranker(run, tasks, price_per_mtok) -> dict:
+    """The reranker's row: the pairs of reranking rows, and at most queries x depth pairs on retrieval."""
+    from embedlab.estimate import estimate_reranker
+    from embedlab.evaluation import check_rerank_depths, load_reranker
+
+    check_rerank_depths(run, tasks)
+    reranker = load_reranker(run.reranker, run.reranker_options)
+    try:
+        return estimate_reranker(reranker, tasks, max(run.rerank_depths), cache=run.cache,
+                                 price_per_mtok=price_per_mtok)
+    finally:
+        reranker.close()
 
 
 @cli.group("cache")

@@ -26,6 +26,12 @@ BUILTIN = {
                "any OpenAI-compatible /v1/embeddings endpoint (--base-url, --api-key-env)"),
     "qianfan": ("embedlab.models.qianfan", "QianfanEncoder",
                 "Baidu Qianfan embeddings with QIANFAN_AK / QIANFAN_SK (embedding-v1, bge-large-zh, ...)"),
+    "ce": ("embedlab.models.cross_encoder", "CrossEncoderScorer",
+           "a local sentence-transformers CrossEncoder (reranker) directory or hub id (a bare name given to --reranker)"),
+    "rerank": ("embedlab.models.rerank_api", "RerankAPIScorer",
+               "a /rerank API reranker (Cohere, Jina, Voyage, vLLM, TEI...; --base-url, --api-key-env)"),
+    "qianfan-rerank": ("embedlab.models.rerank_api", "QianfanReranker",
+                       "Baidu Qianfan reranker with QIANFAN_AK / QIANFAN_SK (bce-reranker-base_v1)"),
 }
 
 
@@ -72,3 +78,8 @@ def load_model(spec: str, options: ModelOptions | None = None) -> Model:
     rest = spec[len(backend_of(spec)) + 1:] if _PREFIX.match(spec) else spec
     return cls(rest, options or ModelOptions())
 
+
+
+def reranker_spec(spec: str) -> str:
+    """A reranker by name: a bare path or hub id is a local cross-encoder (`ce:`), a prefixed name as it is."""
+    return spec if _PREFIX.match(spec) else f"ce:{spec}"
