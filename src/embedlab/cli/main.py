@@ -128,6 +128,7 @@ def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, **opts) 
             from embedlab.results.compare import compare
 
             print_comparisons(compare(results))
+        _print_stacks(results, price_per_mtok)
     click.echo(f"results written to {output}", err=True)
     if results.failures:
         for failure in results.failures:
@@ -238,6 +239,18 @@ def cache_clear(cache_path, model_key) -> None:
     finally:
         cache.close()
     click.echo(f"removed {removed:,} vectors", err=True)
+
+
+def _print_stacks(results, price_per_mtok) -> None:
+    """The stage-wise table of two-stage runs (--reranker), when there are any."""
+    from embedlab.results.stack import stack_rows
+
+    rows = stack_rows(results)
+    if rows:
+        from embedlab.report.stack import rich_stack
+        from embedlab.report.table import stdout
+
+        stdout().print(rich_stack(rows, price_per_mtok))
 
 
 def _report_notes(results) -> None:
