@@ -71,7 +71,8 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
     Model objects, or any object with `name` and `encode(texts, kind)`. Tasks are paths (reranking rows:
     JSONL / parquet / dataset folder; retrieval: a BEIR folder), C-MTEB task names, "demo", or loaded
     tasks. Each distinct text is encoded once per model, across all tasks. Paid models are estimated
-    before anything is sent (`run.max_cost` refuses a run above it).
+    before anything is sent (`run.max_cost` refuses a run above it). With `run.reranker`, each model is
+    also the first stage of a two-stage run per `run.rerank_depths` (`evaluate_stack`).
     """
     run, options = run or RunOptions(), model or ModelOptions()
     loaded = load_tasks(tasks, run)
