@@ -214,8 +214,8 @@ class RerankServer(LocalServer):
     results dropped) | ("nan",) | ("missing",) (an index replaced by another: repeated, one missing) |
     ("range",) (an index outside the documents) | ("float",) (an index 1.0)."""
 
-    def __init__(self, shape: str = "results", path: str = "/v1") -> None:
-        self.shape = shape
+    def __init__(self, shape: str = "results", path: str = "/v1", latency: float = 0.0) -> None:
+        self.shape, self.latency = shape, latency  # seconds added to every answer
         self.faults: list[tuple] = []
         self.requests: list[dict] = []
         self.paths: list[str] = []
@@ -228,6 +228,7 @@ class RerankServer(LocalServer):
                     server.requests.append(body)
                     server.paths.append(self.path)
                     fault = server.faults.pop(0) if server.faults else None
+                time.sleep(server.latency)
                 if fault and fault[0] == "status":
                     return self.send_json(fault[1], json.dumps(fault[3]).encode(), fault[2])
                 if fault and fault[0] == "slow":
