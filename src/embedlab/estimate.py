@@ -42,6 +42,9 @@ def estimate_models(models: Sequence[Model], tasks: list[Task], *, cache: str | 
     unique = {kind: list(kind_texts) for kind, kind_texts in texts.items()}
     rows = []
     for model in models:
+        if isinstance(model, PairScorer):  # a reranker given as a model scores the pairs of reranking rows
+            rows.append(estimate_reranker(model, tasks, 0, cache=cache, price_per_mtok=price_per_mtok))
+            continue
         store = open_cache(cache, model.paid)
         try:
             rows.append(estimate_texts(model, unique, store, price_per_mtok=price_per_mtok))

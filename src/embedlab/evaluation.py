@@ -79,7 +79,7 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
     if not loaded:
         raise ValueError("nothing to evaluate: give reranking and/or retrieval data")
     specs = [models] if isinstance(models, str) or not isinstance(models, Sequence) else list(models)
-    check_rerank_depths(run, loaded)
+    run = dataclasses.replace(run, rerank_depths=check_rerank_depths(run, loaded))
     paid = {i: load_model(s, options) for i, s in enumerate(specs) if isinstance(s, str) and backend_class(s).paid}
     given = {i: as_model(s) for i, s in enumerate(specs) if not isinstance(s, str)}
     reranker = load_reranker(run.reranker, run.reranker_options or reranker_options(options))
@@ -301,21 +301,22 @@ def _check_costs(paid: list[Model], tasks: list[Task], run: RunOptions, reranker
 DEFAULT_RERANK_DEPTH = 100
 
 
-def check_rerank_depths(run: RunOptions, tasks: list[Task]) -> None:
-    """Depths need a reranker, and none may be larger than a retrieval corpus (one line naming both)."""
+def check_rerank_depths(run: RunOptions, tasks: list[Task]) -> tuple[int, ...]:
+    """The run's rerank depths (the default for a reranker given none), checked: depths need a reranker,
+    and none may be larger than a retrieval corpus (one line naming both)."""
     if run.reranker is None:
         if run.rerank_depths:
             raise EmbedlabError("--rerank-depth needs a --reranker (the model that reorders each first stage's top)")
-        return
-    if not run.rerank_depths:
-        run.rerank_depths = (DEFAULT_RERANK_DEPTH,)
-    for depth in run.rerank_depths:
+        return ()
+    depths = tuple(run.rerank_depths) or (DEFAULT_RERANK_DEPTH,)
+    for depth in depths:
         if depth < 1:
             raise EmbedlabError(f"--rerank-depth {depth}: a depth is a number of documents, 1 or more")
         for task in tasks:
             if isinstance(task, RetrievalTask) and depth > len(task.corpus):
                 raise EmbedlabError(f"--rerank-depth {depth} is larger than the corpus of {task.name} "
                                     f"({len(task.corpus):,} documents): give depths up to {len(task.corpus):,}")
+    return depths
 
 
 def load_reranker(spec: str | Model | None, options: ModelOptions) -> PairScorer | None:

@@ -154,3 +154,11 @@ def test_qianfan_reranker_refreshes_its_token_and_names_bad_models(qianfan):
     assert qianfan.token_requests == 2
     with pytest.raises(EmbedlabError, match="unknown Qianfan reranker 'bge-reranker'"):
         load_model("qianfan-rerank:bge-reranker", ModelOptions(base_url=qianfan.url))
+
+
+def test_a_paid_reranker_given_as_a_model_is_estimated_and_capped(server, rerank_file):
+    lines = []
+    with pytest.raises(EmbedlabError, match="rerank:m: estimated cost .* not within --max-cost"):
+        embedlab.evaluate("rerank:m", [rerank_file], model=api(server.url),
+                          run=RunOptions(cache=False, price_per_mtok=1000.0, max_cost=1e-6, announce=lines.append))
+    assert server.requests == [] and lines[0].startswith("estimate: rerank:m: 12 pairs to score (0 cached)")

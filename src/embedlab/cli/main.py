@@ -180,10 +180,10 @@ def _estimate_reranker(run, tasks, price_per_mtok) -> dict:
     from embedlab.estimate import estimate_reranker
     from embedlab.evaluation import check_rerank_depths, load_reranker
 
-    check_rerank_depths(run, tasks)
+    depths = check_rerank_depths(run, tasks)
     reranker = load_reranker(run.reranker, run.reranker_options)
     try:
-        return estimate_reranker(reranker, tasks, max(run.rerank_depths), cache=run.cache,
+        return estimate_reranker(reranker, tasks, max(depths), cache=run.cache,
                                  price_per_mtok=price_per_mtok)
     finally:
         reranker.close()
