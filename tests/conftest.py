@@ -151,3 +151,28 @@ def messy_beir(tmp_path) -> Path:
     (folder / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\n"
                                       + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in judgments), encoding="utf-8")
     return folder
+
+
+# A tiny randomly initialised BERT cross-encoder (one label), saved as a sentence-transformers CrossEncoder.
+def make_tiny_cross_encoder(path: Path, seed: int = 0) -> Path:
+    import torch
+    from sentence_transformers import CrossEncoder
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from embedlab.demo import default_model
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(default_model())
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128, num_labels=1,
+                        initializer_range=0.2)  # wider weights: scores spread out instead of all near 0.5
+    raw = path / "raw"
+    BertForSequenceClassification(config).save_pretrained(raw)
+    tokenizer.save_pretrained(raw)
+    CrossEncoder(str(raw), device="cpu", max_length=64).save(str(path / "cross-encoder"))
+    return path / "cross-encoder"
+
+
+@pytest.fixture(scope="session")
+def tiny_cross_encoder(tmp_path_factory) -> Path:
+    return make_tiny_cross_encoder(tmp_path_factory.mktemp("tiny-ce"))

@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from embedlab.errors import EmbedlabError
-from embedlab.models.base import KINDS, Encoder, Model, ModelOptions
+from embedlab.models.base import KINDS, Encoder, Model, ModelOptions, PairScorer
 from embedlab.models.cache import EmbeddingCache, open_cache
 from embedlab.models.limits import estimated_tokens
 from embedlab.models.registry import load_model
+from embedlab.tasks.reranking import RerankingTask
+from embedlab.tasks.retrieval import RetrievalTask
 from embedlab.tasks.types import Task
 
 
@@ -38,13 +40,18 @@ def estimate_models(models: Sequence[Model], tasks: list[Task], *, cache: str | 
         for kind in KINDS:
             texts[kind].update(dict.fromkeys(task.texts(kind)))
     unique = {kind: list(kind_texts) for kind, kind_texts in texts.items()}
-    return [_estimate(model, unique, cache, price_per_mtok) for model in models]
+    return [_estimate(model, tasks, unique, cache, price_per_mtok) for model in models]
 
 
-def _estimate(model: Model, unique: dict[str, list[str]], cache, price_per_mtok: float | None) -> dict:
-    """A model's row; a combination's (a hybrid) is the sum of its parts' rows."""
+def _estimate(model: Model, tasks: list[Task], unique: dict[str, list[str]], cache,
+              price_per_mtok: float | None) -> dict:
+    """A model's row; a combination's (a hybrid) is the sum of its parts' rows; a reranker given as a model
+    scores the pairs of reranking rows."""
     if model.parts():
-        return combined_row(model.name, [_estimate(part, unique, cache, price_per_mtok) for part in model.parts()])
+        return combined_row(model.name, [_estimate(part, tasks, unique, cache, price_per_mtok)
+                                         for part in model.parts()])
+    if isinstance(model, PairScorer):
+        return estimate_reranker(model, tasks, 0, cache=cache, price_per_mtok=price_per_mtok)
     store = open_cache(cache, model.paid)
     try:
         return estimate_texts(model, unique, store, price_per_mtok=price_per_mtok)
@@ -81,11 +88,7 @@ def estimate_texts(model: Model, texts: dict[str, list[str]], cache: EmbeddingCa
     if isinstance(model, Encoder):
         for kind, unique in texts.items():
             _count(row, model, kind, unique, cache)
-    price, currency = (price_per_mtok, "") if price_per_mtok is not None else model.price_per_mtok() or (None, "")
-    if not model.paid:
-        price, currency = 0.0, "(local)"
-    row["cost"] = None if price is None else row["tokens"] / 1e6 * price
-    row["currency"] = currency
+    _price(row, model, price_per_mtok)
     return row
 
 
@@ -105,10 +108,67 @@ def _count(row: dict, encoder: Encoder, kind: str, unique: list[str], cache: Emb
         row["requests"] += math.ceil(len(todo) / encoder.texts_per_request)
 
 
+def estimate_reranker(model: PairScorer, tasks: list[Task], depth: int, *, cache: str | Path | bool | None = None,
+                      price_per_mtok: float | None = None) -> dict:
+    """What a reranker would send and cost: the pairs of reranking rows (cached ones left out), and on
+    retrieval at most `depth` documents per query (the first stage's choice is not known before it runs:
+    tokens are bounded with the `depth` longest documents, estimated from characters)."""
+    row = {"model": model.name, "unit": "pairs", "unique_texts": 0, "cached": 0, "to_embed": 0, "requests": 0,
+           "tokens": 0, "token_count": "estimated from characters", "at_most": False}
+    store = open_cache(cache, model.paid)
+    try:
+        for task in tasks:
+            if isinstance(task, RerankingTask):
+                _count_rows(row, model, task, store)
+            elif depth:
+                _bound_retrieval(row, model, task, depth)
+    finally:
+        if store is not None:
+            store.close()
+    _price(row, model, price_per_mtok)
+    return row
+
+
+def _count_rows(row: dict, model: PairScorer, task: RerankingTask, cache: EmbeddingCache | None) -> None:
+    pairs = list(dict.fromkeys((r.query, text) for r in task.rows for text in r.candidates))
+    cached = cache.get_scores(model.cache_key(), pairs) if cache else {}
+    todo = [p for p in pairs if p not in cached]
+    row["unique_texts"] += len(pairs)
+    row["cached"] += len(cached)
+    row["to_embed"] += len(todo)
+    row["tokens"] += sum(estimated_tokens(q) + estimated_tokens(d) for q, d in todo)
+    per_query: dict[str, int] = {}
+    for query, _ in todo:
+        per_query[query] = per_query.get(query, 0) + 1
+    if model.pairs_per_request:  # an API: one query and up to its cap of passages per request
+        row["requests"] += sum(math.ceil(n / model.pairs_per_request) for n in per_query.values())
+
+
+def _bound_retrieval(row: dict, model: PairScorer, task: RetrievalTask, depth: int) -> None:
+    depth = min(depth, len(task.corpus))
+    longest = sum(sorted((estimated_tokens(t) for t in task.corpus.values()), reverse=True)[:depth])
+    pairs = len(task.queries) * depth
+    row["at_most"] = True
+    row["unique_texts"] += pairs
+    row["to_embed"] += pairs
+    row["tokens"] += sum(depth * estimated_tokens(q) + longest for q in task.queries.values())
+    if model.pairs_per_request:
+        row["requests"] += len(task.queries) * math.ceil(depth / model.pairs_per_request)
+
+
+def _price(row: dict, model: Model, price_per_mtok: float | None) -> None:
+    price, currency = (price_per_mtok, "") if price_per_mtok is not None else model.price_per_mtok() or (None, "")
+    if not model.paid:
+        price, currency = 0.0, "(local)"
+    row["cost"] = None if price is None else row["tokens"] / 1e6 * price
+    row["currency"] = currency
+
+
 def cost_line(row: dict, *, at_most: bool = False) -> str:
     """The line every paid command prints before its first request. `at_most`: the figures are an upper
-    bound (mining's second model embeds only what it checks)."""
-    return (f"estimate: {row['model']}: {'at most ' if at_most else ''}{row['to_embed']:,} texts to embed "
+    bound (mining's second model embeds only what it checks; a reranker's pairs on retrieval)."""
+    what = "pairs to score" if row.get("unit") == "pairs" else "texts to embed"
+    return (f"estimate: {row['model']}: {'at most ' if at_most else ''}{row['to_embed']:,} {what} "
             f"({row['cached']:,} cached), {row['requests']:,} requests, ~{row['tokens']:,} tokens, {_cost(row)}")
 
 

@@ -135,8 +135,9 @@ def expected(texts: list[str]) -> np.ndarray:
 
 
 class QianfanServer(LocalServer):
-    """Speaks Qianfan's legacy shapes: POST /oauth/2.0/token (client_credentials) and
-    POST /rpc/2.0/ai_custom/v1/wenxinworkshop/embeddings/<route>?access_token=...; errors as HTTP 200
+    """Speaks Qianfan's legacy shapes: POST /oauth/2.0/token (client_credentials),
+    POST /rpc/2.0/ai_custom/v1/wenxinworkshop/embeddings/<route>?access_token=... and .../reranker/<route>
+    ({query, documents} -> results {index, relevance_score, document}); errors as HTTP 200
     with error_code / error_msg. `faults` queue: ("code", n, msg) | ("expire",) (invalidates the token)."""
 
     AK, SK = "qf-ak-SECRET-111", "qf-sk-SECRET-222"
@@ -171,6 +172,8 @@ class QianfanServer(LocalServer):
                         return self._send({"error_code": 111, "error_msg": "Access token expired"})
                     if fault and fault[0] == "code":
                         return self._send({"error_code": fault[1], "error_msg": fault[2]})
+                    if "/reranker/" in url.path:
+                        return self._rerank(body)
                     server.embed_inputs.append(body["input"])
                 texts = body["input"]
                 if len(texts) > 16 or any(len(t) > 1000 for t in texts):
@@ -183,4 +186,75 @@ class QianfanServer(LocalServer):
             def _send(self, obj):
                 self.send_json(200, json.dumps(obj).encode())
 
+            def _rerank(self, body):  # POST .../wenxinworkshop/reranker/bce_reranker_base
+                server.rerank_bodies.append(body)
+                documents = body["documents"]
+                if len(documents) > 64 or any(len(d) > 4096 or not d for d in documents) or len(body["query"]) > 1600:
+                    return self._send({"error_code": 336003, "error_msg": "documents invalid"})
+                results = sorted(({"document": d, "relevance_score": fake_relevance(body["query"], d), "index": i}
+                                  for i, d in enumerate(documents)), key=lambda r: -r["relevance_score"])
+                self._send({"id": "as-2", "object": "reranker_list", "created": 1, "results": results,
+                            "usage": {"prompt_tokens": len(documents), "total_tokens": len(documents)}})
+
+        self.rerank_bodies: list[dict] = []
         self._start(Handler)
+
+
+def fake_relevance(query: str, document: str) -> float:
+    """A deterministic score in [0, 1): shared characters, hashed a little so that no two pairs tie."""
+    shared = len(set(query) & set(document)) / (1 + len(set(query) | set(document)))
+    jitter = int.from_bytes(hashlib.sha256(f"{query}\x00{document}".encode()).digest()[:2], "little") / 2**24
+    return round(shared + jitter, 6)
+
+
+class RerankServer(LocalServer):
+    """Answers POST <path>/rerank in the common shape {model, query, documents, top_n} -> results sorted by
+    relevance (as Cohere and Jina sort them). `shape`: "results" | "data" (Voyage) | "list" (TEI's own).
+    `faults` queue: ("status", code, headers, body) | ("slow", seconds) | ("malformed",) | ("count", n) (n
+    results dropped) | ("nan",) | ("missing",) (an index replaced by another: repeated, one missing) |
+    ("range",) (an index outside the documents) | ("float",) (an index 1.0)."""
+
+    def __init__(self, shape: str = "results", path: str = "/v1", latency: float = 0.0) -> None:
+        self.shape, self.latency = shape, latency  # seconds added to every answer
+        self.faults: list[tuple] = []
+        self.requests: list[dict] = []
+        self.paths: list[str] = []
+        server = self
+
+        class Handler(JsonHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with server.lock:
+                    server.requests.append(body)
+                    server.paths.append(self.path)
+                    fault = server.faults.pop(0) if server.faults else None
+                time.sleep(server.latency)
+                if fault and fault[0] == "status":
+                    return self.send_json(fault[1], json.dumps(fault[3]).encode(), fault[2])
+                if fault and fault[0] == "slow":
+                    time.sleep(fault[1])
+                if fault and fault[0] == "malformed":
+                    return self.send_json(200, b'{"results": [', {})
+                self.send_json(200, json.dumps(server.answer(body, fault)).encode())
+
+        self._start(Handler, path)
+
+    def answer(self, body: dict, fault: tuple | None):
+        results = [{"index": i, "relevance_score": fake_relevance(body["query"], d)}
+                   for i, d in enumerate(body["documents"])]
+        results.sort(key=lambda item: -item["relevance_score"])  # by relevance, not by index
+        if fault and fault[0] == "count":
+            results = results[fault[1]:]
+        if fault and fault[0] == "nan":
+            results[0]["relevance_score"] = float("nan")
+        if fault and fault[0] == "missing" and len(results) > 1:
+            results[0]["index"] = results[1]["index"]
+        if fault and fault[0] == "range":
+            results[0]["index"] = len(results) + 3
+        if fault and fault[0] == "float":
+            results[0]["index"] = float(results[0]["index"])
+        tokens = sum(len(body["query"]) + len(d) for d in body["documents"]) // 4
+        if self.shape == "list":
+            return [{"index": r["index"], "score": r["relevance_score"]} for r in results]
+        key = "data" if self.shape == "data" else "results"
+        return {key: results, "model": body.get("model"), "usage": {"total_tokens": tokens}}

@@ -10,7 +10,13 @@ from pathlib import Path
 import click
 
 from embedlab import __version__
-from embedlab.cli.options import pop_model_options, quiet_libraries, quiet_option, shared_options
+from embedlab.cli.options import (
+    pop_model_options,
+    pop_reranker_options,
+    quiet_libraries,
+    quiet_option,
+    shared_options,
+)
 from embedlab.errors import EmbedlabError
 
 
@@ -61,7 +67,8 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
         check_output(output, inputs=[*reranking, *retrieval], overwrite=True)
     options, cache = pop_model_options(opts)
     run = RunOptions(cache=cache, **{key: opts.pop(key) for key in ("split", "sample", "seed", "prune_corpus",
-                                                                     "data_dir")}, **run_extra)
+                                                                     "data_dir")}, **run_extra,
+                     **pop_reranker_options(opts, options))
     tasks = distinct_names(load_tasks(reranking, run, expect="reranking") + load_tasks(retrieval, run, expect="retrieval")
                            + load_tasks(task_names, run))
     return models, tasks, options, run
@@ -116,9 +123,7 @@ def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, **opts) 
     if fmt == "json":
         click.echo(results.to_json())
     else:
-        from embedlab.report.table import stdout
-
-        from embedlab.report.table import rich_table
+        from embedlab.report.table import rich_table, stdout
 
         shown = Results([run for run in results.runs if not is_sweep_point(run)], results.environment,
                         results.created, results.seed) if sweeps else results  # the sweep has its own tables
@@ -128,6 +133,7 @@ def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, **opts) 
 
             print_comparisons(compare(shown))
         _print_sweeps(sweeps)
+        _print_stacks(results, price_per_mtok)
     for note in fusion_notes(results) + [s.note for s in sweeps if s.note]:
         click.echo(f"note: {note}", err=True)
     click.echo(f"results written to {output}", err=True)
@@ -162,6 +168,8 @@ def estimate_command(price_per_mtok, fmt, quiet, **opts) -> None:
     quiet_libraries(quiet)
     models, tasks, options, run = run_setup(opts)
     rows = estimate(models, tasks, model=options, cache=run.cache, price_per_mtok=price_per_mtok)
+    if run.reranker:
+        rows.append(_estimate_reranker(run, tasks, price_per_mtok))
     if fmt == "json":
         import json
 
@@ -172,6 +180,20 @@ def estimate_command(price_per_mtok, fmt, quiet, **opts) -> None:
     from embedlab.report.estimate import estimate_table
 
     stdout().print(estimate_table(rows))
+
+
+def _estimate_reranker(run, tasks, price_per_mtok) -> dict:
+    """The reranker's row: the pairs of reranking rows, and at most queries x depth pairs on retrieval."""
+    from embedlab.estimate import estimate_reranker
+    from embedlab.evaluation import check_rerank_depths, load_reranker
+
+    depths = check_rerank_depths(run, tasks)
+    reranker = load_reranker(run.reranker, run.reranker_options)
+    try:
+        return estimate_reranker(reranker, tasks, max(depths), cache=run.cache,
+                                 price_per_mtok=price_per_mtok)
+    finally:
+        reranker.close()
 
 
 @cli.group("cache")
@@ -234,6 +256,18 @@ def _print_sweeps(sweeps) -> None:
     for summary in sweeps:
         for part in rich_sweep(summary):
             console.print(part)
+
+
+def _print_stacks(results, price_per_mtok) -> None:
+    """The stage-wise table of two-stage runs (--reranker), when there are any."""
+    from embedlab.results.stack import stack_rows
+
+    rows = stack_rows(results)
+    if rows:
+        from embedlab.report.stack import rich_stack
+        from embedlab.report.table import stdout
+
+        stdout().print(rich_stack(rows, price_per_mtok))
 
 
 def _report_notes(results) -> None:

@@ -37,6 +37,18 @@ _DATA = [
     click.option("--prune-corpus", type=click.IntRange(0), default=None, metavar="D",
                  help="With --sample on retrieval: keep only judged documents + D random others "
                       "(cheaper; scores go up). Default: the whole corpus."),
+    click.option("--reranker", default=None, metavar="MODEL",
+                 help="Two-stage retrieval: rerank each model's top documents with this cross-encoder (a path, a "
+                      "hub id or ce:<model>) or rerank API (rerank:<model>, qianfan-rerank:<model>); one more run "
+                      "per depth, named 'model >> reranker@depth'. On reranking rows it scores the candidates alone."),
+    click.option("--rerank-depth", "rerank_depths", default=None, metavar="D[,D...]",
+                 help="With --reranker: how many of the first stage's top documents to rerank; several depths "
+                      "in one run score each pair once [default: 100]."),
+    click.option("--reranker-base-url", default=None,
+                 help="With --reranker rerank:<model>: its endpoint, e.g. https://api.jina.ai/v1 "
+                      "[default: --base-url]."),
+    click.option("--reranker-api-key-env", default=None,
+                 help="With --reranker rerank:<model>: the environment variable holding its key [default: --api-key-env]."),
 ]
 
 
@@ -198,3 +210,25 @@ class OldArgument(click.Argument):
 
     def get_usage_pieces(self, ctx):
         return []
+
+
+def pop_reranker_options(opts: dict, options) -> dict:
+    """RunOptions fields of a two-stage run (reranker, rerank_depths, reranker_options) from the options
+    of _DATA (consumed from opts); `options`: the models' ModelOptions, the base of the reranker's own."""
+    import dataclasses
+
+    from embedlab.evaluation import reranker_options
+
+    reranker, depths = opts.pop("reranker"), opts.pop("rerank_depths")
+    base_url, key_env = opts.pop("reranker_base_url"), opts.pop("reranker_api_key_env")
+    if depths is not None:
+        try:
+            depths = tuple(int(d) for d in depths.replace(" ", "").split(",") if d)
+        except ValueError:
+            raise click.BadParameter(f"'{depths}' is not a list of depths such as 20,50,100",
+                                     param_hint="--rerank-depth") from None
+    if depths is not None and not reranker:
+        raise click.UsageError("--rerank-depth needs a --reranker")
+    own = dataclasses.replace(reranker_options(options), base_url=base_url or options.base_url,
+                              api_key_env=key_env or options.api_key_env)
+    return {"reranker": reranker, "rerank_depths": depths or (), "reranker_options": own}

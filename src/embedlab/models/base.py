@@ -155,9 +155,30 @@ class Ranker(Model):
 class PairScorer(Model):
     """A model that scores a (query, passage) pair directly (cross-encoders, API rerankers)."""
 
+    preferred_batch: int | None = None  # pairs per call that keep the backend busy; None = the run's batch size
+    pairs_per_request: int | None = None  # an API's cap of documents per request (for request counts)
+
     def score_pairs(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         """One float score per pair, higher = more relevant."""
         raise NotImplementedError(f"{type(self).__name__} must implement score_pairs(pairs)")
+
+    def score_batches(self, pairs: Sequence[tuple[str, str]], batch_size: int
+                      ) -> Iterator[tuple[int, int, np.ndarray]]:
+        """(start, stop, scores of pairs[start:stop]) per batch, as each is done (the caller commits them).
+
+        The default scores `batch_size` pairs at a time, in order; an API backend overrides it to keep
+        several requests in flight and yield each answer as it arrives."""
+        for start in range(0, len(pairs), batch_size):
+            stop = min(start + batch_size, len(pairs))
+            yield start, stop, self.score_pairs(list(pairs[start:stop]))
+
+    def cache_key(self) -> str:
+        """Everything besides the pair that decides a score (revision, max length, prefixes...). Never a secret."""
+        return f"{type(self).__module__}.{type(self).__qualname__}|{self.name}"
+
+    def count_tokens(self, pairs: list[tuple[str, str]]) -> int | None:
+        """Tokens the model would see for these pairs, or None when it has no tokenizer to tell."""
+        return None
 
 
 class _Wrapped(Encoder):

@@ -1,4 +1,5 @@
-"""Persistent embedding cache: SQLite (WAL), keyed by (model key, sha256 of the text).
+"""Persistent embedding cache: SQLite (WAL), keyed by (model key, sha256 of the text); beside the vectors,
+the scores of (query, passage) pairs of rerankers, keyed by (model key, sha256 of the pair).
 
 The model key names everything that changes a vector (backend, model, revision, max length, dimensions,
 the prefix or input type of the kind) and never a secret. Each batch is committed as soon as it is
@@ -35,6 +36,11 @@ def text_hash(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
+def pair_hash(query: str, passage: str) -> bytes:
+    """The identity of a pair: the query's length first, so no two pairs share a hash input."""
+    return hashlib.sha256(f"{len(query)}:{query}{passage}".encode("utf-8")).digest()
+
+
 def _checksum(blob: bytes) -> bytes:
     return hashlib.sha256(blob).digest()[:8]
 
@@ -60,6 +66,9 @@ class EmbeddingCache:
                 "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, text_hash BLOB NOT NULL, "
                 "dim INTEGER NOT NULL, vector BLOB NOT NULL, checksum BLOB, PRIMARY KEY (model, text_hash)) "
                 "WITHOUT ROWID")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS pair_scores (model TEXT NOT NULL, pair_hash BLOB NOT NULL, "
+                "score REAL NOT NULL, PRIMARY KEY (model, pair_hash)) WITHOUT ROWID")
             columns = [row[1] for row in self._db.execute("PRAGMA table_info(embeddings)")]
             if columns == _COLUMNS[:4]:  # a cache of the first release: keep its vectors
                 self._db.execute("ALTER TABLE embeddings ADD COLUMN checksum BLOB")
@@ -95,15 +104,37 @@ class EmbeddingCache:
         self._run("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows, many=True)
         self._commit()
 
+    def get_scores(self, model: str, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], float]:
+        """The cached scores of those (query, passage) pairs that have one."""
+        by_hash = {pair_hash(q, d): (q, d) for q, d in pairs}
+        hashes = list(by_hash)
+        found: dict[tuple[str, str], float] = {}
+        for start in range(0, len(hashes), _SQL_VARS):
+            chunk = hashes[start:start + _SQL_VARS]
+            rows = self._run(f"SELECT pair_hash, score FROM pair_scores WHERE model = ? AND pair_hash IN "
+                             f"({','.join('?' * len(chunk))})", [model, *chunk])
+            found.update((by_hash[digest], float(score)) for digest, score in rows)
+        return found
+
+    def put_scores(self, model: str, pairs: Iterable[tuple[str, str]], scores: np.ndarray) -> None:
+        rows = [(model, pair_hash(q, d), float(s)) for (q, d), s in zip(pairs, np.asarray(scores, np.float64))]
+        self._run("INSERT OR REPLACE INTO pair_scores VALUES (?, ?, ?)", rows, many=True)
+        self._commit()
+
     def stats(self) -> list[dict[str, object]]:
         rows = self._run("SELECT model, COUNT(*), SUM(LENGTH(vector)) FROM embeddings GROUP BY model")
-        return [{"model": m, "vectors": n, "bytes": b} for m, n, b in rows]
+        pairs = self._run("SELECT model, COUNT(*) FROM pair_scores GROUP BY model")
+        return [{"model": m, "vectors": n, "bytes": b} for m, n, b in rows] + \
+            [{"model": m, "vectors": 0, "bytes": 0, "pair_scores": n} for m, n in pairs]
 
     def clear(self, model: str | None = None) -> int:
-        cursor = self._run("DELETE FROM embeddings" + (" WHERE model = ?" if model else ""),
-                           [model] if model else [])
+        removed = 0
+        for table in ("embeddings", "pair_scores"):
+            cursor = self._run(f"DELETE FROM {table}" + (" WHERE model = ?" if model else ""),
+                               [model] if model else [])
+            removed += cursor.rowcount
         self._commit()
-        return cursor.rowcount
+        return removed
 
     def close(self) -> None:
         self._db.close()

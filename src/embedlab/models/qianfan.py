@@ -1,5 +1,6 @@
 """Baidu Qianfan embeddings (Embedding-V1, bge-large-zh, bge-large-en, tao-8k), legacy API Key /
-Secret Key authentication, as Baidu's own SDK calls it.
+Secret Key authentication, as Baidu's own SDK calls it (`QianfanAuth`, shared with its reranker in
+`rerank_api.py`).
 
 - An OAuth `client_credentials` access token from `{base}/oauth/2.0/token`, cached until shortly
   before it expires and fetched again when the server says it is invalid or expired (110 / 111).
@@ -25,8 +26,9 @@ import numpy as np
 from embedlab.errors import ModelError
 from embedlab.models.base import Kind, ModelOptions
 from embedlab.models.credentials import secret
+from embedlab.models.http_api import RetryableError
 from embedlab.models.limits import estimated_tokens
-from embedlab.models.openai_compat import OpenAICompatibleEncoder, RetryableError
+from embedlab.models.openai_compat import OpenAICompatibleEncoder
 
 BASE_URL = "https://aip.baidubce.com"
 ROUTES = {"embedding-v1": "embedding-v1", "bge-large-zh": "bge_large_zh",
@@ -40,7 +42,61 @@ RETRY_CODES = {4: "request limit", 18: "QPS limit", 336100: "server high load",
 TOKEN_CODES = {110: "access token invalid", 111: "access token expired"}
 
 
-class QianfanEncoder(OpenAICompatibleEncoder):
+class QianfanAuth:
+    """Qianfan's legacy API Key / Secret Key authentication and error answers, shared by its embeddings and
+    its reranker (mixed in before the backend's HTTP class)."""
+
+    def _login(self) -> None:
+        """Reads QIANFAN_AK / QIANFAN_SK (a ModelError when absent); the token is fetched when first needed."""
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = threading.Lock()
+        self._ak = secret("QIANFAN_AK")
+        self._sk = secret("QIANFAN_SK")
+        if not (self._ak and self._sk):
+            raise ModelError("no Qianfan credentials: set the environment variables QIANFAN_AK and QIANFAN_SK "
+                             "(API Key and Secret Key of your Qianfan application), or put them in ~/.config/embedlab/keys.env")
+
+    def _read_key(self) -> None:
+        return None  # authentication is by access token, in the query string
+
+    def _qianfan_post(self, route: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST with the access token; an error answer (HTTP 200 with error_code) is retried, refreshes the
+        token, or fails with one line."""
+        token = self._access_token()
+        body = self._json(self._send(route, payload, params={"access_token": token}))
+        code = body.get("error_code")
+        if code is not None:
+            message = f"Qianfan error {code}: {self._redact(str(body.get('error_msg', '')))}"
+            if code in TOKEN_CODES:
+                with self._token_lock:
+                    if self._token == token:
+                        self._token = None  # the next attempt fetches a new one
+                raise RetryableError(message)
+            if code in RETRY_CODES:
+                raise RetryableError(message)
+            raise ModelError(f"{self.base_url}: {message}")
+        return body
+
+    def _access_token(self) -> str:
+        with self._token_lock:
+            if self._token and time.time() < self._token_expires:
+                return self._token
+            body = self._json(self._send("/oauth/2.0/token", {}, params={
+                "grant_type": "client_credentials", "client_id": self._ak, "client_secret": self._sk}))
+            if "access_token" not in body:
+                detail = body.get("error_description") or body.get("error") or "no access_token in the answer"
+                raise ModelError(f"{self.base_url}: Qianfan authentication failed: {self._redact(str(detail))} "
+                                 "(check QIANFAN_AK / QIANFAN_SK)")
+            self._token = str(body["access_token"])
+            self._token_expires = time.time() + float(body.get("expires_in", 3600)) - 60
+            return self._token
+
+    def _secrets(self) -> list[str]:
+        return [s for s in (self._ak, self._sk, self._token) if s] + self.endpoint.secrets
+
+
+class QianfanEncoder(QianfanAuth, OpenAICompatibleEncoder):
     def __init__(self, model: str, options: ModelOptions | None = None) -> None:
         options = options or ModelOptions()
         key = model.lower().replace("_", "-")
@@ -48,12 +104,7 @@ class QianfanEncoder(OpenAICompatibleEncoder):
             from embedlab.errors import UnknownNameError
 
             raise UnknownNameError("Qianfan embedding model", model, ROUTES)
-        self._token: str | None = None  # the access token, fetched when first needed
-        self._ak = secret("QIANFAN_AK")
-        self._sk = secret("QIANFAN_SK")
-        if not (self._ak and self._sk):
-            raise ModelError("no Qianfan credentials: set the environment variables QIANFAN_AK and QIANFAN_SK "
-                             "(API Key and Secret Key of your Qianfan application), or put them in ~/.config/embedlab/keys.env")
+        self._login()
         # a copy: the options object is shared by every model of a run
         options = dataclasses.replace(options, base_url=options.base_url or BASE_URL,
                                       max_inputs=min(options.max_inputs, MAX_INPUTS))
@@ -61,15 +112,10 @@ class QianfanEncoder(OpenAICompatibleEncoder):
         self.model = key
         self.name = f"qianfan:{key}"
         self._route = f"/rpc/2.0/ai_custom/v1/wenxinworkshop/embeddings/{ROUTES[key]}"
-        self._token_expires = 0.0
-        self._token_lock = threading.Lock()
         self.max_chars = MAX_CHARS.get(key)
         self.max_tokens = MAX_TOKENS.get(key)
         self.truncate = True
         self.usage["truncated"] = 0
-
-    def _read_key(self) -> None:
-        return None  # authentication is by access token, in the query string
 
     def __repr__(self) -> str:
         return f"QianfanEncoder(model={self.model!r}, base_url={self.base_url!r})"
@@ -110,34 +156,4 @@ class QianfanEncoder(OpenAICompatibleEncoder):
         return text[:keep]
 
     def _post_once(self, inputs: list[str], kind: Kind) -> np.ndarray:
-        token = self._access_token()
-        body = self._json(self._send(self._route, {"input": inputs}, params={"access_token": token}))
-        code = body.get("error_code")
-        if code is not None:
-            message = f"Qianfan error {code}: {self._redact(str(body.get('error_msg', '')))}"
-            if code in TOKEN_CODES:
-                with self._token_lock:
-                    if self._token == token:
-                        self._token = None  # the next attempt fetches a new one
-                raise RetryableError(message)
-            if code in RETRY_CODES:
-                raise RetryableError(message)
-            raise ModelError(f"{self.base_url}: {message}")
-        return self._vectors(body, len(inputs))
-
-    def _access_token(self) -> str:
-        with self._token_lock:
-            if self._token and time.time() < self._token_expires:
-                return self._token
-            body = self._json(self._send("/oauth/2.0/token", {}, params={
-                "grant_type": "client_credentials", "client_id": self._ak, "client_secret": self._sk}))
-            if "access_token" not in body:
-                detail = body.get("error_description") or body.get("error") or "no access_token in the answer"
-                raise ModelError(f"{self.base_url}: Qianfan authentication failed: {self._redact(str(detail))} "
-                                 "(check QIANFAN_AK / QIANFAN_SK)")
-            self._token = str(body["access_token"])
-            self._token_expires = time.time() + float(body.get("expires_in", 3600)) - 60
-            return self._token
-
-    def _secrets(self) -> list[str]:
-        return [s for s in (self._ak, self._sk, self._token) if s] + self.endpoint.secrets
+        return self._vectors(self._qianfan_post(self._route, {"input": inputs}), len(inputs))

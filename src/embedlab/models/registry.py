@@ -30,6 +30,12 @@ BUILTIN = {
              "BM25 (bm25s), `bm25` alone or bm25:<tokenizer>: auto, word (jieba), char, whitespace"),
     "hybrid": ("embedlab.models.hybrid", "Hybrid",
                "fusion of two or more models, hybrid:A+B[+C] (--fusion, --weights, --rrf-k, --fusion-depth)"),
+    "ce": ("embedlab.models.cross_encoder", "CrossEncoderScorer",
+           "a local sentence-transformers CrossEncoder (reranker) directory or hub id (a bare name given to --reranker)"),
+    "rerank": ("embedlab.models.rerank_api", "RerankAPIScorer",
+               "a /rerank API reranker (Cohere, Jina, Voyage, vLLM, TEI...; --base-url, --api-key-env)"),
+    "qianfan-rerank": ("embedlab.models.rerank_api", "QianfanReranker",
+                       "Baidu Qianfan reranker with QIANFAN_AK / QIANFAN_SK (bce-reranker-base_v1)"),
 }
 # backends given by their prefix alone (`-m bm25`), with an empty name
 STANDALONE = {"bm25"}
@@ -95,3 +101,8 @@ def is_paid(spec: str, options: ModelOptions | None = None) -> bool:
     """Whether the model a name selects costs money, known before it is constructed (a hybrid: any of its parts)."""
     rest = spec[len(backend_of(spec)) + 1:] if _PREFIX.match(spec) else spec
     return backend_class(spec).paid_for(rest, options or ModelOptions())
+
+
+def reranker_spec(spec: str) -> str:
+    """A reranker by name: a bare path or hub id is a local cross-encoder (`ce:`), a prefixed name as it is."""
+    return spec if _PREFIX.match(spec) else f"ce:{spec}"

@@ -7,6 +7,8 @@ from typing import Any
 
 
 def cache_lines(path: Path, rows: list[dict[str, Any]]) -> list[str]:
-    """The cache file, then vectors and megabytes per model key (rows of `EmbeddingCache.stats()`)."""
-    return [str(path)] + [f"{row['vectors']:>10,} vectors  {row['bytes'] / 1e6:>9.1f} MB  {row['model']}"
+    """The cache file, then vectors and megabytes (or pair scores, for rerankers) per model key (rows of
+    `EmbeddingCache.stats()`)."""
+    return [str(path)] + [f"{row['pair_scores']:>10,} pair scores            {row['model']}" if row.get("pair_scores")
+                          else f"{row['vectors']:>10,} vectors  {row['bytes'] / 1e6:>9.1f} MB  {row['model']}"
                           for row in rows]

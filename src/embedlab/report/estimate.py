@@ -13,7 +13,10 @@ def estimate_cells(row: dict[str, Any]) -> list[str]:
     """One row of `estimate()` as text; tokens estimated from characters are marked ~."""
     cost = "unknown: give --price-per-mtok" if row["cost"] is None else f"{row['cost']:.4f} {row['currency']}"
     approx = "" if row["token_count"] == "tokenizer" else "~"
-    return [short_name(row["model"]), f"{row['unique_texts']:,}", f"{row['cached']:,}", f"{row['to_embed']:,}",
+    name = short_name(row["model"])
+    if row.get("unit") == "pairs":  # a reranker: the counts are (query, passage) pairs
+        name += " (pairs, at most)" if row.get("at_most") else " (pairs)"
+    return [name, f"{row['unique_texts']:,}", f"{row['cached']:,}", f"{row['to_embed']:,}",
             f"{row['requests']:,}", f"{approx}{row['tokens']:,}", cost]
 
 

@@ -56,6 +56,9 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
     for note in [note for result in results for note in fusion_notes(result)]:
         parts_md += [f"**{note}**", ""]
         parts_html.append(f"<p class='worse'>{html.escape(note)}</p>")
+    stack_html, stack_md = stack_section(results, price_per_mtok)
+    parts_html += stack_html
+    parts_md += stack_md
     for curve in curves:
         from embedlab.report.curve import plot_curve
 
@@ -71,6 +74,22 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body>{''.join(parts_html)}</body></html>")
     return page, "\n".join(parts_md)
+
+
+def stack_section(results: list[Results], price_per_mtok: float | None = None) -> tuple[list[str], list[str]]:
+    """(html parts, markdown lines) of the retrieval stacks: the stage-wise table and the quality vs latency
+    plot of every two-stage run (`eval --reranker`); nothing when there is none."""
+    from embedlab.report.stack import CAPTION, stack_cells, stack_markdown, stack_plot
+    from embedlab.results.stack import stack_rows
+
+    rows = stack_rows(results) if results else []
+    if not rows:
+        return [], []
+    header, cells = stack_cells(rows, price_per_mtok)
+    heading = "Retrieval stacks: first stage, then reranked"
+    return ([f"<h2>{html.escape(heading)}</h2>", _html_table(header, cells, CAPTION),
+             "<div class='plots'>" + _img(stack_plot(rows)) + "</div>"],
+            [f"## {heading}", "", *stack_markdown(rows, price_per_mtok)])
 
 
 def _costs(results: list[Results], price_per_mtok: float | None) -> dict[str, str]:

@@ -25,7 +25,10 @@ _GENERIC_DIRS = {"model", "models", "best", "final", "snapshot"}
 
 
 def short_name(name: str) -> str:
-    """A model's column title: hub ids as they are, paths cut to their last meaningful parts."""
+    """A model's column title: hub ids as they are, paths cut to their last meaningful parts (each stage of
+    a two-stage run `first >> reranker@depth` apart)."""
+    if " >> " in name:
+        return " >> ".join(short_name(part) for part in name.split(" >> "))
     if name.startswith("hybrid-"):  # models/hybrid.py names a hybrid by its sub-models' short names already
         return name
     parts = PurePath(name).parts

@@ -32,18 +32,22 @@ _METADATA = {
 }
 
 
-def to_mteb(task: RerankingTask | RetrievalTask, name: str | None = None, language: str = "eng-Latn") -> Any:
+def to_mteb(task: RerankingTask | RetrievalTask, name: str | None = None, language: str = "eng-Latn",
+            top_ranked: dict[str, list[str]] | None = None) -> Any:
     """An mteb `AbsTaskRetrieval` instance holding the task's data (needs `pip install mteb`).
 
     `language` becomes the task's `eval_langs` (ISO 639-3 + script, e.g. "zho-Hans"): models that read it
-    (mteb's BM25 picks its tokenizer, stopwords and stemmer by it) treat the data as that language."""
+    (mteb's BM25 picks its tokenizer, stopwords and stemmer by it) treat the data as that language.
+    `top_ranked` (retrieval): each query's first-stage documents, for a cross-encoder to rerank (mteb scores
+    exactly these, as for a reranking task)."""
     require("mteb", "checking results against mteb")
     from datasets import Dataset
     from mteb.abstasks.retrieval import AbsTaskRetrieval
     from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData
     from mteb.abstasks.task_metadata import TaskMetadata
 
-    corpus, queries, qrels, top_ranked = _retrieval_shape(task)
+    corpus, queries, qrels, top_ranked = _retrieval_shape(task) if top_ranked is None else \
+        (*_retrieval_shape(task)[:3], top_ranked)
     is_reranking = isinstance(task, RerankingTask)
     metadata = TaskMetadata(
         name=name or f"embedlab_{task.type}_{task.fingerprint()[7:15]}",

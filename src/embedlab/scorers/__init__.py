@@ -1,0 +1,44 @@
+"""How each kind of model answers a task: the `tasks.scoring.Scorer` of an Encoder, a Ranker, a PairScorer,
+and of the combinations (a hybrid, a two-stage run).
+
+`scorer_for` looks the model's kind up in one table, so scoring never switches on backends: a new kind of
+model adds one scorer class here. Every scorer checks what its model returns (shape, NaN) and counts the
+seconds spent inside the model, which results report as the model's time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from embedlab.errors import ModelError
+from embedlab.models.base import Encoder, Model, PairScorer, Ranker
+from embedlab.models.bm25 import BM25
+from embedlab.models.hybrid import Hybrid
+from embedlab.scorers.hybrid import HybridScorer, SweepView
+from embedlab.scorers.kinds import BM25Scoring, DenseScorer, PairScoring, RankerScorer
+from embedlab.scorers.two_stage import Reranked, TwoStage, TwoStageScorer
+
+__all__ = ["BM25Scoring", "DenseScorer", "HybridScorer", "PairScoring", "RankerScorer", "Reranked", "SCORERS",
+           "SweepView", "TwoStage", "TwoStageScorer", "scorer_for"]
+
+
+# model kind -> how to build its scorer (store: the factory of an EmbeddingStore for an encoder, of a PairStore
+# for a pair scorer)
+SCORERS: dict[type, Callable[[Any, Callable[[Model], Any]], Any]] = {
+    Encoder: lambda model, store: DenseScorer(store(model)),
+    Ranker: lambda model, store: RankerScorer(model),
+    PairScorer: lambda model, store: PairScoring(store(model)),
+    BM25: lambda model, store: BM25Scoring(model),
+    Hybrid: lambda model, store: HybridScorer(model, store),
+}
+
+
+def scorer_for(model: Model, store: Callable[[Model], Any]):
+    """The scorer of the model's kind (the first of its classes in the table)."""
+    for kind in type(model).__mro__:
+        if kind in SCORERS:
+            return SCORERS[kind](model, store)
+    raise ModelError(f"{type(model).__name__} is none of Encoder, Ranker, PairScorer")
+
+

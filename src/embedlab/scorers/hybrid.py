@@ -1,0 +1,139 @@
+"""A hybrid's scorer: its sub-models' outputs, each as the model gives it alone, fused; and the views a weight
+sweep evaluates from those outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from embedlab.embed import EmbeddingStore
+from embedlab.models.base import Encoder
+from embedlab.models.hybrid import Hybrid, weight_grid
+from embedlab.scorers.kinds import DenseScorer
+from embedlab.search.fusion import Fusion
+from embedlab.tasks.reranking import RerankingTask
+from embedlab.tasks.retrieval import RetrievalTask
+from embedlab.tasks.scoring import tie_order
+
+
+class HybridScorer:
+    """A hybrid: each sub-model's output as that model gives it alone, fused (`search/fusion.py`).
+
+    The sub-models' outputs for the current task are kept until the next task, so other weights (a sweep) and
+    the sub-models' own runs reuse them: nothing is encoded or ranked twice."""
+
+    def __init__(self, model: Hybrid, store: Callable[[Encoder], EmbeddingStore]) -> None:
+        self.model = model
+        from embedlab.scorers import scorer_for  # the package's table, built on this module
+
+        self.parts = [scorer_for(sub, store) for sub in model.models]
+        self._task: Any = None
+        self._outputs: dict[tuple, Any] = {}
+
+    @property
+    def model_seconds(self) -> float:
+        return sum(part.model_seconds for part in self.parts)
+
+    def stats(self) -> dict[str, float]:
+        total: dict[str, float] = {}
+        for part in self.parts:
+            for key, value in part.stats().items():
+                total[key] = round(total.get(key, 0) + value, 4)
+        return total
+
+    def _kept(self, task, key: tuple, compute: Callable[[], Any]) -> Any:
+        if self._task is not task:
+            self._task, self._outputs = task, {}
+        if key not in self._outputs:
+            self._outputs[key] = compute()
+        return self._outputs[key]
+
+    def part_candidates(self, index: int, task: RerankingTask) -> np.ndarray:
+        return self._kept(task, ("candidates", index), lambda: self.parts[index].candidate_scores(task))
+
+    def part_ranking(self, index: int, task: RetrievalTask, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sub-model `index`'s ranking, deep enough for the fusion and for `depth` (slice it to either)."""
+        deepest = max(depth, self.model.sub_depth(depth))
+        return self._kept(task, ("ranking", index, deepest), lambda: self.parts[index].ranking(task, deepest))
+
+    def ranking(self, task: RetrievalTask, depth: int, weights=None) -> tuple[np.ndarray, np.ndarray]:
+        def fusion() -> Fusion:
+            sub = self.model.sub_depth(depth)
+            rankings = [tuple(a[:, :sub] for a in self.part_ranking(i, task, depth)) for i in range(len(self.parts))]
+            return Fusion(rankings, self.model.fusion, tie_order(task), rrf_k=self.model.rrf_k)
+
+        fused = self._kept(task, ("fusion", depth), fusion)
+        return fused.fuse(self.model.weights if weights is None else weights, min(depth, len(task.corpus)))
+
+    def candidate_scores(self, task: RerankingTask, weights=None) -> np.ndarray:
+        sizes = np.array([len(row.candidates) for row in task.rows])
+        width = int(sizes.max())
+        row_of = np.repeat(np.arange(len(sizes)), sizes)
+        column = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        fused = self._kept(task, ("row fusion",), lambda: self._row_fusion(task, row_of, column, width))
+        idx, scores = fused.fuse(self.model.weights if weights is None else weights, width)
+        # float32 candidate scores would merge near-ties the float64 fusion keeps apart: score by place instead
+        place = np.cumsum(np.concatenate([np.ones((len(idx), 1)), scores[:, 1:] != scores[:, :-1]], axis=1), axis=1)
+        out = np.full((len(idx), width), -np.inf, dtype=np.float32)
+        rows, slots = np.nonzero(idx >= 0)
+        out[rows, idx[rows, slots]] = width - place[rows, slots]
+        return out[row_of, column]
+
+    def _row_fusion(self, task: RerankingTask, row_of, column, width: int) -> Fusion:
+        """Each row's candidates as a small corpus ranked by each sub-model (ids: positives, then negatives, in
+        order: mteb's `apositive_...` / `negative_...` sort the same way, so ties go to the later candidate)."""
+        rankings = []
+        for index in range(len(self.parts)):
+            scores = np.full((len(task.rows), width), -np.inf)
+            scores[row_of, column] = self.part_candidates(index, task)
+            order = np.lexsort((-np.arange(width)[None, :].repeat(len(scores), 0), -scores), axis=1)
+            ranked = np.take_along_axis(scores, order, axis=1)
+            idx = np.where(np.isfinite(ranked), order, -1)[:, :self.model.depth]
+            rankings.append((idx, ranked[:, :self.model.depth]))
+        return Fusion(rankings, self.model.fusion, np.arange(width), rrf_k=self.model.rrf_k)
+
+    def sweep(self) -> list[SweepView]:
+        """The runs of `--weights sweep`: each sub-model alone, then the fusion at each weight of the grid."""
+        views: list[SweepView] = [SweepView(self, part=i) for i in range(len(self.parts))]
+        return views + [SweepView(self, weights=w) for w in weight_grid(len(self.parts))]
+
+
+class SweepView:
+    """One run of a sweep: a sub-model alone (`part`) or the fusion at `weights`, from the HybridScorer's outputs."""
+
+    def __init__(self, hybrid: HybridScorer, *, part: int | None = None, weights=None) -> None:
+        self.hybrid, self.part, self.weights = hybrid, part, weights
+        self.scorer = hybrid if part is None else hybrid.parts[part]
+
+    @property
+    def model_seconds(self) -> float:
+        return self.scorer.model_seconds
+
+    @property
+    def paid(self) -> bool:
+        return (self.hybrid.model if self.part is None else self.hybrid.model.models[self.part]).paid
+
+    def stats(self) -> dict[str, float]:
+        return self.scorer.stats()
+
+    def info(self) -> dict[str, Any]:
+        if self.part is None:
+            return self.hybrid.model.with_weights(self.weights).info()
+        info = self.hybrid.model.models[self.part].info()
+        if isinstance(self.scorer, DenseScorer):
+            info.setdefault("dimension", self.scorer.store.dimension)
+        return info
+
+    def candidate_scores(self, task: RerankingTask) -> np.ndarray:
+        if self.part is None:
+            return self.hybrid.candidate_scores(task, self.weights)
+        return self.hybrid.part_candidates(self.part, task)
+
+    def ranking(self, task: RetrievalTask, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.part is None:
+            return self.hybrid.ranking(task, depth, self.weights)
+        return tuple(a[:, :depth] for a in self.hybrid.part_ranking(self.part, task, depth))
+
+
