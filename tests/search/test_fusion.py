@@ -36,6 +36,7 @@ def _random_case(rng):
     return ids, tie_rank, rankings, dicts, weights
 
 
+@pytest.mark.slow  # the reference (mteb) is installed with '.[bench]', for the slow pass
 def test_fusion_gives_mteb_hybrid_search_numbers():
     hybrid = pytest.importorskip("mteb.models.hybrid_wrappers")
     theirs = {"rrf": lambda scores, w: hybrid.fuse_rrf(scores, w, rrf_k=60), "dbsf": hybrid.fuse_dbsf,
@@ -57,6 +58,7 @@ def test_fusion_gives_mteb_hybrid_search_numbers():
     assert worst < 1e-9
 
 
+@pytest.mark.slow
 def test_rrf_k_and_weights_as_mteb():
     hybrid = pytest.importorskip("mteb.models.hybrid_wrappers")
     rng = np.random.default_rng(1)
