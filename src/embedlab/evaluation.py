@@ -33,6 +33,7 @@ from embedlab.models.registry import is_paid, load_model, reranker_spec
 from embedlab.pairs import PairStore
 from embedlab.results import ModelRun, Results, TaskResult
 from embedlab.scorers import TwoStage, scorer_for
+from embedlab.scorers.recording import RunSaver, keep_rankings, recording, write_runs
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
 from embedlab.tasks.scoring import score_retrieval
@@ -62,25 +63,27 @@ class RunOptions:
     reranker: str | Model | None = None
     rerank_depths: tuple[int, ...] = ()
     reranker_options: ModelOptions | None = None
+    save_run: str | Path | RunSaver | None = None  # a folder: each retrieval run's top 100 as TREC runs (evaluate)
 
 
 def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spec | Iterable[Spec], *,
              model: ModelOptions | None = None, run: RunOptions | None = None) -> Results:
     """Evaluate each model on the same tasks.
 
-    Models are names (`"st:BAAI/bge-small-zh-v1.5"`, a local directory, a hub id, `"openai:<model>"`),
-    Model objects, or any object with `name` and `encode(texts, kind)`. Tasks are paths (reranking rows:
-    JSONL / parquet / dataset folder; retrieval: a BEIR folder), C-MTEB task names, "demo", or loaded
-    tasks. Each distinct text is encoded once per model, across all tasks. Paid models are estimated
-    before anything is sent (`run.max_cost` refuses a run above it). With `run.reranker`, each model is
-    also the first stage of a two-stage run per `run.rerank_depths` (`evaluate_stack`).
+    Models are names (`"st:BAAI/bge-small-zh-v1.5"`, a local directory, a hub id, `"openai:<model>"`), Model
+    objects, or any object with `name` and `encode(texts, kind)`. Tasks are paths (reranking rows: JSONL / parquet
+    / dataset folder; retrieval: a BEIR folder), C-MTEB task names, "demo", or loaded tasks. Each distinct text is
+    encoded once per model, across all tasks. Paid models are estimated before anything is sent (`run.max_cost`
+    refuses a run above it). With `run.reranker`, each model is also the first stage of a two-stage run per
+    `run.rerank_depths` (`evaluate_stack`); with `run.save_run`, the rankings scored are saved as TREC runs.
     """
     run, options = run or RunOptions(), model or ModelOptions()
     loaded = load_tasks(tasks, run)
     if not loaded:
         raise ValueError("nothing to evaluate: give reranking and/or retrieval data")
     specs = [models] if isinstance(models, str) or not isinstance(models, Sequence) else list(models)
-    run = dataclasses.replace(run, rerank_depths=check_rerank_depths(run, loaded))
+    run = dataclasses.replace(run, rerank_depths=check_rerank_depths(run, loaded),
+                              save_run=RunSaver.of(run.save_run, loaded))
     paid = {i: load_model(s, options) for i, s in enumerate(specs) if isinstance(s, str) and is_paid(s, options)}
     given = {i: as_model(s) for i, s in enumerate(specs) if not isinstance(s, str)}
     reranker = load_reranker(run.reranker, run.reranker_options or reranker_options(options))
@@ -119,6 +122,7 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
             reranker.close()
     results = Results(runs, environment(), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                       run.seed, failures=failures)
+    write_runs(run.save_run, results)
     if failures:
         raise IncompleteRun(results)
     return results
@@ -174,16 +178,19 @@ def evaluate_runs(model: Model, tasks: list[Task], run: RunOptions, *, batch_siz
     failures: list[dict[str, str]] = []
     with _scoring(model, run, batch_size) as (scorer, _):
         views = scorer.sweep()
+        scored = [recording(run.save_run, view) for view in views]
         results: list[list[TaskResult]] = [[] for _ in views]
         for index, task in enumerate(tasks):
             try:
-                done = [evaluate_task(task, view, k_values=run.k_values) for view in views]
+                done = [evaluate_task(task, view, k_values=run.k_values) for view in scored]
             except Exception as exc:  # noqa: BLE001 - recorded: the results so far are kept
                 failures = _failed(model.name, tasks[index:], exc, "not run: an earlier task of this model failed")
                 break
             for kept, result in zip(results, done):
                 kept.append(result)
     runs = [ModelRun(view.info(), view.stats(), kept) for view, kept in zip(views, results)]
+    for view, kept in zip(scored, results):
+        keep_rankings(run.save_run, view, kept)
     for view, model_run in zip(views, runs):
         if view.paid and run.price_per_mtok is not None:
             model_run.model["price_per_mtok"] = run.price_per_mtok
@@ -273,12 +280,14 @@ def _scoring(model: Model, run: RunOptions, batch_size: int, pairs: PairStore | 
 
 def _run_tasks(name: str, scorer, tasks: list[Task], run: RunOptions) -> tuple[list[TaskResult], list[dict]]:
     results, failures = [], []
+    scorer = recording(run.save_run, scorer)
     for index, task in enumerate(tasks):
         try:
             results.append(evaluate_task(task, scorer, k_values=run.k_values))
         except Exception as exc:  # noqa: BLE001 - recorded: the results so far are kept
             failures = _failed(name, tasks[index:], exc, "not run: an earlier task of this model failed")
             break
+    keep_rankings(run.save_run, scorer, results)
     return results, failures
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -26,7 +27,10 @@ _SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "m
               help="For sampled runs: rows needed for a CI of ± this much (0.01 = one point).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap and permutations.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def compare_command(runs, baseline, metric, test, alpha, margin, seed, fmt) -> None:
+@click.option("--queries", type=click.IntRange(0), default=0, metavar="N",
+              help="Per retrieval task, the N queries where each model and the baseline differ most, with both "
+                   "models' top 5, grades and first relevant rank (needs runs saved by `eval --save-run`).")
+def compare_command(runs, baseline, metric, test, alpha, margin, seed, fmt, queries) -> None:
     """Compare models from results files (of `embedlab eval`) on the same queries.
 
     For each task: the mean with a bootstrap confidence interval, the paired difference to the
@@ -37,6 +41,7 @@ def compare_command(runs, baseline, metric, test, alpha, margin, seed, fmt) -> N
     Examples:
       embedlab compare results/bge.json results/api-sample.json --baseline BAAI/bge-small-zh-v1.5
       embedlab compare results/bge.json results/tuned.json --significance t --format json
+      embedlab compare results/prod-vs-bge.json --queries 20    # where they differ, and why
     """
     from embedlab.results import Results
     from embedlab.results.compare import compare
@@ -45,10 +50,32 @@ def compare_command(runs, baseline, metric, test, alpha, margin, seed, fmt) -> N
     loaded = [Results.from_json(path) for path in runs]
     comparisons = compare(loaded, metric=score_name(metric) if metric else None, baseline=baseline,
                           test=test, alpha=alpha, margin=margin, seed=seed)
+    analyses = _query_analyses(loaded, comparisons, queries) if queries else []
     if fmt == "json":
-        click.echo(json.dumps([c.as_dict() for c in comparisons], ensure_ascii=False, indent=1))
+        out = [c.as_dict() for c in comparisons]
+        for c, entry in zip(comparisons, out) if queries else ():
+            entry["queries"] = [asdict(a) for a in analyses if a.task == c.task]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
         return
     print_comparisons(comparisons)
+    if analyses:
+        from embedlab.report.query_diff import rich_analysis
+        from embedlab.report.table import stdout
+
+        for analysis in analyses:
+            stdout().print(rich_analysis(analysis))
+
+
+def _query_analyses(loaded, comparisons, n: int) -> list:
+    """The analyses of `--queries`, with a note on stderr for each one skipped (or when no run was saved)."""
+    from embedlab.results.query_diff import query_analyses
+
+    analyses, notes = query_analyses(loaded, comparisons, n)
+    if not analyses and not notes:
+        notes = ["--queries: no saved runs in these results (evaluate with `eval --save-run DIR`)"]
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    return analyses
 
 
 def print_comparisons(comparisons) -> None:
@@ -121,7 +148,10 @@ def leaderboard_command(directory, sort, metric, fmt) -> None:
 @click.option("--price-per-mtok", type=float, default=None,
               help="API cost of models the price table does not know (a custom endpoint), per million tokens; "
                    "a price recorded by `eval --price-per-mtok` wins.")
-def report_command(runs, curves, outputs, fmt, overwrite, baseline, title, price_per_mtok) -> None:
+@click.option("--queries", type=click.IntRange(0), default=10, show_default=True, metavar="N",
+              help="Per retrieval task, the N queries where each model and the baseline differ most, with both "
+                   "models' top 5 (from runs saved by `eval --save-run`; 0: none).")
+def report_command(runs, curves, outputs, fmt, overwrite, baseline, title, price_per_mtok, queries) -> None:
     """A report of results files (and fine-tuning curves) as HTML and/or markdown.
 
     \b
@@ -140,7 +170,7 @@ def report_command(runs, curves, outputs, fmt, overwrite, baseline, title, price
     from embedlab.results.curve import Curve
 
     page, markdown = build([Results.from_json(p) for p in runs], curves=[Curve.load(p) for p in curves],
-                           baseline=baseline, title=title, price_per_mtok=price_per_mtok)
+                           baseline=baseline, title=title, price_per_mtok=price_per_mtok, queries=queries)
     for path, kind in targets:
         text = page if kind == "html" else markdown + "\n"
         if str(path) == "-":

@@ -87,7 +87,11 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
               help="API models: stop before sending anything if the estimated cost is higher.")
 @click.option("--price-per-mtok", type=float, default=None,
               help="API models: price per million tokens (overrides the built-in table; recorded for reports).")
-def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, **opts) -> None:
+@click.option("--save-run", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="Save each model's top 100 per retrieval query as a TREC run, DIR/<task>/<model>.trec (for "
+                   "trec_eval, ranx, -m run:, and the queries `compare --queries` / `report` show); a run of the "
+                   "same model and task is replaced.")
+def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, save_run, **opts) -> None:
     """Score embedding models on reranking and/or retrieval data.
 
     \b
@@ -104,7 +108,7 @@ def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, **opts) 
     metrics = [score_name(m) for m in metrics]
     quiet_libraries(quiet)
     models, tasks, options, run = run_setup(opts, output, progress=not quiet, max_cost=max_cost,
-                                            price_per_mtok=price_per_mtok,
+                                            price_per_mtok=price_per_mtok, save_run=save_run,
                                             announce=lambda line: click.echo(line, err=True))
 
     from embedlab.evaluation import IncompleteRun, evaluate
@@ -137,6 +141,8 @@ def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, **opts) 
     for note in fusion_notes(results) + [s.note for s in sweeps if s.note]:
         click.echo(f"note: {note}", err=True)
     click.echo(f"results written to {output}", err=True)
+    if save_run is not None:
+        click.echo(f"runs written to {save_run}", err=True)
     if results.failures:
         for failure in results.failures:
             click.echo(f"error: {failure['model']} on {failure['task']}: {failure['error']}", err=True)
@@ -285,6 +291,10 @@ def _report_notes(results) -> None:
         if t.sample:
             click.echo(f"note: {t.task}: seeded sample of {t.sample['n']:,} of {t.sample['of']:,} "
                        f"(seed {t.sample['seed']})", err=True)
+    from embedlab.results.query_diff import coverage_notes
+
+    for note in coverage_notes(results):
+        click.echo(f"note: {note}", err=True)
     for run in results.runs:
         usage = run.model.get("usage")
         if usage:

@@ -36,6 +36,8 @@ BUILTIN = {
                "a /rerank API reranker (Cohere, Jina, Voyage, vLLM, TEI...; --base-url, --api-key-env)"),
     "qianfan-rerank": ("embedlab.models.rerank_api", "QianfanReranker",
                        "Baidu Qianfan reranker with QIANFAN_AK / QIANFAN_SK (bce-reranker-base_v1)"),
+    "run": ("embedlab.models.run_file", "RunFile",
+            "an existing system's rankings, a TREC run file (qid Q0 docid rank score tag) scored as trec_eval does"),
 }
 # backends given by their prefix alone (`-m bm25`), with an empty name
 STANDALONE = {"bm25"}

@@ -13,6 +13,7 @@ import io
 
 from embedlab.errors import require
 from embedlab.report.compare import comparison_rows
+from embedlab.report.query_diff import query_parts
 from embedlab.report.sweep import html_sweep, markdown_sweep
 from embedlab.results.compare import TaskComparison, compare, named_runs
 from embedlab.results.curve import Curve
@@ -28,10 +29,13 @@ th:first-child,td:first-child{text-align:left}.better{color:#11772d;font-weight:
 
 
 def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | None = None,
-          title: str = "embedlab report", price_per_mtok: float | None = None) -> tuple[str, str]:
+          title: str = "embedlab report", price_per_mtok: float | None = None, queries: int = 10) -> tuple[str, str]:
     """(html, markdown) for the runs in `results` and the fine-tuning `curves`. `price_per_mtok` prices the
-    tokens of API models the price table does not know (a custom endpoint), as `eval --price-per-mtok` does."""
+    tokens of API models the price table does not know (a custom endpoint), as `eval --price-per-mtok` does;
+    `queries`: per task, the queries where each model and the baseline differ most (runs saved by `eval
+    --save-run`; 0: none)."""
     comparisons = compare(results, baseline=baseline) if results else []
+    queries_html, queries_md, query_notes, page_end = query_parts(results, comparisons, queries)
     costs = _costs(results, price_per_mtok)
     encode = {(name, t.task): t.timings.get("encode_seconds", 0.0)
               for name, run in named_runs(results).items() for t in run.tasks}
@@ -49,11 +53,13 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
         parts_md += ["| " + " | ".join(row) + " |" for row in rows] + ["", f"_{caption}_", ""]
         plots = [_bars(c), _distributions(c, results)] + ([_wins(c, results)] if len(c.rows) > 1 else [])
         parts_html += [f"<h2>{html.escape(heading)}</h2>", _html_table(header, rows, caption),
-                       "<div class='plots'>" + "".join(_img(png) for png in plots) + "</div>"]
+                       "<div class='plots'>" + "".join(_img(png) for png in plots) + "</div>",
+                       *queries_html.get(c.task, [])]
+        parts_md += queries_md.get(c.task, [])
     for summary in sweep_summaries(results) if results else []:
         parts_md += markdown_sweep(summary)
         parts_html.append(html_sweep(summary))
-    for note in [note for result in results for note in fusion_notes(result)]:
+    for note in [note for result in results for note in fusion_notes(result)] + query_notes:
         parts_md += [f"**{note}**", ""]
         parts_html.append(f"<p class='worse'>{html.escape(note)}</p>")
     stack_html, stack_md = stack_section(results, price_per_mtok)
@@ -72,7 +78,7 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
         parts_html += [f"<h2>Fine-tuning curve: {html.escape(curve.metric)}</h2><p>{html.escape(text)}</p>",
                        _img(buffer.getvalue())]
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body>{''.join(parts_html)}</body></html>")
+            f"<style>{STYLE}</style></head><body>{''.join(parts_html)}{page_end}</body></html>")
     return page, "\n".join(parts_md)
 
 

@@ -15,12 +15,14 @@ from embedlab.errors import ModelError
 from embedlab.models.base import Encoder, Model, PairScorer, Ranker
 from embedlab.models.bm25 import BM25
 from embedlab.models.hybrid import Hybrid
+from embedlab.models.run_file import RunFile
 from embedlab.scorers.hybrid import HybridScorer, SweepView
 from embedlab.scorers.kinds import BM25Scoring, DenseScorer, PairScoring, RankerScorer
+from embedlab.scorers.run_file import RunScoring
 from embedlab.scorers.two_stage import Reranked, TwoStage, TwoStageScorer
 
 __all__ = ["BM25Scoring", "DenseScorer", "HybridScorer", "PairScoring", "RankerScorer", "Reranked", "SCORERS",
-           "SweepView", "TwoStage", "TwoStageScorer", "scorer_for"]
+           "SweepView", "TwoStage", "TwoStageScorer", "scorer_for", "RunScoring"]
 
 
 # model kind -> how to build its scorer (store: the factory of an EmbeddingStore for an encoder, of a PairStore
@@ -31,6 +33,7 @@ SCORERS: dict[type, Callable[[Any, Callable[[Model], Any]], Any]] = {
     PairScorer: lambda model, store: PairScoring(store(model)),
     BM25: lambda model, store: BM25Scoring(model),
     Hybrid: lambda model, store: HybridScorer(model, store),
+    RunFile: lambda model, store: RunScoring(model),
 }
 
 
