@@ -57,3 +57,32 @@ def test_a_tasks_plots_sit_side_by_side_and_titles_fit(tmp_path):
     widths = [int(w) for w in re.search(r'data-widths="([\d,]+)"', dom.stdout).group(1).split(",")]
     assert len(tops) == 3 and len(set(tops)) == 1, tops
     assert all(0 < w <= 1100 for w in widths) and sum(widths) <= 1100, widths
+
+
+def test_the_queries_section_filters_in_the_browser(tmp_path):
+    """The report's queries where two models differ (runs saved by eval --save-run): no console message, and
+    typing in the filter box hides the rows that do not hold every word typed."""
+    import embedlab
+    from embedlab.evaluation import RunOptions
+    from tests.conftest import FakeEncoder, write_beir
+
+    corpus = {f"d{i}": text for i, text in enumerate(["green tea at 80 degrees", "black tea boiling water",
+                                                      "patch the bicycle tube", "cactus needs little water",
+                                                      "oil the bicycle chain", "ferns like humid air"])}
+    queries = {"q1": "brew green tea", "q2": "flat bicycle tyre", "q3": "water a cactus", "q4": "humid ferns"}
+    folder = write_beir(tmp_path / "data", corpus, queries, [("q1", "d0", 1), ("q2", "d2", 1), ("q3", "d3", 1),
+                                                             ("q4", "d5", 1), ("q4", "d1", 1)])
+    results = embedlab.evaluate([FakeEncoder(), "bm25"], [folder], run=RunOptions(save_run=tmp_path / "runs"))
+    page, _ = build([results])
+    shown = page.count("<tr><td><b>q")
+    assert shown >= 2, "the fixture needs queries the two models differ on"
+    probe = ("<script>window.addEventListener('load', () => {const box = document.querySelector('input.qfilter');"
+             "const rows = () => [...document.querySelectorAll('table.qdiff tbody tr')].filter(r => !r.hidden).length;"
+             "const all = rows(); box.value = 'BICYCLE tyre'; box.dispatchEvent(new Event('input'));"
+             "const some = rows(); box.value = ''; box.dispatchEvent(new Event('input'));"
+             "document.body.dataset.counts = [all, some, rows()].join(',');});</script>")
+    (tmp_path / "report.html").write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
+    dom = _chromium("--dump-dom", (tmp_path / "report.html").as_uri())
+    assert dom.returncode == 0 and console_lines(dom.stderr) == [], dom.stderr[-500:]
+    counts = [int(c) for c in re.search(r'data-counts="([\d,]+)"', dom.stdout).group(1).split(",")]
+    assert counts == [shown, int("<b>q2</b>" in page), shown]

@@ -142,7 +142,9 @@ def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, save_run
         click.echo(f"note: {note}", err=True)
     click.echo(f"results written to {output}", err=True)
     if save_run is not None:
-        click.echo(f"runs written to {save_run}", err=True)
+        saved = sum(len(run.model.get("saved_runs", {})) for run in results.runs)
+        click.echo(f"{saved} run(s) written to {save_run}" if saved else "note: --save-run: no retrieval task, "
+                   "no run written (runs rank a corpus; reranking rows have none)", err=True)
     if results.failures:
         for failure in results.failures:
             click.echo(f"error: {failure['model']} on {failure['task']}: {failure['error']}", err=True)

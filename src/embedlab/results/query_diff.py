@@ -73,7 +73,8 @@ def query_differences(query_ids: list[str], scores_a, scores_b, ranking_a: dict[
     query's document ids best first (a query it lacks ranks nothing)."""
     a, b = np.asarray(scores_a, dtype=np.float64), np.asarray(scores_b, dtype=np.float64)
     delta = b - a
-    order = [i for i in np.argsort(-np.abs(delta), kind="stable") if delta[i] != 0][:n]
+    size = np.round(np.abs(delta), 12)  # differences equal but for float noise are equal: task order
+    order = [i for i in np.argsort(-size, kind="stable") if size[i] != 0][:n]
     out = []
     for i in order:
         qid = query_ids[i]
