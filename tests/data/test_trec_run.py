@@ -21,7 +21,7 @@ def test_documents_are_ordered_by_score_then_id_descending_never_by_the_rank_col
     assert run.rankings["q1"][0] == ["d3", "d2", "d1"]  # the tie 0.5 goes to the higher id, ranks ignored
     assert run.rankings["q1"][1].tolist() == [0.9, 0.5, 0.5]
     assert run.rankings["q2"][0] == ["x"] and run.rankings["q2"][1][0] == -0.001
-    assert run.columns == 6 and run.tags == ["es"] and run.documents == 4 and run.first_line == {"q1": 1, "q2": 5}
+    assert run.columns == 6 and run.tags == ["es"] and run.documents == 4 and run.line_of("q2") == 5
 
 
 def test_ids_tie_in_byte_order_as_trec_eval_compares_them(tmp_path):

@@ -9,6 +9,7 @@ scores by document id (descending, byte order). Every read error is one line nam
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,24 +21,27 @@ from embedlab.data.output import write_text
 from embedlab.errors import DataError
 
 FORMATS = {6: "qid Q0 docid rank score tag", 3: "qid docid score"}
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _HINT = "a TREC run has 6 columns, qid Q0 docid rank score tag (or 3: qid docid score)"
 
 
 @dataclass
 class Run:
-    """A run as read: each query's (document ids, scores) in trec_eval's order, and where it came from."""
+    """A run as read: each query's (document ids, scores) in trec_eval's order, queries in file order."""
 
     path: Path
     rankings: dict[str, tuple[list[str], np.ndarray]]
     columns: int  # 6 (TREC) or 3 (qid docid score)
     tags: list[str]
     sha256: str
-    first_line: dict[str, int]  # query id -> its first line in the file
 
     @property
     def documents(self) -> int:
         return sum(len(docs) for docs, _ in self.rankings.values())
+
+    def line_of(self, qid: str) -> int | None:
+        """The first line of a query in the file (read again: for error messages only)."""
+        lines = _lines(self.path.read_bytes(), self.path)
+        return next((n for n, line in enumerate(lines, start=1) if line.split()[:1] == [qid]), None)
 
 
 def read_run(path: str | Path) -> Run:
@@ -47,34 +51,38 @@ def read_run(path: str | Path) -> Run:
         raise DataError("no such file" if not path.exists() else "is a folder, not a run file", path=path,
                         hint=_HINT)
     raw = path.read_bytes()
-    entries: dict[str, dict[str, tuple[float, int]]] = {}
-    columns, tags = 0, {}
-    for number, line in enumerate(_lines(raw, path), start=1):
-        fields = line.split()
-        if not fields:
-            continue
-        if not columns:
-            columns = _columns(fields, path, number)
-            if columns == 3 and not _NUMBER.fullmatch(fields[2]):
-                continue  # a header line: query-id corpus-id score
-        elif len(fields) != columns:
+    lines = _lines(raw, path)
+    start, columns = _first(lines, path)
+    docid_at, score_at = (2, 4) if columns == 6 else (1, 2)
+    entries: dict[str, dict[str, float]] = {}
+    tags: dict[str, None] = {}
+    for number in range(start, len(lines)):
+        fields = lines[number].split()
+        if len(fields) != columns:
+            if not fields:
+                continue
             raise DataError(f"has {len(fields)} columns where the file's first line has {columns} "
-                            f"({FORMATS[columns]})", path=path, line=number)
-        qid, docid, text = (fields[0], fields[2], fields[4]) if columns == 6 else fields
-        if not _NUMBER.fullmatch(text):
-            raise DataError(f"score '{text}' is not a finite number", path=path, line=number, field="score")
-        ranked = entries.setdefault(qid, {})
+                            f"({FORMATS[columns]})", path=path, line=number + 1)
+        qid, docid, text = fields[0], fields[docid_at], fields[score_at]
+        ranked = entries.get(qid)
+        if ranked is None:
+            ranked = entries[qid] = {}
         if docid in ranked:
-            raise DataError(f"document '{docid}' is ranked twice for query '{qid}' (first at line "
-                            f"{ranked[docid][1]})", path=path, line=number, hint="keep one line per (query, document)")
-        ranked[docid] = (float(text), number)
+            first = next(n for n in range(start, number) if _key(lines[n], docid_at) == (qid, docid))
+            raise DataError(f"document '{docid}' is ranked twice for query '{qid}' (first at line {first + 1})",
+                            path=path, line=number + 1, hint="keep one line per (query, document)")
+        try:
+            ranked[docid] = score = float(text)
+        except ValueError:
+            score = math.nan
+        if score - score != 0 or "_" in text:  # nan, inf, or 1_000 (which C's atof reads as 1)
+            raise DataError(f"score '{text}' is not a finite number", path=path, line=number + 1, field="score")
         if columns == 6:
             tags[fields[5]] = None
     if not entries:
         raise DataError("no ranked documents", path=path, hint=_HINT)
     return Run(path, {qid: _ordered(ranked) for qid, ranked in entries.items()}, columns, list(tags),
-               hashlib.sha256(raw).hexdigest(), {qid: min(line for _, line in ranked.values())
-                                                 for qid, ranked in entries.items()})
+               hashlib.sha256(raw).hexdigest())
 
 
 def _lines(raw: bytes, path: Path) -> list[str]:
@@ -87,15 +95,35 @@ def _lines(raw: bytes, path: Path) -> list[str]:
     return text.lstrip("\ufeff").split("\n")
 
 
-def _columns(fields: list[str], path: Path, number: int) -> int:
-    if len(fields) not in FORMATS:
-        raise DataError(f"has {len(fields)} columns", path=path, line=number, hint=_HINT)
-    return len(fields)
+def _first(lines: list[str], path: Path) -> tuple[int, int]:
+    """(index of the first line of data, the file's number of columns); a 3-column header line is skipped."""
+    for index, line in enumerate(lines):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) not in FORMATS:
+            raise DataError(f"has {len(fields)} columns", path=path, line=index + 1, hint=_HINT)
+        header = len(fields) == 3 and not _parses(fields[2])  # query-id corpus-id score
+        return index + header, len(fields)
+    raise DataError("no ranked documents", path=path, hint=_HINT)
 
 
-def _ordered(ranked: dict[str, tuple[float, int]]) -> tuple[list[str], np.ndarray]:
+def _parses(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _key(line: str, docid_at: int) -> tuple[str, str] | None:
+    fields = line.split()
+    return (fields[0], fields[docid_at]) if len(fields) > docid_at else None
+
+
+def _ordered(ranked: dict[str, float]) -> tuple[list[str], np.ndarray]:
     """trec_eval's order: score descending, then document id descending."""
-    items = sorted(((score, docid) for docid, (score, _) in ranked.items()), reverse=True)
+    items = sorted(((score, docid) for docid, score in ranked.items()), reverse=True)
     return [docid for _, docid in items], np.array([score for score, _ in items], dtype=np.float64)
 
 

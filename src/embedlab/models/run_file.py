@@ -95,5 +95,5 @@ class RunFile(Ranker):
         if ranked and outside == ranked:
             first = next(q for q in queries if q in self.run.rankings)
             raise DataError(f"none of the {ranked:,} documents it ranks for the task's queries is in the corpus "
-                            f"(query '{first}', its first line)", path=self.run.path, line=self.run.first_line[first],
+                            f"(query '{first}', its first line)", path=self.run.path, line=self.run.line_of(first),
                             hint="a run file ranks one collection: evaluate it on its own retrieval data")
