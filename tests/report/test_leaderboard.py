@@ -56,3 +56,13 @@ def test_published_rows_show_their_labels_and_the_other_semantics_mark():
     first, second = variant_notes(board)
     assert first.endswith("[a] x, read from z; [b] published: y")
     assert second.startswith("T2Reranking v1.map: scores marked v2 are mteb 2.x's reranking scores")
+
+
+def test_labels_are_shown_as_written_not_read_as_rich_markup():
+    board = Leaderboard(tasks=["T v1.map"], rows=[
+        {"model": "m", "file": "a.json", "scores": {"T v1.map": 0.5}, "data": {"T v1.map": "x"}, "mean": 0.5},
+        {"model": "n", "file": "b.json", "scores": {"T v1.map": 0.4}, "data": {"T v1.map": "y"}, "mean": 0.4}],
+        skipped=[], variants={"T v1.map": {"x": "a", "y": "b"}})
+    console = Console(file=io.StringIO(), width=200)
+    console.print(rich_leaderboard(board, "results"))
+    assert "50.00 [a]" in console.file.getvalue() and "40.00 [b]" in console.file.getvalue()

@@ -55,11 +55,12 @@ def markdown_leaderboard(board: Leaderboard) -> str:
 
 def rich_leaderboard(board: Leaderboard, title: str):
     from rich.table import Table
+    from rich.text import Text
 
     header, rows = leaderboard_cells(board)
     table = Table(title=f"{title}: {len(rows)} runs, scores ×100", title_justify="left")
     for name in header:
         table.add_column(name, justify="left" if name in ("model", "file") else "right")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # labels like [b] are text, not rich markup (bold)
     return table
