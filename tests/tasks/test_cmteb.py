@@ -119,3 +119,17 @@ def test_a_copy_of_the_other_type_is_refused(tmp_path):
     assert load_task("VideoRetrieval", data_dir=tmp_path).name == "VideoRetrieval"
     with pytest.raises(DataError, match="holds reranking data, but CovidRetrieval is a retrieval task"):
         load_task("CovidRetrieval", data_dir=tmp_path)
+
+
+def test_layout_names_and_new_tasks_from_the_command_line(tmp_path):
+    from embedlab.demo import default_model
+    from tests.tasks.cmteb_snapshots import write_cmteb, write_mteb
+
+    write_mteb(write_cmteb(tmp_path))
+    out = run("estimate", "-m", default_model(), "--task", "mteb/T2Reranking", "--task", "C-MTEB/T2Retrieval",
+              "--data-dir", str(tmp_path), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    typo = run("estimate", "-m", default_model(), "--task", "LeCaRDv3", "--data-dir", str(tmp_path))
+    assert typo.returncode == 2 and "did you mean 'LeCaRDv2'" in typo.stderr
+    missing = run("estimate", "-m", default_model(), "--task", "LeCaRDv2", "--data-dir", str(tmp_path))
+    assert missing.returncode == 2 and "no local copy of mteb/LeCaRDv2 (" in missing.stderr
