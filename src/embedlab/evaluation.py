@@ -315,7 +315,7 @@ def evaluate_task(task: Task, scorer, *, k_values: tuple[int, ...] = DEFAULT_K) 
         query_ids=kind.query_ids(task),
         per_query={name: [float(v) for v in values] for name, values in per_query.items()},
         counts=task.counts(),
-        sample=task.sample,
+        sample=task.sample, dataset=task.dataset,
         timings={"encode_seconds": round(model_seconds, 4),
                  "score_seconds": round(done - started - model_seconds, 4),
                  "total_seconds": round(done - started, 4)},

@@ -38,3 +38,31 @@ def test_rich_table_is_titled_with_the_folder_and_the_run_count():
     console.print(rich_leaderboard(BOARD, "results"))
     shown = console.file.getvalue()
     assert "results: 2 runs, scores ×100" in shown and "bge-small-zh-v1.5" in shown and "68.06" in shown
+
+
+def test_published_rows_show_their_labels_and_the_other_semantics_mark():
+    from embedlab.report.leaderboard import variant_notes
+
+    board = Leaderboard(
+        tasks=["T2Reranking v1.map"],
+        rows=[{"model": "me", "file": "a.json", "scores": {"T2Reranking v1.map": 0.6},
+               "data": {"T2Reranking v1.map": "x"}, "mean": 0.6},
+              {"model": "org/m", "file": "results/org__m/" + "ab" * 20, "scores": {"T2Reranking v1.map": 0.7},
+               "data": {"T2Reranking v1.map": "published: y"}, "marks": {"T2Reranking v1.map": "v2"},
+               "published": {"revision": "ab" * 20, "tasks": {}}, "mean": None}],
+        skipped=[], variants={"T2Reranking v1.map": {"x": "a", "published: y": "b"}}, described={"x": "x, read from z"})
+    _, rows = leaderboard_cells(board)
+    assert rows[1] == ["2", "org/m (published)", "70.00 [b, v2]", "–", "results/org__m/abababab…"]
+    first, second = variant_notes(board)
+    assert first.endswith("[a] x, read from z; [b] published: y")
+    assert second.startswith("T2Reranking v1.map: scores marked v2 are mteb 2.x's reranking scores")
+
+
+def test_labels_are_shown_as_written_not_read_as_rich_markup():
+    board = Leaderboard(tasks=["T v1.map"], rows=[
+        {"model": "m", "file": "a.json", "scores": {"T v1.map": 0.5}, "data": {"T v1.map": "x"}, "mean": 0.5},
+        {"model": "n", "file": "b.json", "scores": {"T v1.map": 0.4}, "data": {"T v1.map": "y"}, "mean": 0.4}],
+        skipped=[], variants={"T v1.map": {"x": "a", "y": "b"}})
+    console = Console(file=io.StringIO(), width=200)
+    console.print(rich_leaderboard(board, "results"))
+    assert "50.00 [a]" in console.file.getvalue() and "40.00 [b]" in console.file.getvalue()

@@ -65,3 +65,41 @@ def test_runs_on_other_data_or_another_sample_are_never_mixed_unmarked(tmp_path)
     alone.mkdir()
     (tmp_path / "full.json").rename(alone / "full.json")
     assert leaderboard(alone).variants == {}  # one kind of data: no marks
+
+
+def test_published_scores_beside_the_runs_marked_by_data_and_semantics(tmp_path):
+    """`--mteb`: another dataset revision, C-MTEB's original data or a legacy file get their own data label; a
+    reranking score of the other semantics is marked and kept out of the mean and the order."""
+    pytest.importorskip("pyarrow")
+    from embedlab.data.resolve import load_cmteb
+    from embedlab.report.leaderboard import leaderboard_cells, variant_notes
+    from tests.results.test_mteb_import import SNAPSHOT
+    from tests.tasks.cmteb_snapshots import write_mteb
+
+    write_mteb(tmp_path / "data")
+    tasks = [load_cmteb(name, data_dir=tmp_path / "data") for name in ("T2Reranking", "T2Retrieval")]
+    evaluate(FakeEncoder(), tasks).to_json(tmp_path / "runs" / "fake.json")
+    board = leaderboard(tmp_path / "runs", mteb=SNAPSHOT)
+    rerank, retrieval = board.tasks
+    rows = {r["model"]: r for r in board.rows}
+    assert [r["model"] for r in board.rows] == ["fake-bigram", "example-org/zh-embed-base",
+                                                "example-org/zh-embed-legacy", "example-org/zh-embed-small"]
+    small, base, legacy = (rows[f"example-org/zh-embed-{n}"] for n in ("small", "base", "legacy"))
+    assert small["scores"][rerank] == 0.62115 and board.mark(small, rerank) == "v2" and small["mean"] is None
+    assert board.label(small, rerank) == board.label(rows["fake-bigram"], rerank) == "a"  # the same revision
+    assert board.label(base, rerank) == "b" and board.mark(base, rerank) == "" and base["mean"] is not None
+    assert board.label(legacy, rerank) == "c" and retrieval not in legacy["scores"]
+    assert board.label(small, retrieval) == "a" and board.label(base, retrieval) == "b"
+    _, cells = leaderboard_cells(board)
+    assert cells[3][1:3] == ["example-org/zh-embed-small (published)", "62.11 [a, v2]"]
+    assert cells[3][-1] == "results/example-org__zh-embed-small/01234567…"
+    notes = variant_notes(board)
+    assert "[b] published: C-MTEB/T2Reranking@76631901, C-MTEB's original data (mteb 1.x)" in notes[0]
+    assert "[c] published: dataset revision not recorded, legacy results format of mteb 1.1.0" in notes[0]
+    assert "read from mteb/T2Reranking@a34fe6bc" in notes[0]
+    assert "scores marked v2 are mteb 2.x's" in notes[2] and "--metric v2.map@1000" in notes[2]
+    v2 = leaderboard(tmp_path / "runs", mteb=SNAPSHOT, metric="v2.map@1000", sort="T2Reranking")
+    assert [r["model"] for r in v2.rows][:2] == ["fake-bigram", "example-org/zh-embed-small"]  # v1 scores sort last
+    assert {v2.mark(r, "T2Reranking v2.map@1000") for r in v2.rows[2:]} == {"v1"}
+    only = leaderboard(tmp_path / "runs", mteb=SNAPSHOT, mteb_models=("*legacy",))
+    assert [r["model"] for r in only.rows] == ["fake-bigram", "example-org/zh-embed-legacy"]

@@ -11,11 +11,13 @@ import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
+from embedlab.data.mteb_layout import is_mteb_layout, load_mteb_layout
 from embedlab.data.reranking import load_reranking
 from embedlab.data.retrieval import is_retrieval_folder, load_retrieval
+from embedlab.data.snapshots import copies, download, locate, revision_of, roots
 from embedlab.errors import DataError, UnknownNameError
 from embedlab.tasks import RerankingTask, RetrievalTask
-from embedlab.tasks.cmteb import locate, lookup
+from embedlab.tasks.cmteb import MTEB, CMTEBTask, is_layout_name, parse_name
 
 Task = RerankingTask | RetrievalTask
 Spec = str | Path | Task
@@ -36,7 +38,7 @@ def resolve(spec: Spec, *, expect: str | None = None, split: str | None = None,
         tasks = [_load_path(Path(spec), expect, split)]
     elif str(spec) == DEMO:
         tasks = demo_tasks()
-    elif _looks_like_name(str(spec)):
+    elif _looks_like_name(str(spec)) or is_layout_name(str(spec)):
         tasks = [load_cmteb(str(spec), data_dir=data_dir)]
     else:
         raise DataError("no such file or directory", path=spec)
@@ -85,18 +87,46 @@ def demo_tasks() -> list[Task]:
 
 
 def load_cmteb(name: str, *, data_dir: str | Path | None = None) -> Task:
-    """A C-MTEB task by name, from a local snapshot (or the hub when online), named as C-MTEB names it."""
+    """A C-MTEB task by name (`T2Reranking`), or by name and layout (`mteb/T2Reranking`, `C-MTEB/T2Reranking`),
+    from a local copy of mteb 2.x's re-upload or of the original C-MTEB dataset (`find_copy`), or the hub when
+    online; named as mteb names it, at mteb's split, with where it was read from in `task.dataset`."""
     try:
-        spec = lookup(name)
+        spec, layout = parse_name(name)
     except UnknownNameError as exc:
         raise DataError(f"no such file or directory, and {exc}", path=name) from None
-    snapshot = locate(spec.repo, data_dir)
-    if spec.type == "reranking":
-        return load_reranking(snapshot, split=spec.split, name=spec.name)
-    return load_retrieval(snapshot, qrels=locate(spec.qrels_repo, data_dir), name=spec.name)
+    layout, copy = find_copy(spec, data_dir, layout)
+    dataset = {"task": spec.name, "layout": layout, "repo": spec.repo(layout), "revision": revision_of(copy),
+               "split": spec.split}
+    if layout == MTEB:
+        task = load_mteb_layout(copy, split=spec.split, name=spec.name)
+    elif spec.type == "reranking":
+        task = load_reranking(copy, split=spec.split, name=spec.name)
+    else:
+        qrels = locate(spec.qrels_repo, data_dir)
+        task = load_retrieval(copy, qrels=qrels, name=spec.name)
+        dataset["qrels_revision"] = revision_of(qrels)
+    if task.type != spec.type:
+        raise DataError(f"holds {task.type} data, but {spec.name} is a {spec.type} task", path=copy,
+                        hint=f"give a copy of {spec.repo(layout)}")
+    return dataclasses.replace(task, dataset=dataset)
+
+
+def find_copy(spec: CMTEBTask, data_dir: str | Path | None = None, layout: str | None = None) -> tuple[str, Path]:
+    """(layout, folder) of the first local copy of the task: under each root (see `data.snapshots`), mteb's
+    re-upload before the C-MTEB original (or only `layout`'s); a folder named after both holds the layout its
+    files show. Downloaded (mteb's, at mteb's revision) when there is none and the hub is allowed."""
+    layouts = (layout,) if layout else spec.layouts
+    for root in roots(data_dir):
+        for candidate_layout in layouts:
+            for copy in copies(spec.repo(candidate_layout), root):
+                if is_mteb_layout(copy) == (candidate_layout == MTEB):
+                    return candidate_layout, copy
+    return layouts[0], download([spec.repo(lay) for lay in layouts], data_dir, revision=spec.revision(layouts[0]))
 
 
 def _load_path(path: Path, expect: str | None, split: str | None) -> Task:
+    if is_mteb_layout(path):
+        return load_mteb_layout(path, split=split)
     if is_retrieval_folder(path):
         return load_retrieval(path, split=split)
     if expect == "retrieval":

@@ -23,19 +23,22 @@ from embedlab.tasks.retrieval import RetrievalTask
 STEMS = ("corpus", "queries", "qrels")
 
 
-def load_retrieval(path: str | Path | None = None, *, corpus: str | Path | None = None,
-                   queries: str | Path | None = None, qrels: str | Path | None = None,
+Files = str | Path | list[Path]
+
+
+def load_retrieval(path: str | Path | None = None, *, corpus: Files | None = None,
+                   queries: Files | None = None, qrels: Files | None = None,
                    split: str | None = None, name: str | None = None) -> RetrievalTask:
     """Read and validate a retrieval collection.
 
     `path` is a folder holding `corpus*`, `queries*` and `qrels*` (`.jsonl`/`.parquet`/`.tsv`, or a
-    `qrels/<split>.tsv` folder); any of the three can be given explicitly instead. Queries without any
-    judgment are skipped and counted, as mteb does.
+    `qrels/<split>.tsv` folder); any of the three can be given explicitly instead (a file, or the shards of
+    one). Queries without any judgment are skipped and counted, as mteb does.
     """
     folder = Path(path) if path is not None else None
-    corpus_files = [Path(corpus)] if corpus else find_files(folder, "corpus", split)
-    queries_files = [Path(queries)] if queries else find_files(folder, "queries", split)
-    qrels_files = [Path(qrels)] if qrels else find_files(folder, "qrels", split)
+    corpus_files = _files(corpus) if corpus else find_files(folder, "corpus", split)
+    queries_files = _files(queries) if queries else find_files(folder, "queries", split)
+    qrels_files = _files(qrels) if qrels else find_files(folder, "qrels", split)
     corpus_path, queries_path, qrels_path = corpus_files[0], queries_files[0], qrels_files[0]
 
     docs = read_texts(corpus_files, with_title=True)
@@ -61,6 +64,10 @@ def load_retrieval(path: str | Path | None = None, *, corpus: str | Path | None 
         {qid: judgments.grades[qid] for qid in kept}, str(folder or corpus_path.parent),
         {k: v for k, v in skipped.items() if v},
     )
+
+
+def _files(given: Files) -> list[Path]:
+    return [Path(p) for p in given] if isinstance(given, list) else [Path(given)]
 
 
 def is_retrieval_folder(path: str | Path) -> bool:

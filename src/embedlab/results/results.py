@@ -26,6 +26,7 @@ class TaskResult:
     counts: dict[str, int]
     timings: dict[str, float]
     sample: dict | None = None
+    dataset: dict | None = None  # the published dataset the data came from (a C-MTEB task), when it did
 
 
 @dataclass

@@ -1,18 +1,21 @@
-"""C-MTEB reranking and retrieval tasks by name, and where their snapshots are (`data.resolve` loads them).
+"""C-MTEB reranking and retrieval tasks by name: every one mteb lists (`tasks.cmteb_table`), in both layouts.
 
-Tasks are data: a name, a type, the Hugging Face dataset(s) C-MTEB publishes them in, and the split
-the leaderboard scores. A snapshot is found, in this order, under `data_dir` (or $EMBEDLAB_DATA_DIR)
-as `<dir>/<Name>`, `<dir>/C-MTEB/<Name>` or a hub-cache `<dir>/datasets--C-MTEB--<Name>/snapshots/*`;
-then in the local Hugging Face cache; then downloaded, unless HF_HUB_OFFLINE=1.
+Tasks are data: a name, a type, the split and main score mteb scores, and the two places the data is published:
+mteb 2.x's re-upload `mteb/<Name>` (configs `corpus`, `queries`, `default` = qrels, `top_ranked` for reranking)
+and the original C-MTEB dataset (`C-MTEB/<Name>`: reranking rows; retrieval corpus and queries, qrels in
+`C-MTEB/<Name>-qrels`) that mteb 1.x read. `data.resolve` finds and loads a local copy of either.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
-from embedlab.errors import DataError, UnknownNameError
+from embedlab.errors import UnknownNameError
+from embedlab.tasks.cmteb_table import ROWS
+
+MTEB = "mteb"  # mteb 2.x's re-uploaded datasets
+CMTEB = "C-MTEB"  # the original C-MTEB datasets (mteb 1.x)
+LAYOUTS = (MTEB, CMTEB)  # the order a task's local copies are tried in
 
 
 @dataclass(frozen=True)
@@ -20,67 +23,62 @@ class CMTEBTask:
     name: str
     type: str  # "reranking" | "retrieval"
     split: str
+    main_score: str  # mteb's name of the task's main score ("map_at_1000", "ndcg_at_10")
+    language: str  # ISO 639-3 and script, as mteb writes it ("cmn-Hans")
+    mteb_repo: str
+    mteb_revision: str
+    cmteb_repo: str | None
+    cmteb_revision: str | None
+    cmteb_qrels_revision: str | None  # retrieval: of `<cmteb_repo>-qrels`
+    aliases: tuple[str, ...] = ()  # names the task had in older mteb results
 
     @property
-    def repo(self) -> str:
-        return f"C-MTEB/{self.name}"
+    def layouts(self) -> tuple[str, ...]:
+        return LAYOUTS if self.cmteb_repo else (MTEB,)
+
+    def repo(self, layout: str) -> str:
+        return self.mteb_repo if layout == MTEB else self.cmteb_repo or ""
+
+    def revision(self, layout: str) -> str | None:
+        return self.mteb_revision if layout == MTEB else self.cmteb_revision
 
     @property
     def qrels_repo(self) -> str | None:
-        return f"C-MTEB/{self.name}-qrels" if self.type == "retrieval" else None
+        """The C-MTEB layout's separate qrels dataset of a retrieval task."""
+        return f"{self.cmteb_repo}-qrels" if self.type == "retrieval" and self.cmteb_repo else None
+
+    def layout_of(self, revision: str | None) -> str | None:
+        """Which published dataset a revision is of (None: neither, or not known)."""
+        return MTEB if revision == self.mteb_revision else CMTEB if revision and revision == self.cmteb_revision \
+            else None
 
 
-TASKS = {t.name: t for t in [
-    CMTEBTask("T2Reranking", "reranking", "dev"),
-    CMTEBTask("MMarcoReranking", "reranking", "dev"),
-    CMTEBTask("CMedQAv1-reranking", "reranking", "test"),
-    CMTEBTask("CMedQAv2-reranking", "reranking", "test"),
-    *(CMTEBTask(name, "retrieval", "dev") for name in (
-        "T2Retrieval", "MMarcoRetrieval", "DuRetrieval", "CovidRetrieval", "CmedqaRetrieval",
-        "EcomRetrieval", "MedicalRetrieval", "VideoRetrieval")),
-]}
+TASKS = {row[0]: CMTEBTask(*row) for row in ROWS}
 
 
 def lookup(name: str) -> CMTEBTask:
-    exact = TASKS.get(name) or next((t for t in TASKS.values() if t.name.lower() == name.lower()), None)
-    if exact is None:
-        raise UnknownNameError("C-MTEB task", name, TASKS)
-    return exact
+    """A task by its name (any case), a name it had before, or its dataset's name ("Mmarco-reranking")."""
+    wanted = name.lower()
+    for task in TASKS.values():
+        names = (task.name, *task.aliases, *(task.repo(layout).split("/")[1] for layout in task.layouts))
+        if wanted in (n.lower() for n in names):
+            return task
+    raise UnknownNameError("C-MTEB task", name, TASKS)
 
 
-def locate(repo: str, data_dir: str | Path | None = None) -> Path:
-    """A local snapshot folder of the dataset `repo` ("C-MTEB/T2Reranking"), or download it."""
-    owner, name = repo.split("/")
-    roots = [Path(d) for d in (data_dir, os.environ.get("EMBEDLAB_DATA_DIR")) if d]
-    for root in roots:
-        for candidate in (root / name, root / owner / name, *_cached(root, owner, name)):
-            if candidate.is_dir():
-                return candidate
-    hub_cache = _hub_cache()
-    if hub_cache is not None:
-        for candidate in _cached(hub_cache, owner, name):
-            return candidate
-    if os.environ.get("HF_HUB_OFFLINE") == "1":
-        where = ", ".join(str(r) for r in roots) or "no --data-dir / EMBEDLAB_DATA_DIR given"
-        raise DataError(f"no local copy of {repo} ({where}; Hugging Face cache: {hub_cache})",
-                        hint=f"download it (hf download {repo} --repo-type dataset "
-                             f"--local-dir DIR/{name}) and pass --data-dir DIR, or unset HF_HUB_OFFLINE")
-    from huggingface_hub import snapshot_download
-
-    return Path(snapshot_download(repo, repo_type="dataset"))
+def parse_name(text: str) -> tuple[CMTEBTask, str | None]:
+    """(task, layout) of `T2Reranking` (either layout) or `mteb/T2Reranking`, `C-MTEB/Mmarco-reranking` (that one)."""
+    owner, sep, rest = text.partition("/")
+    if sep and owner.lower() in (layout.lower() for layout in LAYOUTS):
+        layout = next(layout for layout in LAYOUTS if layout.lower() == owner.lower())
+        task = lookup(rest)
+        if layout not in task.layouts:
+            raise UnknownNameError(f"{layout} dataset", text, [task.repo(lay) for lay in task.layouts])
+        return task, layout
+    return lookup(text), None
 
 
-def _cached(root: Path, owner: str, name: str) -> list[Path]:
-    """Snapshot folders of a hub-cache layout, newest first."""
-    snapshots = root / f"datasets--{owner}--{name}" / "snapshots"
-    if not snapshots.is_dir():
-        return []
-    return sorted((p for p in snapshots.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
-
-
-def _hub_cache() -> Path | None:
-    try:
-        from huggingface_hub import constants
-    except ImportError:
-        return None
-    return Path(constants.HF_HUB_CACHE)
+def is_layout_name(text: str) -> bool:
+    """`mteb/<task>` or `C-MTEB/<task>`: a task named with the layout to load it from."""
+    owner, sep, rest = text.partition("/")
+    return bool(sep and rest and "/" not in rest and owner.lower() in (layout.lower() for layout in LAYOUTS))

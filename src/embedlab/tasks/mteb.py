@@ -95,3 +95,23 @@ def mteb_search(model: Any, task: RerankingTask | RetrievalTask, *, language: st
     where = {"task_metadata": mteb_task.metadata, "hf_split": "test", "hf_subset": "default", "encode_kwargs": {}}
     model.index(corpus=split["corpus"], **where)
     return model.search(split["queries"], top_k=top_k, top_ranked=split["top_ranked"], **where)
+
+
+def cmteb_rows() -> list[tuple[str, str, str, str, str, str, str]]:
+    """The C-MTEB reranking and retrieval tasks of the installed mteb, as the mteb columns of
+    `tasks.cmteb_table.ROWS` (name, type, split, main score, language, dataset, revision): the monolingual Chinese
+    text tasks of type Reranking or Retrieval, superseded ones included, and those of its C-MTEB benchmark."""
+    mteb = require("mteb", "reading mteb's task metadata")
+    found = mteb.get_tasks(task_types=["Reranking", "Retrieval"], languages=["cmn", "zho"],
+                           exclusive_language_filter=True, exclude_superseded=False)
+    benchmark = [t for t in mteb.get_benchmark("MTEB(cmn, v1)").tasks if t.metadata.type in ("Reranking", "Retrieval")]
+    rows = {}
+    for task in [*found, *benchmark]:
+        meta = task.metadata
+        if meta.is_multilingual or list(meta.modalities) != ["text"]:
+            continue
+        (split,) = meta.eval_splits
+        (language,) = meta.eval_langs
+        rows[meta.name] = (meta.name, meta.type.lower(), split, meta.main_score, language,
+                           meta.dataset["path"], meta.dataset["revision"])
+    return list(rows.values())

@@ -28,6 +28,7 @@ class RerankingTask:
     source: str = ""
     skipped: dict[str, int] = field(default_factory=dict)
     sample: dict | None = None  # set by tasks.sampling: {"n", "of", "seed", ...}
+    dataset: dict | None = None  # where a published task was read from (`data.resolve.load_cmteb`)
 
     type = "reranking"
 
