@@ -111,13 +111,13 @@ class VariantScorer:
             else:
                 idx, scores = index.search(side[rows], wanted)
             if depth_r:
-                idx, scores = _rescore_top(idx, scores, floats[rows], docs.rescore, depth_r)
+                idx, scores = rescore_top(idx, scores, floats[rows], docs.rescore, depth_r)
             return idx[:, :k], scores[:, :k]
 
         return search
 
 
-def _rescore_top(idx: np.ndarray, scores: np.ndarray, floats: np.ndarray, rescore: np.ndarray, depth: int
+def rescore_top(idx: np.ndarray, scores: np.ndarray, floats: np.ndarray, rescore: np.ndarray, depth: int
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The first `depth` candidates of each row reordered by float query · stored vector (the rest keep their
     order below them), as sentence-transformers rescores."""
