@@ -84,6 +84,7 @@ PROVIDERS = {
     "bm25s": ("bm25s", "bm25"),
     "jieba": ("jieba", "bm25"),
     "Stemmer": ("pystemmer", "bm25"),
+    "usearch.index": ("usearch", "usearch"),
 }
 
 

@@ -189,6 +189,7 @@ def commands(group=None, path=()):
 WRITERS = {"eval", "split", "finetune", "convert", "report", "inspect", "mine", "export-mteb"}
 LONG = {"eval", "estimate", "mine", "finetune", "inspect"}
 NO_RESULT = {"cache clear"}  # prints only a message (stderr)
+WRITERS, LONG = WRITERS | {"sweep", "export-mteb"}, LONG | {"sweep"}  # sweep writes a folder and encodes; export-mteb -o (README)
 
 
 def test_every_command_follows_the_conventions():

@@ -320,6 +320,7 @@ from embedlab.cli.finetune import finetune_command, split_command
 from embedlab.cli.inspect import inspect_command
 from embedlab.cli.mine import mine_command
 from embedlab.cli.mteb import export_mteb_command
+from embedlab.cli.deploy import sweep_command
 
 cli.add_command(compare_command)
 cli.add_command(leaderboard_command)
@@ -330,6 +331,7 @@ cli.add_command(mine_command)
 cli.add_command(inspect_command)
 cli.add_command(convert_command)
 cli.add_command(export_mteb_command)
+cli.add_command(sweep_command)
 
 
 def main() -> None:

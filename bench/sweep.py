@@ -1,0 +1,85 @@
+"""`embedlab sweep` (deploy.deploy_sweep) vs one `eval` of the same model and data: wall time, and the frontier.
+
+--set xquad|cranfield: the bundled MiniLM (or --model) on shared data; one `evaluate` (encoding + scoring), then
+one sweep of 4 dims x 3 precisions x 3 indexes (encoding once + every variant + the summary with its bootstrap
+CIs and Holm-corrected tests), each loading the model itself. --synthetic N: build and search time of each index
+on N random unit vectors (384-d, 1,000 queries, top 10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from _env import machine, require_data
+
+DIMS, PRECISIONS, INDEXES = (384, 256, 128, 64), ("float32", "int8", "binary+rescore"), ("exact", "hnsw", "usearch")
+
+
+def real(args) -> None:
+    from embedlab import demo, evaluate
+    from embedlab.deploy import DeployOptions, deploy_sweep
+    from embedlab.evaluation import RunOptions
+    from embedlab.report.deploy import markdown_deploy
+    from embedlab.results.deploy import deploy_summaries
+
+    data = require_data()
+    tasks = [data / "xquad_r_zh/reranking/test.jsonl", data / "xquad_r_zh/retrieval_sentence"] if args.set == "xquad" \
+        else [data / "cranfield_en/retrieval"]
+    model = args.model or demo.default_model()
+    run = RunOptions(cache=False)
+    started = time.perf_counter()
+    evaluate(model, tasks, run=run)
+    eval_s = time.perf_counter() - started
+    started = time.perf_counter()
+    results = deploy_sweep(model, tasks, run=run, deploy=DeployOptions(DIMS, PRECISIONS, INDEXES))
+    summaries = deploy_summaries(results)
+    sweep_s = time.perf_counter() - started
+    print(f"machine: {machine('faiss-cpu', 'usearch')}\n")
+    print("| | seconds |\n|---|---|")
+    print(f"| one `eval` | {eval_s:.1f} |\n| `sweep`, {len(results.runs)} variants, with the summary | {sweep_s:.1f} |")
+    print(f"| sweep / eval | **{sweep_s / eval_s:.2f}x** |\n")
+    for summary in summaries:
+        print("\n".join(markdown_deploy(summary)))
+
+
+def synthetic(n: int) -> None:
+    from embedlab.deploy.precision import store
+    from embedlab.search.ann import build_index
+    from embedlab.search.exact import top_k
+
+    rng = np.random.default_rng(0)
+    docs = rng.normal(size=(n, 384)).astype(np.float32)
+    docs /= np.linalg.norm(docs, axis=1, keepdims=True)
+    queries = docs[rng.choice(n, 1000, replace=False)] + 0.05 * rng.normal(size=(1000, 384)).astype(np.float32)
+    print(f"machine: {machine('faiss-cpu', 'usearch')}; {n:,} x 384 vectors, 1,000 queries, top 10\n")
+    print("| index | precision | build s | search s (1,000 queries) | ms/query | index MB | neighbour recall@10 |")
+    print("|---|---|---|---|---|---|---|")
+    for precision in ("float32", "binary"):
+        d, q = store(docs, precision), store(queries, precision)
+        started = time.perf_counter()
+        truth = top_k(q.search, d.search, 10)[0]
+        exact_s = time.perf_counter() - started
+        print(f"| exact | {precision} | – | {exact_s:.2f} | {exact_s:.3f} | {d.stored.nbytes / 1e6:.0f} | 1.000 |")
+        for kind in ("hnsw", "ivf", "usearch"):
+            started = time.perf_counter()
+            index = build_index(kind, d.stored, precision, 384)
+            build = time.perf_counter() - started
+            started = time.perf_counter()
+            found = index.search(q.stored if precision == "binary" else q.search, 10)[0]
+            search = time.perf_counter() - started
+            recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)])
+            print(f"| {kind} | {precision} | {build:.1f} | {search:.2f} | {search:.3f} | {index.nbytes / 1e6:.0f} | "
+                  f"{recall:.3f} |")
+            del index
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--set", choices=["xquad", "cranfield"])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--synthetic", type=int, default=None, metavar="N")
+    args = parser.parse_args()
+    synthetic(args.synthetic) if args.synthetic else real(args)

@@ -1,0 +1,136 @@
+"""A deployment sweep (`results/deploy.py`) as a terminal table, markdown and one HTML page with the Pareto
+frontiers of quality against bytes per vector and against ms per query. (`report/sweep.py` renders the
+hybrid's weight sweep.)"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+from embedlab.errors import require
+from embedlab.results.deploy import DeploySummary, VariantRow
+from embedlab.results.table import LABELS
+
+HEADER = ["variant", "score", "95% CI", "Δ", "CI of Δ", "p (Holm)", "bytes/vec", "index", "ms/q batch",
+          "ms/q single", "nbr recall@10", ""]
+
+
+def heading(s: DeploySummary) -> str:
+    return (f"{s.task}: {s.model}, {LABELS.get(s.metric, s.metric)} ({s.queries:,} queries), sorted by cost; "
+            f"Δ vs {s.baseline}")
+
+
+def _size(n: float | None) -> str:
+    if n is None:
+        return "–"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n:g} B"
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _mark(r: VariantRow) -> str:
+    marks = []
+    if r.delta is None:
+        marks.append("baseline")
+    elif r.free:
+        marks.append("free saving")
+    elif not r.tied:
+        marks.append("better" if r.delta.mean > 0 else "worse")
+    if r.frontier_bytes or r.frontier_ms:
+        marks.append("frontier:" + "+".join(w for w, on in (("bytes", r.frontier_bytes), ("ms", r.frontier_ms)) if on))
+    return ", ".join(marks)
+
+
+def deploy_rows(s: DeploySummary) -> tuple[list[str], list[list[str]]]:
+    """One row per variant (scores ×100), the baseline first, then by cost."""
+    rows = []
+    for r in s.rows:
+        delta = ["", "", ""] if r.delta is None else [
+            f"{100 * r.delta.mean:+.2f}", f"{100 * r.delta.low:+.2f} to {100 * r.delta.high:+.2f}",
+            f"{r.p_holm:.4f}" if r.p_holm >= 1e-4 else "<0.0001"]
+        rows.append([r.name, f"{100 * r.mean:.2f}", f"{100 * r.ci.low:.2f}–{100 * r.ci.high:.2f}", *delta,
+                     f"{r.variant['bytes_per_vector']:g}", _size(r.index_bytes), _ms(r.ms_batch), _ms(r.ms_single),
+                     "–" if r.neighbour_recall is None else f"{r.neighbour_recall:.3f}", _mark(r)])
+    return HEADER, rows
+
+
+CAPTION = ("scores ×100, 95% bootstrap CIs over queries; Δ vs the baseline: paired bootstrap CI, paired randomization "
+           "test Holm-corrected across variants; free saving = not significantly different and cheaper; index = "
+           "vectors + structure; ms per query for a top 10, all queries at once (batch) and one at a time (median)")
+
+
+def rich_deploy(s: DeploySummary) -> list:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    header, rows = deploy_rows(s)
+    table = Table(box=box.SIMPLE_HEAD, caption=CAPTION, caption_justify="left")
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i in (0, len(header) - 1) else "right", overflow="fold")
+    for row in rows:
+        style = "green" if "free" in row[-1] else "red" if row[-1].startswith("worse") else None
+        table.add_row(*[Text(cell, style=style) if style and i in (0, len(row) - 1) else Text(cell)
+                        for i, cell in enumerate(row)])
+    return [Text(heading(s), style="bold"), table]
+
+
+def markdown_deploy(s: DeploySummary) -> list[str]:
+    header, rows = deploy_rows(s)
+    return [f"## {heading(s)}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(row) + " |" for row in rows), "", f"_{CAPTION}_", ""]
+
+
+def deploy_page(summaries: list[DeploySummary], title: str = "embedlab sweep: what will it cost to deploy?") -> str:
+    """One self-contained HTML page: per task the table and the two frontier plots (inlined PNG)."""
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    for s in summaries:
+        header, rows = deploy_rows(s)
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+        plots = [_frontier(s, "bytes")] + ([_frontier(s, "ms")] if any(r.ms_single for r in s.rows) else [])
+        parts += [f"<h2>{html.escape(heading(s))}</h2>",
+                  f"<table><caption>{html.escape(CAPTION)}</caption><tr>{head}</tr>{body}</table>",
+                  "<div>" + "".join(f"<img alt='frontier' src='data:image/png;base64,{base64.b64encode(p).decode()}'>"
+                                    for p in plots) + "</div>"]
+    style = ("body{font-family:system-ui,sans-serif;max-width:1300px;margin:2em auto}table{border-collapse:collapse}"
+             "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child{text-align:left}"
+             "caption{text-align:left;color:#555}img{max-width:49%}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>\n")
+
+
+def _frontier(s: DeploySummary, axis: str) -> bytes:
+    require("matplotlib", "plots in reports")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cost = (lambda r: r.variant["bytes_per_vector"]) if axis == "bytes" else (lambda r: r.ms_single)
+    on = (lambda r: r.frontier_bytes) if axis == "bytes" else (lambda r: r.frontier_ms)
+    shown = [r for r in s.rows if cost(r) is not None]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter([cost(r) for r in shown], [100 * r.mean for r in shown], s=14, color="tab:gray", label="variant")
+    front = sorted((r for r in shown if on(r)), key=cost)
+    ax.plot([cost(r) for r in front], [100 * r.mean for r in front], "o-", color="tab:blue", label="Pareto frontier")
+    for r in front:
+        ax.annotate(r.name.rsplit(" @", 1)[-1], (cost(r), 100 * r.mean), fontsize=7, xytext=(3, 3),
+                    textcoords="offset points")
+    base = s.rows[0]
+    ax.axhspan(100 * base.ci.low, 100 * base.ci.high, color="tab:green", alpha=0.15, label="baseline 95% CI")
+    ax.set_xscale("log")
+    ax.set_xlabel("bytes per vector" if axis == "bytes" else "ms per query (single, top 10)")
+    ax.set_ylabel(f"{s.metric} ×100")
+    ax.legend(fontsize=7)
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return buffer.getvalue()
