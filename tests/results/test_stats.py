@@ -24,3 +24,29 @@ def test_paired_interval_is_about_differences():
     assert bootstrap_ci(base).high > bootstrap_ci(base + 0.05).low
     with pytest.raises(ValueError, match="same queries"):
         paired_bootstrap_ci(base, base[:-1])
+
+
+def _gather_bootstrap(values, resamples, seed):
+    """The textbook form: resample query indices, average the resampled values (the draws bootstrap_cis makes)."""
+    rng, n = np.random.default_rng(seed), len(values)
+    chunk = max(1, 2_000_000 // n)
+    means = np.concatenate([values[rng.integers(0, n, (min(resamples, s + chunk) - s, n))].mean(1)
+                            for s in range(0, resamples, chunk)])
+    return np.quantile(means, [0.025, 0.975])
+
+
+def test_intervals_of_many_columns_are_each_columns_own():
+    from embedlab.results.stats import bootstrap_cis
+
+    rng = np.random.default_rng(3)
+    columns = [rng.uniform(size=1500), rng.beta(1, 4, size=1500), np.zeros(1500), rng.integers(0, 2, 1500)]
+    together = bootstrap_cis(columns, resamples=3000, seed=7)
+    for column, interval in zip(columns, together):
+        low, high = _gather_bootstrap(np.asarray(column, dtype=float), 3000, 7)
+        assert interval.low == pytest.approx(low, abs=1e-12) and interval.high == pytest.approx(high, abs=1e-12)
+        alone = bootstrap_ci(column, resamples=3000, seed=7)  # the same draws; sums in another order
+        assert (alone.low, alone.high) == pytest.approx((interval.low, interval.high), abs=1e-12)
+    with pytest.raises(ValueError):
+        bootstrap_cis([np.ones(3), np.ones(4)])
+    with pytest.raises(ValueError):
+        bootstrap_cis([])

@@ -13,7 +13,7 @@ import numpy as np
 
 from embedlab.errors import EmbedlabError, UnknownNameError
 from embedlab.results.results import ModelRun, Results, TaskResult
-from embedlab.results.stats import Interval, bootstrap_ci, paired_bootstrap_ci
+from embedlab.results.stats import Interval, bootstrap_cis
 from embedlab.results.table import display_names, short_name
 
 TESTS = ("permutation", "t")
@@ -82,24 +82,31 @@ def paired_permutation_test(a, b, *, resamples: int = 10_000, seed: int = 0) -> 
     otherwise Monte Carlo with the (count + 1) / (resamples + 1) correction.
     """
     d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    n = len(d)
-    observed = d.mean()
+    return permutation_p_values([d], resamples=resamples, seed=seed)[0]
+
+
+def permutation_p_values(differences, *, resamples: int = 10_000, seed: int = 0) -> list[float]:
+    """`paired_permutation_test`'s p-value of each column of paired differences (over the same queries),
+    from one set of sign flips: the null means of every column are one matrix product."""
+    d = np.column_stack([np.asarray(x, dtype=np.float64) for x in differences])
+    n = d.shape[0]
+    observed = d.mean(axis=0)
     exact = n < 63 and 2 ** n <= resamples
     if exact:
         signs = 1 - 2 * ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1)
-        null = (signs * d).mean(axis=1)
+        null = signs @ d / n
     else:
         rng = np.random.default_rng(seed)
-        null = np.concatenate([(rng.choice((-1.0, 1.0), size=(min(2000, resamples - s), n)) * d).mean(1)
+        null = np.concatenate([rng.choice((-1.0, 1.0), size=(min(2000, resamples - s), n)) @ d / n
                                for s in range(0, resamples, 2000)])
-    gamma = abs(1e-14 * observed)  # scipy's tolerance for floating-point ties
-    greater = np.count_nonzero(null >= observed - gamma)
-    less = np.count_nonzero(null <= observed + gamma)
+    gamma = np.abs(1e-14 * observed)  # scipy's tolerance for floating-point ties
+    greater = np.count_nonzero(null >= observed - gamma, axis=0)
+    less = np.count_nonzero(null <= observed + gamma, axis=0)
     if exact:
         p_greater, p_less = greater / len(null), less / len(null)
     else:
         p_greater, p_less = (greater + 1) / (resamples + 1), (less + 1) / (resamples + 1)
-    return float(min(1.0, 2 * min(p_greater, p_less)))
+    return [float(p) for p in np.minimum(1.0, 2 * np.minimum(p_greater, p_less))]
 
 
 def paired_t_test(a, b) -> float:
@@ -182,18 +189,21 @@ def _compare_task(task, runs, metric, baseline, test, alpha, margin, resamples, 
     base_name = baseline if baseline in present else first_name
     base = np.asarray(present[base_name].per_query[key])
     others = [name for name in present if name != base_name]
-    p_values = []
-    rows = []
-    for name in [base_name, *others]:
-        values = np.asarray(present[name].per_query[key])
-        ci = bootstrap_ci(values, confidence=1 - alpha, resamples=resamples, seed=seed)
-        row = ModelRow(name, float(values.mean()), ci, rows_for_margin=rows_for_margin(ci, len(values), margin))
-        if name != base_name:
-            row.delta = paired_bootstrap_ci(values, base, confidence=1 - alpha, resamples=resamples, seed=seed)
-            row.p_value = paired_permutation_test(values, base, resamples=resamples, seed=seed) \
-                if test == "permutation" else paired_t_test(values, base)
-            p_values.append(row.p_value)
-        rows.append(row)
+    names = [base_name, *others]
+    values = [np.asarray(present[name].per_query[key], dtype=np.float64) for name in names]
+    deltas = [v - base for v in values[1:]]
+    # every interval from one set of resamples (each is what bootstrap_ci / paired_bootstrap_ci give it alone)
+    intervals = bootstrap_cis(values + deltas, confidence=1 - alpha, resamples=resamples, seed=seed)
+    if not others:
+        p_values = []
+    elif test == "permutation":
+        p_values = permutation_p_values(deltas, resamples=resamples, seed=seed)
+    else:
+        p_values = [paired_t_test(v, base) for v in values[1:]]
+    rows = [ModelRow(name, float(v.mean()), ci, rows_for_margin=rows_for_margin(ci, len(v), margin))
+            for name, v, ci in zip(names, values, intervals)]
+    for row, delta, p in zip(rows[1:], intervals[len(names):], p_values):
+        row.delta, row.p_value = delta, p
     for row, adjusted in zip(rows[1:], holm(p_values)):
         row.p_holm = adjusted
         row.significant = adjusted < alpha
