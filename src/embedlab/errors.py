@@ -84,6 +84,8 @@ PROVIDERS = {
     "bm25s": ("bm25s", "bm25"),
     "jieba": ("jieba", "bm25"),
     "Stemmer": ("pystemmer", "bm25"),
+    "ray": ("ray", "ray"),
+    "ray.data": ("ray", "ray"),
 }
 
 

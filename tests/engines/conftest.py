@@ -1,0 +1,45 @@
+"""One local Ray cluster per test session (2 CPUs, a fixed object store), and fake encoders its workers can load."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FakeEncoder
+
+
+class RayFake(FakeEncoder):
+    """The fake bigram encoder, loadable on Ray workers. `die_once`: a file; the first worker to encode
+    creates it and dies at once (an actor lost mid-run). `pause`: seconds per batch (a run to kill)."""
+
+    def __init__(self, name: str = "fake-bigram", die_once: str | None = None, pause: float = 0.0) -> None:
+        super().__init__()
+        self.name, self.die_once, self.pause = name, die_once, pause
+
+    def encode(self, texts, kind="document"):
+        if self.die_once and not Path(self.die_once).exists():
+            Path(self.die_once).write_text(str(os.getpid()))
+            os._exit(1)
+        time.sleep(self.pause)
+        return super().encode(texts, kind)
+
+    def worker_loader(self, device):
+        return functools.partial(RayFake, self.name, self.die_once, self.pause)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    if not ray.is_initialized():
+        # the workers import the test modules (RayFake) as the driver does
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        ray.init(num_cpus=2, object_store_memory=150 * 1024 ** 2, include_dashboard=False, logging_level="warning",
+                 log_to_driver=False)
+    yield ray
+    ray.shutdown()
