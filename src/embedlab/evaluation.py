@@ -23,6 +23,7 @@ import numpy as np
 
 from embedlab.data.resolve import Spec, distinct_names, resolve_all
 from embedlab.embed import EmbeddingStore
+from embedlab.engines import EngineOptions, embedding_store
 from embedlab.errors import EmbedlabError, ModelError
 from embedlab.estimate import check_cost, cost_line, estimate_models, estimate_reranker
 from embedlab.metrics.names import DEFAULT_K, parse_metric
@@ -64,6 +65,7 @@ class RunOptions:
     rerank_depths: tuple[int, ...] = ()
     reranker_options: ModelOptions | None = None
     save_run: str | Path | RunSaver | None = None  # a folder: each retrieval run's top 100 as TREC runs (evaluate)
+    engine: EngineOptions | None = None  # --engine ray: documents encoded on a Ray cluster (engines/); None: here
 
 
 def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spec | Iterable[Spec], *,
@@ -261,7 +263,7 @@ def _scoring(model: Model, run: RunOptions, batch_size: int, pairs: PairStore | 
     def store(scored: Model) -> EmbeddingStore | PairStore:
         if pairs is not None and pairs.model is scored:
             return pairs
-        kind = PairStore if isinstance(scored, PairScorer) else EmbeddingStore
+        kind = PairStore if isinstance(scored, PairScorer) else embedding_store(run.engine)
         stores.append(kind(scored, batch_size=batch_size, progress=run.progress,
                            cache=open_cache(run.cache, scored.paid)))
         return stores[-1]

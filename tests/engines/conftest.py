@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 import time
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import FakeEncoder
 
@@ -30,16 +27,3 @@ class RayFake(FakeEncoder):
 
     def worker_loader(self, device):
         return functools.partial(RayFake, self.name, self.die_once, self.pause)
-
-
-@pytest.fixture(scope="session")
-def ray_cluster():
-    ray = pytest.importorskip("ray")
-    pytest.importorskip("ray.data")
-    if not ray.is_initialized():
-        # the workers import the test modules (RayFake) as the driver does
-        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        ray.init(num_cpus=2, object_store_memory=150 * 1024 ** 2, include_dashboard=False, logging_level="warning",
-                 log_to_driver=False)
-    yield ray
-    ray.shutdown()

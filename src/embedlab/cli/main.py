@@ -11,6 +11,8 @@ import click
 
 from embedlab import __version__
 from embedlab.cli.options import (
+    engine_options,
+    pop_engine_options,
     pop_model_options,
     pop_reranker_options,
     quiet_libraries,
@@ -91,6 +93,7 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
               help="Save each model's top 100 per retrieval query as a TREC run, DIR/<task>/<model>.trec (for "
                    "trec_eval, ranx, -m run:, and the queries `compare --queries` / `report` show); a run of the "
                    "same model and task is replaced.")
+@engine_options
 def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, save_run, **opts) -> None:
     """Score embedding models on reranking and/or retrieval data.
 
@@ -109,6 +112,7 @@ def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, save_run
     quiet_libraries(quiet)
     models, tasks, options, run = run_setup(opts, output, progress=not quiet, max_cost=max_cost,
                                             price_per_mtok=price_per_mtok, save_run=save_run,
+                                            engine=pop_engine_options(opts, not quiet),
                                             announce=lambda line: click.echo(line, err=True))
 
     from embedlab.evaluation import IncompleteRun, evaluate

@@ -19,8 +19,8 @@ import numpy as np
 
 from embedlab.embed import checked_vectors
 from embedlab.engines.options import EngineOptions
-from embedlab.engines.vectors import text_ids, write_shard
-from embedlab.errors import EmbedlabError, require
+from embedlab.engines.vectors import VectorDirError, text_ids, write_shard
+from embedlab.errors import DataError, EmbedlabError, ModelError, require
 from embedlab.models.base import Encoder
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,7 @@ def connect(engine: EngineOptions):
     if ray.is_initialized():
         return ray
     address = engine.address
-    if address not in (None, "auto", "local") and not address.startswith("ray://"):
-        _check_reachable(address)
+    check_address(address)
     try:
         ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING,
                  log_to_driver=engine.progress)
@@ -47,8 +46,10 @@ def connect(engine: EngineOptions):
     return ray
 
 
-def _check_reachable(address: str) -> None:
+def check_address(address: str | None) -> None:
     """A host:port nobody answers on is refused at once (ray.init would retry for minutes)."""
+    if address in (None, "auto", "local") or address.startswith("ray://"):
+        return
     host, _, port = address.rpartition(":")
     try:
         socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
@@ -76,15 +77,18 @@ class ShardWriter:
         self.path, self.batch_size, self.dimension = Path(path), batch_size, dimension
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        texts = sorted((str(t) for t in batch["text"]), key=len, reverse=True)
-        parts = []
-        for begin, end, raw in self.encoder.encode_batches(texts, "document", self.batch_size):
-            parts.append(checked_vectors(self.encoder.name, raw, texts[begin:end], self.dimension))
-            self.dimension = parts[-1].shape[1]
-        vectors = np.concatenate(parts)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        name = write_shard(self.path, text_ids(texts), vectors)
-        return {"shard": np.array([name]), "rows": np.array([len(texts)])}
+        try:
+            texts = sorted((str(t) for t in batch["text"]), key=len, reverse=True)
+            parts = []
+            for begin, end, raw in self.encoder.encode_batches(texts, "document", self.batch_size):
+                parts.append(checked_vectors(self.encoder.name, raw, texts[begin:end], self.dimension))
+                self.dimension = parts[-1].shape[1]
+            vectors = np.concatenate(parts)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            name = write_shard(self.path, text_ids(texts), vectors)
+        except EmbedlabError as exc:  # returned, not raised: Ray's wrappers would bury its one line
+            return {"shard": np.array([""]), "rows": np.array([0]), "error": np.array([f"{type(exc).__name__}\t{exc}"])}
+        return {"shard": np.array([name]), "rows": np.array([len(texts)]), "error": np.array([""])}
 
 
 def encode_on_ray(texts: list[str], loader: Callable[[], Encoder], path: Path, engine: EngineOptions, *,
@@ -92,6 +96,8 @@ def encode_on_ray(texts: list[str], loader: Callable[[], Encoder], path: Path, e
     """Encode `texts` (as documents) on the cluster into shards under `path`; `advance(n)` per committed shard."""
     ray = connect(engine)
     data = require("ray.data", "--engine ray")
+    if not engine.progress:  # our own progress line counts committed texts; Ray Data's chatter is left out
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
     context = data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
@@ -104,19 +110,14 @@ def encode_on_ray(texts: list[str], loader: Callable[[], Encoder], path: Path, e
         compute=data.ActorPoolStrategy(size=min(worker_count(ray, engine), max(1, -(-len(ordered) // size)))),
         fn_constructor_kwargs={"loader": loader, "path": str(path), "batch_size": batch_size,
                                "dimension": dimension},
-        num_cpus=1, num_gpus=engine.gpus_per_worker or None, max_restarts=-1, max_task_retries=-1)
-    try:
-        for done in shards.iter_batches(batch_size=None, batch_format="numpy"):
-            advance(int(done["rows"].sum()))
-    except Exception as exc:  # noqa: BLE001 - a worker's embedlab error is the one line to show
-        raise _cause(exc) from None
+        num_cpus=1, num_gpus=engine.gpus_per_worker or None)  # Ray Data restarts a lost actor, retries its task
+    for done in shards.iter_batches(batch_size=None, batch_format="numpy"):
+        failed = [e for e in done["error"] if e]
+        if failed:
+            kind, message = str(failed[0]).split("\t", 1)
+            raise WORKER_ERRORS.get(kind, EngineError)(message)
+        advance(int(done["rows"].sum()))
 
 
-def _cause(exc: BaseException) -> BaseException:
-    """The EmbedlabError a worker raised, out of Ray's wrappers; else an EngineError naming Ray's."""
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, EmbedlabError):
-            return type(seen)(str(seen).splitlines()[0].split(": ", 1)[-1]) if "\n" in str(seen) else seen
-        seen = getattr(seen, "cause", None) or seen.__cause__
-    return EngineError(f"the Ray engine failed: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+# what a worker's error is on the driver (by class name: the error crossed Ray as text)
+WORKER_ERRORS = {cls.__name__: cls for cls in (ModelError, DataError, VectorDirError, EngineError)}

@@ -58,7 +58,9 @@ class ShardedStore(EmbeddingStore):
 
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         if kind == "query":
-            return super().embed(texts, kind)
+            vectors = super().embed(texts, kind)
+            self.stats.unique = len(self._index) + len(self.seen)
+            return vectors
         self.stats.requested += len(texts)
         ids = text_ids(texts)
         self._ensure(texts, ids)
