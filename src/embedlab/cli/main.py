@@ -68,6 +68,8 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
 
         check_output(output, inputs=[*reranking, *retrieval], overwrite=True)
     options, cache = pop_model_options(opts)
+    if "engine" in opts:  # eval (and mine) run on an engine; estimate only counts
+        run_extra["engine"] = pop_engine_options(opts, run_extra.get("progress", False))
     run = RunOptions(cache=cache, **{key: opts.pop(key) for key in ("split", "sample", "seed", "prune_corpus",
                                                                      "data_dir")}, **run_extra,
                      **pop_reranker_options(opts, options))
@@ -112,7 +114,6 @@ def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, save_run
     quiet_libraries(quiet)
     models, tasks, options, run = run_setup(opts, output, progress=not quiet, max_cost=max_cost,
                                             price_per_mtok=price_per_mtok, save_run=save_run,
-                                            engine=pop_engine_options(opts, not quiet),
                                             announce=lambda line: click.echo(line, err=True))
 
     from embedlab.evaluation import IncompleteRun, evaluate
