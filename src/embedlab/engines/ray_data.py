@@ -102,7 +102,7 @@ def encode_on_ray(texts: list[str], loader: Callable[[], Encoder], path: Path, e
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     ordered = sorted(texts, key=len, reverse=True)  # similar lengths share a shard: less padding
-    size = engine.shard_size
+    size = -(-engine.shard_size // batch_size) * batch_size  # shards cut at batch bounds, as in process
     pa = require("pyarrow", "--engine ray")
     dataset = data.from_arrow([pa.table({"text": ordered[i:i + size]}) for i in range(0, len(ordered), size)])
     shards = dataset.map_batches(

@@ -79,7 +79,8 @@ class ShardedStore(EmbeddingStore):
         todo = self.vectors.missing(unique)
         self.stats.cache_hits += int((~todo).sum())
         if todo.any():
-            missing = [texts[i] for i in first[todo]]
+            # in the caller's order, as the in-process engine sorts them: the same batches, the same floats
+            missing = [texts[i] for i in np.sort(first[todo])]
             started = time.perf_counter()
             with progress(self.progress, len(missing), "embedding documents on ray") as advance:
                 encode_on_ray(missing, self.loader, self.vectors.path, self.engine, batch_size=self.batch_size,
