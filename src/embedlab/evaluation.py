@@ -33,7 +33,7 @@ from embedlab.models.hybrid import Hybrid
 from embedlab.models.registry import is_paid, load_model, reranker_spec
 from embedlab.pairs import PairStore
 from embedlab.results import ModelRun, Results, TaskResult
-from embedlab.scorers import TwoStage, scorer_for
+from embedlab.scorers import TwoStage, scorer_for, with_search
 from embedlab.scorers.recording import RunSaver, keep_rankings, recording, write_runs
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
@@ -66,6 +66,7 @@ class RunOptions:
     reranker_options: ModelOptions | None = None
     save_run: str | Path | RunSaver | None = None  # a folder: each retrieval run's top 100 as TREC runs (evaluate)
     engine: EngineOptions | None = None  # --engine ray: documents encoded on a Ray cluster (engines/); None: here
+    search: str = "exact"  # or faiss-ivf | faiss-hnsw: dense retrieval by an approximate index, its cost measured
 
 
 def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spec | Iterable[Spec], *,
@@ -80,8 +81,7 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
     `run.rerank_depths` (`evaluate_stack`); with `run.save_run`, the rankings scored are saved as TREC runs.
     """
     run, options = run or RunOptions(), model or ModelOptions()
-    loaded = load_tasks(tasks, run)
-    if not loaded:
+    if not (loaded := load_tasks(tasks, run)):
         raise ValueError("nothing to evaluate: give reranking and/or retrieval data")
     specs = [models] if isinstance(models, str) or not isinstance(models, Sequence) else list(models)
     run = dataclasses.replace(run, rerank_depths=check_rerank_depths(run, loaded),
@@ -269,7 +269,7 @@ def _scoring(model: Model, run: RunOptions, batch_size: int, pairs: PairStore | 
         return stores[-1]
 
     try:
-        scorer = scorer_for(model, store)
+        scorer = with_search(scorer_for(model, store), run.search, run.seed)
         for part in [model, *model.parts()]:  # a BM25 (alone or in a hybrid) keeps its index beside the cache
             if isinstance(part, Ranker):
                 part.keep_indexes(index_folder(run.cache, part.paid))
