@@ -38,6 +38,8 @@ def test_eval_on_ray_scores_as_in_process_and_resumes(ray_cluster, tiny_model, r
 def test_bad_engine_input_is_one_line(tmp_path, monkeypatch):
     out = ["-q", "-o", str(tmp_path / "r.json")]
     for args, message in [(["--workers", "2"], "--workers needs --engine ray"),
+                          (["--engine", "ray", "--vectors", str(tmp_path / "v"), "-m", "a", "-m", "b"],
+                           "--vectors holds one model's vectors"),
                           (["--engine", "ray", "--ray-address", "127.0.0.1:1"], "no Ray cluster answers there"),
                           (["--engine", "ray", "-m", "openai:m", "--base-url", "http://127.0.0.1:1/v1",
                             "--api-key-env", "PATH"], "cannot be loaded on Ray workers")]:

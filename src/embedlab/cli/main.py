@@ -70,6 +70,8 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
     options, cache = pop_model_options(opts)
     if "engine" in opts:  # eval (and mine) run on an engine; estimate only counts
         run_extra["engine"] = pop_engine_options(opts, run_extra.get("progress", False))
+        if run_extra["engine"] is not None and run_extra["engine"].vectors is not None and len(models) > 1:
+            raise click.UsageError("--vectors holds one model's vectors: give one -m with it, or leave it out")
         run_extra["search"] = opts.pop("search")
     run = RunOptions(cache=cache, **{key: opts.pop(key) for key in ("split", "sample", "seed", "prune_corpus",
                                                                      "data_dir")}, **run_extra,
