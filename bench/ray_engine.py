@@ -81,7 +81,7 @@ def passages(n: int, seed: int = 0) -> list[str]:
     return [f"{i} " + " ".join(vocab[j] for j in row) for i, row in enumerate(words)]
 
 
-def scale(sizes: list[int], out: Path) -> list[dict]:
+def scale(sizes: list[int], out: Path, with_search: bool = True) -> list[dict]:
     from embedlab.engines import EngineOptions
     from embedlab.engines.store import ShardedStore
     from embedlab.models import ModelOptions
@@ -107,7 +107,7 @@ def scale(sizes: list[int], out: Path) -> list[dict]:
                      "shard_mb": round(store.vectors.bytes_on_disk() / 1e6, 1), "checksum": round(checksum, 3)})
         print(json.dumps(rows[-1]))
         del vectors, store
-    if sizes:
+    if sizes and with_search:
         rows.append(search(model, passages(sizes[-1]), out / f"vectors-{sizes[-1]}"))
     return rows
 
@@ -162,6 +162,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=["overhead", "scale"])
     parser.add_argument("--passages", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--no-search", action="store_true", help="scale: no search comparison (c)")
     parser.add_argument("--out", type=Path, default=None, help="where the shards go [default: a temporary folder]")
     args = parser.parse_args()
     print(machine("ray", "faiss-cpu", "torch"))
@@ -169,7 +170,7 @@ def main() -> None:
         overhead(require_data())
         return
     with tempfile.TemporaryDirectory() as scratch:
-        scale(args.passages, args.out or Path(scratch))
+        scale(args.passages, args.out or Path(scratch), with_search=not args.no_search)
 
 
 if __name__ == "__main__":

@@ -104,7 +104,9 @@ def encode_on_ray(texts: list[str], loader: Callable[[], Encoder], path: Path, e
     ordered = sorted(texts, key=len, reverse=True)  # similar lengths share a shard: less padding
     size = -(-engine.shard_size // batch_size) * batch_size  # shards cut at batch bounds, as in process
     pa = require("pyarrow", "--engine ray")
-    dataset = data.from_arrow([pa.table({"text": ordered[i:i + size]}) for i in range(0, len(ordered), size)])
+    # each block goes to the object store as it is made: the driver never holds a second copy of the corpus
+    dataset = data.from_arrow_refs([ray.put(pa.table({"text": ordered[i:i + size]}))
+                                    for i in range(0, len(ordered), size)])
     shards = dataset.map_batches(
         ShardWriter, batch_size=size, batch_format="numpy",
         compute=data.ActorPoolStrategy(size=min(worker_count(ray, engine), max(1, -(-len(ordered) // size)))),

@@ -38,7 +38,7 @@ CHECKED = ("model", "revision", "query_instruction", "document_instruction", "ma
 
 def text_ids(texts: Iterable[str]) -> np.ndarray:
     """(n,) 'S16' ids of texts: the first 16 bytes of their sha256 (the cache's text hash)."""
-    return np.array([text_hash(t)[:ID_BYTES] for t in texts], dtype=f"S{ID_BYTES}")
+    return np.fromiter((text_hash(t)[:ID_BYTES] for t in texts), dtype=f"S{ID_BYTES}")  # no list of bytes
 
 
 class VectorDirError(EmbedlabError):
