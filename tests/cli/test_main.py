@@ -186,7 +186,7 @@ def commands(group=None, path=()):
             yield " ".join((*path, name)), command
 
 
-WRITERS = {"eval", "split", "finetune", "convert", "report", "inspect", "mine"}
+WRITERS = {"eval", "split", "finetune", "convert", "report", "inspect", "mine", "export-mteb"}
 LONG = {"eval", "estimate", "mine", "finetune", "inspect"}
 NO_RESULT = {"cache clear"}  # prints only a message (stderr)
 
