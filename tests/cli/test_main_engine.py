@@ -40,7 +40,9 @@ def test_bad_engine_input_is_one_line(tmp_path, monkeypatch):
     for args, message in [(["--workers", "2"], "--workers needs --engine ray"),
                           (["--engine", "ray", "--vectors", str(tmp_path / "v"), "-m", "a", "-m", "b"],
                            "--vectors holds one model's vectors"),
-                          (["--engine", "ray", "--ray-address", "127.0.0.1:1"], "no Ray cluster answers there"),
+                          (["--engine", "ray", "--ray-address", "127.0.0.1:1", "--vectors", str(tmp_path / "v")],
+                           "no Ray cluster answers there"),
+                          (["--engine", "ray", "--ray-address", "auto"], "--ray-address needs --vectors DIR"),
                           (["--engine", "ray", "-m", "openai:m", "--base-url", "http://127.0.0.1:1/v1",
                             "--api-key-env", "PATH"], "cannot be loaded on Ray workers")]:
         result = run("eval", "--demo", *out, *args)

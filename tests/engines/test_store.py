@@ -50,3 +50,13 @@ def test_a_directory_of_another_model_is_refused(tmp_path):
 def test_a_model_workers_cannot_load_is_refused_in_one_line(tmp_path):
     with pytest.raises(ModelError, match="cannot be loaded on Ray workers.*API models are I/O bound"):
         ShardedStore(FakeEncoder(), engine(tmp_path), progress=False)
+
+
+def test_shards_written_where_the_driver_cannot_read_are_one_line(tmp_path, monkeypatch):
+    from embedlab.engines import store as store_module
+    from embedlab.engines.ray_data import EngineError
+
+    monkeypatch.setattr(store_module, "encode_on_ray", lambda *args, **kwargs: None)  # a worker's local disk
+    store = ShardedStore(RayFake(), engine(tmp_path), progress=False)
+    with pytest.raises(EngineError, match="2 text.*no shard in .*give --vectors a folder on a filesystem every node"):
+        store.embed(["a", "b"], "document")

@@ -272,6 +272,9 @@ def pop_engine_options(opts: dict, progress: bool):
     from embedlab.errors import require
 
     require("ray", "--engine ray")
+    if given["ray_address"] and given["ray_address"] != "local" and given["vectors"] is None:
+        raise click.UsageError("--ray-address needs --vectors DIR, a folder every node of the cluster can read and "
+                               "write: the workers write the vector shards there")
     if given["ray_address"]:
         from embedlab.engines.ray_data import check_address
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from embedlab.embed import EmbeddingStore
 from embedlab.engines.options import EngineOptions
-from embedlab.engines.ray_data import encode_on_ray
+from embedlab.engines.ray_data import EngineError, encode_on_ray
 from embedlab.engines.vectors import VectorDir, manifest_for, text_ids
 from embedlab.errors import ModelError
 from embedlab.models.base import Encoder, Kind
@@ -88,5 +88,10 @@ class ShardedStore(EmbeddingStore):
             self.stats.seconds += time.perf_counter() - started
             self.stats.encoded += len(missing)
             self.vectors.refresh()
+            lost = int(self.vectors.missing(unique[todo]).sum())
+            if lost:
+                raise EngineError(f"{lost:,} text(s) encoded on the cluster have no shard in {self.vectors.path}: "
+                                  "the workers wrote where this machine cannot read; give --vectors a folder on a "
+                                  "filesystem every node shares")
         self.seen = np.union1d(self.seen, unique)
         self.stats.unique = len(self._index) + len(self.seen)
