@@ -176,3 +176,18 @@ def make_tiny_cross_encoder(path: Path, seed: int = 0) -> Path:
 @pytest.fixture(scope="session")
 def tiny_cross_encoder(tmp_path_factory) -> Path:
     return make_tiny_cross_encoder(tmp_path_factory.mktemp("tiny-ce"))
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray cluster for the session (2 CPUs, a fixed object store); skipped without ray."""
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    if not ray.is_initialized():
+        import sys
+
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # workers import the tests' encoders
+        ray.init(num_cpus=2, object_store_memory=150 * 1024 ** 2, include_dashboard=False, logging_level="warning",
+                 log_to_driver=False)
+    yield ray
+    ray.shutdown()

@@ -107,26 +107,30 @@ class EmbeddingStore:
         self.stats.unique = len(self._index)
 
     def _checked(self, vectors: np.ndarray, batch: list[str]) -> np.ndarray:
-        name = self.encoder.name
-        vectors = np.asarray(vectors)
-        if vectors.ndim != 2 or vectors.shape[0] != len(batch):
-            raise ModelError(f"model '{name}' returned shape {vectors.shape} for {len(batch)} texts; "
-                             "expected (texts, dimension)")
-        if self.dimension is None:
-            self.dimension = vectors.shape[1]
-        if vectors.shape[1] != self.dimension:
-            raise ModelError(f"model '{name}' returned {vectors.shape[1]}-d vectors, expected "
-                             f"{self.dimension}-d")
-        vectors = vectors.astype(np.float32, copy=False)
-        bad = ~np.isfinite(vectors).all(axis=1)
-        if bad.any():
-            raise ModelError(f"model '{name}' returned NaN/inf for {int(bad.sum())} text(s), e.g. "
-                             f"{_preview(batch[int(np.argmax(bad))])}")
-        zero = ~vectors.any(axis=1)
-        if zero.any():
-            raise ModelError(f"model '{name}' returned a zero vector for {int(zero.sum())} text(s), "
-                             f"e.g. {_preview(batch[int(np.argmax(zero))])}; cosine is undefined")
+        vectors = checked_vectors(self.encoder.name, vectors, batch, self.dimension)
+        self.dimension = vectors.shape[1]
         return vectors
+
+
+def checked_vectors(name: str, vectors: np.ndarray, batch: Sequence[str], dimension: int | None) -> np.ndarray:
+    """float32 (texts, dimension) vectors of `batch`, or a ModelError naming the model and what is wrong
+    (shape, another dimension than `dimension` when known, NaN/inf, a zero vector)."""
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or vectors.shape[0] != len(batch):
+        raise ModelError(f"model '{name}' returned shape {vectors.shape} for {len(batch)} texts; "
+                         "expected (texts, dimension)")
+    if dimension is not None and vectors.shape[1] != dimension:
+        raise ModelError(f"model '{name}' returned {vectors.shape[1]}-d vectors, expected {dimension}-d")
+    vectors = vectors.astype(np.float32, copy=False)
+    bad = ~np.isfinite(vectors).all(axis=1)
+    if bad.any():
+        raise ModelError(f"model '{name}' returned NaN/inf for {int(bad.sum())} text(s), e.g. "
+                         f"{_preview(batch[int(np.argmax(bad))])}")
+    zero = ~vectors.any(axis=1)
+    if zero.any():
+        raise ModelError(f"model '{name}' returned a zero vector for {int(zero.sum())} text(s), "
+                         f"e.g. {_preview(batch[int(np.argmax(zero))])}; cosine is undefined")
+    return vectors
 
 
 def _preview(text: str) -> str:

@@ -85,6 +85,8 @@ PROVIDERS = {
     "jieba": ("jieba", "bm25"),
     "Stemmer": ("pystemmer", "bm25"),
     "usearch.index": ("usearch", "usearch"),
+    "ray": ("ray", "ray"),
+    "ray.data": ("ray", "ray"),
 }
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from embedlab.data.resolve import Spec, distinct_names, resolve_all
 from embedlab.embed import EmbeddingStore
+from embedlab.engines import EngineOptions, embedding_store
 from embedlab.errors import EmbedlabError, ModelError
 from embedlab.estimate import check_cost, cost_line, estimate_models, estimate_reranker
 from embedlab.metrics.names import DEFAULT_K, parse_metric
@@ -32,7 +33,7 @@ from embedlab.models.hybrid import Hybrid
 from embedlab.models.registry import is_paid, load_model, reranker_spec
 from embedlab.pairs import PairStore
 from embedlab.results import ModelRun, Results, TaskResult
-from embedlab.scorers import TwoStage, scorer_for
+from embedlab.scorers import TwoStage, scorer_for, with_search
 from embedlab.scorers.recording import RunSaver, keep_rankings, recording, write_runs
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
@@ -64,6 +65,8 @@ class RunOptions:
     rerank_depths: tuple[int, ...] = ()
     reranker_options: ModelOptions | None = None
     save_run: str | Path | RunSaver | None = None  # a folder: each retrieval run's top 100 as TREC runs (evaluate)
+    engine: EngineOptions | None = None  # --engine ray: documents encoded on a Ray cluster (engines/); None: here
+    search: str = "exact"  # or faiss-ivf | faiss-hnsw: dense retrieval by an approximate index, its cost measured
 
 
 def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spec | Iterable[Spec], *,
@@ -78,8 +81,7 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
     `run.rerank_depths` (`evaluate_stack`); with `run.save_run`, the rankings scored are saved as TREC runs.
     """
     run, options = run or RunOptions(), model or ModelOptions()
-    loaded = load_tasks(tasks, run)
-    if not loaded:
+    if not (loaded := load_tasks(tasks, run)):
         raise ValueError("nothing to evaluate: give reranking and/or retrieval data")
     specs = [models] if isinstance(models, str) or not isinstance(models, Sequence) else list(models)
     run = dataclasses.replace(run, rerank_depths=check_rerank_depths(run, loaded),
@@ -261,13 +263,13 @@ def _scoring(model: Model, run: RunOptions, batch_size: int, pairs: PairStore | 
     def store(scored: Model) -> EmbeddingStore | PairStore:
         if pairs is not None and pairs.model is scored:
             return pairs
-        kind = PairStore if isinstance(scored, PairScorer) else EmbeddingStore
+        kind = PairStore if isinstance(scored, PairScorer) else embedding_store(run.engine)
         stores.append(kind(scored, batch_size=batch_size, progress=run.progress,
                            cache=open_cache(run.cache, scored.paid)))
         return stores[-1]
 
     try:
-        scorer = scorer_for(model, store)
+        scorer = with_search(scorer_for(model, store), run.search, run.seed)
         for part in [model, *model.parts()]:  # a BM25 (alone or in a hybrid) keeps its index beside the cache
             if isinstance(part, Ranker):
                 part.keep_indexes(index_folder(run.cache, part.paid))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import click
+import pytest
 from click.testing import CliRunner
 
+from embedlab.errors import MissingDependencyError
 from embedlab.cli.options import (
+    pop_engine_options,
     OldArgument,
     RenamedChoice,
     model_options,
@@ -113,3 +117,15 @@ def test_old_positional_argument_is_optional_and_left_out_of_the_usage_line():
     assert CliRunner().invoke(command, ["a"]).stdout == "a None\n"
     assert CliRunner().invoke(command, ["a", "b"]).stdout == "a b\n"
     assert "Usage: command [OPTIONS] SOURCE\n" in CliRunner().invoke(command, ["--help"]).output
+
+
+def test_engine_settings_need_the_ray_engine_and_ray(monkeypatch):
+    opts = {"engine": "local", "workers": None, "gpus_per_worker": 0.0, "ray_address": None, "vectors": "v"}
+    with pytest.raises(click.UsageError, match="--vectors needs --engine ray"):
+        pop_engine_options(opts, progress=False)
+    opts = {"engine": "local", "workers": None, "gpus_per_worker": 0.0, "ray_address": None, "vectors": None}
+    assert pop_engine_options(opts, progress=False) is None and not opts
+    monkeypatch.setitem(sys.modules, "ray", None)
+    opts = {"engine": "ray", "workers": None, "gpus_per_worker": 0.0, "ray_address": None, "vectors": None}
+    with pytest.raises(MissingDependencyError, match=r"pip install 'embedlab\[ray\]'"):
+        pop_engine_options(opts, progress=False)

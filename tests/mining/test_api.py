@@ -149,3 +149,18 @@ def test_a_cost_above_max_cost_sends_nothing(tmp_path, rows_file, server):
                   price_per_mtok=1.0)
     assert report.embedding["openai:m"]["texts_encoded"] == texts  # the estimate is exact
     assert len(server.requests) > 0
+
+
+def test_mining_on_ray_writes_the_same_rows_and_resumes(ray_cluster, tmp_path, rows_file):
+    from embedlab.engines import EngineOptions
+    from tests.engines.conftest import RayFake
+
+    mine(rows_file, FakeEncoder(), tmp_path / "local.jsonl", config=CONFIG)
+    engine = EngineOptions(workers=2, vectors=tmp_path / "vectors", shard_size=4)
+    report = mine(rows_file, RayFake(), tmp_path / "ray.jsonl", config=CONFIG, engine=engine)
+    assert (tmp_path / "ray.jsonl").read_text() == (tmp_path / "local.jsonl").read_text()
+    documents = report.embedding["fake-bigram"]
+    again = mine(rows_file, RayFake(), tmp_path / "again.jsonl", config=CONFIG, engine=engine)
+    assert (tmp_path / "again.jsonl").read_text() == (tmp_path / "local.jsonl").read_text()
+    rerun = again.embedding["fake-bigram"]
+    assert rerun["cache_hits"] > 0 and rerun["texts_encoded"] + rerun["cache_hits"] == documents["texts_encoded"]

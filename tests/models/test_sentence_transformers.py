@@ -145,3 +145,16 @@ def test_at_max_length_holds_only_inside_the_block_and_model_revision_tracks_the
     before = model_revision(str(tiny_model))
     assert before.startswith("dir-sha256:") and model_revision(str(tiny_model)) == before
     assert model_revision(str(tmp_path / "absent")) is None
+
+
+def test_worker_loader_loads_the_same_model_on_the_workers_device(tiny_model):
+    from embedlab.models.base import ModelOptions
+    from embedlab.models.sentence_transformers import SentenceTransformerEncoder
+
+    encoder = SentenceTransformerEncoder(str(tiny_model), ModelOptions(max_length=16, batch_size=8))
+    loader = encoder.worker_loader("cuda")  # --gpus-per-worker: the workers run on CUDA (fp16), whatever the driver
+    assert loader.func is SentenceTransformerEncoder and loader.args[0] == str(tiny_model)
+    assert loader.args[1].device == "cuda" and loader.args[1].max_length == 16 and loader.args[1].batch_size == 8
+    worker = encoder.worker_loader("cpu")()
+    assert worker.cache_key("document") == encoder.cache_key("document")
+    assert SentenceTransformerEncoder.from_model(encoder.model).worker_loader("cpu") is None  # weights in memory

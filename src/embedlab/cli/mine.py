@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from embedlab.cli.options import model_options, pop_model_options, quiet_libraries, quiet_option
+from embedlab.cli.options import (
+    engine_options,
+    model_options,
+    pop_engine_options,
+    pop_model_options,
+    quiet_libraries,
+    quiet_option,
+)
 from embedlab.models.registry import backend_help
 
 
@@ -55,6 +62,7 @@ from embedlab.models.registry import backend_help
 @click.option("--overwrite", is_flag=True, help="Replace an existing output or report.")
 @quiet_option
 @model_options
+@engine_options
 def mine_command(data, model, output, corpus, range_min, range_max, num_negatives, sampling,
                  relative_margin, absolute_margin, max_score, min_score, no_filter, check_model,
                  keep_given, output_format, with_scores, search, seed, split, report_path, report_format,
@@ -92,7 +100,7 @@ def mine_command(data, model, output, corpus, range_min, range_max, num_negative
     report = mine(data, model, output, config=config, options=options, corpus=corpus, check_model=check_model,
                   cache=cache, output_format=output_format, with_scores=with_scores, split=split,
                   max_cost=max_cost, overwrite=overwrite, report_path=report_path, progress=not quiet,
-                  announce=lambda line: click.echo(line, err=True))
+                  announce=lambda line: click.echo(line, err=True), engine=pop_engine_options(opts, not quiet))
     if report_format == "json":
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     else:

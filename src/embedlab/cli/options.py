@@ -232,3 +232,52 @@ def pop_reranker_options(opts: dict, options) -> dict:
     own = dataclasses.replace(reranker_options(options), base_url=base_url or options.base_url,
                               api_key_env=key_env or options.api_key_env)
     return {"reranker": reranker, "rerank_depths": depths or (), "reranker_options": own}
+
+
+# where texts become vectors: in process, or on a Ray cluster (eval, mine)
+_ENGINE = [
+    click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                 help="local: encode in this process; ray: encode documents on a Ray cluster (pip install "
+                      "'embedlab[ray]') into a vector directory, resumable; local models only."),
+    click.option("--workers", type=click.IntRange(1), default=None,
+                 help="--engine ray: model copies encoding at once [default: one per CPU, or per GPU with "
+                      "--gpus-per-worker]."),
+    click.option("--gpus-per-worker", type=click.FloatRange(0), default=0.0, show_default=True,
+                 help="--engine ray: GPUs each worker holds (fp16 on CUDA; --batch-size is per worker)."),
+    click.option("--ray-address", default=None, metavar="ADDRESS",
+                 help="--engine ray: an existing cluster ('auto', host:port, ray://...) [default: a local one]."),
+    click.option("--vectors", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+                 help="--engine ray: the vector directory (id-keyed shards) for one model; a rerun encodes only "
+                      "what is missing; another model's directory is refused [default: a temporary one]."),
+]
+
+
+def engine_options(command):
+    """--engine ray and its settings (eval, mine)."""
+    for option in reversed(_ENGINE):
+        command = option(command)
+    return command
+
+
+def pop_engine_options(opts: dict, progress: bool):
+    """EngineOptions for --engine ray (ray checked installed, before any model loads), None in process."""
+    engine = opts.pop("engine")
+    given = {name: opts.pop(name) for name in ("workers", "gpus_per_worker", "ray_address", "vectors")}
+    if engine == "local":
+        extra = [name for name, value in given.items() if value]
+        if extra:
+            raise click.UsageError(f"--{extra[0].replace('_', '-')} needs --engine ray")
+        return None
+    from embedlab.engines import EngineOptions
+    from embedlab.errors import require
+
+    require("ray", "--engine ray")
+    if given["ray_address"] and given["ray_address"] != "local" and given["vectors"] is None:
+        raise click.UsageError("--ray-address needs --vectors DIR, a folder every node of the cluster can read and "
+                               "write: the workers write the vector shards there")
+    if given["ray_address"]:
+        from embedlab.engines.ray_data import check_address
+
+        check_address(given["ray_address"])  # an unreachable cluster: one line before any model loads
+    return EngineOptions(workers=given["workers"], gpus_per_worker=given["gpus_per_worker"],
+                         address=given["ray_address"], vectors=given["vectors"], progress=progress)

@@ -14,6 +14,7 @@ from typing import Any
 
 from embedlab.data.output import check_output, write_json
 from embedlab.embed import EmbeddingStore
+from embedlab.engines import EngineOptions, embedding_store
 from embedlab.estimate import check_cost, cost_line, estimate_texts
 from embedlab.models.base import ModelOptions, as_model
 from embedlab.models.cache import open_cache
@@ -37,7 +38,7 @@ def mine(data: PathLike | MiningInput, model: PathLike | Any, out: PathLike, *,
          cache: PathLike | bool | None = None, output_format: str = "flag", with_scores: bool = False,
          split: str | None = None, max_cost: float | None = None, price_per_mtok: float | None = None,
          overwrite: bool = False, report_path: PathLike | None = None, progress: bool = False,
-         announce: Callable[[str], None] | None = None) -> MiningReport:
+         announce: Callable[[str], None] | None = None, engine: EngineOptions | None = None) -> MiningReport:
     """Mine hard negatives for the rows of `data` with `model`; write the rows to `out` (JSONL) and the
     report to `report_path` (default: `out` with `.report.json`). Returns the report.
 
@@ -49,7 +50,9 @@ def mine(data: PathLike | MiningInput, model: PathLike | Any, out: PathLike, *,
     None (paid models only). output_format: "flag" ({query, pos, neg}) or "reranking" ({query, positive,
     negative}). Neither output may be an input; an existing one is refused unless `overwrite`. Paid
     models are estimated before any request, each line sent to `announce`, and refused above `max_cost`.
-    `progress`: progress bars, and the chunk notes sent to `announce`.
+    `progress`: progress bars, and the chunk notes sent to `announce`. `engine`: the mining model's documents
+    (candidates, positives) are encoded on a Ray cluster first, in one run (`engines/`); queries and the
+    second model stay in this process.
     """
     config = config or MiningConfig()
     config.check()
@@ -64,8 +67,11 @@ def mine(data: PathLike | MiningInput, model: PathLike | Any, out: PathLike, *,
     candidates, corpus_name = _candidates(source, corpus)
     specs = [model] + ([check_model] if check_model is not None else [])
     with ExitStack() as opened:
-        stores = [_store(spec, options or ModelOptions(), cache, progress, opened) for spec in specs]
+        stores = [_store(spec, options or ModelOptions(), cache, progress, opened, engine if not i else None)
+                  for i, spec in enumerate(specs)]
         _check_cost(stores, source.rows, candidates, config, max_cost, price_per_mtok, tell)
+        if engine is not None:
+            stores[0].prepare(texts_to_embed(source.rows, candidates, config)["document"])
         report = mine_rows(source.rows, candidates, stores[0], out, config=config,
                            checker=stores[1] if len(stores) > 1 else None, output_format=output_format,
                            with_scores=with_scores, source=source.source, corpus_name=corpus_name,
@@ -94,7 +100,7 @@ def _candidates(source: MiningInput, corpus: PathLike | Sequence[str] | None) ->
 
 
 def _store(spec: PathLike | Any, options: ModelOptions, cache: PathLike | bool | None, progress: bool,
-           opened: ExitStack) -> EmbeddingStore:
+           opened: ExitStack, engine: EngineOptions | None = None) -> EmbeddingStore:
     """A store on the model `spec` names (loaded here, closed with `opened`) or is; its cache closes with `opened`."""
     if isinstance(spec, (str, Path)):
         model = load_model(str(spec), options)
@@ -104,7 +110,7 @@ def _store(spec: PathLike | Any, options: ModelOptions, cache: PathLike | bool |
     store_cache = open_cache(cache, model.paid)
     if store_cache is not None:
         opened.callback(store_cache.close)
-    return EmbeddingStore(model, batch_size=options.batch_size, progress=progress, cache=store_cache)
+    return embedding_store(engine)(model, batch_size=options.batch_size, progress=progress, cache=store_cache)
 
 
 def _check_cost(stores: list[EmbeddingStore], rows: list[MiningRow], candidates: list[str], config: MiningConfig,

@@ -15,7 +15,7 @@ attributes; `as_model` wraps a plain object with `name` and `encode` (the notebo
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -135,6 +135,11 @@ class Encoder(Model):
 
     def count_tokens(self, texts: list[str]) -> int | None:
         """Tokens the model would see (after its truncation), or None when it has no tokenizer to tell."""
+        return None
+
+    def worker_loader(self, device: str) -> Callable[[], Encoder] | None:
+        """A picklable function that loads this same model on another machine's `device` (a Ray worker: `--engine
+        ray`), or None when it cannot be (an API model is I/O bound and needs no workers; a model in memory)."""
         return None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,6 +96,7 @@ class SentenceTransformerEncoder(Encoder):
             self.model.half()
         self.revision = model_revision(spec)
         self.texts_cut = 0
+        self.loadable = True
         self._configure()
 
     @classmethod
@@ -105,6 +108,7 @@ class SentenceTransformerEncoder(Encoder):
         self.device = str(model.device)
         self.revision = None  # weights in memory, changing: never cached
         self.texts_cut = 0
+        self.loadable = False
         self._configure()
         return self
 
@@ -171,6 +175,12 @@ class SentenceTransformerEncoder(Encoder):
 
     def close(self) -> None:
         self.model = None
+
+    def worker_loader(self, device: str):
+        """The same directory or hub id and options on a worker (weights in memory cannot be)."""
+        if not self.loadable:
+            return None
+        return functools.partial(SentenceTransformerEncoder, self.spec, dataclasses.replace(self.options, device=device))
 
 
 def _module_config(module) -> Any:

@@ -16,13 +16,14 @@ from embedlab.models.base import Encoder, Model, PairScorer, Ranker
 from embedlab.models.bm25 import BM25
 from embedlab.models.hybrid import Hybrid
 from embedlab.models.run_file import RunFile
+from embedlab.scorers.approximate import ApproximateSearch
 from embedlab.scorers.hybrid import HybridScorer, SweepView
 from embedlab.scorers.kinds import BM25Scoring, DenseScorer, PairScoring, RankerScorer
 from embedlab.scorers.run_file import RunScoring
 from embedlab.scorers.two_stage import Reranked, TwoStage, TwoStageScorer
 
 __all__ = ["BM25Scoring", "DenseScorer", "HybridScorer", "PairScoring", "RankerScorer", "Reranked", "SCORERS",
-           "SweepView", "TwoStage", "TwoStageScorer", "scorer_for", "RunScoring"]
+           "SweepView", "TwoStage", "TwoStageScorer", "scorer_for", "RunScoring", "with_search"]
 
 
 # model kind -> how to build its scorer (store: the factory of an EmbeddingStore for an encoder, of a PairStore
@@ -35,6 +36,14 @@ SCORERS: dict[type, Callable[[Any, Callable[[Model], Any]], Any]] = {
     Hybrid: lambda model, store: HybridScorer(model, store),
     RunFile: lambda model, store: RunScoring(model),
 }
+
+
+def with_search(scorer, search: str, seed: int = 0):
+    """The scorer, ranking with an approximate index when `search` is one (`search.approximate.METHODS`) and it is
+    a dense model's: other kinds of model rank without vectors, and ignore it."""
+    if search != "exact" and isinstance(scorer, DenseScorer):
+        scorer.search = ApproximateSearch(search, seed=seed)
+    return scorer
 
 
 def scorer_for(model: Model, store: Callable[[Model], Any]):

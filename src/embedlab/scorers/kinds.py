@@ -24,13 +24,14 @@ class DenseScorer:
 
     def __init__(self, store: EmbeddingStore) -> None:
         self.store = store
+        self.search = None  # an ApproximateSearch (--search faiss-ivf|faiss-hnsw); None: exact
 
     @property
     def model_seconds(self) -> float:
         return self.store.stats.seconds
 
     def stats(self) -> dict[str, float]:
-        return self.store.stats.as_dict()
+        return {**self.store.stats.as_dict(), **({"approximate_search": self.search.costs} if self.search else {})}
 
     def candidate_scores(self, task: RerankingTask) -> np.ndarray:
         queries = self.store.embed(task.texts("query"), "query")
@@ -41,6 +42,8 @@ class DenseScorer:
     def ranking(self, task: RetrievalTask, depth: int) -> tuple[np.ndarray, np.ndarray]:
         documents = self.store.embed(task.texts("document"), "document")
         queries = self.store.embed(task.texts("query"), "query")
+        if self.search is not None:
+            return self.search.ranking(task, queries, documents, depth, tie_order(task))
         return top_k(queries, documents, depth, tie_rank=tie_order(task))
 
 

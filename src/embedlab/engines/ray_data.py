@@ -1,0 +1,125 @@
+"""The encode step on Ray Data: texts -> a dataset -> `map_batches` over an actor pool -> id-keyed shards.
+
+Each actor loads the model once (`Encoder.worker_loader`), encodes its batch longest first in the run's
+batch size, checks and normalises the vectors as `embed.EmbeddingStore` does, and commits the batch as
+one shard (`vectors.write_shard`) before it returns; the driver only counts what was committed. Ray Data
+keeps no row order, so nothing is joined by position: each shard carries its texts' ids. A task whose
+actor died is retried by Ray (the shard it rewrites has the same name and content).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedlab.embed import checked_vectors
+from embedlab.engines.options import EngineOptions
+from embedlab.engines.vectors import VectorDirError, text_ids, write_shard
+from embedlab.errors import DataError, EmbedlabError, ModelError, require
+from embedlab.models.base import Encoder
+
+log = logging.getLogger(__name__)
+
+
+class EngineError(EmbedlabError):
+    """The Ray engine cannot run as asked (no cluster at the address, a failed worker)."""
+
+
+def connect(engine: EngineOptions):
+    """The `ray` module, connected to the cluster at `engine.address` (a new local one when None)."""
+    ray = require("ray", "--engine ray")
+    if ray.is_initialized():
+        return ray
+    address = engine.address
+    check_address(address)
+    try:
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING,
+                 log_to_driver=engine.progress)
+    except ConnectionError as exc:
+        raise EngineError(f"--ray-address {address}: {str(exc).splitlines()[0]} (start one with `ray start "
+                          "--head`, or leave --ray-address out for a local cluster)") from None
+    return ray
+
+
+def check_address(address: str | None) -> None:
+    """A host:port nobody answers on is refused at once (ray.init would retry for minutes)."""
+    if address in (None, "auto", "local") or address.startswith("ray://"):
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise EngineError(f"--ray-address {address}: no Ray cluster answers there ({exc}); give the head "
+                          "node's host:port (`ray status` on it), 'auto', or leave it out for a local "
+                          "cluster") from None
+
+
+def worker_count(ray, engine: EngineOptions) -> int:
+    """Actors to start: as asked, else one per GPU (with --gpus-per-worker) or per CPU of the cluster."""
+    if engine.workers:
+        return engine.workers
+    resources = ray.cluster_resources()
+    if engine.gpus_per_worker:
+        return max(1, int(resources.get("GPU", 0) // engine.gpus_per_worker))
+    return max(1, int(resources.get("CPU", 1)))
+
+
+class ShardWriter:
+    """A Ray Data actor: loads the model once; per batch, encodes, checks, normalises and commits a shard."""
+
+    def __init__(self, loader: Callable[[], Encoder], path: str, batch_size: int, dimension: int | None) -> None:
+        self.encoder = loader()
+        self.path, self.batch_size, self.dimension = Path(path), batch_size, dimension
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        try:
+            texts = sorted((str(t) for t in batch["text"]), key=len, reverse=True)
+            parts = []
+            for begin, end, raw in self.encoder.encode_batches(texts, "document", self.batch_size):
+                parts.append(checked_vectors(self.encoder.name, raw, texts[begin:end], self.dimension))
+                self.dimension = parts[-1].shape[1]
+            vectors = np.concatenate(parts)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            name = write_shard(self.path, text_ids(texts), vectors)
+        except EmbedlabError as exc:  # returned, not raised: Ray's wrappers would bury its one line
+            return {"shard": np.array([""]), "rows": np.array([0]), "error": np.array([f"{type(exc).__name__}\t{exc}"])}
+        return {"shard": np.array([name]), "rows": np.array([len(texts)]), "error": np.array([""])}
+
+
+def encode_on_ray(texts: list[str], loader: Callable[[], Encoder], path: Path, engine: EngineOptions, *,
+                  batch_size: int, dimension: int | None, advance: Callable[[int], Any]) -> None:
+    """Encode `texts` (as documents) on the cluster into shards under `path`; `advance(n)` per committed shard."""
+    ray = connect(engine)
+    data = require("ray.data", "--engine ray")
+    if not engine.progress:  # our own progress line counts committed texts; Ray Data's chatter is left out
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+    context = data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    ordered = sorted(texts, key=len, reverse=True)  # similar lengths share a shard: less padding
+    size = -(-engine.shard_size // batch_size) * batch_size  # shards cut at batch bounds, as in process
+    pa = require("pyarrow", "--engine ray")
+    # each block goes to the object store as it is made: the driver never holds a second copy of the corpus
+    dataset = data.from_arrow_refs([ray.put(pa.table({"text": ordered[i:i + size]}))
+                                    for i in range(0, len(ordered), size)])
+    shards = dataset.map_batches(
+        ShardWriter, batch_size=size, batch_format="numpy",
+        compute=data.ActorPoolStrategy(size=min(worker_count(ray, engine), max(1, -(-len(ordered) // size)))),
+        fn_constructor_kwargs={"loader": loader, "path": str(path), "batch_size": batch_size,
+                               "dimension": dimension},
+        num_cpus=1, num_gpus=engine.gpus_per_worker or None)  # Ray Data restarts a lost actor, retries its task
+    for done in shards.iter_batches(batch_size=None, batch_format="numpy"):
+        failed = [e for e in done["error"] if e]
+        if failed:
+            kind, message = str(failed[0]).split("\t", 1)
+            raise WORKER_ERRORS.get(kind, EngineError)(message)
+        advance(int(done["rows"].sum()))
+
+
+# what a worker's error is on the driver (by class name: the error crossed Ray as text)
+WORKER_ERRORS = {cls.__name__: cls for cls in (ModelError, DataError, VectorDirError, EngineError)}

@@ -1,0 +1,50 @@
+import sys
+
+import pytest
+
+from embedlab.engines import EngineOptions
+from embedlab.engines.ray_data import EngineError, check_address, connect, worker_count
+from embedlab.errors import MissingDependencyError, ModelError
+
+
+def test_no_ray_installed_is_a_one_line_hint_naming_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(MissingDependencyError, match=r"--engine ray needs 'ray'.*pip install 'embedlab\[ray\]'"):
+        connect(EngineOptions())
+
+
+def test_an_unreachable_address_is_refused_at_once():
+    with pytest.raises(EngineError, match="127.0.0.1:1: no Ray cluster answers there"):
+        check_address("127.0.0.1:1")
+    check_address("auto")  # looked up by ray itself
+    check_address(None)
+
+
+class Cluster:
+    def __init__(self, resources):
+        self.resources = resources
+
+    def cluster_resources(self):
+        return self.resources
+
+
+def test_workers_default_to_every_cpu_or_gpu():
+    assert worker_count(Cluster({"CPU": 8.0}), EngineOptions()) == 8
+    assert worker_count(Cluster({"CPU": 8.0, "GPU": 4.0}), EngineOptions(gpus_per_worker=0.5)) == 8
+    assert worker_count(Cluster({"CPU": 8.0}), EngineOptions(workers=3)) == 3
+
+
+def test_a_worker_error_reaches_the_driver_as_its_one_line(ray_cluster, tmp_path):
+    from embedlab.engines.store import ShardedStore
+    from tests.engines.conftest import RayFake
+
+    class Broken(RayFake):
+        def encode(self, texts, kind="document"):
+            return super().encode(texts, kind)[:, :3]  # the wrong dimension
+
+        def worker_loader(self, device):
+            return Broken
+
+    store = ShardedStore(Broken(), EngineOptions(workers=1, vectors=tmp_path / "v"), progress=False)
+    with pytest.raises(ModelError, match="^model 'fake-bigram' returned 3-d vectors, expected 64-d$"):
+        store.embed(["a", "b"], "document")
