@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from embedlab.errors import require
+from embedlab.report.figures import pyplot
 from embedlab.results.curve import Curve
 
 
 def plot_curve(curve: Curve, path, *, title: str | None = None):
-    require("matplotlib", "plotting the fine-tuning curve")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot("plotting the fine-tuning curve")
     steps = [p["step"] for p in curve.points]
     fig, (ax, health_ax) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [3, 2]})
     for label, info in curve.tasks.items():

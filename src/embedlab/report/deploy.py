@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 
-from embedlab.errors import require
+from embedlab.report.figures import png, pyplot
 from embedlab.results.deploy import DeploySummary, VariantRow
 from embedlab.results.table import LABELS
 
@@ -107,11 +106,7 @@ def deploy_page(summaries: list[DeploySummary], title: str = "embedlab sweep: wh
 
 
 def _frontier(s: DeploySummary, axis: str) -> bytes:
-    require("matplotlib", "plots in reports")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     cost = (lambda r: r.variant["bytes_per_vector"]) if axis == "bytes" else (lambda r: r.ms_single)
     on = (lambda r: r.frontier_bytes) if axis == "bytes" else (lambda r: r.frontier_ms)
@@ -129,8 +124,4 @@ def _frontier(s: DeploySummary, axis: str) -> bytes:
     ax.set_xlabel("bytes per vector" if axis == "bytes" else "ms per query (single, top 10)")
     ax.set_ylabel(f"{s.metric} ×100")
     ax.legend(fontsize=7)
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    return buffer.getvalue()
+    return png(fig, dpi=90)

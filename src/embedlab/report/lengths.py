@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from embedlab.errors import require
 from embedlab.quality import Inspection
+from embedlab.report.figures import pyplot
 from embedlab.results.table import short_name
 
 _UNITS = {"chars": "characters", "tokens": "tokens"}
@@ -13,11 +13,7 @@ _UNITS = {"chars": "characters", "tokens": "tokens"}
 
 def plot_lengths(inspection: Inspection, path, *, bins: int = 40):
     """One panel per kind (query / positive / negative, or query / document), a row per unit."""
-    require("matplotlib", "plotting length histograms")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot("plotting length histograms")
 
     units = [unit for unit in _UNITS if inspection.values.get(unit)]
     kinds = list(inspection.values["chars"])

@@ -11,8 +11,8 @@ import base64
 import html
 import io
 
-from embedlab.errors import require
 from embedlab.report.compare import comparison_rows
+from embedlab.report.figures import png, pyplot
 from embedlab.report.query_diff import query_parts
 from embedlab.report.sweep import html_sweep, markdown_sweep
 from embedlab.results.compare import TaskComparison, compare, named_runs
@@ -127,30 +127,12 @@ def _mark(cell: str) -> str:
     return "better" if cell.endswith("better") else "worse" if cell.endswith("worse") else ""
 
 
-def _pyplot():
-    require("matplotlib", "plots in reports")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=100)
-    _pyplot().close(fig)
-    return buffer.getvalue()
-
-
 def _img(png: bytes) -> str:
     return f"<p><img alt='plot' src='data:image/png;base64,{base64.b64encode(png).decode()}'></p>"
 
 
 def _bars(c: TaskComparison) -> bytes:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(3.4, 1.2 * len(c.rows)), 3.2))
     means = [100 * r.mean for r in c.rows]
     errors = [[100 * (r.mean - r.ci.low) for r in c.rows], [100 * (r.ci.high - r.mean) for r in c.rows]]
@@ -158,7 +140,7 @@ def _bars(c: TaskComparison) -> bytes:
     ax.set_xticks(range(len(c.rows)), [short_name(r.model) for r in c.rows], rotation=15, fontsize=8)
     ax.set_ylabel(f"{c.metric} ×100")
     ax.set_title("mean, 95% CI", fontsize=10)
-    return _png(fig)
+    return png(fig)
 
 
 def _per_query(c: TaskComparison, results: list[Results]) -> dict[str, list[float]]:
@@ -167,20 +149,20 @@ def _per_query(c: TaskComparison, results: list[Results]) -> dict[str, list[floa
 
 
 def _distributions(c: TaskComparison, results: list[Results]) -> bytes:
-    plt = _pyplot()
+    plt = pyplot()
     values = _per_query(c, results)
     fig, ax = plt.subplots(figsize=(max(3.4, 1.2 * len(values)), 3.2))
     ax.boxplot(list(values.values()), showmeans=True)
     ax.set_xticks(range(1, len(values) + 1), [short_name(n) for n in values], rotation=15, fontsize=8)
     ax.set_ylabel(c.metric)
     ax.set_title(f"per-query {c.metric}", fontsize=10)
-    return _png(fig)
+    return png(fig)
 
 
 def _wins(c: TaskComparison, results: list[Results]) -> bytes:
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     values = _per_query(c, results)
     base = np.asarray(values[c.baseline])
     others = [name for name in values if name != c.baseline]
@@ -194,4 +176,4 @@ def _wins(c: TaskComparison, results: list[Results]) -> bytes:
                      f"{int((diff < 0).sum())} losses, {int((diff == 0).sum())} ties", fontsize=9)
         ax.set_xlabel("queries, sorted")
         ax.set_ylabel(f"Δ {c.metric}")
-    return _png(fig)
+    return png(fig)

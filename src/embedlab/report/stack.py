@@ -3,9 +3,8 @@ HTML, and a plot of quality against the reranker's latency, one line per first s
 
 from __future__ import annotations
 
-import io
 
-from embedlab.errors import require
+from embedlab.report.figures import png, pyplot
 from embedlab.results.stack import StackRow
 
 HEADER = ["task", "stack", "first-stage recall@depth", "nDCG@10", "MAP@10", "MRR@10", "Δ nDCG@10", "95% CI of Δ",
@@ -70,11 +69,7 @@ def stack_markdown(rows: list[StackRow], price_per_mtok: float | None = None) ->
 def stack_plot(rows: list[StackRow], metric: str = "ndcg@10") -> bytes:
     """PNG: quality (y) against the reranker's ms per query (x; the first stage alone at 0), one line per
     first stage and task, each point labelled with its depth."""
-    require("matplotlib", "plots in reports")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(5.2, 3.4))
     lines: dict[tuple[str, str], list[StackRow]] = {}
@@ -92,8 +87,4 @@ def stack_plot(rows: list[StackRow], metric: str = "ndcg@10") -> bytes:
     ax.set_ylabel(f"{metric} ×100")
     ax.set_title("quality vs latency per configuration", fontsize=10)
     ax.legend(fontsize=7)
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
+    return png(fig)
