@@ -109,13 +109,11 @@ def _rankings(task: RetrievalTask, indices: np.ndarray, scores: np.ndarray):
         yield qid, [doc_ids[i] for i in row[found]], values[found]
 
 
-class Recording:
-    """A scorer as it is, keeping the top `depth` of each ranking it gives (task name -> task, indices,
-    scores), exactly as returned: what is saved is what was scored."""
+class Observed:
+    """A scorer as it is, calling `seen(task, depth asked, indices, scores)` with each ranking it gives."""
 
-    def __init__(self, inner, depth: int) -> None:
-        self.inner, self.depth = inner, depth
-        self.rankings: dict[str, tuple[RetrievalTask, np.ndarray, np.ndarray]] = {}
+    def __init__(self, inner, seen) -> None:
+        self.inner, self.seen = inner, seen
 
     @property
     def model_seconds(self) -> float:
@@ -129,5 +127,18 @@ class Recording:
 
     def ranking(self, task: RetrievalTask, depth: int) -> tuple[np.ndarray, np.ndarray]:
         indices, scores = self.inner.ranking(task, depth)
-        self.rankings[task.name] = (task, np.array(indices[:, :self.depth]), np.array(scores[:, :self.depth]))
+        self.seen(task, depth, indices, scores)
         return indices, scores
+
+
+class Recording(Observed):
+    """A scorer as it is, keeping the top `depth` of each ranking it gives (task name -> task, indices,
+    scores), exactly as returned: what is saved is what was scored."""
+
+    def __init__(self, inner, depth: int) -> None:
+        super().__init__(inner, self._keep)
+        self.depth = depth
+        self.rankings: dict[str, tuple[RetrievalTask, np.ndarray, np.ndarray]] = {}
+
+    def _keep(self, task: RetrievalTask, depth: int, indices: np.ndarray, scores: np.ndarray) -> None:
+        self.rankings[task.name] = (task, np.array(indices[:, :self.depth]), np.array(scores[:, :self.depth]))

@@ -10,6 +10,7 @@ import numpy as np
 from embedlab.errors import ModelError
 from embedlab.models.base import Model
 from embedlab.pairs import PairStore
+from embedlab.scorers.recording import Observed
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
 from embedlab.tasks.scoring import tie_order
@@ -51,9 +52,14 @@ class TwoStage:
         self._recorded: dict[str, tuple[np.ndarray, int]] = {}
         self._reranked: dict[str, Reranked] = {}
 
-    def recording(self) -> _Recording:
+    def recording(self) -> Observed:
         """The first stage's scorer for its own run, keeping each ranking it computes."""
-        return _Recording(self.first, self._recorded)
+        return Observed(self.first, self._record)
+
+    def _record(self, task: RetrievalTask, depth: int, indices, scores) -> None:
+        """A ranking of the first stage's own run, with the depth it holds (the whole corpus when shorter)."""
+        indices = np.asarray(indices)
+        self._recorded[task.name] = (indices, depth if indices.shape[1] >= depth else len(task.corpus))
 
     def at(self, depth: int) -> TwoStageScorer:
         return TwoStageScorer(self, depth)
@@ -118,29 +124,6 @@ class TwoStageScorer:
         tie_rank = tie_order(task)[np.maximum(indices, 0)]
         order = np.lexsort((-tie_rank, -scores.astype(np.float64)), axis=1)
         return np.take_along_axis(indices, order, axis=1), np.take_along_axis(scores, order, axis=1)
-
-
-class _Recording:
-    """A scorer as it is, keeping the rankings it computes (task name -> (indices, depth asked))."""
-
-    def __init__(self, inner, sink: dict[str, tuple[np.ndarray, int]]) -> None:
-        self.inner, self.sink = inner, sink
-
-    @property
-    def model_seconds(self) -> float:
-        return self.inner.model_seconds
-
-    def stats(self) -> dict[str, float]:
-        return self.inner.stats()
-
-    def candidate_scores(self, task: RerankingTask) -> np.ndarray:
-        return self.inner.candidate_scores(task)
-
-    def ranking(self, task: RetrievalTask, depth: int) -> tuple[np.ndarray, np.ndarray]:
-        indices, scores = self.inner.ranking(task, depth)
-        self.sink[task.name] = (np.asarray(indices), depth if np.asarray(indices).shape[1] >= depth
-                                else len(task.corpus))
-        return indices, scores
 
 
 def _billed(model: Model) -> int | None:
