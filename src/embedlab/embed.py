@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +64,10 @@ class EmbeddingStore:
         store = EmbeddingStore(self.encoder, batch_size=self.batch_size, progress=self.progress, cache=self.cache)
         store.dimension = self.dimension
         return store
+
+    def prepare(self, parts: Iterable[Sequence[str]]) -> None:
+        """Documents about to be asked for (every task's, before the first): an engine that encodes in bulk
+        (`engines.store.ShardedStore`) encodes them in one run; this one encodes as asked."""
 
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         """Unit-normalised float32 vectors aligned with `texts` (cosine = dot product)."""

@@ -13,7 +13,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -165,6 +165,7 @@ def evaluate_model(model: Model, tasks: list[Task], run: RunOptions, *, batch_si
     and the failures: a task that fails, and the ones after it (not run: the model is likely broken).
     `pairs`: the store a pair scorer scores through (one shared by a run's two-stage runs)."""
     with _scoring(model, run, batch_size, pairs) as (scorer, stores):
+        _prepare(stores, tasks)
         results, failures = _run_tasks(model.name, scorer, tasks, run)
         return _model_run(model, scorer, stores, results, run), failures
 
@@ -178,7 +179,8 @@ def evaluate_runs(model: Model, tasks: list[Task], run: RunOptions, *, batch_siz
         model_run, failures = evaluate_model(model, tasks, run, batch_size=batch_size)
         return [model_run], failures
     failures: list[dict[str, str]] = []
-    with _scoring(model, run, batch_size) as (scorer, _):
+    with _scoring(model, run, batch_size) as (scorer, stores):
+        _prepare(stores, tasks)
         views = scorer.sweep()
         scored = [recording(run.save_run, view) for view in views]
         results: list[list[TaskResult]] = [[] for _ in views]
@@ -280,6 +282,15 @@ def _scoring(model: Model, run: RunOptions, batch_size: int, pairs: PairStore | 
                 used.cache.close()
 
 
+def _prepare(stores: list, tasks: list[Task]) -> None:
+    """Every task's documents to each embedding store first: on Ray, one worker pool encodes them all. Should
+    that fail, each task encodes its own, so the failure is recorded against the task it belongs to."""
+    for store in stores:
+        if isinstance(store, EmbeddingStore):
+            with suppress(EmbedlabError):
+                store.prepare(task.texts("document") for task in tasks)
+
+
 def _run_tasks(name: str, scorer, tasks: list[Task], run: RunOptions) -> tuple[list[TaskResult], list[dict]]:
     results, failures = [], []
     scorer = recording(run.save_run, scorer)
@@ -298,6 +309,8 @@ def _model_run(model: Model, scorer, stores: list, results: list[TaskResult], ru
     dimensions = [s.dimension for s in stores if isinstance(s, EmbeddingStore)]
     if dimensions:
         info.setdefault("dimension", dimensions[0])
+        if run.engine is not None:  # documents were encoded on Ray: say so (None: in this process)
+            info["engine"] = run.engine.describe()
     if model.paid and run.price_per_mtok is not None:
         info["price_per_mtok"] = run.price_per_mtok
     return ModelRun(info, scorer.stats(), results)

@@ -33,6 +33,10 @@ def test_eval_on_ray_scores_as_in_process_and_resumes(ray_cluster, tiny_model, r
     assert before["cache_hits"] == 0 and work["cache_hits"] > 0
     assert work["texts_encoded"] + work["cache_hits"] == before["texts_encoded"]
     assert scores(tmp_path / "again.json") == got
+    model = json.loads((tmp_path / "ray.json").read_text())["runs"][0]["model"]
+    assert model["engine"] == {"name": "ray", "workers": 2, "gpus_per_worker": 0.0, "address": address,
+                               "vectors": str(tmp_path / "v")}  # how the vectors were made is recorded
+    assert "engine" not in json.loads((tmp_path / "local.json").read_text())["runs"][0]["model"]
 
 
 def test_bad_engine_input_is_one_line(tmp_path, monkeypatch):

@@ -60,3 +60,47 @@ def test_shards_written_where_the_driver_cannot_read_are_one_line(tmp_path, monk
     store = ShardedStore(RayFake(), engine(tmp_path), progress=False)
     with pytest.raises(EngineError, match="2 text.*no shard in .*give --vectors a folder on a filesystem every node"):
         store.embed(["a", "b"], "document")
+
+
+def test_a_corpus_larger_than_a_window_is_hashed_window_by_window_with_the_same_vectors(ray_cluster, tmp_path,
+                                                                                          monkeypatch):
+    from embedlab.engines import store as store_module
+
+    monkeypatch.setattr(store_module, "WINDOW", 7)  # 65 texts: 10 windows; repeats span windows
+    reference = EmbeddingStore(FakeEncoder(), progress=False)
+    store = ShardedStore(RayFake(), engine(tmp_path), progress=False)
+    asked = TEXTS + TEXTS[:5]
+    np.testing.assert_allclose(store.embed(asked, "document"), reference.embed(asked, "document"), atol=1e-6)
+    assert store.stats.encoded == 60 and store.stats.cache_hits == 0 and store.stats.unique == 60
+    store.embed(TEXTS[10:20], "document")  # handed out already: neither encoded nor a cache hit
+    assert store.stats.encoded == 60 and store.stats.cache_hits == 0
+
+    again = ShardedStore(RayFake(), engine(tmp_path), progress=False)
+    np.testing.assert_allclose(again.embed(asked[::-1], "document"), reference.embed(asked[::-1], "document"),
+                               atol=1e-6)
+    assert again.stats.encoded == 0 and again.stats.cache_hits == 60
+
+
+def test_an_eval_encodes_every_task_s_documents_in_one_ray_run(ray_cluster, rerank_file, retrieval_dir, tmp_path,
+                                                              monkeypatch):
+    import embedlab
+    from embedlab.data.resolve import resolve_all
+    from embedlab.engines import store as store_module
+    from embedlab.evaluation import RunOptions
+
+    runs = []
+
+    def counted(windows, *args, **kwargs):
+        windows = list(windows)
+        runs.append(sum(map(len, windows)))
+        return encode_on_ray(windows, *args, **kwargs)
+
+    encode_on_ray = store_module.encode_on_ray
+    monkeypatch.setattr(store_module, "encode_on_ray", counted)
+    on_ray = embedlab.evaluate(RayFake(), [rerank_file, retrieval_dir],
+                               run=RunOptions(engine=engine(tmp_path), progress=False))
+    local = embedlab.evaluate(FakeEncoder(), [rerank_file, retrieval_dir])
+    documents = {text for task in resolve_all([rerank_file, retrieval_dir]) for text in task.texts("document")}
+    assert runs == [len(documents)]  # one worker pool for both tasks' distinct documents
+    for got, expected in zip(on_ray.runs[0].tasks, local.runs[0].tasks):
+        assert got.scores == pytest.approx(expected.scores, abs=1e-6)

@@ -37,7 +37,7 @@ def test_a_large_read_goes_into_a_memory_map(tmp_path, monkeypatch):
     store = VectorDir(tmp_path / "v", manifest())
     store.write_shard(text_ids(texts), unit(9))
     store.refresh()
-    out = store.read(text_ids(texts), scratch=tmp_path)
+    out = store.read(text_ids(texts))
     assert isinstance(out, np.memmap)
     np.testing.assert_array_equal(out, unit(9))
 

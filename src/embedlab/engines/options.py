@@ -19,3 +19,8 @@ class EngineOptions:
     vectors: str | Path | None = None
     shard_size: int = 2048  # texts per shard: what a killed run loses at most per worker
     progress: bool = False
+
+    def describe(self) -> dict:
+        """What a run records of its engine (in its model info): enough to know how the vectors were made."""
+        return {"name": "ray", "workers": self.workers, "gpus_per_worker": self.gpus_per_worker,
+                "address": self.address or "local", "vectors": None if self.vectors is None else str(self.vectors)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +91,11 @@ class ShardWriter:
         return {"shard": np.array([name]), "rows": np.array([len(texts)]), "error": np.array([""])}
 
 
-def encode_on_ray(texts: list[str], loader: Callable[[], Encoder], path: Path, engine: EngineOptions, *,
+def encode_on_ray(windows: Iterable[list[str]], loader: Callable[[], Encoder], path: Path, engine: EngineOptions, *,
                   batch_size: int, dimension: int | None, advance: Callable[[int], Any]) -> None:
-    """Encode `texts` (as documents) on the cluster into shards under `path`; `advance(n)` per committed shard."""
+    """Encode the texts of `windows` (as documents) on the cluster into shards under `path`, in one Ray run;
+    `advance(n)` per committed shard. Each window is sorted longest first and cut into shards at batch bounds
+    (one window: the batches of the in-process engine), its blocks put in the object store as they are made."""
     ray = connect(engine)
     data = require("ray.data", "--engine ray")
     if not engine.progress:  # our own progress line counts committed texts; Ray Data's chatter is left out
@@ -101,15 +103,16 @@ def encode_on_ray(texts: list[str], loader: Callable[[], Encoder], path: Path, e
     context = data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
-    ordered = sorted(texts, key=len, reverse=True)  # similar lengths share a shard: less padding
     size = -(-engine.shard_size // batch_size) * batch_size  # shards cut at batch bounds, as in process
     pa = require("pyarrow", "--engine ray")
-    # each block goes to the object store as it is made: the driver never holds a second copy of the corpus
-    dataset = data.from_arrow_refs([ray.put(pa.table({"text": ordered[i:i + size]}))
-                                    for i in range(0, len(ordered), size)])
+    blocks = []  # the driver never holds a second copy of the corpus: each block goes to the object store
+    for texts in windows:
+        ordered = sorted(texts, key=len, reverse=True)  # similar lengths share a shard: less padding
+        blocks += [ray.put(pa.table({"text": ordered[i:i + size]})) for i in range(0, len(ordered), size)]
+    dataset = data.from_arrow_refs(blocks)
     shards = dataset.map_batches(
         ShardWriter, batch_size=size, batch_format="numpy",
-        compute=data.ActorPoolStrategy(size=min(worker_count(ray, engine), max(1, -(-len(ordered) // size)))),
+        compute=data.ActorPoolStrategy(size=min(worker_count(ray, engine), max(1, len(blocks)))),
         fn_constructor_kwargs={"loader": loader, "path": str(path), "batch_size": batch_size,
                                "dimension": dimension},
         num_cpus=1, num_gpus=engine.gpus_per_worker or None)  # Ray Data restarts a lost actor, retries its task

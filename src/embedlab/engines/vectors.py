@@ -8,8 +8,9 @@ Layout of `DIR`:
   atomic rename: a shard exists once its ids file does, so a killed writer leaves no half shard. A
   shard's name is a hash of its ids, so a batch written twice (a retried task) is the same shard.
 
-Rows are joined by id, never by position (a distributed writer keeps no order). Reading memory-maps the
-shards and copies rows into the caller's array shard by shard, so memory stays one shard deep.
+Rows are joined by id, never by position (a distributed writer keeps no order). The id index lives in files
+(`index.IdIndex`); reading memory-maps the shards and copies rows into the caller's array shard by shard, so
+the driver's memory stays one shard deep whatever the corpus size.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from embedlab.engines.index import ID_BYTES, ID_DTYPE, IdIndex
 from embedlab.errors import EmbedlabError
 from embedlab.models.cache import text_hash
 
 FORMAT = "embedlab-vectors/1"
-ID_BYTES = 16
 IN_MEMORY_ROWS = 65536  # a read of more rows than this goes into a memory map, not RAM
 # manifest fields a reader compares, in the order a refusal names them
 CHECKED = ("model", "revision", "query_instruction", "document_instruction", "max_length", "dimension", "device",
@@ -38,7 +39,7 @@ CHECKED = ("model", "revision", "query_instruction", "document_instruction", "ma
 
 def text_ids(texts: Iterable[str]) -> np.ndarray:
     """(n,) 'S16' ids of texts: the first 16 bytes of their sha256 (the cache's text hash)."""
-    return np.fromiter((text_hash(t)[:ID_BYTES] for t in texts), dtype=f"S{ID_BYTES}")  # no list of bytes
+    return np.fromiter((text_hash(t)[:ID_BYTES] for t in texts), dtype=ID_DTYPE)  # no list of bytes
 
 
 class VectorDirError(EmbedlabError):
@@ -54,10 +55,14 @@ def manifest_for(info: dict[str, Any], key: str, device: str) -> dict[str, Any]:
 
 
 class VectorDir:
-    """The shards of one directory, indexed by text id (`refresh` re-reads what writers committed)."""
+    """The shards of one directory, indexed by text id (`refresh` re-reads what writers committed); the index
+    files go to `scratch` (None: a temporary folder of this object's own)."""
 
-    def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None) -> None:
+    def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None, scratch: Path | None = None) -> None:
         self.path = Path(path).expanduser()
+        self._own_scratch = tempfile.TemporaryDirectory(prefix="embedlab-index-") if scratch is None else None
+        self.scratch = Path(self._own_scratch.name) if scratch is None else Path(scratch)
+        self.index: IdIndex | None = None
         if self.path.exists() and not self.path.is_dir():
             raise VectorDirError(f"--vectors {self.path}: not a directory (give a folder for the vector shards)")
         self.manifest = self._checked_manifest(manifest) if manifest is not None else self._read_manifest()
@@ -93,46 +98,44 @@ class VectorDir:
         return self.manifest.get("dimension")
 
     def refresh(self) -> None:
-        """Index every committed shard: sorted ids, and the shard and row of each."""
+        """Index every committed shard: sorted ids, and the shard and row of each (in files, see `IdIndex`)."""
         self.shards = sorted(p.name[:-len(".ids.npy")] for p in self.path.glob("*.ids.npy")) \
             if self.path.is_dir() else []
-        parts = [np.load(self.path / f"{name}.ids.npy").view(f"S{ID_BYTES}").reshape(-1) for name in self.shards]
-        ids = np.concatenate(parts) if parts else np.empty(0, dtype=f"S{ID_BYTES}")
-        shard = np.repeat(np.arange(len(parts), dtype=np.int32), [len(p) for p in parts])
-        row = np.concatenate([np.arange(len(p), dtype=np.int32) for p in parts]) if parts else shard
-        order = np.argsort(ids, kind="stable")
-        self.ids, self.shard_of, self.row_of = ids[order], shard[order], row[order]
+        previous, self.index = self.index, IdIndex(self._shard_ids, len(self.shards), self.scratch)
+        if previous is not None:
+            previous.remove()
+
+    def _shard_ids(self, shard: int) -> np.ndarray:
+        return np.load(self.path / f"{self.shards[shard]}.ids.npy").view(ID_DTYPE).reshape(-1)
 
     def __len__(self) -> int:
-        return len(np.unique(self.ids)) if len(self.ids) else 0
+        return self.index.distinct()
 
     def bytes_on_disk(self) -> int:
         return sum(p.stat().st_size for p in self.path.glob("*.npy"))
 
-    def locate(self, ids: np.ndarray) -> np.ndarray:
-        """Position of each id in the index, -1 where no shard holds it."""
-        at = np.searchsorted(self.ids, ids)
-        found = at < len(self.ids)
-        found[found] = self.ids[at[found]] == ids[found]
-        return np.where(found, at, -1)
-
     def missing(self, ids: np.ndarray) -> np.ndarray:
         """Mask of the ids no shard holds."""
-        return self.locate(ids) < 0
+        return self.index.locate(ids) < 0
 
-    def read(self, ids: np.ndarray, out: np.ndarray | None = None, scratch: Path | None = None) -> np.ndarray:
-        """Vectors of `ids` in their order, into `out`, or a new array (a memory map in `scratch` when
-        larger than IN_MEMORY_ROWS); every id must be present."""
-        at = self.locate(ids)
+    def allocate(self, n: int) -> np.ndarray:
+        """An (n, dimension) float32 array to read into: in memory up to IN_MEMORY_ROWS, else a memory map
+        in the scratch folder (file-backed: the OS pages it out, the driver's heap does not grow)."""
+        shape = (n, int(self.dimension))
+        if n <= IN_MEMORY_ROWS:
+            return np.empty(shape, np.float32)
+        handle, path = tempfile.mkstemp(suffix=".npy", dir=self.scratch)
+        os.close(handle)
+        return np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+
+    def read(self, ids: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Vectors of `ids` in their order, into `out` or a new array (`allocate`); every id must be present."""
+        at = self.index.locate(ids)
         if (at < 0).any():
             raise VectorDirError(f"{self.path}: {int((at < 0).sum())} vector(s) missing (a shard was removed "
                                  "while reading?); run again to encode them")
-        if out is None:
-            shape = (len(ids), int(self.dimension))
-            out = np.empty(shape, np.float32) if len(ids) <= IN_MEMORY_ROWS or scratch is None else \
-                np.lib.format.open_memmap(tempfile.mkstemp(suffix=".npy", dir=scratch)[1], mode="w+",
-                                          dtype=np.float32, shape=shape)
-        shard, row = self.shard_of[at], self.row_of[at]
+        out = self.allocate(len(ids)) if out is None else out
+        shard, row = self.index.shard[at], self.index.row[at]
         order = np.lexsort((row, shard))
         bounds = np.flatnonzero(np.diff(shard[order])) + 1
         for group in np.split(order, bounds) if len(order) else []:

@@ -71,7 +71,7 @@ def mine(data: PathLike | MiningInput, model: PathLike | Any, out: PathLike, *,
                   for i, spec in enumerate(specs)]
         _check_cost(stores, source.rows, candidates, config, max_cost, price_per_mtok, tell)
         if engine is not None:
-            stores[0].prepare(texts_to_embed(source.rows, candidates, config)["document"])
+            stores[0].prepare([texts_to_embed(source.rows, candidates, config)["document"]])
         report = mine_rows(source.rows, candidates, stores[0], out, config=config,
                            checker=stores[1] if len(stores) > 1 else None, output_format=output_format,
                            with_scores=with_scores, source=source.source, corpus_name=corpus_name,
