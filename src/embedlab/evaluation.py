@@ -24,13 +24,13 @@ import numpy as np
 from embedlab.data.resolve import Spec, distinct_names, resolve_all
 from embedlab.embed import EmbeddingStore
 from embedlab.engines import EngineOptions, embedding_store
-from embedlab.errors import EmbedlabError, ModelError
+from embedlab.errors import EmbedlabError
 from embedlab.estimate import check_cost, cost_line, estimate_models, estimate_reranker
 from embedlab.metrics.names import DEFAULT_K, parse_metric
 from embedlab.models.base import Model, ModelOptions, PairScorer, Ranker, as_model
 from embedlab.models.cache import index_folder, open_cache
 from embedlab.models.hybrid import Hybrid
-from embedlab.models.registry import is_paid, load_model, reranker_spec
+from embedlab.models.registry import is_paid, load_model, load_reranker, reranker_options
 from embedlab.pairs import PairStore
 from embedlab.results import ModelRun, Results, TaskResult
 from embedlab.scorers import TwoStage, scorer_for, with_search
@@ -372,27 +372,6 @@ def check_rerank_depths(run: RunOptions, tasks: list[Task]) -> tuple[int, ...]:
                 raise EmbedlabError(f"--rerank-depth {depth} is larger than the corpus of {task.name} "
                                     f"({len(task.corpus):,} documents): give depths up to {len(task.corpus):,}")
     return depths
-
-
-def load_reranker(spec: str | Model | None, options: ModelOptions) -> PairScorer | None:
-    """The reranker of a two-stage run: a pair scorer by name (a bare path or hub id = a local cross-encoder)
-    or as given; anything else is refused with one line."""
-    if spec is None:
-        return None
-    model = load_model(reranker_spec(spec), options) if isinstance(spec, str) else as_model(spec)
-    if not isinstance(model, PairScorer):
-        if isinstance(spec, str):
-            model.close()
-        raise ModelError(f"'{model.name}' is not a reranker ({type(model).__name__}): --reranker takes a "
-                         "cross-encoder (a path, a hub id or ce:<model>) or a rerank API (rerank:<model>, "
-                         "qianfan-rerank:<model>)")
-    return model
-
-
-def reranker_options(options: ModelOptions) -> ModelOptions:
-    """The models' options without what belongs to the first stage (instructions, length, dimensions)."""
-    return dataclasses.replace(options, query_instruction=None, document_instruction=None, max_length=None,
-                               dimensions=None, input_type=False)
 
 
 def environment() -> dict[str, str]:

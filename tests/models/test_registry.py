@@ -72,3 +72,15 @@ def test_a_standalone_backend_is_named_by_its_prefix_alone():
     assert "bm25:<name>:" in registry.backend_help()
     with pytest.raises(UnknownNameError, match="BM25 tokenizer 'wrod'"):  # checked before anything loads
         registry.backend_class("bm25:wrod")
+
+
+def test_load_reranker_takes_pair_scorers_only_and_reranker_options_drop_first_stage_settings():
+    from embedlab.models.base import ModelOptions
+    from embedlab.models.registry import load_reranker, reranker_options
+    from tests.conftest import FakeEncoder
+
+    assert load_reranker(None, ModelOptions()) is None
+    with pytest.raises(ModelError, match="'fake-bigram' is not a reranker.*--reranker takes a cross-encoder"):
+        load_reranker(FakeEncoder(), ModelOptions())
+    options = reranker_options(ModelOptions(query_instruction="q: ", max_length=64, batch_size=8))
+    assert (options.query_instruction, options.max_length, options.batch_size) == (None, None, 8)

@@ -205,7 +205,8 @@ def estimate_command(price_per_mtok, fmt, quiet, **opts) -> None:
 def _estimate_reranker(run, tasks, price_per_mtok) -> dict:
     """The reranker's row: the pairs of reranking rows, and at most queries x depth pairs on retrieval."""
     from embedlab.estimate import estimate_reranker
-    from embedlab.evaluation import check_rerank_depths, load_reranker
+    from embedlab.evaluation import check_rerank_depths
+    from embedlab.models.registry import load_reranker
 
     depths = check_rerank_depths(run, tasks)
     reranker = load_reranker(run.reranker, run.reranker_options)

@@ -217,7 +217,7 @@ def pop_reranker_options(opts: dict, options) -> dict:
     of _DATA (consumed from opts); `options`: the models' ModelOptions, the base of the reranker's own."""
     import dataclasses
 
-    from embedlab.evaluation import reranker_options
+    from embedlab.models.registry import reranker_options
 
     reranker, depths = opts.pop("reranker"), opts.pop("rerank_depths")
     base_url, key_env = opts.pop("reranker_base_url"), opts.pop("reranker_api_key_env")

@@ -9,12 +9,13 @@ instance exists, so a paid plugin gets the cost estimate and `--max-cost` like a
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import re
 from importlib.metadata import entry_points
 
 from embedlab.errors import ModelError, UnknownNameError
-from embedlab.models.base import Model, ModelOptions
+from embedlab.models.base import Model, ModelOptions, PairScorer, as_model
 
 _PREFIX = re.compile(r"^([a-z][a-z0-9_-]+):(?!//)(.+)$")
 
@@ -108,3 +109,24 @@ def is_paid(spec: str, options: ModelOptions | None = None) -> bool:
 def reranker_spec(spec: str) -> str:
     """A reranker by name: a bare path or hub id is a local cross-encoder (`ce:`), a prefixed name as it is."""
     return spec if _PREFIX.match(spec) else f"ce:{spec}"
+
+
+def load_reranker(spec: str | Model | None, options: ModelOptions) -> PairScorer | None:
+    """The reranker of a two-stage run: a pair scorer by name (a bare path or hub id = a local cross-encoder)
+    or as given; anything else is refused with one line."""
+    if spec is None:
+        return None
+    model = load_model(reranker_spec(spec), options) if isinstance(spec, str) else as_model(spec)
+    if not isinstance(model, PairScorer):
+        if isinstance(spec, str):
+            model.close()
+        raise ModelError(f"'{model.name}' is not a reranker ({type(model).__name__}): --reranker takes a "
+                         "cross-encoder (a path, a hub id or ce:<model>) or a rerank API (rerank:<model>, "
+                         "qianfan-rerank:<model>)")
+    return model
+
+
+def reranker_options(options: ModelOptions) -> ModelOptions:
+    """The models' options without what belongs to the first stage (instructions, length, dimensions)."""
+    return dataclasses.replace(options, query_instruction=None, document_instruction=None, max_length=None,
+                               dimensions=None, input_type=False)
