@@ -36,8 +36,8 @@ from embedlab.mining.config import MiningConfig
 from embedlab.mining.filters import KnownPositives, filtered
 from embedlab.mining.inputs import MiningRow
 from embedlab.mining.report import MiningReport, advice
+from embedlab.search.ann import search_index
 from embedlab.search.exact import top_k
-from embedlab.search.faiss import FlatIndex
 
 OUTPUT_KEYS = {"flag": ("pos", "neg"), "reranking": ("positive", "negative")}
 Candidates = list[tuple[int, float]]  # (corpus index, score of the mining model), best first
@@ -111,7 +111,7 @@ def searcher(vectors: np.ndarray, backend: str) -> Callable[[np.ndarray, int], t
     """`search(queries, k) -> (indices, scores)` over `vectors`: exact blockwise, or faiss' flat index."""
     if backend == "exact":
         return lambda queries, k: top_k(queries, vectors, k)
-    return FlatIndex(vectors, purpose="mining with --search faiss").top_k
+    return search_index("faiss", vectors, purpose="mining with --search faiss").search
 
 
 class Miner:
