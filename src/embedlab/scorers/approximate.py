@@ -1,8 +1,10 @@
-"""`--search faiss-ivf|faiss-hnsw`: a dense model's retrieval ranked by an approximate index, with its cost.
+"""`--search faiss-ivf|faiss-hnsw`: a dense model's retrieval (alone or as a hybrid's part) ranked by an
+approximate index (`search.ann.search_index`, its recorded settings), with its cost.
 
 The cost is measured per task on a seeded sample of queries (all of them when the task has fewer): recall@k of
-the approximate lists against the exact search, and the change of nDCG@10 (approximate - exact) on the same
-queries with a paired bootstrap CI. Each run records them under `approximate_search` in its model work counts.
+the approximate lists against the exact search (`search.approximate.RecallSample`, which `mine --search` uses
+too), and the change of nDCG@10 (approximate - exact) on the same queries with a paired bootstrap CI. Each run
+records them under `approximate_search` in its model work counts (a hybrid's: per task and dense part).
 """
 
 from __future__ import annotations
