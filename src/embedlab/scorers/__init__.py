@@ -3,8 +3,8 @@ and of the combinations (a hybrid, a two-stage run).
 
 `scorer_for` looks the model's kind up in one table, so scoring never switches on backends: a new kind of
 model adds one scorer class here. `with_search` makes a dense model (alone or inside a hybrid) rank with an
-approximate index (`--search faiss-ivf|faiss-hnsw`, `scorers.approximate`). Every scorer checks what its model returns (shape, NaN) and counts the
-seconds spent inside the model, which results report as the model's time.
+approximate index (`--search faiss-ivf|faiss-hnsw`, `scorers.approximate`). Every scorer checks what its model
+returns (shape, NaN) and counts the seconds spent inside the model, which results report as the model's time.
 """
 
 from __future__ import annotations
