@@ -117,7 +117,8 @@ def search(model, texts: list[str], folder: Path) -> dict:
     from embedlab.embed import EmbeddingStore
     from embedlab.engines.vectors import VectorDir, text_ids
     from embedlab.results.stats import paired_bootstrap_ci
-    from embedlab.search.approximate import ApproximateIndex, recall_vs_exact
+    from embedlab.search.ann import search_index
+    from embedlab.search.approximate import recall_vs_exact
     from embedlab.search.exact import top_k
 
     rng = np.random.default_rng(1)
@@ -136,9 +137,9 @@ def search(model, texts: list[str], folder: Path) -> dict:
         costs = {"exact": (peak.seconds, peak.anon)}
         for method in ("faiss-ivf", "faiss-hnsw"):
             with Peak() as peak:
-                index = ApproximateIndex(docs, method)
+                index = search_index(method, docs)
                 built = time.perf_counter() - peak.t0
-                found[method] = index.top_k(q, 10)[0]
+                found[method] = index.search(q, 10)[0]
             costs[method] = (peak.seconds, peak.anon, built, index.settings)
             del index
 

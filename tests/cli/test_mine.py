@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from embedlab.mining import read_rows
 from embedlab.demo import RERANKING
 from tests.cli.test_main import run
@@ -86,3 +88,31 @@ def test_mine_with_an_api_model_pays_once(tmp_path, monkeypatch):
     assert f"estimate: openai:multilingual-e5-small-q4: {texts:,} texts to embed (0 cached)" in first.stderr
     assert stats[0]["texts_encoded"] == texts  # the estimate is exact
     assert f"{0:,} texts to embed ({texts:,} cached)" in second.stderr
+
+
+def test_mine_with_an_approximate_index_reports_its_recall(tmp_path):
+    """--search faiss-ivf|faiss-hnsw with the bundled MiniLM: the recall of the candidate lists against exact
+    search on the summary and in the report; on 60 passages both indexes miss nothing, so the negatives are
+    the exact search's."""
+    pytest.importorskip("faiss")
+    from click.testing import CliRunner
+
+    from embedlab.cli.main import cli
+    from embedlab.demo import default_model
+
+    outputs = {}
+    for search in ("exact", "faiss-ivf", "faiss-hnsw"):
+        outputs[search] = tmp_path / f"{search}.jsonl"
+        result = CliRunner().invoke(cli, ["mine", str(RERANKING), "-m", str(default_model()), "-n", "3", "-q",
+                                          "-o", str(outputs[search]), "--search", search])
+        assert result.exit_code == 0, result.output
+        report = json.loads(outputs[search].with_suffix(".report.json").read_text())
+        if search == "exact":
+            assert report["approximate_search"] == {} and "against exact search" not in result.stdout
+            continue
+        cost = report["approximate_search"]
+        assert cost["method"] == search and cost["queries_sampled"] == report["rows"]
+        assert 0 <= cost["recall@60_vs_exact"] <= 1 and cost["recall@60_vs_exact"] == 1.0
+        assert f"recall@60 1.0000 of the candidate lists against exact search, on {report['rows']} sampled rows" \
+            in result.stdout
+        assert outputs[search].read_text() == outputs["exact"].read_text()

@@ -119,6 +119,36 @@ def test_faiss_search_gives_the_same_output(tmp_path, rerank_file):
     assert rows_of(tmp_path / "exact.jsonl") == rows_of(tmp_path / "faiss.jsonl")
 
 
+@pytest.mark.parametrize("search", ["faiss-ivf", "faiss-hnsw"])
+def test_an_approximate_search_records_its_recall_on_a_seeded_sample(tmp_path, rerank_file, search):
+    pytest.importorskip("faiss")
+    source = read_rows(rerank_file)
+    corpus = source.candidates()
+    reports = {}
+    for method in ("exact", search):
+        reports[method] = mine_rows(source.rows, corpus, store_of(FakeEncoder()), tmp_path / f"{method}.jsonl",
+                                    config=MiningConfig(num_negatives=3, search=method, row_chunk=2))
+    cost = reports[search].approximate_search
+    depth = min(100, len(corpus))
+    assert cost["method"] == search and cost["queries_sampled"] == len(source.rows)  # fewer rows than the sample
+    assert cost[f"recall@{depth}_vs_exact"] == 1.0  # a small corpus: IVF has one list, HNSW visits everything
+    assert rows_of(tmp_path / "exact.jsonl") == rows_of(tmp_path / f"{search}.jsonl")
+    assert reports["exact"].approximate_search == {} and "build_index" in reports[search].seconds
+
+
+def test_the_recall_of_an_approximate_search_is_measured_on_the_sampled_rows(tmp_path):
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(400)]
+    corpus = [" ".join(rng.choice(words, 6)) for _ in range(3000)]
+    rows = [MiningRow(f"r{i}", " ".join(rng.choice(words, 4)), [corpus[i]], [], {}) for i in range(300)]
+    report = mine_rows(rows, corpus, store_of(FakeEncoder()), tmp_path / "ivf.jsonl",
+                       config=MiningConfig(num_negatives=3, search="faiss-ivf", range_max=50, row_chunk=64))
+    cost = report.approximate_search
+    assert cost["queries_sampled"] == 200 and cost["nlist"] == 76 and cost["nprobe"] == 9
+    assert 0 < cost["recall@50_vs_exact"] < 1  # nprobe 9 of 76 lists misses some
+
+
 def test_a_rerun_through_the_cache_embeds_nothing(tmp_path, rerank_file):
     source = read_rows(rerank_file)
     corpus = source.candidates()

@@ -8,7 +8,7 @@ import sys
 
 from rich.console import Console
 
-from embedlab.report.mining import active_filters, cut, positive_ranks, print_mining_report
+from embedlab.report.mining import active_filters, cut, positive_ranks, print_mining_report, search_cost
 
 REPORT = {
     "source": "rows.jsonl", "corpus": "rows.jsonl (all its passages)", "corpus_size": 1234, "rows": 10,
@@ -58,3 +58,12 @@ def test_rendering_imports_neither_the_miner_nor_torch():
             "assert not heavy, heavy")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_an_approximate_search_shows_its_recall():
+    cost = {"method": "faiss-ivf", "nlist": 40, "nprobe": 5, "queries_sampled": 200,
+            "recall@100_vs_exact": 0.98765, "exact_seconds_per_query": 0.001}
+    assert search_cost(cost) == ("faiss-ivf (nlist 40, nprobe 5): recall@100 0.9877 of the candidate lists against "
+                                 "exact search, on 200 sampled rows (seeded)")
+    assert search_cost(cost) in render({**REPORT, "approximate_search": cost})
+    assert "against exact search" not in render(REPORT)

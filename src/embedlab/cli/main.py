@@ -100,9 +100,10 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
                    "same model and task is replaced.")
 @engine_options
 @click.option("--search", type=click.Choice(["exact", "faiss-ivf", "faiss-hnsw"]), default="exact", show_default=True,
-              help="Dense retrieval: exact blockwise search, or a faiss IVF / HNSW index (pip install "
-                   "'embedlab[faiss]'); its cost is measured and reported: recall@10 against exact search and the "
-                   "nDCG@10 change with a 95% CI, on a seeded sample of 200 queries per task.")
+              help="Dense retrieval (a dense model alone or in a hybrid): exact blockwise search, or a faiss IVF / "
+                   "HNSW index (pip install 'embedlab[faiss]'); its cost is measured and reported: recall@10 "
+                   "against exact search and the nDCG@10 change with a 95% CI, on a seeded sample of 200 queries "
+                   "per task.")
 def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, save_run, **opts) -> None:
     """Score embedding models on reranking and/or retrieval data.
 

@@ -18,6 +18,7 @@ from embedlab.deploy.precision import Stored, calibration_ranges, rescored, stor
 from embedlab.deploy.variants import Variant
 from embedlab.embed import EmbeddingStore
 from embedlab.search.ann import AnnParams, build_index
+from embedlab.search.approximate import recall_vs_exact
 from embedlab.search.exact import top_k
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
@@ -93,7 +94,7 @@ class VariantScorer:
             depth = min(depth, self.knobs.ann_depth)
             everyone = np.arange(len(floats))
             found, truth = search(everyone, LATENCY_K)[0], exact(everyone, LATENCY_K)[0]
-            measured.per_query[f"neighbour_recall@{LATENCY_K}"] = _overlap(found, truth)
+            measured.per_query[f"neighbour_recall@{LATENCY_K}"] = recall_vs_exact(found, truth, LATENCY_K)
         measured.timings.update(_latency(search, len(floats), self.knobs.latency_queries))
         return search(np.arange(len(floats)), depth)
 
@@ -147,12 +148,6 @@ def _rescore_rows(scores: np.ndarray, again: np.ndarray, sizes: np.ndarray, dept
         floor = out[row][order[:depth]].min()
         out[row][rest] = floor - 1 - (scores[row][rest].max() - scores[row][rest])
     return out
-
-
-def _overlap(found: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Per query: the share of the exact top k that the approximate top k holds."""
-    hits = [len(set(f[f >= 0]) & set(t[t >= 0])) / max(1, int((t >= 0).sum())) for f, t in zip(found, truth)]
-    return np.asarray(hits, dtype=np.float64)
 
 
 def _latency(search, n_queries: int, singles: int, repeats: int = 3) -> dict[str, float]:

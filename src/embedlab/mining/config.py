@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SAMPLING = ("top", "random")
-SEARCH = ("exact", "faiss")
+SEARCH = ("exact", "faiss", "faiss-ivf", "faiss-hnsw")  # search.ann.SEARCH_KINDS, without importing numpy
 
 
 @dataclass
@@ -22,7 +22,7 @@ class MiningConfig:
     seed: int = 0
     row_chunk: int = 4096  # rows embedded and searched at once
     corpus_chunk: int = 65536  # corpus texts embedded per chunk (into a memory map when larger)
-    search: str = "exact"  # exact | faiss
+    search: str = "exact"  # exact | faiss (exhaustive) | faiss-ivf | faiss-hnsw (approximate, recall measured)
 
     def check(self) -> None:
         """Raise ValueError on a setting no run can use (before any data is read or any text embedded)."""
@@ -33,7 +33,8 @@ class MiningConfig:
         if self.sampling not in SAMPLING:
             raise ValueError(f"sampling is 'top' or 'random', not {self.sampling!r}")
         if self.search not in SEARCH:
-            raise ValueError(f"search is 'exact' or 'faiss', not {self.search!r}")
+            raise ValueError(f"search is 'exact' or 'faiss' (exhaustive), or 'faiss-ivf' / 'faiss-hnsw' (approximate), "
+                             f"not {self.search!r}")
 
     def second_model_margins(self) -> MiningConfig:
         """The filters a second model applies: the same margins, or, with none, "below the positive"."""

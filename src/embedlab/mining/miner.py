@@ -10,6 +10,12 @@ block (`search.exact.top_k`), and rows are embedded, searched and written `row_c
 chunk by a fresh store, so no vector outlives its chunk. What stays in RAM is the text (the rows and
 the corpus, needed for the output), a small index of the positives, and one chunk of vectors.
 
+`config.search` may instead search a faiss index (`search.ann.search_index`: `faiss`, exhaustive, or the
+approximate `faiss-ivf` / `faiss-hnsw`; the index holds a float32 copy of the corpus vectors). An approximate
+index's candidate lists may miss documents the exact ones have: their recall@depth against exact search is
+measured on a seeded sample of rows (`search.approximate.RecallSample`, as `eval --search` measures it) and
+recorded in `MiningReport.approximate_search`.
+
 Where each row's own positive ranks is counted too (`MiningReport.positive_rank`): a model that does not
 rank the positives first is a poor miner, whatever the filters do.
 """
@@ -36,8 +42,9 @@ from embedlab.mining.config import MiningConfig
 from embedlab.mining.filters import KnownPositives, filtered
 from embedlab.mining.inputs import MiningRow
 from embedlab.mining.report import MiningReport, advice
+from embedlab.search.ann import APPROXIMATE, search_index
+from embedlab.search.approximate import RecallSample
 from embedlab.search.exact import top_k
-from embedlab.search.faiss import FlatIndex
 
 OUTPUT_KEYS = {"flag": ("pos", "neg"), "reranking": ("positive", "negative")}
 Candidates = list[tuple[int, float]]  # (corpus index, score of the mining model), best first
@@ -107,13 +114,6 @@ def embed_corpus(store: EmbeddingStore, texts: list[str], scratch: Path, *, chun
     return out
 
 
-def searcher(vectors: np.ndarray, backend: str) -> Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]:
-    """`search(queries, k) -> (indices, scores)` over `vectors`: exact blockwise, or faiss' flat index."""
-    if backend == "exact":
-        return lambda queries, k: top_k(queries, vectors, k)
-    return FlatIndex(vectors, purpose="mining with --search faiss").top_k
-
-
 class Miner:
     """What every chunk of rows shares: the corpus, its vectors and search, the known positives, the report.
 
@@ -125,8 +125,15 @@ class Miner:
     def __init__(self, rows: list[MiningRow], corpus: list[str], vectors: np.ndarray, config: MiningConfig,
                  report: MiningReport) -> None:
         self.corpus, self.vectors, self.config, self.report = corpus, vectors, config, report
-        self.search = searcher(vectors, config.search)
         self.depth = min(config.range_max, len(corpus))
+        self.index = None
+        if config.search != "exact":
+            started = time.perf_counter()
+            self.index = search_index(config.search, vectors, seed=config.seed,
+                                      purpose=f"mining with --search {config.search}")
+            report.seconds["build_index"] = round(time.perf_counter() - started, 3)
+        # an approximate index's cost: recall of its candidate lists against exact search, on a seeded sample
+        self.recall = RecallSample(len(rows), self.depth, seed=config.seed) if config.search in APPROXIMATE else None
         self.rng = random.Random(config.seed)
         self.known = KnownPositives(rows)
         scored = {t for r in rows for t in r.positives + (r.negatives if config.keep_given else [])}
@@ -139,8 +146,11 @@ class Miner:
         part = store.fresh()
         queries = part.embed([r.query for r in chunk], "query")
         started = time.perf_counter()
-        idx, scores = self.search(queries, self.depth)
+        idx, scores = self.search(queries)
         report.seconds["search"] = round(report.seconds.get("search", 0.0) + time.perf_counter() - started, 3)
+        if self.recall is not None:
+            self.recall.add(queries, self.vectors, idx)
+            report.approximate_search = {"method": config.search, **self.index.settings, **self.recall.summary()}
         pos_scores = row_scores(part, queries, [r.positives for r in chunk], self.vectors, self.positions)
         given = [r.negatives if config.keep_given else [] for r in chunk]
         given_scores = row_scores(part, queries, given, self.vectors, self.positions)
@@ -159,6 +169,12 @@ class Miner:
             yield {"negatives": list(given[i]) + [self.corpus[j] for j, _ in chosen],
                    "neg_scores": [round(float(s), 6) for s in given_scores[i]] + [round(s, 6) for _, s in chosen],
                    "pos_scores": [round(float(s), 6) for s in pos_scores[i]]}
+
+    def search(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each query's best `depth` candidates (indices, scores), best first: exact blockwise, or by the index."""
+        if self.index is None:
+            return top_k(queries, self.vectors, self.depth)
+        return self.index.search(queries, self.depth)
 
     def choose(self, survivors: Candidates, room: int) -> Candidates:
         """Up to `room` of the surviving candidates: the hardest, or a seeded sample (still hardest first)."""

@@ -1,5 +1,6 @@
 """What a mining run did, as plain data: counts per exclusion and filter, examples, where the positives
-ranked, and advice on the result (`report.mining` renders it as a table)."""
+ranked, what an approximate search cost (recall against exact search), and advice on the result
+(`report.mining` renders it as a table)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ class MiningReport:
     positive_rank: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RANK_BUCKETS, 0))
     notes: list[str] = field(default_factory=list)  # advice on the result (see `advice`)
     seconds: dict[str, float] = field(default_factory=dict)
+    # --search faiss-ivf|faiss-hnsw: the index settings and its recall against exact search on a seeded sample
+    approximate_search: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

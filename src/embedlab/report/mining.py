@@ -20,6 +20,8 @@ def print_mining_report(report: Mapping[str, Any], console=None) -> None:
     console = console or stdout()
     console.print(f"mined {report['rows']:,} rows against {report['corpus_size']:,} candidate passages "
                   f"with {', '.join(report['models'])}")
+    if report.get("approximate_search"):
+        console.print(search_cost(report["approximate_search"]), highlight=False)
     console.print(counts_table(report))
     for name, stats in report["embedding"].items():
         console.print(f"{name}: {stats['texts_encoded']:,} texts embedded, {stats['cache_hits']:,} from the cache")
@@ -53,6 +55,14 @@ def counts_table(report: Mapping[str, Any]):
     table.add_row(f"rows with fewer than {report['config']['num_negatives']} negatives", f"{report['rows_short']:,}")
     table.add_row("rows with no negative", f"{report['rows_without_negative']:,}")
     return table
+
+
+def search_cost(cost: Mapping[str, Any]) -> str:
+    """One line: how much of the exact search's candidate lists the approximate index found (`--search`)."""
+    recall = next(key for key in cost if key.startswith("recall@"))
+    settings = ", ".join(f"{key} {value}" for key, value in cost.items() if key in ("nlist", "nprobe", "M", "efSearch"))
+    return (f"{cost['method']} ({settings}): {recall.removesuffix('_vs_exact')} {cost[recall]:.4f} of the candidate "
+            f"lists against exact search, on {cost['queries_sampled']:,} sampled rows (seeded)")
 
 
 def positive_ranks(report: Mapping[str, Any]) -> str:

@@ -2,8 +2,9 @@
 and of the combinations (a hybrid, a two-stage run).
 
 `scorer_for` looks the model's kind up in one table, so scoring never switches on backends: a new kind of
-model adds one scorer class here. Every scorer checks what its model returns (shape, NaN) and counts the
-seconds spent inside the model, which results report as the model's time.
+model adds one scorer class here. `with_search` makes a dense model (alone or inside a hybrid) rank with an
+approximate index (`--search faiss-ivf|faiss-hnsw`, `scorers.approximate`). Every scorer checks what its model
+returns (shape, NaN) and counts the seconds spent inside the model, which results report as the model's time.
 """
 
 from __future__ import annotations
@@ -39,10 +40,14 @@ SCORERS: dict[type, Callable[[Any, Callable[[Model], Any]], Any]] = {
 
 
 def with_search(scorer, search: str, seed: int = 0):
-    """The scorer, ranking with an approximate index when `search` is one (`search.approximate.METHODS`) and it is
-    a dense model's: other kinds of model rank without vectors, and ignore it."""
+    """The scorer, ranking with an approximate index when `search` is one (`search.ann.APPROXIMATE`) and it is a
+    dense model's, alone or as a hybrid's part (each dense part gets its own index and cost): other kinds of model
+    rank without vectors, and ignore it."""
     if search != "exact" and isinstance(scorer, DenseScorer):
         scorer.search = ApproximateSearch(search, seed=seed)
+    elif search != "exact" and isinstance(scorer, HybridScorer):
+        for part in scorer.parts:
+            with_search(part, search, seed)
     return scorer
 
 

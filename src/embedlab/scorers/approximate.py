@@ -1,8 +1,10 @@
-"""`--search faiss-ivf|faiss-hnsw`: a dense model's retrieval ranked by an approximate index, with its cost.
+"""`--search faiss-ivf|faiss-hnsw`: a dense model's retrieval (alone or as a hybrid's part) ranked by an
+approximate index (`search.ann.search_index`, its recorded settings), with its cost.
 
 The cost is measured per task on a seeded sample of queries (all of them when the task has fewer): recall@k of
-the approximate lists against the exact search, and the change of nDCG@10 (approximate - exact) on the same
-queries with a paired bootstrap CI. Each run records them under `approximate_search` in its model work counts.
+the approximate lists against the exact search (`search.approximate.RecallSample`, which `mine --search` uses
+too), and the change of nDCG@10 (approximate - exact) on the same queries with a paired bootstrap CI. Each run
+records them under `approximate_search` in its model work counts (a hybrid's: per task and dense part).
 """
 
 from __future__ import annotations
@@ -14,16 +16,16 @@ import numpy as np
 
 from embedlab.metrics.names import parse_metric
 from embedlab.results.stats import paired_bootstrap_ci
-from embedlab.search.approximate import ApproximateIndex, exact_sample, recall_vs_exact, sample_queries
+from embedlab.search.ann import search_index
+from embedlab.search.approximate import SAMPLE, RecallSample
 from embedlab.tasks.retrieval import RetrievalTask
 from embedlab.tasks.scoring import score_retrieval
 
-SAMPLE = 200  # queries searched exactly too, per task
 RECALL_AT = 10
 
 
 class ApproximateSearch:
-    """Ranks with `ApproximateIndex(method)`; `costs[task]`: what approximation cost on that task."""
+    """Ranks with `search.ann.search_index(method)`; `costs[task]`: what approximation cost on that task."""
 
     def __init__(self, method: str, *, seed: int = 0, sample: int = SAMPLE) -> None:
         self.method, self.seed, self.sample = method, seed, sample
@@ -32,9 +34,9 @@ class ApproximateSearch:
     def ranking(self, task: RetrievalTask, queries: np.ndarray, docs: np.ndarray, depth: int,
                 tie_rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         started = time.perf_counter()
-        index = ApproximateIndex(docs, self.method, seed=self.seed)
+        index = search_index(self.method, docs, seed=self.seed)
         built = time.perf_counter()
-        idx, scores = index.top_k(queries, min(depth, len(docs)))
+        idx, scores = index.search(queries, min(depth, len(docs)))
         searched = time.perf_counter()
         self.costs[task.name] = {"method": self.method, **index.settings, "build_seconds": round(built - started, 4),
                                  "search_seconds": round(searched - built, 4),
@@ -43,21 +45,15 @@ class ApproximateSearch:
 
     def cost(self, task: RetrievalTask, queries: np.ndarray, docs: np.ndarray, idx: np.ndarray,
              tie_rank: np.ndarray) -> dict[str, Any]:
-        rows = sample_queries(len(queries), self.sample, self.seed)
-        k = min(RECALL_AT, idx.shape[1])
-        started = time.perf_counter()
-        exact, _ = exact_sample(queries, docs, idx.shape[1], rows, tie_rank)
-        exact_seconds = time.perf_counter() - started
+        recall = RecallSample(len(queries), min(RECALL_AT, idx.shape[1]), size=self.sample, seed=self.seed)
+        rows, exact = recall.add(queries, docs, idx, tie_rank)
         metric = parse_metric(f"ndcg@{RECALL_AT}")
         exact_ranked = idx.copy()
         exact_ranked[rows] = exact
         approximate = score_retrieval(task, idx, [metric])[str(metric)][rows]
         reference = score_retrieval(task, exact_ranked, [metric])[str(metric)][rows]
         change = paired_bootstrap_ci(approximate, reference, seed=self.seed, resamples=2000)
-        return {"queries_sampled": len(rows), f"recall@{k}_vs_exact": round(float(recall_vs_exact(
-                    idx[rows], exact, k).mean()), 6),
-                "exact_seconds_per_query": round(exact_seconds / max(1, len(rows)), 6),
-                f"{metric}_exact": round(float(reference.mean()), 6),
+        return {**recall.summary(), f"{metric}_exact": round(float(reference.mean()), 6),
                 f"{metric}_change": round(change.mean, 6), f"{metric}_change_ci95": [round(change.low, 6),
                                                                                     round(change.high, 6)]}
 

@@ -1,5 +1,6 @@
 """A hybrid's scorer: its sub-models' outputs, each as the model gives it alone, fused; and the views a weight
-sweep evaluates from those outputs."""
+sweep evaluates from those outputs. A dense part ranks as it would alone, with `--search` too (its approximate
+index's cost recorded per task and part)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from embedlab.embed import EmbeddingStore
 from embedlab.models.base import Encoder
-from embedlab.models.hybrid import Hybrid, weight_grid
+from embedlab.models.hybrid import Hybrid, short_name, weight_grid
 from embedlab.scorers.kinds import DenseScorer
 from embedlab.search.fusion import Fusion
 from embedlab.tasks.reranking import RerankingTask
@@ -36,11 +37,17 @@ class HybridScorer:
     def model_seconds(self) -> float:
         return sum(part.model_seconds for part in self.parts)
 
-    def stats(self) -> dict[str, float]:
-        total: dict[str, float] = {}
-        for part in self.parts:
+    def stats(self) -> dict[str, Any]:
+        """The sub-models' work counts added up; per-task records (a dense part's `approximate_search` costs) kept
+        apart, under "task (sub-model)"."""
+        total: dict[str, Any] = {}
+        for part, sub in zip(self.parts, self.model.models):
             for key, value in part.stats().items():
-                total[key] = round(total.get(key, 0) + value, 4)
+                if isinstance(value, dict):
+                    total.setdefault(key, {}).update({f"{task} ({short_name(sub.name)})": per_task
+                                                      for task, per_task in value.items()})
+                else:
+                    total[key] = round(total.get(key, 0) + value, 4)
         return total
 
     def _kept(self, task, key: tuple, compute: Callable[[], Any]) -> Any:

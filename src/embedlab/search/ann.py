@@ -1,10 +1,19 @@
-"""Approximate top-k indexes: faiss HNSW and IVF (`pip install 'embedlab[faiss]'`), usearch's HNSW
-(`pip install 'embedlab[usearch]'`), over float32, float16, int8 (usearch) or packed binary vectors.
+"""Every faiss and usearch top-k index: faiss' exhaustive flat index, its HNSW and IVF (`pip install
+'embedlab[faiss]'`), usearch's HNSW (`pip install 'embedlab[usearch]'`), over float32, float16, int8 (usearch) or
+packed binary vectors.
 
-Every index answers as `search.exact.top_k` does: (indices, scores), both (queries, k), best first, index -1
-where it found fewer; scores are dot products (for binary: dim - 2 x Hamming distance, the dot product of the
-±1 vectors), so they sort like the exact search's. `nbytes` is the size of the index as faiss serializes it
-(usearch: as it saves it): vectors plus graph or lists.
+Two parameter sets build the same classes: `AnnParams`, the deployment sweep's knobs (`embedlab sweep --hnsw-m
+--ef-search --nlist --nprobe`), and `RecordedParams`, the fixed settings of `eval --search` and `mine --search`,
+recorded with each run so it is reproducible: IVF with nlist = 4 sqrt(n) lists (at most n / 39, faiss' minimum
+of training points per list), trained on a seeded sample of 64 points per list, probing nlist / 8 of them; HNSW
+with M = 32 links, efConstruction 80, efSearch max(128, 2k). `search_index(method, vectors)` opens the index of
+a `--search` method.
+
+Vectors are added in chunks, so a memory-mapped corpus is never copied whole a second time (the index holds its
+own copy). Every index answers as `search.exact.top_k` does: (indices, scores), both (queries, k), best first,
+index -1 and score -inf where it found fewer; scores are dot products (for binary: dim - 2 x Hamming distance,
+the dot product of the ±1 vectors), so they sort like the exact search's. `settings` is what the index was built
+and searched with; `nbytes` its size as faiss serializes it (usearch: as it saves it): vectors plus graph or lists.
 """
 
 from __future__ import annotations
@@ -16,16 +25,49 @@ import numpy as np
 
 from embedlab.errors import require
 
+ADD_CHUNK = 65536  # vectors copied into an index at once
+SEARCH_KINDS = {"faiss-ivf": "ivf", "faiss-hnsw": "hnsw", "faiss": "flat"}  # --search METHOD -> faiss index
+APPROXIMATE = ("faiss-ivf", "faiss-hnsw")  # the --search methods whose lists may miss documents
+
 
 @dataclass(frozen=True)
 class AnnParams:
+    """The sweep's parameters: the knobs as given, nlist sqrt(n) unless given."""
+
     hnsw_m: int = 32  # neighbours per node (faiss HNSW; usearch's connectivity is hnsw_m // 2)
     ef_search: int = 64  # candidates kept while searching (faiss efSearch, usearch expansion_search)
     nlist: int | None = None  # IVF lists; None: sqrt(documents), at least 39 training points per list
     nprobe: int = 8  # IVF lists searched per query
+    ef_construction: int = 40  # candidates kept while building the HNSW graph (faiss' default)
+    train_per_list: int | None = None  # IVF trained on a seeded sample of this many points per list; None: all
+    seed: int = 0  # of the training sample
 
     def lists(self, n: int) -> int:
         return max(1, min(self.nlist or round(math.sqrt(n)), n // 39 or 1))
+
+    def probes(self, lists: int) -> int:
+        return min(self.nprobe, lists)
+
+    def ef_search_for(self, k: int) -> int:
+        return self.ef_search
+
+
+@dataclass(frozen=True)
+class RecordedParams(AnnParams):
+    """`eval --search` / `mine --search`: settings that follow the corpus size and the depth, recorded per run."""
+
+    ef_search: int = 128
+    ef_construction: int = 80
+    train_per_list: int | None = 64
+
+    def lists(self, n: int) -> int:
+        return max(1, min(int(4 * math.sqrt(n)), n // 39))
+
+    def probes(self, lists: int) -> int:
+        return max(1, lists // 8)
+
+    def ef_search_for(self, k: int) -> int:
+        return max(self.ef_search, 2 * k)
 
 
 def _dot_of_hamming(distances: np.ndarray, dim: int) -> np.ndarray:
@@ -33,34 +75,60 @@ def _dot_of_hamming(distances: np.ndarray, dim: int) -> np.ndarray:
 
 
 class FaissIndex:
-    """faiss HNSW (`kind="hnsw"`) or IVF (`kind="ivf"`) over `stored` documents: float32 rows (searched as
-    stored), float16 (faiss' fp16 scalar quantizer) or packed bits of `dim` dimensions (binary indexes)."""
+    """faiss' exhaustive (`kind="flat"`), HNSW (`"hnsw"`) or IVF (`"ivf"`) index over `stored` documents: float32
+    rows (searched as stored), float16 (faiss' fp16 scalar quantizer) or packed bits of `dim` dimensions (binary
+    indexes). `purpose` names what needs faiss in the install hint."""
 
-    def __init__(self, kind: str, stored: np.ndarray, precision: str, dim: int, params: AnnParams) -> None:
-        faiss = require("faiss", f"the {kind} index")
-        self.faiss, self.precision, self.dim = faiss, precision, dim
-        self.params = {"M": params.hnsw_m, "efSearch": params.ef_search} if kind == "hnsw" else \
-            {"nlist": params.lists(len(stored)), "nprobe": min(params.nprobe, params.lists(len(stored)))}
+    KINDS = ("flat", "hnsw", "ivf")
+
+    def __init__(self, kind: str, stored: np.ndarray, precision: str = "float32", dim: int | None = None,
+                 params: AnnParams | None = None, *, purpose: str | None = None) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown faiss index {kind!r} (known: {', '.join(self.KINDS)})")
+        self.faiss = require("faiss", purpose or f"the {kind} index")
+        self.kind, self.precision, self.dim = kind, precision, dim or stored.shape[1]
+        self.params = params or AnnParams()
         self.binary = precision == "binary"
-        self.index = self._hnsw(params) if kind == "hnsw" else self._ivf(params, len(stored))
-        data = np.ascontiguousarray(stored if self.binary else stored.astype(np.float32))
+        self.settings: dict[str, int] = {}
+        build = {"flat": self._flat, "hnsw": self._hnsw, "ivf": self._ivf}[kind]
+        self.index = build(len(stored))
         if not self.index.is_trained:
-            self.index.train(data)
-        self.index.add(data)
+            self.index.train(self._rows(stored[self._training_rows(len(stored))]))
+        for c0 in range(0, len(stored), ADD_CHUNK):
+            self.index.add(self._rows(stored[c0:c0 + ADD_CHUNK]))
 
-    def _hnsw(self, params: AnnParams):
+    def _rows(self, vectors: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(vectors) if self.binary else np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _training_rows(self, n: int) -> slice | np.ndarray:
+        lists = self.settings.get("nlist")
+        if self.params.train_per_list is None or lists is None:  # a quantizer without lists trains on everything
+            return slice(None)
+        size = min(n, lists * self.params.train_per_list)
+        return np.sort(np.random.default_rng(self.params.seed).choice(n, size, replace=False))
+
+    def _flat(self, n: int):
         faiss, dim = self.faiss, self.dim
+        if self.binary:
+            return faiss.IndexBinaryFlat(_bits(dim))
+        if self.precision == "float16":
+            return faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+        return faiss.IndexFlatIP(dim)
+
+    def _hnsw(self, n: int):
+        faiss, dim, params = self.faiss, self.dim, self.params
         if self.binary:
             index = faiss.IndexBinaryHNSW(_bits(dim), params.hnsw_m)
         elif self.precision == "float16":
             index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_fp16, params.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         else:
             index = faiss.IndexHNSWFlat(dim, params.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efSearch = params.ef_search
+        index.hnsw.efConstruction = params.ef_construction
+        self.settings = {"M": params.hnsw_m, "efConstruction": params.ef_construction}
         return index
 
-    def _ivf(self, params: AnnParams, n: int):
-        faiss, dim, lists = self.faiss, self.dim, params.lists(n)
+    def _ivf(self, n: int):
+        faiss, dim, lists = self.faiss, self.dim, self.params.lists(n)
         if self.binary:
             index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(_bits(dim)), _bits(dim), lists)
         elif self.precision == "float16":
@@ -69,11 +137,14 @@ class FaissIndex:
         else:
             index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
         self._quantizer = index.quantizer  # keep the coarse quantizer alive as long as the index
-        index.nprobe = self.params["nprobe"]
+        index.nprobe = self.params.probes(lists)
+        self.settings = {"nlist": lists, "nprobe": index.nprobe}
         return index
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        scores, indices = self.index.search(np.ascontiguousarray(queries), k)
+        if self.kind == "hnsw":
+            self.index.hnsw.efSearch = self.settings["efSearch"] = self.params.ef_search_for(k)
+        scores, indices = self.index.search(self._rows(queries), k)
         if self.binary:
             scores = _dot_of_hamming(scores, self.dim)
         scores = np.where(indices >= 0, scores, -np.inf).astype(np.float32)
@@ -94,12 +165,14 @@ class USearchIndex:
         index_module = require("usearch.index", "the usearch index")
         self.precision, self.dim = precision, dim
         self.binary = precision == "binary"
-        self.params = {"connectivity": max(2, params.hnsw_m // 2), "expansion_search": params.ef_search}
+        self.settings = {"connectivity": max(2, params.hnsw_m // 2), "expansion_search": params.ef_search}
         self.index = index_module.Index(ndim=_bits(dim) if self.binary else dim,
                                         metric="hamming" if self.binary else "ip",
-                                        dtype=self.DTYPES[precision], connectivity=self.params["connectivity"],
+                                        dtype=self.DTYPES[precision], connectivity=self.settings["connectivity"],
                                         expansion_search=params.ef_search)
-        self.index.add(np.arange(len(stored)), np.ascontiguousarray(stored), threads=0)
+        for c0 in range(0, len(stored), ADD_CHUNK):
+            chunk = np.ascontiguousarray(stored[c0:c0 + ADD_CHUNK])
+            self.index.add(np.arange(c0, c0 + len(chunk)), chunk, threads=0)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         matches = self.index.search(np.ascontiguousarray(queries), k, threads=0)
@@ -121,8 +194,17 @@ def _bits(dim: int) -> int:
 
 
 def build_index(kind: str, stored: np.ndarray, precision: str, dim: int, params: AnnParams | None = None):
-    """An approximate index of `kind` (hnsw, ivf, usearch) over the stored documents."""
+    """An approximate index of `kind` (hnsw, ivf, usearch) over the stored documents (the sweep's)."""
     params = params or AnnParams()
     if kind == "usearch":
         return USearchIndex(stored, precision, dim, params)
     return FaissIndex(kind, stored, precision, dim, params)
+
+
+def search_index(method: str, vectors: np.ndarray, *, seed: int = 0, purpose: str | None = None) -> FaissIndex:
+    """The index `--search METHOD` (faiss-ivf, faiss-hnsw, faiss) ranks float32 `vectors` with, built with the
+    `RecordedParams` (the IVF training sample drawn with `seed`)."""
+    if method not in SEARCH_KINDS:
+        raise ValueError(f"unknown search {method!r} (known: {', '.join(SEARCH_KINDS)})")
+    return FaissIndex(SEARCH_KINDS[method], vectors, "float32", vectors.shape[1], RecordedParams(seed=seed),
+                      purpose=purpose or f"--search {method}")

@@ -1,63 +1,22 @@
-"""Approximate top-k inner-product search with faiss (`--search faiss-ivf|faiss-hnsw`), and what it costs.
+"""What approximate search costs: recall@k of an index's lists against the exact search, on a seeded sample of
+queries (the indexes themselves are in `search.ann`).
 
-For corpora where the exact blockwise search (`search.exact`) is too slow. An approximate list may miss
-documents the exact one has: `recall_vs_exact` measures that on a seeded sample of queries (the share of
-each exact top-k the approximate top-k also holds), which every run reports next to its scores.
-
-Settings are fixed and recorded, so a run is reproducible: IVF with nlist = 4 sqrt(n) lists (at most n / 39,
-faiss' minimum of training points per list), trained on a seeded sample, probing nlist / 8 of them; HNSW
-with M = 32 links, efConstruction 80, efSearch max(128, 2k). Vectors are added in chunks, so a memory-mapped
-corpus is never copied whole a second time (the index itself holds one float32 copy).
+An approximate list may miss documents the exact one has: `recall_vs_exact` is, per query, the share of its
+exact top k the approximate top k also holds. `RecallSample` measures it on a seeded sample of query positions
+(all of them when there are fewer), over queries searched in one batch (`eval --search`, `scorers.approximate`)
+or chunk after chunk (`mine --search`, `mining.miner`): the exact search is run for the sampled queries only.
 """
 
 from __future__ import annotations
 
-import math
+import time
+from typing import Any
 
 import numpy as np
 
-from embedlab.errors import require
 from embedlab.search.exact import top_k
 
-METHODS = ("faiss-ivf", "faiss-hnsw")
-ADD_CHUNK = 65536
-TRAIN_PER_LIST = 64  # training points per IVF list
-
-
-def ivf_lists(n: int) -> int:
-    return max(1, min(int(4 * math.sqrt(n)), n // 39))
-
-
-class ApproximateIndex:
-    """An IVF or HNSW index over `vectors` (rows: unit documents), searched by inner product."""
-
-    def __init__(self, vectors: np.ndarray, method: str, *, seed: int = 0) -> None:
-        if method not in METHODS:
-            raise ValueError(f"unknown approximate search {method!r} (known: {', '.join(METHODS)})")
-        faiss = require("faiss", f"--search {method}")
-        n, dim = vectors.shape
-        self.method = method
-        if method == "faiss-ivf":
-            lists = ivf_lists(n)
-            self.index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-            sample = np.sort(np.random.default_rng(seed).choice(n, min(n, lists * TRAIN_PER_LIST), replace=False))
-            self.index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
-            self.index.nprobe = max(1, lists // 8)
-            self.settings = {"nlist": lists, "nprobe": self.index.nprobe}
-        else:
-            self.index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-            self.index.hnsw.efConstruction = 80
-            self.settings = {"M": 32, "efConstruction": 80}
-        for c0 in range(0, n, ADD_CHUNK):
-            self.index.add(np.ascontiguousarray(vectors[c0:c0 + ADD_CHUNK], dtype=np.float32))
-
-    def top_k(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Indices (-1 where fewer were found) and scores, both (Q, k), best first."""
-        if self.method == "faiss-hnsw":
-            self.index.hnsw.efSearch = max(128, 2 * k)
-            self.settings["efSearch"] = self.index.hnsw.efSearch
-        scores, indices = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
-        return indices.astype(np.int64), scores
+SAMPLE = 200  # queries searched exactly too
 
 
 def sample_queries(n_queries: int, size: int, seed: int) -> np.ndarray:
@@ -78,3 +37,31 @@ def exact_sample(queries: np.ndarray, docs: np.ndarray, k: int, rows: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The exact top k of the sampled queries (the reference of the approximate search's cost)."""
     return top_k(queries[rows], docs, k, tie_rank=tie_rank)
+
+
+class RecallSample:
+    """recall@k against exact search of a seeded sample of `n_queries` queries' approximate lists, given in
+    chunks of consecutive queries (`add`); `summary()` is the recorded cost."""
+
+    def __init__(self, n_queries: int, k: int, *, size: int = SAMPLE, seed: int = 0) -> None:
+        self.rows, self.k = sample_queries(n_queries, size, seed), k
+        self.recalls: list[np.ndarray] = []
+        self.seen, self.exact_seconds = 0, 0.0
+
+    def add(self, queries: np.ndarray, docs: np.ndarray, approximate: np.ndarray,
+            tie_rank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The next queries (rows of this chunk) and their approximate lists: (the chunk's sampled rows, their
+        exact lists as deep as the approximate ones)."""
+        first, self.seen = self.seen, self.seen + len(queries)
+        rows = self.rows[(self.rows >= first) & (self.rows < self.seen)] - first
+        started = time.perf_counter()
+        exact, _ = exact_sample(queries, docs, approximate.shape[1], rows, tie_rank)
+        self.exact_seconds += time.perf_counter() - started
+        self.recalls.append(recall_vs_exact(approximate[rows], exact, self.k))
+        return rows, exact
+
+    def summary(self) -> dict[str, Any]:
+        recalls = np.concatenate(self.recalls) if self.recalls else np.zeros(0)
+        return {"queries_sampled": len(recalls),
+                f"recall@{self.k}_vs_exact": round(float(recalls.mean()), 6) if len(recalls) else None,
+                "exact_seconds_per_query": round(self.exact_seconds / max(1, len(recalls)), 6)}
