@@ -130,7 +130,7 @@ def search(model, texts: list[str], folder: Path) -> dict:
         queries.append(" ".join(words))
     q = EmbeddingStore(model, progress=False).embed(queries, "query")
     with tempfile.TemporaryDirectory() as scratch:
-        docs = VectorDir(folder).read(text_ids(texts), scratch=Path(scratch))
+        docs = VectorDir(folder, scratch=Path(scratch)).read(text_ids(texts))
         found = {}
         with Peak() as peak:
             found["exact"] = top_k(q, docs, 10)[0]
