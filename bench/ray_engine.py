@@ -98,7 +98,7 @@ def scale(sizes: list[int], out: Path, with_search: bool = True) -> list[dict]:
         engine = EngineOptions(workers=2, vectors=out / f"vectors-{n}", shard_size=8192)
         with Peak() as peak:
             store = ShardedStore(model, engine, batch_size=256, progress=False)
-            store.prepare(texts)
+            store.prepare([texts])
             encoded = time.perf_counter() - peak.t0
             vectors = store.embed(texts, "document")
             checksum = float(np.asarray(vectors[:: max(1, n // 1000)]).sum())

@@ -104,3 +104,9 @@ def test_an_eval_encodes_every_task_s_documents_in_one_ray_run(ray_cluster, rera
     assert runs == [len(documents)]  # one worker pool for both tasks' distinct documents
     for got, expected in zip(on_ray.runs[0].tasks, local.runs[0].tasks):
         assert got.scores == pytest.approx(expected.scores, abs=1e-6)
+
+
+def test_prepare_takes_lists_of_texts_not_texts(tmp_path):
+    store = ShardedStore(RayFake(), engine(tmp_path), progress=False)
+    with pytest.raises(TypeError, match="lists of texts"):
+        store.prepare(["a text", "another"])  # each text would be a list of characters

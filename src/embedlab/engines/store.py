@@ -85,6 +85,8 @@ class ShardedStore(EmbeddingStore):
         are hashed, deduplicated and looked up, and only the positions to encode are kept (in a file)."""
         pending, plan = IdRuns(self.seen.folder), []
         for texts in parts:
+            if isinstance(texts, str):
+                raise TypeError("prepare() takes lists of texts (one per task), not the texts themselves")
             for w0 in range(0, len(texts), WINDOW):
                 unique, first = np.unique(text_ids(texts[w0:w0 + WINDOW]), return_index=True)
                 new = ~(self.seen.contains(unique) | pending.contains(unique))
