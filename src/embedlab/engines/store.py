@@ -47,7 +47,8 @@ class ShardedStore(EmbeddingStore):
             self.dimension = super().embed(["dimension"], "document").shape[1]
         path = engine.vectors if engine.vectors is not None else Path(self.scratch.name) / "shards"
         self.vectors = VectorDir(path, manifest_for({**self.encoder.info(), "dimension": self.dimension},
-                                                    self.encoder.cache_key("document"), worker_device(engine)))
+                                                    self.encoder.cache_key("document"), worker_device(engine)),
+                                 mirror=Path(self.scratch.name) / "mirror")
         self.seen = np.empty(0, dtype=self.vectors.ids.dtype)
 
     def fresh(self) -> ShardedStore:
@@ -83,15 +84,15 @@ class ShardedStore(EmbeddingStore):
             missing = [texts[i] for i in np.sort(first[todo])]
             started = time.perf_counter()
             with progress(self.progress, len(missing), "embedding documents on ray") as advance:
-                encode_on_ray(missing, self.loader, self.vectors.path, self.engine, batch_size=self.batch_size,
+                encode_on_ray(missing, self.loader, self.vectors.location, self.engine, batch_size=self.batch_size,
                               dimension=self.dimension, advance=advance)
             self.stats.seconds += time.perf_counter() - started
             self.stats.encoded += len(missing)
             self.vectors.refresh()
             lost = int(self.vectors.missing(unique[todo]).sum())
             if lost:
-                raise EngineError(f"{lost:,} text(s) encoded on the cluster have no shard in {self.vectors.path}: "
+                raise EngineError(f"{lost:,} text(s) encoded on the cluster have no shard in {self.vectors.location}: "
                                   "the workers wrote where this machine cannot read; give --vectors a folder on a "
-                                  "filesystem every node shares")
+                                  "filesystem every node shares, or an s3:// (gs://, hdfs://) URI")
         self.seen = np.union1d(self.seen, unique)
         self.stats.unique = len(self._index) + len(self.seen)

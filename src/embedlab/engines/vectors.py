@@ -1,12 +1,15 @@
 """A vector directory: unit vectors of documents in id-keyed shards, the cache of local models at scale.
 
-Layout of `DIR`:
+`DIR` is a local folder or a URI of any filesystem pyarrow can write (`s3://bucket/prefix`, gs://, hdfs://,
+abfs://): every file goes through its `location.Location` (remote shards are read from a local mirror copy).
+Layout:
 - `manifest.json`: what wrote the vectors (model, revision, instructions, max length, dimension, the
   model's cache key, the workers' device); a directory written by another model or settings is refused.
 - `<name>.f32.npy` + `<name>.ids.npy`: one shard, vectors (rows, dimension) float32 and their text ids
-  (rows, 16) uint8, the first 16 bytes of sha256(text) (`text_id`). The ids file is written last, by an
-  atomic rename: a shard exists once its ids file does, so a killed writer leaves no half shard. A
-  shard's name is a hash of its ids, so a batch written twice (a retried task) is the same shard.
+  (rows, 16) uint8, the first 16 bytes of sha256(text) (`text_id`). The ids file is written last, atomically
+  (a rename locally, one PUT on an object store): a shard exists once its ids file does, so a killed writer
+  leaves no half shard. A shard's name is a hash of its ids, so a batch written twice (a retried task) is the
+  same shard.
 
 Rows are joined by id, never by position (a distributed writer keeps no order). Reading memory-maps the
 shards and copies rows into the caller's array shard by shard, so memory stays one shard deep.
@@ -17,7 +20,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.errors import EmbedlabError
+from embedlab.engines.location import Location, VectorDirError, open_location
 from embedlab.models.cache import text_hash
 
 FORMAT = "embedlab-vectors/1"
@@ -41,10 +43,6 @@ def text_ids(texts: Iterable[str]) -> np.ndarray:
     return np.fromiter((text_hash(t)[:ID_BYTES] for t in texts), dtype=f"S{ID_BYTES}")  # no list of bytes
 
 
-class VectorDirError(EmbedlabError):
-    """A vector directory that cannot be used as asked."""
-
-
 def manifest_for(info: dict[str, Any], key: str, device: str) -> dict[str, Any]:
     """The manifest of vectors written by a model with `info` (Model.info()) and document cache `key`."""
     return {"format": FORMAT, "model": info.get("name"), "revision": info.get("revision"),
@@ -56,36 +54,35 @@ def manifest_for(info: dict[str, Any], key: str, device: str) -> dict[str, Any]:
 class VectorDir:
     """The shards of one directory, indexed by text id (`refresh` re-reads what writers committed)."""
 
-    def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None) -> None:
-        self.path = Path(path).expanduser()
-        if self.path.exists() and not self.path.is_dir():
-            raise VectorDirError(f"--vectors {self.path}: not a directory (give a folder for the vector shards)")
+    def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None, mirror: Path | None = None) -> None:
+        self.location = open_location(path, mirror)
+        self.location.check()
         self.manifest = self._checked_manifest(manifest) if manifest is not None else self._read_manifest()
         self.refresh()
 
     def _read_manifest(self) -> dict[str, Any]:
         try:
-            return json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+            return json.loads(self.location.read_text("manifest.json"))
         except FileNotFoundError:
-            raise VectorDirError(f"{self.path}: no manifest.json (not a vector directory written by "
+            raise VectorDirError(f"{self.location}: no manifest.json (not a vector directory written by "
                                  "embedlab --engine ray)") from None
         except (ValueError, UnicodeDecodeError) as exc:
-            raise VectorDirError(f"{self.path / 'manifest.json'}: damaged ({exc}); move the directory away "
+            raise VectorDirError(f"{self.location}/manifest.json: damaged ({exc}); move the directory away "
                                  "and run again") from None
 
     def _checked_manifest(self, wanted: dict[str, Any]) -> dict[str, Any]:
         """`wanted`, written when the directory has none; refused when it records other settings."""
-        if (self.path / "manifest.json").exists():
+        if self.location.exists("manifest.json"):
             found = self._read_manifest()
             for field in CHECKED:
                 if found.get(field) != wanted.get(field):
                     raise VectorDirError(
-                        f"--vectors {self.path} holds vectors of other settings ({field}: "
+                        f"--vectors {self.location} holds vectors of other settings ({field}: "
                         f"{_short(found.get(field))} there, {_short(wanted.get(field))} now): give another "
                         "directory, or the settings it was written with")
             return found
-        self.path.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.path / "manifest.json", json.dumps(wanted, ensure_ascii=False, indent=1).encode())
+        self.location.create()
+        self.location.write("manifest.json", json.dumps(wanted, ensure_ascii=False, indent=1).encode())
         return wanted
 
     @property
@@ -94,9 +91,8 @@ class VectorDir:
 
     def refresh(self) -> None:
         """Index every committed shard: sorted ids, and the shard and row of each."""
-        self.shards = sorted(p.name[:-len(".ids.npy")] for p in self.path.glob("*.ids.npy")) \
-            if self.path.is_dir() else []
-        parts = [np.load(self.path / f"{name}.ids.npy").view(f"S{ID_BYTES}").reshape(-1) for name in self.shards]
+        self.shards = self.location.names(".ids.npy")
+        parts = [self.location.load(f"{name}.ids.npy").view(f"S{ID_BYTES}").reshape(-1) for name in self.shards]
         ids = np.concatenate(parts) if parts else np.empty(0, dtype=f"S{ID_BYTES}")
         shard = np.repeat(np.arange(len(parts), dtype=np.int32), [len(p) for p in parts])
         row = np.concatenate([np.arange(len(p), dtype=np.int32) for p in parts]) if parts else shard
@@ -107,7 +103,7 @@ class VectorDir:
         return len(np.unique(self.ids)) if len(self.ids) else 0
 
     def bytes_on_disk(self) -> int:
-        return sum(p.stat().st_size for p in self.path.glob("*.npy"))
+        return self.location.bytes_on_disk()
 
     def locate(self, ids: np.ndarray) -> np.ndarray:
         """Position of each id in the index, -1 where no shard holds it."""
@@ -125,7 +121,7 @@ class VectorDir:
         larger than IN_MEMORY_ROWS); every id must be present."""
         at = self.locate(ids)
         if (at < 0).any():
-            raise VectorDirError(f"{self.path}: {int((at < 0).sum())} vector(s) missing (a shard was removed "
+            raise VectorDirError(f"{self.location}: {int((at < 0).sum())} vector(s) missing (a shard was removed "
                                  "while reading?); run again to encode them")
         if out is None:
             shape = (len(ids), int(self.dimension))
@@ -136,46 +132,28 @@ class VectorDir:
         order = np.lexsort((row, shard))
         bounds = np.flatnonzero(np.diff(shard[order])) + 1
         for group in np.split(order, bounds) if len(order) else []:
-            vectors = np.load(self.path / f"{self.shards[shard[group[0]]]}.f32.npy", mmap_mode="r")
+            vectors = np.load(self.location.local_path(f"{self.shards[shard[group[0]]]}.f32.npy"), mmap_mode="r")
             out[group] = vectors[row[group]]
         return out
 
     def write_shard(self, ids: np.ndarray, vectors: np.ndarray) -> str:
-        return write_shard(self.path, ids, vectors)
+        return write_shard(self.location, ids, vectors)
 
 
-def write_shard(path: Path, ids: np.ndarray, vectors: np.ndarray) -> str:
-    """Commit one shard in `path` (vectors, then ids by atomic rename); its name is the hash of its ids."""
+def write_shard(location: Location, ids: np.ndarray, vectors: np.ndarray) -> str:
+    """Commit one shard in `location` (vectors, then ids, each atomically); its name is the hash of its ids."""
     name = "part-" + hashlib.sha256(np.ascontiguousarray(ids).tobytes()).hexdigest()[:20]
     raw_ids = np.frombuffer(np.ascontiguousarray(ids).tobytes(), dtype=np.uint8).reshape(-1, ID_BYTES)
     try:
-        _atomic_npy(path / f"{name}.f32.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-        _atomic_npy(path / f"{name}.ids.npy", raw_ids)
+        location.write_npy(f"{name}.f32.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+        location.write_npy(f"{name}.ids.npy", raw_ids)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise VectorDirError(f"no space left on the device of {path} while writing a shard: the shards "
+            raise VectorDirError(f"no space left on the device of {location} while writing a shard: the shards "
                                  "already written are kept; free space and run the same command again to "
                                  "encode only the rest") from None
-        raise VectorDirError(f"cannot write a shard in {path}: {exc}") from None
+        raise VectorDirError(f"cannot write a shard in {location}: {location.redact(exc)}") from None
     return name
-
-
-def _atomic_npy(path: Path, array: np.ndarray) -> None:
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.save(file, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-    os.replace(tmp, path)
 
 
 def _short(value: Any) -> str:
