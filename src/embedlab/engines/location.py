@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import numpy as np
 
@@ -182,11 +182,11 @@ class ArrowFolder(Location):
         params = parse_qsl(parts.query, keep_blank_values=True)
         userinfo, _, host = parts.netloc.rpartition("@")
         self.secrets = [v for k, v in params if k.lower() in HIDDEN_PARAMS and v]
-        self.secrets += [unquote(s) for s in (userinfo, *userinfo.split(":", 1)) if s]
-        public = [(k, v) for k, v in params if k.lower() not in HIDDEN_PARAMS]
-        self.shown = urlunsplit((parts.scheme, host, parts.path.rstrip("/"), urlencode(public), ""))
+        self.secrets += [s for u in (userinfo, *userinfo.split(":", 1)) if u for s in {u, unquote(u)}]
+        public = _query_without(parts.query, HIDDEN_PARAMS)
+        self.shown = urlunsplit((parts.scheme, host, parts.path.rstrip("/"), public, ""))
         given = {k: v for k, v in params if k in CREDENTIAL_PARAMS}
-        rest = urlencode([(k, v) for k, v in params if k not in CREDENTIAL_PARAMS])
+        rest = _query_without(parts.query, set(CREDENTIAL_PARAMS))
         self.fs, root = self._open(urlunsplit((parts.scheme, parts.netloc, parts.path, rest, "")), given)
         self.root = root.rstrip("/")
         self.mirror, self._own_mirror, self.mirrored = mirror, None, 0
@@ -217,7 +217,7 @@ class ArrowFolder(Location):
         return f"{self.root}/{name}"
 
     def _fail(self, doing: str, exc: BaseException) -> VectorDirError:
-        return VectorDirError(f"{self}: cannot {doing} ({self.redact(exc)})")
+        return VectorDirError(f"--vectors {self}: cannot {doing} ({self.redact(exc)})")
 
     def check(self) -> None:
         from pyarrow.fs import FileType
@@ -318,3 +318,8 @@ class ArrowFolder(Location):
 
     def bytes_on_disk(self) -> int:
         return sum(i.size for i in self._files() if i.base_name.endswith(".npy"))
+
+
+def _query_without(query: str, names: set[str]) -> str:
+    """`query` as given (nothing re-encoded), without the parameters in `names`."""
+    return "&".join(p for p in query.split("&") if p and unquote(p.partition("=")[0]).lower() not in names)
