@@ -11,7 +11,8 @@ ENGINES = ("local", "ray")
 @dataclass
 class EngineOptions:
     """The Ray engine's settings. `vectors`: the vector directory (id-keyed shards; the cache of local models
-    at this scale, resumed on the next run); None: a temporary one, gone with the run."""
+    at this scale, resumed on the next run), a folder or a URI pyarrow can write (`s3://bucket/prefix`, see
+    `location`); None: a temporary one, gone with the run."""
 
     workers: int | None = None  # actors encoding at once; None: every CPU (or GPU) of the cluster
     gpus_per_worker: float = 0.0
