@@ -185,6 +185,22 @@ def test_a_full_disk_while_mirroring_is_one_line(s3_server, tmp_path, monkeypatc
     assert list((tmp_path / "m").iterdir()) == [] and place.mirrored == 0
 
 
+def test_a_filesystem_without_atomic_puts_writes_a_temporary_name_then_moves_it(tmp_path):
+    place = open_location("mock:///data/v", mirror=tmp_path / "m")  # pyarrow's in-memory filesystem, as HDFS
+    place.create()
+    place.write_npy("p.f32.npy", unit(2))
+    from pyarrow.fs import FileSelector
+
+    assert [i.base_name for i in place.fs.get_file_info(FileSelector("data/v"))] == ["p.f32.npy"]  # none left
+    np.testing.assert_array_equal(np.load(place.local_path("p.f32.npy"), mmap_mode="r"), unit(2))
+
+
+def test_the_engine_options_repr_never_shows_the_vectors_uri():
+    from embedlab.engines import EngineOptions
+
+    assert "SECRET" not in repr(EngineOptions(vectors="s3://KEY:SECRET@bucket/v"))
+
+
 def test_file_uris_and_plain_paths_are_local_folders(tmp_path):
     assert isinstance(open_location(f"file://{tmp_path}/v"), LocalFolder)
     assert open_location(f"file://{tmp_path}/v").path == open_location(tmp_path / "v").path == tmp_path / "v"

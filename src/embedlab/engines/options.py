@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ENGINES = ("local", "ray")
@@ -17,6 +17,6 @@ class EngineOptions:
     workers: int | None = None  # actors encoding at once; None: every CPU (or GPU) of the cluster
     gpus_per_worker: float = 0.0
     address: str | None = None  # None: a local cluster; "auto" or host:port: an existing one
-    vectors: str | Path | None = None
+    vectors: str | Path | None = field(default=None, repr=False)  # a URI may hold keys: never in a repr
     shard_size: int = 2048  # texts per shard: what a killed run loses at most per worker
     progress: bool = False
