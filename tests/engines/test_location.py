@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from embedlab.engines import location as location_module
-from embedlab.engines.location import ArrowFolder, LocalFolder, VectorDirError, open_location
+from embedlab.engines.location import ArrowFolder, LocalFolder, VectorDirError, open_location, shown, uri_secrets
 from embedlab.engines.vectors import VectorDir, manifest_for, text_ids, write_shard
 
 
@@ -193,6 +193,12 @@ def test_a_filesystem_without_atomic_puts_writes_a_temporary_name_then_moves_it(
 
     assert [i.base_name for i in place.fs.get_file_info(FileSelector("data/v"))] == ["p.f32.npy"]  # none left
     np.testing.assert_array_equal(np.load(place.local_path("p.f32.npy"), mmap_mode="r"), unit(2))
+
+
+def test_a_uri_is_shown_without_its_credentials():
+    uri = "s3://AK:S%2FK@bucket/v/?region=eu&secret_key=SK2&endpoint_override=h:9&session_token=T0KEN"
+    assert shown(uri) == "s3://bucket/v?region=eu&endpoint_override=h:9" and shown("/data/v") == "/data/v"
+    assert set(uri_secrets(uri)) == {"SK2", "T0KEN", "AK:S%2FK", "AK:S/K", "AK", "S%2FK", "S/K"}
 
 
 def test_the_engine_options_repr_never_shows_the_vectors_uri():

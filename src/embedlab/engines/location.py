@@ -61,6 +61,25 @@ def open_location(spec: str | Path, mirror: Path | None = None) -> Location:
     return ArrowFolder(text, mirror)
 
 
+def shown(spec: str | Path) -> str:
+    """`spec` as it may be shown (in messages, results): a URI without its credentials (user:password, secret
+    parameters); a path as given."""
+    text = str(spec)
+    if "://" not in text:
+        return text
+    parts = urlsplit(text)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), _query_without(parts.query, HIDDEN_PARAMS), ""))
+
+
+def uri_secrets(uri: str) -> list[str]:
+    """The credentials written in `uri` (user, password, secret parameters): what messages must never show."""
+    parts = urlsplit(uri)
+    userinfo = parts.netloc.rpartition("@")[0]
+    found = [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() in HIDDEN_PARAMS and v]
+    return found + [s for u in (userinfo, *userinfo.split(":", 1)) if u for s in {u, unquote(u)}]
+
+
 class Location:
     """What a vector directory reads and writes through. `spec` (picklable, may hold credentials) reopens it on a
     worker; `shown` names it in messages."""
@@ -178,14 +197,8 @@ class ArrowFolder(Location):
 
     def __init__(self, uri: str, mirror: Path | None = None) -> None:
         parts = urlsplit(uri)
-        self.spec, self.scheme = uri, parts.scheme.lower()
-        params = parse_qsl(parts.query, keep_blank_values=True)
-        userinfo, _, host = parts.netloc.rpartition("@")
-        self.secrets = [v for k, v in params if k.lower() in HIDDEN_PARAMS and v]
-        self.secrets += [s for u in (userinfo, *userinfo.split(":", 1)) if u for s in {u, unquote(u)}]
-        public = _query_without(parts.query, HIDDEN_PARAMS)
-        self.shown = urlunsplit((parts.scheme, host, parts.path.rstrip("/"), public, ""))
-        given = {k: v for k, v in params if k in CREDENTIAL_PARAMS}
+        self.spec, self.scheme, self.shown, self.secrets = uri, parts.scheme.lower(), shown(uri), uri_secrets(uri)
+        given = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k in CREDENTIAL_PARAMS}
         rest = _query_without(parts.query, set(CREDENTIAL_PARAMS))
         self.fs, root = self._open(urlunsplit((parts.scheme, parts.netloc, parts.path, rest, "")), given)
         self.root = root.rstrip("/")
