@@ -71,14 +71,14 @@ def test_a_remote_shard_is_mirrored_once_and_memory_mapped(s3_server, tmp_path):
 def test_a_vector_directory_on_s3_joins_by_id_and_refuses_other_settings(s3_server, tmp_path):
     uri = s3_server.uri("vector-dir")
     texts = [f"text {i}" for i in range(10)]
-    store = VectorDir(uri, manifest(), mirror=tmp_path / "m")
+    store = VectorDir(uri, manifest(), scratch=tmp_path)
     store.write_shard(text_ids(texts[6:]), unit(10)[6:])
     write_shard(open_location(uri), text_ids(texts[:6]), unit(10)[:6])  # as a worker writes: reopened from the URI
     store.refresh()
     assert len(store) == 10 and len(store.shards) == 2 and store.bytes_on_disk() > 10 * 16
     order = [3, 9, 0, 7, 7]
     np.testing.assert_array_equal(store.read(text_ids([texts[i] for i in order])), unit(10)[order])
-    assert store.location.mirrored == sum(p.stat().st_size for p in (tmp_path / "m").iterdir())
+    assert store.location.mirrored == sum(p.stat().st_size for p in (tmp_path / "mirror").iterdir())
     VectorDir(uri, manifest())  # the same settings: reused
     with pytest.raises(VectorDirError, match=r"^--vectors s3://embedlab/vector-dir\?.* holds vectors of other "
                                              r"settings \(max_length: 64 there, 128 now\)"):
@@ -153,7 +153,7 @@ def test_a_bucket_nobody_may_write_is_refused_before_anything_runs(s3_server):
 
 
 def test_a_failed_write_keeps_the_shards_written_on_both_kinds(where, tmp_path, monkeypatch):
-    store = VectorDir(where, manifest(), mirror=tmp_path / "m")
+    store = VectorDir(where, manifest(), scratch=tmp_path)
     store.write_shard(text_ids(["a", "b"]), unit(2))
     if isinstance(store.location, LocalFolder):
         def full(*args, **kwargs):

@@ -48,7 +48,7 @@ class ShardedStore(EmbeddingStore):
         path = engine.vectors if engine.vectors is not None else Path(self.scratch.name) / "shards"
         self.vectors = VectorDir(path, manifest_for({**self.encoder.info(), "dimension": self.dimension},
                                                     self.encoder.cache_key("document"), worker_device(engine)),
-                                 mirror=Path(self.scratch.name) / "mirror")
+                                 scratch=Path(self.scratch.name))
         self.seen = np.empty(0, dtype=self.vectors.ids.dtype)
 
     def fresh(self) -> ShardedStore:

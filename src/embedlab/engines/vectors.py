@@ -52,10 +52,11 @@ def manifest_for(info: dict[str, Any], key: str, device: str) -> dict[str, Any]:
 
 
 class VectorDir:
-    """The shards of one directory, indexed by text id (`refresh` re-reads what writers committed)."""
+    """The shards of one directory, indexed by text id (`refresh` re-reads what writers committed); a remote
+    directory's shards are copied to `scratch`/mirror to be memory-mapped (None: a temporary folder)."""
 
-    def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None, mirror: Path | None = None) -> None:
-        self.location = open_location(path, mirror)
+    def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None, scratch: Path | None = None) -> None:
+        self.location = open_location(path, None if scratch is None else Path(scratch) / "mirror")
         self.location.check()
         self.manifest = self._checked_manifest(manifest) if manifest is not None else self._read_manifest()
         self.refresh()
