@@ -87,6 +87,7 @@ PROVIDERS = {
     "usearch.index": ("usearch", "usearch"),
     "ray": ("ray", "ray"),
     "ray.data": ("ray", "ray"),
+    "pyarrow.fs": ("pyarrow", "formats"),
 }
 
 

@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FakeEncoder
 
 
@@ -33,3 +35,46 @@ class RayFake(FakeEncoder):
 
     def worker_loader(self, device):
         return functools.partial(RayFake, self.name, self.die_once, self.pause, self.nodes)
+
+
+class S3Server:
+    """A local S3 API (moto) with one bucket; `uri(prefix)` names a folder of it as a user would, the endpoint in
+    pyarrow's URI parameters and (unless `credentials` is False) the keys in the URI."""
+
+    KEY, SECRET = "AKIAEMBEDLABTESTKEY", "s3cr3t/Embedlab+Test=Value"
+
+    def __init__(self, endpoint: str, bucket: str) -> None:
+        self.endpoint, self.bucket = endpoint, bucket
+
+    def uri(self, prefix: str, credentials: bool = True, bucket: str | None = None) -> str:
+        from urllib.parse import quote
+
+        auth = f"{self.KEY}:{quote(self.SECRET, safe='')}@" if credentials else ""
+        return (f"s3://{auth}{bucket or self.bucket}/{prefix}?endpoint_override={self.endpoint}&scheme=http"
+                "&region=us-east-1")
+
+    def filesystem(self):
+        from pyarrow.fs import S3FileSystem
+
+        return S3FileSystem(endpoint_override=self.endpoint, scheme="http", access_key=self.KEY,
+                            secret_key=self.SECRET, region="us-east-1", allow_bucket_creation=True)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on a free port of 127.0.0.1 for the session, with the bucket 'embedlab'."""
+    import logging
+    import socket
+
+    server_module = pytest.importorskip("moto.server")
+    pytest.importorskip("pyarrow.fs")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    s3 = S3Server(f"127.0.0.1:{port}", "embedlab")
+    s3.filesystem().create_dir(s3.bucket)
+    yield s3
+    server.stop()

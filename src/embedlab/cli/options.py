@@ -246,9 +246,12 @@ _ENGINE = [
                  help="--engine ray: GPUs each worker holds (fp16 on CUDA; --batch-size is per worker)."),
     click.option("--ray-address", default=None, metavar="ADDRESS",
                  help="--engine ray: an existing cluster ('auto', host:port, ray://...) [default: a local one]."),
-    click.option("--vectors", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
-                 help="--engine ray: the vector directory (id-keyed shards) for one model; a rerun encodes only "
-                      "what is missing; another model's directory is refused [default: a temporary one]."),
+    click.option("--vectors", default=None, metavar="DIR|URI",
+                 help="--engine ray: the vector directory (id-keyed shards) for one model: a folder, or a URI "
+                      "pyarrow can write (s3://bucket/prefix[?endpoint_override=host:port&scheme=http], gs://, "
+                      "hdfs://, abfs://; credentials from the environment, or in the URI, never shown); a rerun "
+                      "encodes only what is missing; another model's directory is refused [default: a temporary "
+                      "one]."),
 ]
 
 
@@ -274,10 +277,14 @@ def pop_engine_options(opts: dict, progress: bool):
     require("ray", "--engine ray")
     if given["ray_address"] and given["ray_address"] != "local" and given["vectors"] is None:
         raise click.UsageError("--ray-address needs --vectors DIR, a folder every node of the cluster can read and "
-                               "write: the workers write the vector shards there")
+                               "write, or an s3:// (gs://, hdfs://) URI: the workers write the vector shards there")
     if given["ray_address"]:
         from embedlab.engines.ray_data import check_address
 
         check_address(given["ray_address"])  # an unreachable cluster: one line before any model loads
+    if given["vectors"] is not None:
+        from embedlab.engines.location import open_location
+
+        open_location(given["vectors"]).create()  # an unknown scheme, a missing or read-only bucket: the same
     return EngineOptions(workers=given["workers"], gpus_per_worker=given["gpus_per_worker"],
                          address=given["ray_address"], vectors=given["vectors"], progress=progress)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embedlab.embed import checked_vectors
+from embedlab.engines.location import Location, open_location
 from embedlab.engines.options import EngineOptions
 from embedlab.engines.vectors import VectorDirError, text_ids, write_shard
 from embedlab.errors import DataError, EmbedlabError, ModelError, require
@@ -74,7 +74,7 @@ class ShardWriter:
 
     def __init__(self, loader: Callable[[], Encoder], path: str, batch_size: int, dimension: int | None) -> None:
         self.encoder = loader()
-        self.path, self.batch_size, self.dimension = Path(path), batch_size, dimension
+        self.location, self.batch_size, self.dimension = open_location(path), batch_size, dimension
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         try:
@@ -85,15 +85,15 @@ class ShardWriter:
                 self.dimension = parts[-1].shape[1]
             vectors = np.concatenate(parts)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            name = write_shard(self.path, text_ids(texts), vectors)
+            name = write_shard(self.location, text_ids(texts), vectors)
         except EmbedlabError as exc:  # returned, not raised: Ray's wrappers would bury its one line
             return {"shard": np.array([""]), "rows": np.array([0]), "error": np.array([f"{type(exc).__name__}\t{exc}"])}
         return {"shard": np.array([name]), "rows": np.array([len(texts)]), "error": np.array([""])}
 
 
-def encode_on_ray(windows: Iterable[list[str]], loader: Callable[[], Encoder], path: Path, engine: EngineOptions, *,
-                  batch_size: int, dimension: int | None, advance: Callable[[int], Any]) -> None:
-    """Encode the texts of `windows` (as documents) on the cluster into shards under `path`, in one Ray run;
+def encode_on_ray(windows: Iterable[list[str]], loader: Callable[[], Encoder], location: Location,
+                  engine: EngineOptions, *, batch_size: int, dimension: int | None, advance: Callable[[int], Any]) -> None:
+    """Encode the texts of `windows` (as documents) on the cluster into shards in `location`, in one Ray run;
     `advance(n)` per committed shard. Each window is sorted longest first and cut into shards at batch bounds
     (one window: the batches of the in-process engine), its blocks put in the object store as they are made."""
     ray = connect(engine)
@@ -113,7 +113,7 @@ def encode_on_ray(windows: Iterable[list[str]], loader: Callable[[], Encoder], p
     shards = dataset.map_batches(
         ShardWriter, batch_size=size, batch_format="numpy",
         compute=data.ActorPoolStrategy(size=min(worker_count(ray, engine), max(1, len(blocks)))),
-        fn_constructor_kwargs={"loader": loader, "path": str(path), "batch_size": batch_size,
+        fn_constructor_kwargs={"loader": loader, "path": location.spec, "batch_size": batch_size,
                                "dimension": dimension},
         num_cpus=1, num_gpus=engine.gpus_per_worker or None)  # Ray Data restarts a lost actor, retries its task
     for done in shards.iter_batches(batch_size=None, batch_format="numpy"):

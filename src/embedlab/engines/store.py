@@ -105,13 +105,13 @@ class ShardedStore(EmbeddingStore):
     def _encode(self, plan: list[tuple[Sequence[str], np.ndarray]], count: int) -> None:
         started = time.perf_counter()
         with progress(self.progress, count, "embedding documents on ray") as advance:
-            encode_on_ray(([texts[i] for i in at] for texts, at in plan), self.loader, self.vectors.path,
+            encode_on_ray(([texts[i] for i in at] for texts, at in plan), self.loader, self.vectors.location,
                           self.engine, batch_size=self.batch_size, dimension=self.dimension, advance=advance)
         self.stats.seconds += time.perf_counter() - started
         self.stats.encoded += count
         self.vectors.refresh()
         lost = sum(int(self.vectors.missing(text_ids([texts[i] for i in at])).sum()) for texts, at in plan)
         if lost:
-            raise EngineError(f"{lost:,} text(s) encoded on the cluster have no shard in {self.vectors.path}: "
+            raise EngineError(f"{lost:,} text(s) encoded on the cluster have no shard in {self.vectors.location}: "
                               "the workers wrote where this machine cannot read; give --vectors a folder on a "
-                              "filesystem every node shares")
+                              "filesystem every node shares, or an s3:// (gs://, hdfs://) URI")

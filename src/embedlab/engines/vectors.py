@@ -1,12 +1,15 @@
 """A vector directory: unit vectors of documents in id-keyed shards, the cache of local models at scale.
 
-Layout of `DIR`:
+`DIR` is a local folder or a URI of any filesystem pyarrow can write (`s3://bucket/prefix`, gs://, hdfs://,
+abfs://): every file goes through its `location.Location` (remote shards are read from a local mirror copy).
+Layout:
 - `manifest.json`: what wrote the vectors (model, revision, instructions, max length, dimension, the
   model's cache key, the workers' device); a directory written by another model or settings is refused.
 - `<name>.f32.npy` + `<name>.ids.npy`: one shard, vectors (rows, dimension) float32 and their text ids
-  (rows, 16) uint8, the first 16 bytes of sha256(text) (`text_id`). The ids file is written last, by an
-  atomic rename: a shard exists once its ids file does, so a killed writer leaves no half shard. A
-  shard's name is a hash of its ids, so a batch written twice (a retried task) is the same shard.
+  (rows, 16) uint8, the first 16 bytes of sha256(text) (`text_id`). The ids file is written last, atomically
+  (a rename locally, one PUT on an object store): a shard exists once its ids file does, so a killed writer
+  leaves no half shard. A shard's name is a hash of its ids, so a batch written twice (a retried task) is the
+  same shard.
 
 Rows are joined by id, never by position (a distributed writer keeps no order). The id index lives in files
 (`index.IdIndex`); reading memory-maps the shards and copies rows into the caller's array shard by shard, so
@@ -27,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from embedlab.engines.index import ID_BYTES, ID_DTYPE, IdIndex
-from embedlab.errors import EmbedlabError
+from embedlab.engines.location import Location, VectorDirError, open_location
 from embedlab.models.cache import text_hash
 
 FORMAT = "embedlab-vectors/1"
@@ -42,10 +45,6 @@ def text_ids(texts: Iterable[str]) -> np.ndarray:
     return np.fromiter((text_hash(t)[:ID_BYTES] for t in texts), dtype=ID_DTYPE)  # no list of bytes
 
 
-class VectorDirError(EmbedlabError):
-    """A vector directory that cannot be used as asked."""
-
-
 def manifest_for(info: dict[str, Any], key: str, device: str) -> dict[str, Any]:
     """The manifest of vectors written by a model with `info` (Model.info()) and document cache `key`."""
     return {"format": FORMAT, "model": info.get("name"), "revision": info.get("revision"),
@@ -56,41 +55,41 @@ def manifest_for(info: dict[str, Any], key: str, device: str) -> dict[str, Any]:
 
 class VectorDir:
     """The shards of one directory, indexed by text id (`refresh` re-reads what writers committed); the index
-    files go to `scratch` (None: a temporary folder of this object's own)."""
+    files, and copies of a remote directory's shards (to memory-map), go to `scratch` (None: a temporary folder
+    of this object's own)."""
 
     def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None, scratch: Path | None = None) -> None:
-        self.path = Path(path).expanduser()
         self._own_scratch = tempfile.TemporaryDirectory(prefix="embedlab-index-") if scratch is None else None
         self.scratch = Path(self._own_scratch.name) if scratch is None else Path(scratch)
+        self.location = open_location(path, self.scratch / "mirror")
         self.index: IdIndex | None = None
-        if self.path.exists() and not self.path.is_dir():
-            raise VectorDirError(f"--vectors {self.path}: not a directory (give a folder for the vector shards)")
+        self.location.check()
         self.manifest = self._checked_manifest(manifest) if manifest is not None else self._read_manifest()
         self.refresh()
 
     def _read_manifest(self) -> dict[str, Any]:
         try:
-            return json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+            return json.loads(self.location.read_text("manifest.json"))
         except FileNotFoundError:
-            raise VectorDirError(f"{self.path}: no manifest.json (not a vector directory written by "
+            raise VectorDirError(f"{self.location}: no manifest.json (not a vector directory written by "
                                  "embedlab --engine ray)") from None
         except (ValueError, UnicodeDecodeError) as exc:
-            raise VectorDirError(f"{self.path / 'manifest.json'}: damaged ({exc}); move the directory away "
+            raise VectorDirError(f"{self.location}/manifest.json: damaged ({exc}); move the directory away "
                                  "and run again") from None
 
     def _checked_manifest(self, wanted: dict[str, Any]) -> dict[str, Any]:
         """`wanted`, written when the directory has none; refused when it records other settings."""
-        if (self.path / "manifest.json").exists():
+        if self.location.exists("manifest.json"):
             found = self._read_manifest()
             for field in CHECKED:
                 if found.get(field) != wanted.get(field):
                     raise VectorDirError(
-                        f"--vectors {self.path} holds vectors of other settings ({field}: "
+                        f"--vectors {self.location} holds vectors of other settings ({field}: "
                         f"{_short(found.get(field))} there, {_short(wanted.get(field))} now): give another "
                         "directory, or the settings it was written with")
             return found
-        self.path.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.path / "manifest.json", json.dumps(wanted, ensure_ascii=False, indent=1).encode())
+        self.location.create()
+        self.location.write("manifest.json", json.dumps(wanted, ensure_ascii=False, indent=1).encode())
         return wanted
 
     @property
@@ -99,20 +98,19 @@ class VectorDir:
 
     def refresh(self) -> None:
         """Index every committed shard: sorted ids, and the shard and row of each (in files, see `IdIndex`)."""
-        self.shards = sorted(p.name[:-len(".ids.npy")] for p in self.path.glob("*.ids.npy")) \
-            if self.path.is_dir() else []
+        self.shards = self.location.names(".ids.npy")
         previous, self.index = self.index, IdIndex(self._shard_ids, len(self.shards), self.scratch)
         if previous is not None:
             previous.remove()
 
     def _shard_ids(self, shard: int) -> np.ndarray:
-        return np.load(self.path / f"{self.shards[shard]}.ids.npy").view(ID_DTYPE).reshape(-1)
+        return self.location.load(f"{self.shards[shard]}.ids.npy").view(ID_DTYPE).reshape(-1)
 
     def __len__(self) -> int:
         return self.index.distinct()
 
     def bytes_on_disk(self) -> int:
-        return sum(p.stat().st_size for p in self.path.glob("*.npy"))
+        return self.location.bytes_on_disk()
 
     def missing(self, ids: np.ndarray) -> np.ndarray:
         """Mask of the ids no shard holds."""
@@ -132,53 +130,35 @@ class VectorDir:
         """Vectors of `ids` in their order, into `out` or a new array (`allocate`); every id must be present."""
         at = self.index.locate(ids)
         if (at < 0).any():
-            raise VectorDirError(f"{self.path}: {int((at < 0).sum())} vector(s) missing (a shard was removed "
+            raise VectorDirError(f"{self.location}: {int((at < 0).sum())} vector(s) missing (a shard was removed "
                                  "while reading?); run again to encode them")
         out = self.allocate(len(ids)) if out is None else out
         shard, row = self.index.shard[at], self.index.row[at]
         order = np.lexsort((row, shard))
         bounds = np.flatnonzero(np.diff(shard[order])) + 1
         for group in np.split(order, bounds) if len(order) else []:
-            vectors = np.load(self.path / f"{self.shards[shard[group[0]]]}.f32.npy", mmap_mode="r")
+            vectors = np.load(self.location.local_path(f"{self.shards[shard[group[0]]]}.f32.npy"), mmap_mode="r")
             out[group] = vectors[row[group]]
         return out
 
     def write_shard(self, ids: np.ndarray, vectors: np.ndarray) -> str:
-        return write_shard(self.path, ids, vectors)
+        return write_shard(self.location, ids, vectors)
 
 
-def write_shard(path: Path, ids: np.ndarray, vectors: np.ndarray) -> str:
-    """Commit one shard in `path` (vectors, then ids by atomic rename); its name is the hash of its ids."""
+def write_shard(location: Location, ids: np.ndarray, vectors: np.ndarray) -> str:
+    """Commit one shard in `location` (vectors, then ids, each atomically); its name is the hash of its ids."""
     name = "part-" + hashlib.sha256(np.ascontiguousarray(ids).tobytes()).hexdigest()[:20]
     raw_ids = np.frombuffer(np.ascontiguousarray(ids).tobytes(), dtype=np.uint8).reshape(-1, ID_BYTES)
     try:
-        _atomic_npy(path / f"{name}.f32.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-        _atomic_npy(path / f"{name}.ids.npy", raw_ids)
+        location.write_npy(f"{name}.f32.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+        location.write_npy(f"{name}.ids.npy", raw_ids)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise VectorDirError(f"no space left on the device of {path} while writing a shard: the shards "
+            raise VectorDirError(f"no space left on the device of {location} while writing a shard: the shards "
                                  "already written are kept; free space and run the same command again to "
                                  "encode only the rest") from None
-        raise VectorDirError(f"cannot write a shard in {path}: {exc}") from None
+        raise VectorDirError(f"cannot write a shard in {location}: {location.redact(exc)}") from None
     return name
-
-
-def _atomic_npy(path: Path, array: np.ndarray) -> None:
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.save(file, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-    os.replace(tmp, path)
 
 
 def _short(value: Any) -> str:
