@@ -8,8 +8,12 @@ b. scale: synthetic passages (random words) through a tiny BERT built from a con
    aligned (a memory map). Driver memory is the peak anonymous RSS above its level before the run.
 c. search at the largest size: exact blockwise top-10 vs faiss IVF / HNSW for 1,000 queries (a passage with one
    word changed; its passage is the one relevant document): time, memory, recall@10 vs exact, nDCG@10 change.
+e. remote: the same shards in a local folder and on an S3 API (moto's server on this machine, `pip install
+   'moto[server]'`): write (one PUT per file), index, and read every vector back aligned (remote shards are
+   copied once into the scratch folder), local vs S3 in the same run.
 
     python bench/ray_engine.py overhead
+    python bench/ray_engine.py remote --passages 200000
     python bench/ray_engine.py scale --passages 100000 1000000 3000000 --no-search
     python bench/ray_engine.py scale --passages 1000000          # with (c)
 """
@@ -160,9 +164,53 @@ def search(model, texts: list[str], folder: Path) -> dict:
     return row
 
 
+def remote(n: int, out: Path) -> list[dict]:
+    import socket
+
+    from moto.server import ThreadedMotoServer
+    from pyarrow.fs import S3FileSystem
+
+    import logging
+
+    from embedlab.engines.vectors import VectorDir, manifest_for, text_ids
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request otherwise
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    S3FileSystem(endpoint_override=f"127.0.0.1:{port}", scheme="http", access_key="k", secret_key="s",
+                 region="us-east-1", allow_bucket_creation=True).create_dir("bench")
+    texts = passages(n)
+    ids = text_ids(texts)
+    vectors = np.random.default_rng(0).normal(size=(n, 384)).astype(np.float32)
+    info = {"name": "synthetic", "dimension": 384}
+    rows = []
+    for where, spec in [("local folder", str(out / "local")),
+                        ("S3 (moto)", f"s3://k:s@bench/v?endpoint_override=127.0.0.1:{port}&scheme=http"
+                                      "&region=us-east-1")]:
+        started = time.perf_counter()
+        folder = VectorDir(spec, manifest_for(info, "key", "cpu"), scratch=out / f"scratch-{len(rows)}")
+        for s0 in range(0, n, 8192):
+            folder.write_shard(ids[s0:s0 + 8192], vectors[s0:s0 + 8192])
+        written = time.perf_counter() - started
+        started = time.perf_counter()
+        reader = VectorDir(spec, scratch=out / f"reader-{len(rows)}")  # a rerun: index, then read all
+        got = reader.read(ids)
+        read = time.perf_counter() - started
+        assert np.array_equal(got, vectors)
+        rows.append({"where": where, "passages": n, "shards": len(reader.shards), "write_s": round(written, 2),
+                     "index_and_read_s": round(read, 2), "mirrored_mb": round(reader.location.mirrored / 1e6, 1),
+                     "bytes_mb": round(reader.bytes_on_disk() / 1e6, 1)})
+        print(json.dumps(rows[-1]))
+    server.stop()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=["overhead", "scale"])
+    parser.add_argument("part", choices=["overhead", "scale", "remote"])
     parser.add_argument("--passages", type=int, nargs="+", default=[100_000])
     parser.add_argument("--no-search", action="store_true", help="scale: no search comparison (c)")
     parser.add_argument("--out", type=Path, default=None, help="where the shards go [default: a temporary folder]")
@@ -170,6 +218,10 @@ def main() -> None:
     print(machine("ray", "faiss-cpu", "torch"))
     if args.part == "overhead":
         overhead(require_data())
+        return
+    if args.part == "remote":
+        with tempfile.TemporaryDirectory() as scratch:
+            remote(args.passages[0], Path(scratch))
         return
     with tempfile.TemporaryDirectory() as scratch:
         scale(args.passages, args.out or Path(scratch), with_search=not args.no_search)

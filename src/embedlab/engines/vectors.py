@@ -61,6 +61,7 @@ class VectorDir:
     def __init__(self, path: str | Path, manifest: dict[str, Any] | None = None, scratch: Path | None = None) -> None:
         self._own_scratch = tempfile.TemporaryDirectory(prefix="embedlab-index-") if scratch is None else None
         self.scratch = Path(self._own_scratch.name) if scratch is None else Path(scratch)
+        self.scratch.mkdir(parents=True, exist_ok=True)
         self.location = open_location(path, self.scratch / "mirror")
         self.index: IdIndex | None = None
         self.location.check()
@@ -104,7 +105,9 @@ class VectorDir:
             previous.remove()
 
     def _shard_ids(self, shard: int) -> np.ndarray:
-        return self.location.load(f"{self.shards[shard]}.ids.npy").view(ID_DTYPE).reshape(-1)
+        # through the local copy: a shard never changes (its name is its ids' hash), so a remote one is fetched once
+        # for every refresh and both passes of the index build
+        return np.load(self.location.local_path(f"{self.shards[shard]}.ids.npy")).view(ID_DTYPE).reshape(-1)
 
     def __len__(self) -> int:
         return self.index.distinct()
