@@ -1,3 +1,5 @@
+import zlib
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,26 @@ def test_prepare_takes_lists_of_texts_not_texts(tmp_path):
     store = ShardedStore(RayFake(), engine(tmp_path), progress=False)
     with pytest.raises(TypeError, match="lists of texts"):
         store.prepare(["a text", "another"])  # each text would be a list of characters
+
+
+class BatchEcho(RayFake):
+    """Vectors that depend on which texts share a batch, as padding makes a real model's last bits depend."""
+
+    def encode(self, texts, kind="document"):
+        vectors = super().encode(texts, kind)
+        vectors[:, 0] += (zlib.crc32("\n".join(texts).encode()) % 997) / 997
+        return vectors
+
+    def worker_loader(self, device):
+        return BatchEcho
+
+
+def test_several_tasks_in_one_ray_run_keep_the_in_process_batches(ray_cluster, tmp_path):
+    first, second = TEXTS[:45], TEXTS[30:] + [f"only in the second task {i}" for i in range(15)]
+    reference = EmbeddingStore(BatchEcho(), batch_size=8, progress=False)  # in process: task by task
+    expected = [reference.embed(first, "document"), reference.embed(second, "document")]
+    store = ShardedStore(BatchEcho(), engine(tmp_path), batch_size=8, progress=False)
+    store.prepare([first, second])  # one Ray run: blocks of 16, 16, 13 | 16, 14 must stay apart
+    for texts, vectors in zip((first, second), expected):
+        np.testing.assert_allclose(store.embed(texts, "document"), vectors, atol=1e-6)
+    assert store.stats.encoded == 45 + 30 and len(store.vectors.shards) == 5

@@ -111,7 +111,9 @@ def encode_on_ray(windows: Iterable[list[str]], loader: Callable[[], Encoder], l
         blocks += [ray.put(pa.table({"text": ordered[i:i + size]})) for i in range(0, len(ordered), size)]
     dataset = data.from_arrow_refs(blocks)
     shards = dataset.map_batches(
-        ShardWriter, batch_size=size, batch_format="numpy",
+        # batch_size=None: each block is one batch, as cut above. A number would let Ray Data join the short last
+        # block of one window to the next window's texts, and the batches (so the floats) would differ from in process
+        ShardWriter, batch_size=None, batch_format="numpy",
         compute=data.ActorPoolStrategy(size=min(worker_count(ray, engine), max(1, len(blocks)))),
         fn_constructor_kwargs={"loader": loader, "path": location.spec, "batch_size": batch_size,
                                "dimension": dimension},
