@@ -3,7 +3,7 @@ import sys
 import pytest
 
 from embedlab.engines import EngineOptions
-from embedlab.engines.ray_data import EngineError, check_address, connect, worker_count
+from embedlab.engines.ray_data import EngineError, check_address, connect, cpus_per_worker, shard_rows, worker_count
 from embedlab.errors import MissingDependencyError, ModelError
 
 
@@ -32,6 +32,20 @@ def test_workers_default_to_every_cpu_or_gpu():
     assert worker_count(Cluster({"CPU": 8.0}), EngineOptions()) == 8
     assert worker_count(Cluster({"CPU": 8.0, "GPU": 4.0}), EngineOptions(gpus_per_worker=0.5)) == 8
     assert worker_count(Cluster({"CPU": 8.0}), EngineOptions(workers=3)) == 3
+
+
+def test_shards_are_whole_batches_few_enough_to_keep_every_worker_busy():
+    assert shard_rows(2400, 2, 2048, 32) == 320  # 8 shards for 2 workers, not 2,048 + 352
+    assert shard_rows(10_000_000, 16, 2048, 32) == 2048  # large corpora: the configured size
+    assert shard_rows(60, 2, 16, 32) == 32  # never less than one batch
+    assert all(shard_rows(n, w, 2048, 24) % 24 == 0 for n in (1, 999, 10**6) for w in (1, 3, 8))
+
+
+def test_cpu_workers_share_the_cluster_s_cores_and_gpu_workers_take_one():
+    assert cpus_per_worker(Cluster({"CPU": 2.0}), EngineOptions(workers=1), pool=1) == 2  # torch threads as in process
+    assert cpus_per_worker(Cluster({"CPU": 2.0}), EngineOptions(workers=2), pool=2) == 1
+    assert cpus_per_worker(Cluster({"CPU": 16.0}), EngineOptions(workers=3), pool=3) == 5
+    assert cpus_per_worker(Cluster({"CPU": 16.0, "GPU": 8.0}), EngineOptions(gpus_per_worker=1), pool=8) == 1
 
 
 def test_a_worker_error_reaches_the_driver_as_its_one_line(ray_cluster, tmp_path):

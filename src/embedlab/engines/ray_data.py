@@ -26,6 +26,9 @@ from embedlab.models.base import Encoder
 log = logging.getLogger(__name__)
 
 
+BLOCKS_PER_WORKER = 4
+
+
 class EngineError(EmbedlabError):
     """The Ray engine cannot run as asked (no cluster at the address, a failed worker)."""
 
@@ -69,6 +72,22 @@ def worker_count(ray, engine: EngineOptions) -> int:
     return max(1, int(resources.get("CPU", 1)))
 
 
+def shard_rows(total: int, workers: int, shard_size: int, batch_size: int) -> int:
+    """Texts per shard: at most `shard_size` (what a killed run loses per worker), few enough that every worker
+    gets about BLOCKS_PER_WORKER shards (2,400 texts in one 2,048 shard and one of 352 would keep one of two
+    workers idle most of the run), and a whole number of batches (the in-process engine's batches)."""
+    wanted = min(shard_size, -(-total // (workers * BLOCKS_PER_WORKER)))
+    return max(1, -(-wanted // batch_size)) * batch_size
+
+
+def cpus_per_worker(ray, engine: EngineOptions, pool: int) -> int:
+    """CPUs each actor reserves (Ray sets its torch threads from them): on CPUs the cluster's shared among the
+    pool, so one worker on a 2-core machine uses both cores as the in-process engine does; 1 beside a GPU."""
+    if engine.gpus_per_worker:
+        return 1
+    return max(1, int(ray.cluster_resources().get("CPU", 1) // pool))
+
+
 class ShardWriter:
     """A Ray Data actor: loads the model once; per batch, encodes, checks, normalises and commits a shard."""
 
@@ -92,10 +111,11 @@ class ShardWriter:
 
 
 def encode_on_ray(windows: Iterable[list[str]], loader: Callable[[], Encoder], location: Location,
-                  engine: EngineOptions, *, batch_size: int, dimension: int | None, advance: Callable[[int], Any]) -> None:
-    """Encode the texts of `windows` (as documents) on the cluster into shards in `location`, in one Ray run;
-    `advance(n)` per committed shard. Each window is sorted longest first and cut into shards at batch bounds
-    (one window: the batches of the in-process engine), its blocks put in the object store as they are made."""
+                  engine: EngineOptions, *, total: int, batch_size: int, dimension: int | None,
+                  advance: Callable[[int], Any]) -> None:
+    """Encode the `total` texts of `windows` (as documents) on the cluster into shards in `location`, in one Ray
+    run; `advance(n)` per committed shard. Each window is sorted longest first and cut into shards at batch
+    bounds (one window: the batches of the in-process engine), its blocks put in the object store as made."""
     ray = connect(engine)
     data = require("ray.data", "--engine ray")
     if not engine.progress:  # our own progress line counts committed texts; Ray Data's chatter is left out
@@ -103,7 +123,8 @@ def encode_on_ray(windows: Iterable[list[str]], loader: Callable[[], Encoder], l
     context = data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
-    size = -(-engine.shard_size // batch_size) * batch_size  # shards cut at batch bounds, as in process
+    workers = worker_count(ray, engine)
+    size = shard_rows(total, workers, engine.shard_size, batch_size)
     pa = require("pyarrow", "--engine ray")
     blocks = []  # the driver never holds a second copy of the corpus: each block goes to the object store
     for texts in windows:
@@ -114,10 +135,11 @@ def encode_on_ray(windows: Iterable[list[str]], loader: Callable[[], Encoder], l
         # batch_size=None: each block is one batch, as cut above. A number would let Ray Data join the short last
         # block of one window to the next window's texts, and the batches (so the floats) would differ from in process
         ShardWriter, batch_size=None, batch_format="numpy",
-        compute=data.ActorPoolStrategy(size=min(worker_count(ray, engine), max(1, len(blocks)))),
+        compute=data.ActorPoolStrategy(size=(pool := min(workers, max(1, len(blocks))))),
         fn_constructor_kwargs={"loader": loader, "path": location.spec, "batch_size": batch_size,
                                "dimension": dimension},
-        num_cpus=1, num_gpus=engine.gpus_per_worker or None)  # Ray Data restarts a lost actor, retries its task
+        num_cpus=cpus_per_worker(ray, engine, pool),
+        num_gpus=engine.gpus_per_worker or None)  # Ray Data restarts a lost actor, retries its task
     for done in shards.iter_batches(batch_size=None, batch_format="numpy"):
         failed = [e for e in done["error"] if e]
         if failed:

@@ -106,7 +106,8 @@ class ShardedStore(EmbeddingStore):
         started = time.perf_counter()
         with progress(self.progress, count, "embedding documents on ray") as advance:
             encode_on_ray(([texts[i] for i in at] for texts, at in plan), self.loader, self.vectors.location,
-                          self.engine, batch_size=self.batch_size, dimension=self.dimension, advance=advance)
+                          self.engine, total=count, batch_size=self.batch_size, dimension=self.dimension,
+                          advance=advance)
         self.stats.seconds += time.perf_counter() - started
         self.stats.encoded += count
         self.vectors.refresh()
