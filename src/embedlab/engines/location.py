@@ -2,13 +2,13 @@
 URI (`s3://bucket/prefix`, `gs://`, `hdfs://`, `abfs://`; `file://` is a local folder).
 
 A location does the few things a vector directory needs: list the committed shards, read and write the manifest,
-write one file atomically, load a small array, give a local path to memory-map, and count bytes on disk.
+write one file atomically, give a local path to load or memory-map, and count bytes on disk.
 - A local folder writes each file under a temporary name and renames it (`os.replace`); shards are memory-mapped
   where they are.
 - An object store (S3, GCS, Azure) makes an object visible only once its PUT completes, so each object is
   written once under its final name (the vectors first, the ids last: a shard exists once its ids object does);
   a rename there would be a copy. Other filesystems (HDFS) write a temporary name and move it.
-- A remote shard's vectors are copied once into a local mirror folder (the store's scratch folder) and
+- A remote shard's files are copied once into a local mirror folder (the store's scratch folder) and
   memory-mapped there; `mirrored` counts the bytes copied.
 
 Where the endpoint and credentials come from (S3): pyarrow's URI parameters
@@ -126,10 +126,6 @@ class Location:
         np.save(buffer, array)
         self.write(name, buffer.getvalue())
 
-    def load(self, name: str) -> np.ndarray:
-        """A whole (small) array: a shard's ids."""
-        raise NotImplementedError
-
     def local_path(self, name: str) -> Path:
         """A path on this machine holding `name`, to memory-map."""
         raise NotImplementedError
@@ -181,9 +177,6 @@ class LocalFolder(Location):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-
-    def load(self, name: str) -> np.ndarray:
-        return np.load(self.path / name)
 
     def local_path(self, name: str) -> Path:
         return self.path / name
@@ -289,9 +282,6 @@ class ArrowFolder(Location):
 
     def read_text(self, name: str) -> str:
         return self._read(name).decode("utf-8")
-
-    def load(self, name: str) -> np.ndarray:
-        return np.load(io.BytesIO(self._read(name)))
 
     def write(self, name: str, data: bytes) -> None:
         if self.scheme in OBJECT_STORES:

@@ -7,9 +7,10 @@ one shard at a time). Everything the driver keeps per document (the id index, th
 the positions still to encode) lives in memory-mapped files in the store's scratch folder, and the texts
 are hashed WINDOW at a time: its heap beyond the corpus texts does not grow with the corpus.
 A corpus of more than WINDOW distinct new texts is sorted by length window by window, so its batches (and
-the last float bits of its vectors) may differ from the in-process engine's, which sorts all at once. Queries are few: they are encoded in this process by the driver's own model, as
-the in-process engine does. A rerun on the same directory encodes only what is missing (`stats`:
-`texts_encoded` vs `cache_hits`), the same promise as the API cache.
+the last float bits of its vectors) may differ from the in-process engine's, which sorts all at once.
+Queries are few: they are encoded in this process by the driver's own model, as the in-process engine does.
+A rerun on the same directory encodes only what is missing (`stats`: `texts_encoded` vs `cache_hits`), the
+same promise as the API cache.
 """
 
 from __future__ import annotations
