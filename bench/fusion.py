@@ -63,8 +63,8 @@ class BenchBM25(Ranker):
 
 
 def rankings(task, encoder, bm25, cache: Path):
-    from embedlab.embed import EmbeddingStore
-    from embedlab.models.cache import open_cache
+    from embedlab.embedding.store import EmbeddingStore
+    from embedlab.embedding.cache import open_cache
     from embedlab.scorers import DenseScorer, RankerScorer
 
     store = EmbeddingStore(encoder, progress=False, cache=open_cache(cache, False))
@@ -107,7 +107,7 @@ def parity(task, ranked) -> list[str]:
 
 def sweep(task, encoder, bm25, cache: Path) -> list[str]:
     import embedlab
-    from embedlab.evaluation import RunOptions
+    from embedlab.run.evaluation import RunOptions
     from embedlab.models.hybrid import Hybrid
     from embedlab.report.sweep import markdown_sweep
     from embedlab.results.sweep import sweep_summaries

@@ -47,9 +47,9 @@ def start_ray(workers: int = 2):
 
 def overhead(data: Path, repeats: int = 3) -> list[dict]:
     from embedlab.demo import default_model
-    from embedlab.engines import EngineOptions
-    from embedlab.engines.store import ShardedStore
-    from embedlab.evaluation import RunOptions, evaluate
+    from embedlab.embedding.engines import EngineOptions
+    from embedlab.embedding.engines.store import ShardedStore
+    from embedlab.run.evaluation import RunOptions, evaluate
     from embedlab.models.registry import load_model
 
     tasks = [data / "xquad_r_zh" / "reranking" / "test.jsonl", data / "xquad_r_zh" / "retrieval_sentence"]
@@ -95,8 +95,8 @@ def passages(n: int, seed: int = 0) -> list[str]:
 
 
 def scale(sizes: list[int], out: Path, with_search: bool = True) -> list[dict]:
-    from embedlab.engines import EngineOptions
-    from embedlab.engines.store import ShardedStore
+    from embedlab.embedding.engines import EngineOptions
+    from embedlab.embedding.engines.store import ShardedStore
     from embedlab.models import ModelOptions
     from embedlab.models.registry import load_model
     from tests.conftest import make_tiny_model
@@ -126,8 +126,8 @@ def scale(sizes: list[int], out: Path, with_search: bool = True) -> list[dict]:
 
 
 def search(model, texts: list[str], folder: Path) -> dict:
-    from embedlab.embed import EmbeddingStore
-    from embedlab.engines.vectors import VectorDir, text_ids
+    from embedlab.embedding.store import EmbeddingStore
+    from embedlab.embedding.engines.vectors import VectorDir, text_ids
     from embedlab.results.stats import paired_bootstrap_ci
     from embedlab.search.ann import search_index
     from embedlab.search.approximate import recall_vs_exact
@@ -180,7 +180,7 @@ def remote(n: int, out: Path) -> list[dict]:
 
     import logging
 
-    from embedlab.engines.vectors import VectorDir, manifest_for, text_ids
+    from embedlab.embedding.engines.vectors import VectorDir, manifest_for, text_ids
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request otherwise
     with socket.socket() as probe:

@@ -60,8 +60,8 @@ def parity(cross_encoder: Path, rows, retrieval, depths, folder: Path) -> list[s
 
     import embedlab
     from embedlab.demo import default_model
-    from embedlab.embed import EmbeddingStore
-    from embedlab.evaluation import RunOptions
+    from embedlab.embedding.store import EmbeddingStore
+    from embedlab.run.evaluation import RunOptions
     from embedlab.models.registry import load_model
     from embedlab.scorers import DenseScorer
     from embedlab.tasks.mteb import to_mteb
@@ -96,7 +96,7 @@ def _pair_diff(path: Path, queries, corpus, cross_encoder: Path, rows=None) -> t
     """mteb's saved pair scores against embedlab's PairStore on the same pairs."""
     from embedlab.models.base import ModelOptions
     from embedlab.models.cross_encoder import CrossEncoderScorer
-    from embedlab.pairs import PairStore
+    from embedlab.embedding.pairs import PairStore
 
     predicted = json.loads(path.read_text(encoding="utf-8"))["default"]["test"]
     if rows is not None:  # mteb's ids for reranking rows: test_query<i>, apositive/negative_<qid>_<j>
@@ -117,11 +117,11 @@ def throughput(cross_encoder: Path, retrieval, depths, batch_size: int, repeat: 
     from sentence_transformers import CrossEncoder
 
     from embedlab.demo import default_model
-    from embedlab.embed import EmbeddingStore
+    from embedlab.embedding.store import EmbeddingStore
     from embedlab.models.base import ModelOptions
     from embedlab.models.cross_encoder import CrossEncoderScorer
     from embedlab.models.registry import load_model
-    from embedlab.pairs import PairStore
+    from embedlab.embedding.pairs import PairStore
     from embedlab.scorers import DenseScorer, TwoStage
 
     indices, _ = DenseScorer(EmbeddingStore(load_model(default_model()), progress=False)).ranking(retrieval, max(depths))

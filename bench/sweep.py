@@ -21,7 +21,7 @@ DIMS, PRECISIONS, INDEXES = (384, 256, 128, 64), ("float32", "int8", "binary+res
 def real(args) -> None:
     from embedlab import demo, evaluate
     from embedlab.deploy import DeployOptions, deploy_sweep
-    from embedlab.evaluation import RunOptions
+    from embedlab.run.evaluation import RunOptions
     from embedlab.models.base import ModelOptions
     from embedlab.report.deploy import markdown_deploy
     from embedlab.results.deploy import deploy_summaries

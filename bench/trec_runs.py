@@ -79,7 +79,7 @@ def parity(data: Path) -> None:
 def round_trip(data: Path) -> None:
     import embedlab
     from embedlab.data import load_retrieval
-    from embedlab.evaluation import RunOptions
+    from embedlab.run.evaluation import RunOptions
 
     task = load_retrieval(data / SETS["cranfield_en"])
     print("| model | queries | metrics compared (@1..@100) | max abs diff saved -> run: | save time (s) |")

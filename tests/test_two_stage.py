@@ -8,11 +8,11 @@ import pytest
 
 import embedlab
 from embedlab.errors import EmbedlabError, ModelError
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.models.base import PairScorer, Ranker
 from embedlab.results.compare import compare
 from tests.conftest import FakeEncoder
-from tests.test_pairs import CountingPairs
+from tests.embedding.test_pairs import CountingPairs
 
 
 class ListRanker(Ranker):
@@ -96,8 +96,8 @@ def test_ties_of_the_reranker_follow_the_trec_order(retrieval_dir):
             return np.zeros(len(pairs), dtype=np.float32)
 
     from embedlab.data import load_retrieval
-    from embedlab.embed import EmbeddingStore
-    from embedlab.pairs import PairStore
+    from embedlab.embedding.store import EmbeddingStore
+    from embedlab.embedding.pairs import PairStore
     from embedlab.scorers import DenseScorer, TwoStage
 
     task = load_retrieval(retrieval_dir)

@@ -13,7 +13,7 @@ __all__ = ["Results", "evaluate", "load_reranking", "load_retrieval", "__version
 def __getattr__(name: str):
     # lazy, so `import embedlab` (and the CLI's --help) stays fast
     if name == "evaluate":
-        from embedlab.evaluation import evaluate
+        from embedlab.run.evaluation import evaluate
 
         return evaluate
     if name == "Results":

@@ -145,8 +145,8 @@ def test_eval_output_is_never_an_input_nor_a_folder_but_a_results_file_is_regene
 
     results = evaluate(FakeEncoder(), RERANKING)
     loaded = []
-    monkeypatch.setattr("embedlab.evaluation.load_tasks", lambda paths, run, expect=None: loaded.extend(paths) or [])
-    monkeypatch.setattr("embedlab.evaluation.evaluate", lambda models, tasks, model, run: results)
+    monkeypatch.setattr("embedlab.run.evaluation.load_tasks", lambda paths, run, expect=None: loaded.extend(paths) or [])
+    monkeypatch.setattr("embedlab.run.evaluation.evaluate", lambda models, tasks, model, run: results)
     data = write_jsonl(tmp_path / "r.jsonl", [{"query": "q", "positive": ["p"], "negative": ["n"]}])
     args = ["eval", "-m", "fake", "--reranking", str(data), "--format", "json", "-q"]
     onto_input = CliRunner().invoke(cli, [*args, "-o", str(data)])
@@ -166,7 +166,7 @@ def test_cache_stats_as_json(tmp_path):
     from click.testing import CliRunner
 
     from embedlab.cli.main import cli
-    from embedlab.models.cache import EmbeddingCache
+    from embedlab.embedding.cache import EmbeddingCache
 
     EmbeddingCache(tmp_path / "c.sqlite").close()
     shown = CliRunner().invoke(cli, ["cache", "stats", "--cache", str(tmp_path / "c.sqlite"), "--format", "json"])

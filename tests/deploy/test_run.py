@@ -10,7 +10,7 @@ import pytest
 from embedlab import demo, evaluate
 from embedlab.deploy import DeployOptions, deploy_sweep
 from embedlab.errors import EmbedlabError, ModelError
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.results import Results
 from embedlab.results.compare import compare
 from embedlab.results.leaderboard import leaderboard

@@ -4,7 +4,7 @@ import pytest
 
 from embedlab import evaluate
 from embedlab.demo import RERANKING
-from embedlab.evaluation import load_tasks
+from embedlab.run.evaluation import load_tasks
 from embedlab.finetune.evaluator import CurveEvaluator
 from embedlab.models import ModelOptions
 from embedlab.results.curve import Curve

@@ -37,7 +37,7 @@ def test_indicators_match_direct_definitions():
 
 def test_health_sample_is_seeded_distinct_and_capped():
     from embedlab.demo import RERANKING
-    from embedlab.evaluation import load_tasks
+    from embedlab.run.evaluation import load_tasks
     from embedlab.finetune.health import health_sample
 
     task = load_tasks(RERANKING, expect="reranking")[0]

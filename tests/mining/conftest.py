@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from embedlab.embed import EmbeddingStore
+from embedlab.embedding.store import EmbeddingStore
 from embedlab.mining.inputs import read_rows
 from tests.conftest import write_jsonl
 

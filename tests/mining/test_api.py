@@ -152,8 +152,8 @@ def test_a_cost_above_max_cost_sends_nothing(tmp_path, rows_file, server):
 
 
 def test_mining_on_ray_writes_the_same_rows_and_resumes(ray_cluster, tmp_path, rows_file):
-    from embedlab.engines import EngineOptions
-    from tests.engines.conftest import RayFake
+    from embedlab.embedding.engines import EngineOptions
+    from tests.embedding.engines.conftest import RayFake
 
     mine(rows_file, FakeEncoder(), tmp_path / "local.jsonl", config=CONFIG)
     engine = EngineOptions(workers=2, vectors=tmp_path / "vectors", shard_size=4)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedlab.embed import EmbeddingStore
+from embedlab.embedding.store import EmbeddingStore
 from embedlab.mining.config import MiningConfig
 from embedlab.mining.inputs import MiningRow, read_rows
 from embedlab.mining.miner import embed_corpus, mine_rows, output_record
-from embedlab.models.cache import EmbeddingCache
+from embedlab.embedding.cache import EmbeddingCache
 from tests.conftest import FakeEncoder, write_jsonl
 from tests.mining.conftest import ANGLES, ROW, TableEncoder, rows_of, store_of
 

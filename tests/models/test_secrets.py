@@ -11,7 +11,7 @@ import pytest
 
 import embedlab
 from embedlab.errors import ModelError
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.models import ModelOptions, load_model
 from embedlab.models.credentials import parse_endpoint, redact
 from tests.models.servers import FaultServer

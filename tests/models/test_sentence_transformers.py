@@ -98,7 +98,7 @@ def test_the_cache_never_serves_vectors_of_other_settings(minilm_path, tmp_path,
     """Same model and cache, another instruction, then another max length: new vectors each time,
     equal to an uncached run with those settings (the first release served the first run's vectors)."""
     import embedlab
-    from embedlab.evaluation import RunOptions
+    from embedlab.run.evaluation import RunOptions
 
     cached = RunOptions(cache=tmp_path / "cache.sqlite")
     settings = [ModelOptions(), ModelOptions(query_instruction="search: "),

@@ -78,7 +78,7 @@ def test_a_custom_endpoint_is_priced_from_the_recorded_or_given_price_and_encode
 
 
 def test_a_paid_models_price_is_recorded_in_the_results(rerank_file):
-    from embedlab.evaluation import RunOptions
+    from embedlab.run.evaluation import RunOptions
     from embedlab.models.base import Encoder
 
     class Paid(FakeEncoder):

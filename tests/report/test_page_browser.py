@@ -63,7 +63,7 @@ def test_the_queries_section_filters_in_the_browser(tmp_path):
     """The report's queries where two models differ (runs saved by eval --save-run): no console message, and
     typing in the filter box hides the rows that do not hold every word typed."""
     import embedlab
-    from embedlab.evaluation import RunOptions
+    from embedlab.run.evaluation import RunOptions
     from tests.conftest import FakeEncoder, write_beir
 
     corpus = {f"d{i}": text for i, text in enumerate(["green tea at 80 degrees", "black tea boiling water",

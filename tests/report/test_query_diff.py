@@ -8,7 +8,7 @@ import re
 import pytest
 
 import embedlab
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.report.page import build
 from embedlab.report.query_diff import FILTER_SCRIPT, html_analysis, markdown_analysis, rich_analysis
 from embedlab.results.compare import compare

@@ -5,7 +5,7 @@ import pytest
 import scipy.stats
 
 from embedlab import evaluate
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.demo import RERANKING, RETRIEVAL
 from embedlab.errors import EmbedlabError, UnknownNameError
 from embedlab.results.compare import (

@@ -44,7 +44,7 @@ def test_leaderboard_command(results_dir):
 
 def test_runs_on_other_data_or_another_sample_are_never_mixed_unmarked(tmp_path):
     """The first release ranked a full run and a seeded sample in one column without a mark."""
-    from embedlab.evaluation import RunOptions
+    from embedlab.run.evaluation import RunOptions
     from embedlab.report.leaderboard import leaderboard_cells, variant_notes
 
     evaluate(FakeEncoder(), RERANKING).to_json(tmp_path / "full.json")

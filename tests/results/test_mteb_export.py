@@ -7,7 +7,7 @@ from embedlab import evaluate
 from embedlab.data.resolve import load_cmteb
 from embedlab.demo import RERANKING, RETRIEVAL
 from embedlab.errors import DataError, UnknownNameError
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.results.mteb_export import custom_task_name, export_mteb, folder_name, mteb_scores
 from embedlab.results.table import short_name
 from embedlab.tasks.cmteb import TASKS

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 import embedlab
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.results import Results
 from embedlab.results.compare import compare
 from embedlab.results.query_diff import coverage_notes, query_analyses, query_differences, task_data

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import embedlab
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.results.results import Results
 from embedlab.results.stack import stack_rows
 from tests.conftest import FakeEncoder

@@ -1,6 +1,6 @@
 import pytest
 
-from embedlab.evaluation import RunOptions, evaluate
+from embedlab.run.evaluation import RunOptions, evaluate
 from embedlab.scorers.approximate import cost_note
 from tests.conftest import FakeEncoder
 

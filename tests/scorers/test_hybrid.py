@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from embedlab.evaluation import RunOptions, evaluate
+from embedlab.run.evaluation import RunOptions, evaluate
 from embedlab.models.hybrid import Hybrid
 from tests.conftest import FakeEncoder
 from tests.models.test_hybrid import WordOverlap, prefixed

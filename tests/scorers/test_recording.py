@@ -12,7 +12,7 @@ import pytest
 import embedlab
 from embedlab.data.trec_run import read_run
 from embedlab.errors import DataError
-from embedlab.evaluation import IncompleteRun, RunOptions
+from embedlab.run.evaluation import IncompleteRun, RunOptions
 from embedlab.scorers.recording import SAVED_DEPTH, Recording, RunSaver, recording
 from tests.conftest import FakeEncoder, write_beir
 

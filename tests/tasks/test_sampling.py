@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import embedlab
 from embedlab.data import load_reranking, load_retrieval
-from embedlab.evaluation import RunOptions
+from embedlab.run.evaluation import RunOptions
 from embedlab.tasks.sampling import sample_reranking, sample_retrieval
 from tests.conftest import FakeEncoder, write_jsonl
 

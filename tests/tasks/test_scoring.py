@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embedlab.data import load_reranking, load_retrieval
-from embedlab.embed import EmbeddingStore
+from embedlab.embedding.store import EmbeddingStore
 from embedlab.metrics import all_metrics
 from embedlab.scorers import DenseScorer
 from embedlab.tasks.scoring import score_reranking, score_retrieval

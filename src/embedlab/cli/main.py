@@ -48,7 +48,7 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
     The data is read here, once: the estimate and the run get the same task objects. An `output` given is
     checked first: never an input nor a folder; an existing results file is regenerated without --overwrite."""
     from embedlab.data.resolve import distinct_names
-    from embedlab.evaluation import RunOptions, load_tasks
+    from embedlab.run.evaluation import RunOptions, load_tasks
 
     models = list(opts.pop("models"))
     reranking, retrieval = list(opts.pop("reranking")), list(opts.pop("retrieval"))
@@ -124,7 +124,7 @@ def eval_command(metrics, fmt, output, quiet, max_cost, price_per_mtok, save_run
                                             price_per_mtok=price_per_mtok, save_run=save_run,
                                             announce=lambda line: click.echo(line, err=True))
 
-    from embedlab.evaluation import IncompleteRun, evaluate
+    from embedlab.run.evaluation import IncompleteRun, evaluate
 
     try:
         results = evaluate(models, tasks, model=options, run=run)
@@ -184,7 +184,7 @@ def estimate_command(price_per_mtok, fmt, quiet, **opts) -> None:
       embedlab estimate --demo
       embedlab estimate -m qianfan:embedding-v1 --reranking t2.jsonl --sample 1000 --seed 42 --format json
     """
-    from embedlab.estimate import estimate
+    from embedlab.run.estimate import estimate
 
     quiet_libraries(quiet)
     models, tasks, options, run = run_setup(opts)
@@ -205,8 +205,8 @@ def estimate_command(price_per_mtok, fmt, quiet, **opts) -> None:
 
 def _estimate_reranker(run, tasks, price_per_mtok) -> dict:
     """The reranker's row: the pairs of reranking rows, and at most queries x depth pairs on retrieval."""
-    from embedlab.estimate import estimate_reranker
-    from embedlab.evaluation import check_rerank_depths
+    from embedlab.run.estimate import estimate_reranker
+    from embedlab.run.evaluation import check_rerank_depths
     from embedlab.models.registry import load_reranker
 
     depths = check_rerank_depths(run, tasks)
@@ -229,7 +229,7 @@ def cache_group() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def cache_stats(cache_path, fmt) -> None:
     """Vectors stored per model key."""
-    from embedlab.models.cache import DEFAULT_PATH, EmbeddingCache
+    from embedlab.embedding.cache import DEFAULT_PATH, EmbeddingCache
 
     path = cache_path or DEFAULT_PATH
     if not path.exists():  # looking must not create one
@@ -256,7 +256,7 @@ def cache_stats(cache_path, fmt) -> None:
 @click.confirmation_option(prompt="Delete the cached embeddings (they may have been paid for)?")
 def cache_clear(cache_path, model_key) -> None:
     """Delete cached vectors (all, or one model key)."""
-    from embedlab.models.cache import DEFAULT_PATH, EmbeddingCache
+    from embedlab.embedding.cache import DEFAULT_PATH, EmbeddingCache
 
     path = cache_path or DEFAULT_PATH
     if not path.exists():

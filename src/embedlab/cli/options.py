@@ -271,7 +271,7 @@ def pop_engine_options(opts: dict, progress: bool):
         if extra:
             raise click.UsageError(f"--{extra[0].replace('_', '-')} needs --engine ray")
         return None
-    from embedlab.engines import EngineOptions
+    from embedlab.embedding.engines import EngineOptions
     from embedlab.errors import require
 
     require("ray", "--engine ray")
@@ -279,11 +279,11 @@ def pop_engine_options(opts: dict, progress: bool):
         raise click.UsageError("--ray-address needs --vectors DIR, a folder every node of the cluster can read and "
                                "write, or an s3:// (gs://, hdfs://) URI: the workers write the vector shards there")
     if given["ray_address"]:
-        from embedlab.engines.ray_data import check_address
+        from embedlab.embedding.engines.ray_data import check_address
 
         check_address(given["ray_address"])  # an unreachable cluster: one line before any model loads
     if given["vectors"] is not None:
-        from embedlab.engines.location import open_location
+        from embedlab.embedding.engines.location import open_location
 
         open_location(given["vectors"]).create()  # an unknown scheme, a missing or read-only bucket: the same
     return EngineOptions(workers=given["workers"], gpus_per_worker=given["gpus_per_worker"],

@@ -20,12 +20,12 @@ import numpy as np
 
 from embedlab.deploy.scorer import DeployKnobs, VariantScorer
 from embedlab.deploy.variants import CONFIGURED, NO_PROMPT, Variant, grid
-from embedlab.embed import EmbeddingStore
+from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import EmbedlabError, ModelError
-from embedlab.estimate import check_cost, cost_line, estimate_models
-from embedlab.evaluation import RunOptions, environment, evaluate_task, load_tasks
+from embedlab.run.estimate import check_cost, cost_line, estimate_models
+from embedlab.run.evaluation import RunOptions, environment, evaluate_task, load_tasks
 from embedlab.models.base import Encoder, Model, ModelOptions, as_model
-from embedlab.models.cache import open_cache
+from embedlab.embedding.cache import open_cache
 from embedlab.models.registry import load_model
 from embedlab.results import ModelRun, Results, TaskResult
 from embedlab.tasks.retrieval import RetrievalTask

@@ -16,7 +16,7 @@ import numpy as np
 
 from embedlab.deploy.precision import Stored, calibration_ranges, rescored, store, truncate
 from embedlab.deploy.variants import Variant
-from embedlab.embed import EmbeddingStore
+from embedlab.embedding.store import EmbeddingStore
 from embedlab.search.ann import AnnParams, build_index
 from embedlab.search.approximate import recall_vs_exact
 from embedlab.search.exact import top_k

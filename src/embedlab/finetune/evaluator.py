@@ -10,9 +10,9 @@ point is `embedlab eval` of its checkpoint. Each point goes on the `Curve` (plai
 
 from __future__ import annotations
 
-from embedlab.embed import EmbeddingStore
+from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import require
-from embedlab.evaluation import evaluate_task
+from embedlab.run.evaluation import evaluate_task
 from embedlab.finetune.health import collapse_indicators, collapse_warnings, health_sample
 from embedlab.models.base import ModelOptions
 from embedlab.results.curve import Curve

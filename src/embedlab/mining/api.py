@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.data.output import check_output, write_json
-from embedlab.embed import EmbeddingStore
-from embedlab.engines import EngineOptions, embedding_store
-from embedlab.estimate import check_cost, cost_line, estimate_texts
+from embedlab.embedding.store import EmbeddingStore
+from embedlab.embedding.engines import EngineOptions, embedding_store
+from embedlab.run.estimate import check_cost, cost_line, estimate_texts
 from embedlab.models.base import ModelOptions, as_model
-from embedlab.models.cache import open_cache
+from embedlab.embedding.cache import open_cache
 from embedlab.models.registry import load_model
 from embedlab.mining.config import MiningConfig
 from embedlab.mining.inputs import MiningInput, MiningRow, read_corpus, read_rows, texts_to_embed

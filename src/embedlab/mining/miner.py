@@ -36,7 +36,7 @@ import numpy as np
 from embedlab.data.output import write_jsonl
 from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS
 from embedlab.data.text import text_key
-from embedlab.embed import EmbeddingStore
+from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import DataError
 from embedlab.mining.config import MiningConfig
 from embedlab.mining.filters import KnownPositives, filtered

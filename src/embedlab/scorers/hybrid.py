@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.embed import EmbeddingStore
+from embedlab.embedding.store import EmbeddingStore
 from embedlab.models.base import Encoder
 from embedlab.models.hybrid import Hybrid, short_name, weight_grid
 from embedlab.scorers.kinds import DenseScorer

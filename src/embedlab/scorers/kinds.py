@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.embed import EmbeddingStore
+from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import ModelError
 from embedlab.models.base import Model
-from embedlab.pairs import PairStore
+from embedlab.embedding.pairs import PairStore
 from embedlab.search.exact import top_k
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask

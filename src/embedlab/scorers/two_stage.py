@@ -9,7 +9,7 @@ import numpy as np
 
 from embedlab.errors import ModelError
 from embedlab.models.base import Model
-from embedlab.pairs import PairStore
+from embedlab.embedding.pairs import PairStore
 from embedlab.scorers.recording import Observed
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask

@@ -1,8 +1,8 @@
 import numpy as np
 
-from embedlab.engines import index as index_module
-from embedlab.engines.index import IdIndex, IdRuns, first_byte
-from embedlab.engines.vectors import text_ids
+from embedlab.embedding.engines import index as index_module
+from embedlab.embedding.engines.index import IdIndex, IdRuns, first_byte
+from embedlab.embedding.engines.vectors import text_ids
 
 
 def shards_of(texts, sizes):

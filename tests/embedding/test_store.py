@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedlab.embed import EmbeddingStore
+from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import ModelError
 
 
@@ -48,7 +48,7 @@ def test_unusable_vectors_raise_clear_errors(mode, match):
 
 
 def test_cache_serves_a_second_run_and_keeps_what_a_crashed_run_paid_for(tmp_path):
-    from embedlab.models.cache import EmbeddingCache
+    from embedlab.embedding.cache import EmbeddingCache
     from tests.conftest import FakeEncoder
 
     texts = [f"text number {i}" for i in range(10)]

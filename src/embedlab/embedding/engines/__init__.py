@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import functools
 
-from embedlab.embed import EmbeddingStore
-from embedlab.engines.options import EngineOptions
+from embedlab.embedding.store import EmbeddingStore
+from embedlab.embedding.engines.options import EngineOptions
 
 __all__ = ["EngineOptions", "embedding_store"]
 
@@ -32,6 +32,6 @@ def embedding_store(engine: EngineOptions | None):
     """The store factory of a run's engine: `EmbeddingStore` in process, a `ShardedStore` on `engine`."""
     if engine is None:
         return EmbeddingStore
-    from embedlab.engines.store import ShardedStore  # ray is imported by the run that asks for it
+    from embedlab.embedding.engines.store import ShardedStore  # ray is imported by the run that asks for it
 
     return functools.partial(ShardedStore, engine=engine)

@@ -3,13 +3,13 @@ import zlib
 import numpy as np
 import pytest
 
-from embedlab.embed import EmbeddingStore
-from embedlab.engines import EngineOptions
-from embedlab.engines.store import ShardedStore
-from embedlab.engines.vectors import VectorDirError
+from embedlab.embedding.store import EmbeddingStore
+from embedlab.embedding.engines import EngineOptions
+from embedlab.embedding.engines.store import ShardedStore
+from embedlab.embedding.engines.vectors import VectorDirError
 from embedlab.errors import ModelError
 from tests.conftest import FakeEncoder
-from tests.engines.conftest import RayFake
+from tests.embedding.engines.conftest import RayFake
 
 TEXTS = [f"passage number {i} about {'tea' if i % 3 else 'bicycles'} " * (1 + i % 4) for i in range(60)]
 
@@ -55,8 +55,8 @@ def test_a_model_workers_cannot_load_is_refused_in_one_line(tmp_path):
 
 
 def test_shards_written_where_the_driver_cannot_read_are_one_line(tmp_path, monkeypatch):
-    from embedlab.engines import store as store_module
-    from embedlab.engines.ray_data import EngineError
+    from embedlab.embedding.engines import store as store_module
+    from embedlab.embedding.engines.ray_data import EngineError
 
     monkeypatch.setattr(store_module, "encode_on_ray", lambda *args, **kwargs: None)  # a worker's local disk
     store = ShardedStore(RayFake(), engine(tmp_path), progress=False)
@@ -66,7 +66,7 @@ def test_shards_written_where_the_driver_cannot_read_are_one_line(tmp_path, monk
 
 def test_a_corpus_larger_than_a_window_is_hashed_window_by_window_with_the_same_vectors(ray_cluster, tmp_path,
                                                                                           monkeypatch):
-    from embedlab.engines import store as store_module
+    from embedlab.embedding.engines import store as store_module
 
     monkeypatch.setattr(store_module, "WINDOW", 7)  # 65 texts: 10 windows; repeats span windows
     reference = EmbeddingStore(FakeEncoder(), progress=False)
@@ -87,8 +87,8 @@ def test_an_eval_encodes_every_task_s_documents_in_one_ray_run(ray_cluster, rera
                                                               monkeypatch):
     import embedlab
     from embedlab.data.resolve import resolve_all
-    from embedlab.engines import store as store_module
-    from embedlab.evaluation import RunOptions
+    from embedlab.embedding.engines import store as store_module
+    from embedlab.run.evaluation import RunOptions
 
     runs = []
 

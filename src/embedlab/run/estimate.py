@@ -12,7 +12,7 @@ from pathlib import Path
 
 from embedlab.errors import EmbedlabError
 from embedlab.models.base import KINDS, Encoder, Model, ModelOptions, PairScorer
-from embedlab.models.cache import EmbeddingCache, open_cache
+from embedlab.embedding.cache import EmbeddingCache, open_cache
 from embedlab.models.limits import estimated_tokens
 from embedlab.models.registry import load_model
 from embedlab.tasks.reranking import RerankingTask

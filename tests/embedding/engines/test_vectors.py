@@ -3,8 +3,8 @@ import errno
 import numpy as np
 import pytest
 
-from embedlab.engines import vectors as vectors_module
-from embedlab.engines.vectors import VectorDir, VectorDirError, manifest_for, text_ids
+from embedlab.embedding.engines import vectors as vectors_module
+from embedlab.embedding.engines.vectors import VectorDir, VectorDirError, manifest_for, text_ids
 
 
 def manifest(**changes):

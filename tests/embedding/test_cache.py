@@ -6,7 +6,7 @@ import numpy as np
 
 import pytest
 
-from embedlab.models.cache import CacheError, EmbeddingCache, open_cache, text_hash
+from embedlab.embedding.cache import CacheError, EmbeddingCache, open_cache, text_hash
 
 
 def test_vectors_round_trip_per_model_key(tmp_path):
@@ -33,7 +33,7 @@ def test_a_second_connection_sees_committed_batches(tmp_path):
 
 
 def test_open_cache_follows_the_setting(tmp_path, monkeypatch):
-    import embedlab.models.cache as module
+    import embedlab.embedding.cache as module
 
     monkeypatch.setattr(module, "DEFAULT_PATH", tmp_path / "default.sqlite")
     assert open_cache(None, paid=False) is None and open_cache(False, paid=True) is None
@@ -96,7 +96,7 @@ def test_an_unusable_cache_is_one_line_naming_it(tmp_path, damage, monkeypatch):
     else:
         EmbeddingCache(path).close()
         path.chmod(0o444)
-        monkeypatch.setattr("embedlab.models.cache.os.access", lambda p, mode: False)  # as root, nothing is read-only
+        monkeypatch.setattr("embedlab.embedding.cache.os.access", lambda p, mode: False)  # as root, nothing is read-only
     with pytest.raises(CacheError, match=f"the embedding cache at {path} .*--no-cache"):
         cache = EmbeddingCache(path)
         cache.get_many("m", ["0", "1"])
@@ -104,7 +104,7 @@ def test_an_unusable_cache_is_one_line_naming_it(tmp_path, damage, monkeypatch):
 
 
 def test_indexes_go_beside_the_cache_file_when_the_run_has_a_cache(tmp_path):
-    from embedlab.models.cache import DEFAULT_PATH, index_folder
+    from embedlab.embedding.cache import DEFAULT_PATH, index_folder
 
     assert index_folder(tmp_path / "c.sqlite", paid=False) == tmp_path / "indexes"
     assert index_folder(True, paid=False) == DEFAULT_PATH.parent / "indexes"

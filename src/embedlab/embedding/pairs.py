@@ -17,7 +17,7 @@ import numpy as np
 
 from embedlab.errors import ModelError
 from embedlab.models.base import PairScorer
-from embedlab.models.cache import EmbeddingCache
+from embedlab.embedding.cache import EmbeddingCache
 from embedlab.progress import progress
 
 Pair = tuple[str, str]

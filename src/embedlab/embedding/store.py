@@ -15,7 +15,7 @@ import numpy as np
 
 from embedlab.errors import ModelError
 from embedlab.models.base import Encoder, Kind, as_model
-from embedlab.models.cache import EmbeddingCache
+from embedlab.embedding.cache import EmbeddingCache
 from embedlab.progress import progress
 
 log = logging.getLogger(__name__)

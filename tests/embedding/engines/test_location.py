@@ -10,9 +10,9 @@ import json
 import numpy as np
 import pytest
 
-from embedlab.engines import location as location_module
-from embedlab.engines.location import ArrowFolder, LocalFolder, VectorDirError, open_location, shown, uri_secrets
-from embedlab.engines.vectors import VectorDir, manifest_for, text_ids, write_shard
+from embedlab.embedding.engines import location as location_module
+from embedlab.embedding.engines.location import ArrowFolder, LocalFolder, VectorDirError, open_location, shown, uri_secrets
+from embedlab.embedding.engines.vectors import VectorDir, manifest_for, text_ids, write_shard
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -202,7 +202,7 @@ def test_a_uri_is_shown_without_its_credentials():
 
 
 def test_the_engine_options_repr_never_shows_the_vectors_uri():
-    from embedlab.engines import EngineOptions
+    from embedlab.embedding.engines import EngineOptions
 
     assert "SECRET" not in repr(EngineOptions(vectors="s3://KEY:SECRET@bucket/v"))
 

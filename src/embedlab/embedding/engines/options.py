@@ -23,7 +23,7 @@ class EngineOptions:
 
     def describe(self) -> dict:
         """What a run records of its engine (in its model info): enough to know how the vectors were made."""
-        from embedlab.engines.location import shown  # no credentials of a --vectors URI in results
+        from embedlab.embedding.engines.location import shown  # no credentials of a --vectors URI in results
 
         return {"name": "ray", "workers": self.workers, "gpus_per_worker": self.gpus_per_worker,
                 "address": self.address or "local", "vectors": None if self.vectors is None else shown(self.vectors)}

@@ -4,8 +4,8 @@ import pytest
 
 import embedlab
 from embedlab.errors import EmbedlabError
-from embedlab.estimate import check_cost, cost_line, estimate
-from embedlab.evaluation import RunOptions, load_tasks
+from embedlab.run.estimate import check_cost, cost_line, estimate
+from embedlab.run.evaluation import RunOptions, load_tasks
 from embedlab.models import ModelOptions
 from embedlab.models.limits import estimated_tokens
 from tests.models.servers import FaultServer

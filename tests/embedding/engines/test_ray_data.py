@@ -2,8 +2,8 @@ import sys
 
 import pytest
 
-from embedlab.engines import EngineOptions
-from embedlab.engines.ray_data import EngineError, check_address, connect, cpus_per_worker, shard_rows, worker_count
+from embedlab.embedding.engines import EngineOptions
+from embedlab.embedding.engines.ray_data import EngineError, check_address, connect, cpus_per_worker, shard_rows, worker_count
 from embedlab.errors import MissingDependencyError, ModelError
 
 
@@ -49,8 +49,8 @@ def test_cpu_workers_share_the_cluster_s_cores_and_gpu_workers_take_one():
 
 
 def test_a_worker_error_reaches_the_driver_as_its_one_line(ray_cluster, tmp_path):
-    from embedlab.engines.store import ShardedStore
-    from tests.engines.conftest import RayFake
+    from embedlab.embedding.engines.store import ShardedStore
+    from tests.embedding.engines.conftest import RayFake
 
     class Broken(RayFake):
         def encode(self, texts, kind="document"):

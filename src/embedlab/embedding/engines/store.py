@@ -23,14 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from embedlab.embed import EmbeddingStore
-from embedlab.engines.index import IdRuns, spill
-from embedlab.engines.options import EngineOptions
-from embedlab.engines.ray_data import EngineError, encode_on_ray
-from embedlab.engines.vectors import VectorDir, manifest_for, text_ids
+from embedlab.embedding.store import EmbeddingStore
+from embedlab.embedding.engines.index import IdRuns, spill
+from embedlab.embedding.engines.options import EngineOptions
+from embedlab.embedding.engines.ray_data import EngineError, encode_on_ray
+from embedlab.embedding.engines.vectors import VectorDir, manifest_for, text_ids
 from embedlab.errors import ModelError
 from embedlab.models.base import Encoder, Kind
-from embedlab.models.cache import EmbeddingCache
+from embedlab.embedding.cache import EmbeddingCache
 from embedlab.progress import progress
 
 WINDOW = 262_144  # texts hashed, looked up and sorted at once: what the driver holds beyond the corpus itself

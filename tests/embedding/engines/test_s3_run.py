@@ -10,13 +10,13 @@ import json
 import numpy as np
 import pytest
 
-from embedlab.embed import EmbeddingStore
-from embedlab.engines import EngineOptions
-from embedlab.engines.store import ShardedStore
-from embedlab.engines.vectors import VectorDirError
+from embedlab.embedding.store import EmbeddingStore
+from embedlab.embedding.engines import EngineOptions
+from embedlab.embedding.engines.store import ShardedStore
+from embedlab.embedding.engines.vectors import VectorDirError
 from tests.cli.test_main import run
 from tests.conftest import FakeEncoder
-from tests.engines.conftest import RayFake
+from tests.embedding.engines.conftest import RayFake
 
 TEXTS = [f"passage {i} on {'tea' if i % 3 else 'bicycles'} " * (1 + i % 4) for i in range(40)]
 

@@ -13,11 +13,11 @@ import time
 import numpy as np
 import pytest
 
-from embedlab.embed import EmbeddingStore
-from embedlab.engines import EngineOptions
-from embedlab.engines.store import ShardedStore
+from embedlab.embedding.store import EmbeddingStore
+from embedlab.embedding.engines import EngineOptions
+from embedlab.embedding.engines.store import ShardedStore
 from tests.conftest import FakeEncoder
-from tests.engines.conftest import RayFake
+from tests.embedding.engines.conftest import RayFake
 
 TEXTS = [f"passage {i}: " + "word " * (i % 17) for i in range(120)]
 
@@ -32,10 +32,10 @@ def test_a_killed_driver_reruns_encoding_only_what_was_missing(ray_cluster, tmp_
     vectors = tmp_path / "vectors"
     driver = python("""
         import sys, ray
-        from embedlab.engines import EngineOptions
-        from embedlab.engines.store import ShardedStore
-        from tests.engines.conftest import RayFake
-        from tests.engines.test_faults import TEXTS
+        from embedlab.embedding.engines import EngineOptions
+        from embedlab.embedding.engines.store import ShardedStore
+        from tests.embedding.engines.conftest import RayFake
+        from tests.embedding.engines.test_faults import TEXTS
         ray.init(address=sys.argv[1], logging_level="error", log_to_driver=False)
         engine = EngineOptions(workers=2, vectors=sys.argv[2], shard_size=8)
         ShardedStore(RayFake(pause=0.4), engine, batch_size=8, progress=False).embed(TEXTS, "document")
@@ -63,12 +63,12 @@ def test_shards_from_several_nodes_are_reassembled_by_id(tmp_path):
         import sys
         import numpy as np, ray
         from ray.cluster_utils import Cluster
-        from embedlab.embed import EmbeddingStore
-        from embedlab.engines import EngineOptions
-        from embedlab.engines.store import ShardedStore
+        from embedlab.embedding.store import EmbeddingStore
+        from embedlab.embedding.engines import EngineOptions
+        from embedlab.embedding.engines.store import ShardedStore
         from tests.conftest import FakeEncoder
-        from tests.engines.conftest import RayFake
-        from tests.engines.test_faults import TEXTS
+        from tests.embedding.engines.conftest import RayFake
+        from tests.embedding.engines.test_faults import TEXTS
         cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "object_store_memory": 100 << 20})
         for _ in range(2):  # two worker nodes of one CPU: one actor on each
             cluster.add_node(num_cpus=1, object_store_memory=100 << 20)

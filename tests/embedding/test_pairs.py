@@ -8,8 +8,8 @@ import pytest
 
 from embedlab.errors import ModelError
 from embedlab.models.base import PairScorer
-from embedlab.models.cache import EmbeddingCache
-from embedlab.pairs import PairStore
+from embedlab.embedding.cache import EmbeddingCache
+from embedlab.embedding.pairs import PairStore
 
 
 class CountingPairs(PairScorer):

@@ -22,16 +22,16 @@ from typing import Any
 import numpy as np
 
 from embedlab.data.resolve import Spec, distinct_names, resolve_all
-from embedlab.embed import EmbeddingStore
-from embedlab.engines import EngineOptions, embedding_store
+from embedlab.embedding.store import EmbeddingStore
+from embedlab.embedding.engines import EngineOptions, embedding_store
 from embedlab.errors import EmbedlabError
-from embedlab.estimate import check_cost, cost_line, estimate_models, estimate_reranker
+from embedlab.run.estimate import check_cost, cost_line, estimate_models, estimate_reranker
 from embedlab.metrics.names import DEFAULT_K, parse_metric
 from embedlab.models.base import Model, ModelOptions, PairScorer, Ranker, as_model
-from embedlab.models.cache import index_folder, open_cache
+from embedlab.embedding.cache import index_folder, open_cache
 from embedlab.models.hybrid import Hybrid
 from embedlab.models.registry import is_paid, load_model, load_reranker, reranker_options
-from embedlab.pairs import PairStore
+from embedlab.embedding.pairs import PairStore
 from embedlab.results import ModelRun, Results, TaskResult
 from embedlab.scorers import TwoStage, scorer_for, with_search
 from embedlab.scorers.recording import RunSaver, keep_rankings, recording, write_runs

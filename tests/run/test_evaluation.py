@@ -73,8 +73,8 @@ def test_a_plain_object_with_name_and_encode_is_a_model_too(rerank_file):
 
 
 def test_models_loaded_by_name_are_closed_and_given_ones_are_not(rerank_file, monkeypatch):
-    from embedlab import evaluation
-    from embedlab.evaluation import RunOptions
+    from embedlab.run import evaluation
+    from embedlab.run.evaluation import RunOptions
 
     closed = []
 
@@ -93,7 +93,7 @@ def test_models_loaded_by_name_are_closed_and_given_ones_are_not(rerank_file, mo
 def test_what_finished_is_kept_when_a_later_model_or_task_fails(rerank_file, retrieval_dir, tmp_path):
     """The first release lost every finished score when a later model failed (a 32-minute run, nothing written)."""
     from embedlab.errors import ModelError
-    from embedlab.evaluation import IncompleteRun
+    from embedlab.run.evaluation import IncompleteRun
 
     class FailsOnRetrieval(FakeEncoder):
         name = "fails-on-retrieval"

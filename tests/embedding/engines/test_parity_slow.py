@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from embedlab import demo
-from embedlab.engines import EngineOptions
-from embedlab.evaluation import RunOptions, evaluate
+from embedlab.embedding.engines import EngineOptions
+from embedlab.run.evaluation import RunOptions, evaluate
 from embedlab.mining import MiningConfig, mine
 from tests.conftest import SHARED_DATA
 
