@@ -14,7 +14,8 @@ from embedlab.models.base import ModelOptions
 from embedlab.models.bm25 import BM25
 from embedlab.models.bm25_index import Settings, build
 from embedlab.models.registry import backend_class, backend_of, load_model
-from embedlab.scorers import BM25Scoring, RankerScorer
+from embedlab.models.base import Ranker
+from embedlab.scorers import RankerScorer
 from tests.conftest import write_beir
 
 pytest.importorskip("bm25s")
@@ -91,10 +92,11 @@ def test_rows_are_scored_on_one_index_over_every_rows_candidates():
 def test_a_reranking_task_is_scored_with_the_union_index(rerank_file):
     task = load_reranking(rerank_file)
     model = BM25("whitespace")
-    scorer = BM25Scoring(model)
+    scorer = RankerScorer(model)
     expected = model.score_rows([r.query for r in task.rows], [r.candidates for r in task.rows])
     assert np.array_equal(scorer.candidate_scores(task), expected)
-    per_row = RankerScorer(BM25("whitespace")).candidate_scores(task)
+    # the default of every ranker: each row's candidates ranked as a corpus of their own
+    per_row = Ranker.score_rows(BM25("whitespace"), [r.query for r in task.rows], [r.candidates for r in task.rows])
     assert per_row.shape == expected.shape and not np.allclose(per_row, expected)
 
 

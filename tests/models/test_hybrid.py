@@ -203,7 +203,7 @@ def test_mteb_hybrid_search_gives_our_numbers(tmp_path):
 
 def test_a_pair_scorer_fuses_on_reranking_rows_only(rerank_file, retrieval_dir):
     from embedlab.run.evaluation import IncompleteRun
-    from tests.test_scorers import CosinePairs
+    from tests.scorers.test_kinds import CosinePairs
 
     results = embedlab.evaluate(Hybrid([WordOverlap(), CosinePairs()], fusion="rsf"), [rerank_file])
     assert 0 < results.runs[0].tasks[0].scores["v1.map"] <= 1

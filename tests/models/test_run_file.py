@@ -74,7 +74,8 @@ def test_the_results_count_missing_queries_and_documents_outside_the_corpus(tmp_
     path = tmp_path / "prod.trec"
     path.write_text(_run_text(task), encoding="utf-8")
     run = evaluate(f"run:{path}", [task]).runs[0]
-    coverage = run.model["run_coverage"]["coll"]
+    counts = run.tasks[0].counts
+    coverage = {key: counts[f"run_{key}"] for key in ("queries_missing", "documents_outside_corpus")}
     assert coverage == {"queries_missing": 1, "documents_outside_corpus": 10}  # 5 queries x 2 (1,000 deep)
     assert run.model["backend"] == "trec-run" and run.model["tags"] == ["prod"] and len(run.model["sha256"]) == 64
 

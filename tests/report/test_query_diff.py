@@ -14,7 +14,7 @@ from embedlab.report.query_diff import FILTER_SCRIPT, html_analysis, markdown_an
 from embedlab.results.compare import compare
 from embedlab.results.query_diff import QueryAnalysis, QueryDiff, Ranked, query_analyses
 from tests.conftest import FakeEncoder
-from tests.scorers.test_recording import tied_dir  # noqa: F401 - a fixture
+from tests.run.test_observers import tied_dir  # noqa: F401 - a fixture
 
 ANALYSIS = QueryAnalysis("T", "ndcg@10", ("/models/base", "tuned <b>"), [
     QueryDiff("q7", "why <script> | pipes", (0.9, 0.1), -0.8, 2,

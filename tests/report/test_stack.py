@@ -12,7 +12,7 @@ from embedlab.report.page import build, stack_section
 from embedlab.report.stack import cost_per_1k, rich_stack, stack_cells, stack_markdown, stack_plot
 from embedlab.results.stack import stack_rows
 from tests.conftest import FakeEncoder
-from tests.test_two_stage import Oracle
+from tests.scorers.test_two_stage import Oracle
 
 
 @pytest.fixture

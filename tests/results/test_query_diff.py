@@ -15,7 +15,7 @@ from embedlab.results.compare import compare
 from embedlab.results.query_diff import coverage_notes, query_analyses, query_differences, task_data
 from embedlab.tasks.retrieval import RetrievalTask
 from tests.conftest import FakeEncoder
-from tests.scorers.test_recording import tied_dir  # noqa: F401 - a fixture
+from tests.run.test_observers import tied_dir  # noqa: F401 - a fixture
 
 TASK = RetrievalTask(
     "T", {"a": "alpha text", "b": "beta " * 50, "c": "gamma", "d": "delta"},

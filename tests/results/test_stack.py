@@ -11,7 +11,7 @@ from embedlab.run.evaluation import RunOptions
 from embedlab.results.results import Results
 from embedlab.results.stack import stack_rows
 from tests.conftest import FakeEncoder
-from tests.test_two_stage import ListRanker, Oracle
+from tests.scorers.test_two_stage import ListRanker, Oracle
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def test_a_plain_object_with_name_and_encode_is_a_model_too(rerank_file):
 
 
 def test_models_loaded_by_name_are_closed_and_given_ones_are_not(rerank_file, monkeypatch):
-    from embedlab.run import evaluation
+    from embedlab.run import plan
     from embedlab.run.evaluation import RunOptions
 
     closed = []
@@ -82,8 +82,8 @@ def test_models_loaded_by_name_are_closed_and_given_ones_are_not(rerank_file, mo
         def close(self):
             closed.append(self.name)
 
-    monkeypatch.setattr(evaluation, "load_model", lambda spec, options: Closing())
-    monkeypatch.setattr(evaluation, "is_paid", lambda spec, options: Closing.paid)
+    monkeypatch.setattr(plan, "load_model", lambda spec, options: Closing())
+    monkeypatch.setattr(plan, "is_paid", lambda spec, options: Closing.paid)
     given = Closing()
     given.name = "given"
     results = embedlab.evaluate(["by-name", given], rerank_file, run=RunOptions(seed=3))

@@ -76,7 +76,7 @@ def sweep_command(dims, precisions, indexes, prompt_variants, rescore_depth, ann
                                             announce=lambda line: click.echo(line, err=True))
     if len(models) != 1:
         raise click.UsageError("sweep takes one --model (the variants are of that model)")
-    results = deploy_sweep(models[0], tasks, model_options=options, run=run, deploy=deploy)
+    results = deploy_sweep(models[0], tasks, model=options, run=run, deploy=deploy)
     _write(results, output, fmt)
 
 

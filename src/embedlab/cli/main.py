@@ -72,7 +72,9 @@ def run_setup(opts: dict, output: Path | None = None, **run_extra):
         run_extra["engine"] = pop_engine_options(opts, run_extra.get("progress", False))
         if run_extra["engine"] is not None and run_extra["engine"].vectors is not None and len(models) > 1:
             raise click.UsageError("--vectors holds one model's vectors: give one -m with it, or leave it out")
-        run_extra["search"] = opts.pop("search")
+        from embedlab.search.names import index_name
+
+        run_extra["index"] = index_name(opts.pop("search"))
     run = RunOptions(cache=cache, **{key: opts.pop(key) for key in ("split", "sample", "seed", "prune_corpus",
                                                                      "data_dir")}, **run_extra,
                      **pop_reranker_options(opts, options))
@@ -205,11 +207,11 @@ def estimate_command(price_per_mtok, fmt, quiet, **opts) -> None:
 
 def _estimate_reranker(run, tasks, price_per_mtok) -> dict:
     """The reranker's row: the pairs of reranking rows, and at most queries x depth pairs on retrieval."""
-    from embedlab.run.estimate import estimate_reranker
-    from embedlab.run.evaluation import check_rerank_depths
     from embedlab.models.registry import load_reranker
+    from embedlab.run.estimate import estimate_reranker
+    from embedlab.run.plan import check_rerank_depths
 
-    depths = check_rerank_depths(run, tasks)
+    depths = check_rerank_depths(run.reranker, run.rerank_depths, tasks)
     reranker = load_reranker(run.reranker, run.reranker_options)
     try:
         return estimate_reranker(reranker, tasks, max(depths), cache=run.cache,

@@ -92,7 +92,7 @@ def mine_command(data, model, output, corpus, range_min, range_max, num_negative
     quiet_libraries(quiet)
     options, cache = pop_model_options(opts)
     config = MiningConfig(range_min=range_min, range_max=range_max, num_negatives=num_negatives,
-                          sampling=sampling, seed=seed, keep_given=keep_given, search=search,
+                          sampling=sampling, seed=seed, keep_given=keep_given, index=search,
                           relative_margin=None if no_filter else relative_margin,
                           absolute_margin=None if no_filter else absolute_margin,
                           max_score=None if no_filter else max_score, min_score=min_score)

@@ -5,7 +5,7 @@ uses (`tasks.scoring`), one model run per variant; `results.deploy` reads the co
 from the results. (The package is `deploy`, not `sweep`: `results/sweep.py` is the hybrid's weight sweep.)
 """
 
-from embedlab.deploy.run import DeployOptions, deploy_sweep
+from embedlab.deploy.plan import DeployOptions, deploy_sweep
 from embedlab.deploy.variants import Variant, parse_dims, parse_indexes, parse_precisions
 
 __all__ = ["DeployOptions", "Variant", "deploy_sweep", "parse_dims", "parse_indexes", "parse_precisions"]

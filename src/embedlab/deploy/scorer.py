@@ -1,5 +1,5 @@
-"""One variant of a deployment sweep as a `tasks.scoring.Scorer`: the stored vectors cut to its dimensions, at
-its precision, searched by its index; `evaluate_task` scores it with the code `eval` uses.
+"""One variant of a deployment sweep as a scorer (`scorers.base.Scorer`): the stored vectors cut to its dimensions,
+at its precision, searched by its index, scored with the code `eval` uses.
 
 Besides the scores, each task gets what the variant costs (`measured`): index bytes and build time, query
 latency for a top 10 (all queries at once, and one at a time), and for an approximate index the neighbour
@@ -17,23 +17,15 @@ import numpy as np
 from embedlab.deploy.precision import Stored, calibration_ranges, rescored, store, truncate
 from embedlab.deploy.variants import Variant
 from embedlab.embedding.store import EmbeddingStore
+from embedlab.scorers.base import Measured, Scorer
 from embedlab.search.ann import AnnParams, build_index
 from embedlab.search.approximate import recall_vs_exact
 from embedlab.search.exact import top_k
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
-from embedlab.tasks.scoring import tie_order
+from embedlab.tasks.scoring import Grid, tie_order
 
 LATENCY_K = 10  # a deployment's top 10: what latency and neighbour recall are measured for
-
-
-@dataclass
-class Measured:
-    """What a variant costs on one task, merged into its TaskResult."""
-
-    timings: dict[str, float] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    per_query: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,10 +36,17 @@ class DeployKnobs:
     latency_queries: int = 100  # queries timed one at a time
 
 
-class VariantScorer:
+class VariantScorer(Scorer):
+    """A deployment variant of one encoding: `documents` and `queries` are stores of the same model's vectors
+    (the queries' store differs for a prompt variant)."""
+
     def __init__(self, documents: EmbeddingStore, queries: EmbeddingStore, variant: Variant, knobs: DeployKnobs):
         self.documents, self.queries, self.variant, self.knobs = documents, queries, variant, knobs
-        self.measured: dict[str, Measured] = {}
+        self.name = f"{documents.encoder.name} {variant.label()}"
+        self._measured: dict[str, Measured] = {}
+
+    def measured(self, task) -> Measured:
+        return self._measured.get(task.name, Measured())
 
     @property
     def model_seconds(self) -> float:
@@ -68,8 +67,8 @@ class VariantScorer:
 
     def candidate_scores(self, task: RerankingTask) -> np.ndarray:
         floats, queries, docs = self._sides(task)
-        sizes = np.array([len(row.candidates) for row in task.rows])
-        row_of = np.repeat(np.arange(len(task.rows)), sizes)
+        grid = Grid.of(task)
+        sizes, row_of = grid.sizes, grid.row_of
         scores = np.einsum("ij,ij->i", queries.search[row_of], docs.search)
         if not self.variant.rescore:
             return scores
@@ -80,7 +79,7 @@ class VariantScorer:
         floats, queries, docs = self._sides(task)
         tie_rank = tie_order(task)
         exact = self._searcher(floats, queries, docs, tie_rank, None)
-        measured = self.measured.setdefault(task.name, Measured())
+        measured = self._measured.setdefault(task.name, Measured())
         if self.variant.index == "exact":
             search = exact
             measured.counts["index_bytes"] = int(docs.stored.nbytes)

@@ -2,8 +2,8 @@
 
 `--precision` takes float32, float16, int8, binary, and `int8+rescore` / `binary+rescore`: the top
 `rescore_depth` candidates of the quantized search scored again with the float query against the stored
-vectors, as sentence-transformers' `semantic_search_*(rescore=True)` does. Indexes: `exact` (the exact search
-of `eval`), `hnsw` and `ivf` (faiss), `usearch` (its HNSW).
+vectors, as sentence-transformers' `semantic_search_*(rescore=True)` does. Indexes (`search.names`): `exact` (the
+exact search of `eval`), `flat`, `hnsw` and `ivf` (faiss), `usearch` (its HNSW).
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from dataclasses import asdict, dataclass
 
 from embedlab.deploy.precision import BYTES_PER_DIM
 from embedlab.errors import EmbedlabError, UnknownNameError
+from embedlab.search.names import INDEXES, RENAMED
 
 PRECISIONS = ("float32", "float16", "int8", "int8+rescore", "binary", "binary+rescore")
-INDEXES = ("exact", "hnsw", "ivf", "usearch")
-# what each index can hold: faiss quantizes int8 its own way (not sentence-transformers'), so it takes none
-TAKES = {"exact": {"float32", "float16", "int8", "binary"}, "hnsw": {"float32", "float16", "binary"},
-         "ivf": {"float32", "float16", "binary"}, "usearch": {"float32", "float16", "int8", "binary"}}
+# what each index (`search.names.INDEXES`) can hold: faiss quantizes int8 its own way (not sentence-transformers'),
+# so its indexes take none
+TAKES = {"exact": {"float32", "float16", "int8", "binary"}, "flat": {"float32", "float16", "binary"},
+         "hnsw": {"float32", "float16", "binary"}, "ivf": {"float32", "float16", "binary"},
+         "usearch": {"float32", "float16", "int8", "binary"}}
 CONFIGURED = "configured"  # the query prompt the model itself configures (what `eval` uses)
 NO_PROMPT = ""
 
@@ -74,7 +76,7 @@ def parse_precisions(text: str) -> tuple[str, ...]:
 
 
 def parse_indexes(text: str) -> tuple[str, ...]:
-    return _names(text, INDEXES, "index")
+    return _names(",".join(RENAMED.get(n.strip(), n.strip()) for n in text.split(",")), INDEXES, "index")
 
 
 def grid(model: str, full: int, dims: tuple[int, ...], precisions: tuple[str, ...], indexes: tuple[str, ...]

@@ -18,6 +18,7 @@ import numpy as np
 from embedlab.errors import ModelError
 from embedlab.models.base import PairScorer
 from embedlab.embedding.cache import EmbeddingCache
+from embedlab.embedding.store import Store
 from embedlab.progress import progress
 
 Pair = tuple[str, str]
@@ -36,7 +37,7 @@ class PairStats:
                 "cache_hits": self.cache_hits, "model_seconds": round(self.seconds, 4)}
 
 
-class PairStore:
+class PairStore(Store):
     def __init__(self, model: PairScorer, *, batch_size: int = 32, progress: bool = True,
                  cache: EmbeddingCache | None = None) -> None:
         if not isinstance(model, PairScorer):

@@ -1,7 +1,8 @@
 """The one place texts become vectors: dedup, length-sorted batches, output checks, progress.
 
 An `EmbeddingStore` belongs to one encoder and remembers every (kind, text) it has embedded, so the
-same string is encoded once per run, across all tasks.
+same string is encoded once per run, across all tasks. Every store of model outputs (this one, `pairs.PairStore`,
+`engines.store.ShardedStore`) is a `Store`: it closes its cache when closed, and is a context manager.
 """
 
 from __future__ import annotations
@@ -43,7 +44,32 @@ class EmbedStats:
         self.seconds += other.seconds
 
 
-class EmbeddingStore:
+class Store:
+    """What every store of a model's outputs declares: its cache (closed with the store), the documents a run is
+    about to ask for (`prepare`), and what the run records of it (`provenance`)."""
+
+    cache: EmbeddingCache | None = None
+
+    def prepare(self, parts: Iterable[Sequence[str]]) -> None:
+        """Documents about to be asked for (every task's, before the first): an engine that encodes in bulk
+        (`engines.store.ShardedStore`) encodes them in one run; the others work as asked."""
+
+    def provenance(self) -> dict:
+        """What a run records of how the outputs were made, besides the model's info (the engine)."""
+        return {}
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class EmbeddingStore(Store):
     def __init__(self, encoder: Encoder, *, batch_size: int = 32, progress: bool = True,
                  cache: EmbeddingCache | None = None) -> None:
         encoder = as_model(encoder)
@@ -64,10 +90,6 @@ class EmbeddingStore:
         store = EmbeddingStore(self.encoder, batch_size=self.batch_size, progress=self.progress, cache=self.cache)
         store.dimension = self.dimension
         return store
-
-    def prepare(self, parts: Iterable[Sequence[str]]) -> None:
-        """Documents about to be asked for (every task's, before the first): an engine that encodes in bulk
-        (`engines.store.ShardedStore`) encodes them in one run; this one encodes as asked."""
 
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         """Unit-normalised float32 vectors aligned with `texts` (cosine = dot product)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import require
-from embedlab.run.evaluation import evaluate_task
 from embedlab.finetune.health import collapse_indicators, collapse_warnings, health_sample
 from embedlab.models.base import ModelOptions
 from embedlab.results.curve import Curve
@@ -45,7 +44,7 @@ class CurveEvaluator(BaseEvaluator):
         with at_max_length(model, self.max_length):
             encoder = SentenceTransformerEncoder.from_model(model, self.options, name=f"step {step}")
             store = EmbeddingStore(encoder, batch_size=self.batch_size, progress=False)
-            results = {label: evaluate_task(task, DenseScorer(store)) for label, task in self.tasks.items()}
+            results = {label: DenseScorer(store).score(task) for label, task in self.tasks.items()}
             queries, passages = self.health_texts
             health = collapse_indicators(store.embed(queries, "query"), store.embed(passages, "document"))
         base = self.curve.points[0]["health"] if self.curve.points and step > 0 else health

@@ -21,7 +21,8 @@ from embedlab.data.output import check_output, write_json
 from embedlab.data.text import text_key
 from embedlab.data.training import TrainingData, load_training
 from embedlab.errors import EmbedlabError, UnknownNameError, require
-from embedlab.run.evaluation import environment, load_tasks
+from embedlab.run.context import environment
+from embedlab.run.evaluation import load_tasks
 from embedlab.finetune.checkpoints import resume_or_clear, step_of, training_finished, write_best
 from embedlab.finetune.config import FinetuneConfig
 from embedlab.finetune.evaluator import CurveEvaluator

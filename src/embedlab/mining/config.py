@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from embedlab.errors import UnknownNameError
+from embedlab.search.names import index_name
+
 SAMPLING = ("top", "random")
-SEARCH = ("exact", "faiss", "faiss-ivf", "faiss-hnsw")  # search.ann.SEARCH_KINDS, without importing numpy
 
 
 @dataclass
@@ -22,7 +24,7 @@ class MiningConfig:
     seed: int = 0
     row_chunk: int = 4096  # rows embedded and searched at once
     corpus_chunk: int = 65536  # corpus texts embedded per chunk (into a memory map when larger)
-    search: str = "exact"  # exact | faiss (exhaustive) | faiss-ivf | faiss-hnsw (approximate, recall measured)
+    index: str = "exact"  # search.names.INDEXES: exact, flat (faiss, exhaustive), hnsw | ivf | usearch (approximate)
 
     def check(self) -> None:
         """Raise ValueError on a setting no run can use (before any data is read or any text embedded)."""
@@ -32,9 +34,10 @@ class MiningConfig:
             raise ValueError("num_negatives must be >= 1")
         if self.sampling not in SAMPLING:
             raise ValueError(f"sampling is 'top' or 'random', not {self.sampling!r}")
-        if self.search not in SEARCH:
-            raise ValueError(f"search is 'exact' or 'faiss' (exhaustive), or 'faiss-ivf' / 'faiss-hnsw' (approximate), "
-                             f"not {self.search!r}")
+        try:
+            self.index = index_name(self.index)
+        except UnknownNameError as exc:
+            raise ValueError(str(exc)) from None
 
     def second_model_margins(self) -> MiningConfig:
         """The filters a second model applies: the same margins, or, with none, "below the positive"."""

@@ -10,7 +10,7 @@ block (`search.exact.top_k`), and rows are embedded, searched and written `row_c
 chunk by a fresh store, so no vector outlives its chunk. What stays in RAM is the text (the rows and
 the corpus, needed for the output), a small index of the positives, and one chunk of vectors.
 
-`config.search` may instead search a faiss index (`search.ann.search_index`: `faiss`, exhaustive, or the
+`config.index` may instead search an index (`search.ann.search_index`: `flat`, faiss' exhaustive one, or the
 approximate `faiss-ivf` / `faiss-hnsw`; the index holds a float32 copy of the corpus vectors). An approximate
 index's candidate lists may miss documents the exact ones have: their recall@depth against exact search is
 measured on a seeded sample of rows (`search.approximate.RecallSample`, as `eval --search` measures it) and
@@ -42,7 +42,8 @@ from embedlab.mining.config import MiningConfig
 from embedlab.mining.filters import KnownPositives, filtered
 from embedlab.mining.inputs import MiningRow
 from embedlab.mining.report import MiningReport, advice
-from embedlab.search.ann import APPROXIMATE, search_index
+from embedlab.search.ann import search_index
+from embedlab.search.names import APPROXIMATE, EXACT
 from embedlab.search.approximate import RecallSample
 from embedlab.search.exact import top_k
 
@@ -127,13 +128,13 @@ class Miner:
         self.corpus, self.vectors, self.config, self.report = corpus, vectors, config, report
         self.depth = min(config.range_max, len(corpus))
         self.index = None
-        if config.search != "exact":
+        if config.index != EXACT:
             started = time.perf_counter()
-            self.index = search_index(config.search, vectors, seed=config.seed,
-                                      purpose=f"mining with --search {config.search}")
+            self.index = search_index(config.index, vectors, seed=config.seed,
+                                      purpose=f"mining with --index {config.index}")
             report.seconds["build_index"] = round(time.perf_counter() - started, 3)
         # an approximate index's cost: recall of its candidate lists against exact search, on a seeded sample
-        self.recall = RecallSample(len(rows), self.depth, seed=config.seed) if config.search in APPROXIMATE else None
+        self.recall = RecallSample(len(rows), self.depth, seed=config.seed) if config.index in APPROXIMATE else None
         self.rng = random.Random(config.seed)
         self.known = KnownPositives(rows)
         scored = {t for r in rows for t in r.positives + (r.negatives if config.keep_given else [])}
@@ -150,7 +151,7 @@ class Miner:
         report.seconds["search"] = round(report.seconds.get("search", 0.0) + time.perf_counter() - started, 3)
         if self.recall is not None:
             self.recall.add(queries, self.vectors, idx)
-            report.approximate_search = {"method": config.search, **self.index.settings, **self.recall.summary()}
+            report.approximate_search = {"method": config.index, **self.index.settings, **self.recall.summary()}
         pos_scores = row_scores(part, queries, [r.positives for r in chunk], self.vectors, self.positions)
         given = [r.negatives if config.keep_given else [] for r in chunk]
         given_scores = row_scores(part, queries, given, self.vectors, self.positions)

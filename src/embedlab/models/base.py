@@ -4,9 +4,12 @@ Three kinds of model, one base class each; a backend implements ONE required met
 the declared features:
 
 - `Encoder`: texts -> vectors (`encode`). Dense models: sentence-transformers, OpenAI-compatible APIs,
-  Qianfan. Batching, dedup, caching, checks and progress live once, in `embed.py`.
-- `Ranker`: queries -> a ranked top-k of a corpus (`rank`). BM25, a TREC run file, hybrid fusion.
+  Qianfan. Batching, dedup, caching, checks and progress live once, in `embedding/store.py`.
+- `Ranker`: queries -> a ranked top-k of a corpus (`rank`). BM25, a TREC run file.
 - `PairScorer`: (query, passage) pairs -> scores (`score_pairs`). Cross-encoders, API rerankers.
+
+and `Combination`, a model scored from the outputs of the models it is made of (`parts`): a hybrid. How each
+kind is scored is one row of `scorers.table.SCORERS`; a new kind is a class here and a row there.
 
 Everything outside `models/` reads a model's features through these classes, never by probing
 attributes; `as_model` wraps a plain object with `name` and `encode` (the notebook case) into an Encoder.
@@ -17,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from embedlab.errors import ModelError
 
@@ -32,7 +35,8 @@ KINDS: tuple[Kind, Kind] = ("query", "document")
 
 @dataclass
 class ModelOptions:
-    """Options every backend understands (a backend ignores what does not apply to it)."""
+    """The settings of every backend, each read by the backends that declare it (`Model.options_read`): a setting
+    changed from its default that no model of a run reads is refused (`models.registry.unread_options`)."""
 
     query_instruction: str | None = None
     document_instruction: str | None = None
@@ -69,6 +73,7 @@ class Model:
 
     name: str = "model"
     paid: bool = False  # each request costs money: estimate first, cache by default, --max-cost applies
+    options_read: ClassVar[frozenset[str]] = frozenset()  # the ModelOptions fields this backend reads
 
     def price_per_mtok(self) -> tuple[float, str] | None:
         """Published price per million input tokens and its currency, when known."""
@@ -99,6 +104,17 @@ class Model:
         """Whether the model `spec` names costs money, read before any instance exists (a combination asks its
         parts, and checks its spec here, so a bad one fails before any model runs)."""
         return cls.paid
+
+    @classmethod
+    def options_read_by(cls, spec: str) -> frozenset[str]:
+        """The ModelOptions fields the model `spec` names reads, before any instance exists (a combination: its
+        own and its parts')."""
+        return cls.options_read
+
+    def own_run(self) -> str | None:
+        """The TREC run file this model's rankings are read from (`-m run:`), which `--save-run` names instead of
+        copying; None for a model that computes its rankings."""
+        return None
 
 
 class Encoder(Model):
@@ -144,13 +160,41 @@ class Encoder(Model):
 
 
 class Ranker(Model):
-    """A model that ranks a corpus itself, without vectors (BM25, a TREC run file, fusion)."""
+    """A model that ranks a corpus itself, without vectors (BM25, a TREC run file)."""
+
+    ranks_past_corpus: bool = False  # asked for the evaluation depth even past the corpus size (a run file's
+    # documents outside the corpus keep their ranks); otherwise `rank` is asked for at most the corpus size
 
     def rank(self, queries: dict[str, str], corpus: dict[str, str], depth: int
              ) -> tuple[np.ndarray, np.ndarray]:
         """For each query (in order): indices into `list(corpus)` of its top `depth` documents, best first,
         and their scores; arrays of shape (queries, depth), index -1 where fewer were found."""
         raise NotImplementedError(f"{type(self).__name__} must implement rank(queries, corpus, depth)")
+
+    def score_rows(self, queries: Sequence[str], candidates: Sequence[Sequence[str]]) -> np.ndarray:
+        """The score of every candidate of each reranking row for its query, rows one after another (-inf for a
+        candidate the ranker does not return). The default ranks each row's candidates as a corpus of their
+        own; a ranker whose scores depend on the collection (BM25's IDF) overrides it."""
+        import numpy as np  # the contract is read by --help, which must not import numpy
+
+        parts = []
+        for query, row in zip(queries, candidates):
+            corpus = {str(i): text for i, text in enumerate(row)}
+            idx, scores = self.rank({"q": query}, corpus, len(corpus))
+            idx, scores = np.asarray(idx), np.asarray(scores, dtype=np.float32)
+            if idx.shape != scores.shape or idx.ndim != 2 or len(idx) != 1:
+                raise ModelError(f"ranker '{self.name}' returned shapes {idx.shape} / {scores.shape} for one "
+                                 "query; expected (queries, depth) for both")
+            row_scores = np.full(len(corpus), -np.inf, dtype=np.float32)
+            found = idx[0] >= 0
+            row_scores[idx[0][found]] = scores[0][found]
+            parts.append(row_scores)
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.float32)
+
+    def counts(self) -> dict[str, int]:
+        """Counts about the last `rank` call that its task's results keep (a run file: the queries it does not
+        rank, the documents it ranks outside the corpus); none by default."""
+        return {}
 
     def keep_indexes(self, folder: Path | None) -> None:
         """Where the ranker may keep the indexes it builds for the next runs (`--cache`), or None: for this
@@ -184,6 +228,23 @@ class PairScorer(Model):
     def count_tokens(self, pairs: list[tuple[str, str]]) -> int | None:
         """Tokens the model would see for these pairs, or None when it has no tokenizer to tell."""
         return None
+
+
+class Combination(Model):
+    """A model scored from the outputs of the models it is made of (`parts`), each as it is scored alone (a
+    hybrid fuses their rankings). Its scorer is built from its parts' scorers (`scorers.table`), so every part
+    keeps its cache, de-duplication and index; it has no method of its own to call."""
+
+    def parts(self) -> list[Model]:
+        raise NotImplementedError(f"{type(self).__name__} must list the models it is made of (parts)")
+
+    def sweep_weights(self) -> list[tuple[float, ...]] | None:
+        """The weights a sweep evaluates from one output of each part (`--weights sweep`), or None for one run."""
+        return None
+
+    def with_weights(self, weights: Sequence[float]) -> Combination:
+        """The same parts combined with other weights (a point of a sweep)."""
+        raise NotImplementedError(f"{type(self).__name__} has no weights")
 
 
 class _Wrapped(Encoder):

@@ -27,6 +27,8 @@ from embedlab.models.bm25_tokenizers import check_tokenizer
 class BM25(Ranker):
     """Ranks a corpus by BM25; a reranking row's candidates by `score_rows`."""
 
+    options_read = frozenset({"bm25_k1", "bm25_b", "bm25_tokenizer"})
+
     def __init__(self, spec: str = "", options: ModelOptions | None = None) -> None:
         options = options or ModelOptions()
         tokenizer = check_tokenizer(spec or options.bm25_tokenizer)  # the name's tokenizer wins for this model

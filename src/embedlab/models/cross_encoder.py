@@ -27,6 +27,8 @@ SCORING_HEADS = ("ForSequenceClassification", "ForCausalLM")
 class CrossEncoderScorer(PairScorer):
     """`ce:<directory or hub id>`: one relevance score per (query, passage) pair, higher = more relevant."""
 
+    options_read = frozenset({"query_instruction", "document_instruction", "max_length", "device"})
+
     def __init__(self, spec: str, options: ModelOptions | None = None) -> None:
         self.spec, self.options = spec, options or ModelOptions()
         self.name = spec

@@ -59,6 +59,10 @@ class TooLarge(Exception):
 class HttpApi:
     """The connection half of an API backend; the backend class adds its contract (Encoder, PairScorer)."""
 
+    # what every API backend reads (its settings of the HTTP client)
+    options_read = frozenset({"base_url", "api_key_env", "concurrency", "max_inputs", "timeout", "max_retries",
+                              "rpm", "tpm"})
+
     def _connect(self, options: ModelOptions, default_url: str, purpose: str) -> None:
         """Reads the key, opens the client, and sets up usage counts, rate limits and request sizes."""
         self.options = options

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from embedlab.errors import ModelError, UnknownNameError
-from embedlab.models.base import Model, ModelOptions, as_model
-from embedlab.models.registry import backend_class, backend_of, is_paid, load_model
+from embedlab.models.base import Combination, Model, ModelOptions, as_model
+from embedlab.models.registry import backend_class, backend_of, is_paid, load_model, name_part
 
 FUSIONS = ("rrf", "dbsf", "rsf")  # search.fusion.METHODS, without importing numpy for --help
 DEFAULT_RRF_K = 60
@@ -110,8 +110,10 @@ def check_settings(specs: Sequence[Any], spec: str, fusion: str, rrf_k: int, dep
         raise ModelError(f"--fusion-depth {depth!r}: give a whole number >= 1")
 
 
-class Hybrid(Model):
+class Hybrid(Combination):
     """Two or more models whose rankings are fused (see the module docstring)."""
+
+    options_read = frozenset({"fusion", "rrf_k", "weights", "fusion_depth"})
 
     def __init__(self, spec: str | Sequence[Model | str], options: ModelOptions | None = None, *,
                  fusion: str | None = None, rrf_k: int | None = None,
@@ -150,6 +152,14 @@ class Hybrid(Model):
         check_settings(specs, spec, options.fusion, options.rrf_k, options.fusion_depth)
         parse_weights(options.weights, len(specs), spec)
         return any(is_paid(sub, options) for sub in specs)
+
+    @classmethod
+    def options_read_by(cls, spec: str) -> frozenset[str]:
+        parts = [backend_class(sub).options_read_by(name_part(sub)) for sub in split_spec(spec) if sub.strip()]
+        return cls.options_read.union(*parts)
+
+    def sweep_weights(self) -> list[tuple[float, ...]] | None:
+        return weight_grid(len(self.models)) if self.sweep else None
 
     def _name(self, weights: bool = True) -> str:
         tags = [f"w={','.join(f'{w:.3g}' for w in self.weights)}"] if weights and self.explicit_weights else []

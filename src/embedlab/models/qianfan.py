@@ -97,6 +97,9 @@ class QianfanAuth:
 
 
 class QianfanEncoder(QianfanAuth, OpenAICompatibleEncoder):
+
+    # AK / SK from QIANFAN_AK / QIANFAN_SK, no --api-key-env; no dimensions or input types
+    options_read = OpenAICompatibleEncoder.options_read - {"api_key_env", "dimensions", "input_type"}
     def __init__(self, model: str, options: ModelOptions | None = None) -> None:
         options = options or ModelOptions()
         key = model.lower().replace("_", "-")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import re
+from collections.abc import Iterable
 from importlib.metadata import entry_points
 
 from embedlab.errors import ModelError, UnknownNameError
@@ -74,7 +75,7 @@ def backend_class(spec: str) -> type[Model]:
     if prefix in BUILTIN:
         module, name, _ = BUILTIN[prefix]
         cls = getattr(importlib.import_module(module), name)
-        cls.check_name(_name_part(spec))
+        cls.check_name(name_part(spec))
         return cls
     entry = next((e for e in _plugins() if e.name == prefix), None)
     if entry is None:
@@ -83,17 +84,17 @@ def backend_class(spec: str) -> type[Model]:
     if not (isinstance(cls, type) and issubclass(cls, Model)):
         raise ModelError(f"the plugin backend '{prefix}' ({entry.value}) is not a subclass of "
                          "embedlab.models.base.Encoder, Ranker or PairScorer; ask its authors to update it")
-    cls.check_name(_name_part(spec))
+    cls.check_name(name_part(spec))
     return cls
 
 
 def load_model(spec: str, options: ModelOptions | None = None) -> Model:
     """`"st:BAAI/bge-small-zh-v1.5"`, `"./my-model"`, `"openai:text-embedding-3-small"` -> a Model."""
     cls = backend_class(spec)
-    return cls(_name_part(spec), options or ModelOptions())
+    return cls(name_part(spec), options or ModelOptions())
 
 
-def _name_part(spec: str) -> str:
+def name_part(spec: str) -> str:
     """What follows the backend prefix ('' for a standalone backend, the whole spec for a bare name)."""
     if spec in STANDALONE:
         return ""
@@ -104,6 +105,30 @@ def is_paid(spec: str, options: ModelOptions | None = None) -> bool:
     """Whether the model a name selects costs money, known before it is constructed (a hybrid: any of its parts)."""
     rest = spec[len(backend_of(spec)) + 1:] if _PREFIX.match(spec) else spec
     return backend_class(spec).paid_for(rest, options or ModelOptions())
+
+
+# run-level settings every model takes, never refused
+RUN_LEVEL = frozenset({"batch_size"})
+
+
+def options_changed(options: ModelOptions) -> list[str]:
+    """The fields of `options` set to something other than their default."""
+    default = ModelOptions()
+    return [f.name for f in dataclasses.fields(options) if getattr(options, f.name) != getattr(default, f.name)]
+
+
+def unread_options(given: Iterable[str], models: Iterable[str | Model]) -> list[str]:
+    """The settings of `given` (ModelOptions field names) that none of `models` reads (`Model.options_read`): a flag
+    that would change nothing, which the caller refuses rather than ignore."""
+    read: set[str] = set(RUN_LEVEL)
+    for model in models:
+        read |= (backend_class(model).options_read_by(name_part(model)) if isinstance(model, str)
+                 else _instance_options(model))
+    return [name for name in given if name not in read]
+
+
+def _instance_options(model: Model) -> frozenset[str]:
+    return type(model).options_read.union(*(_instance_options(part) for part in model.parts()))
 
 
 def reranker_spec(spec: str) -> str:

@@ -6,7 +6,7 @@ with trec_eval's tie order (score descending, then document id descending), neve
 trec_eval ignores too. A ranked document that is not in the task's corpus keeps its rank and counts as not
 relevant, as trec_eval counts any unjudged document (dropping it would move the documents below it up and
 flatter the run); a query of the task the run does not rank gets an empty ranking (it scores 0). Both are
-counted per task in the results (`run_coverage`). A run that ranks none of a task's queries, or none of its
+counted per task in the results (`run_queries_missing`, `run_documents_outside_corpus` in each task's counts). A run that ranks none of a task's queries, or none of its
 documents, is the run of another collection: refused with one line.
 """
 
@@ -42,12 +42,13 @@ class RunFile(Ranker):
     """The rankings of a TREC run file (see the module docstring)."""
 
     paid = False
+    ranks_past_corpus = True
 
     def __init__(self, spec: str = "", options: ModelOptions | None = None) -> None:
         self.check_name(spec)
         self.run = load_run(spec)
         self.name = f"run:{spec}"
-        self.coverage: dict[str, dict[str, int]] = {}  # task name -> counts, filled by its scorer
+        self._counts: dict[str, int] = {}  # of the last ranking
 
     @classmethod
     def check_name(cls, name: str) -> None:
@@ -59,10 +60,22 @@ class RunFile(Ranker):
         run = self.run
         return {**super().info(), "backend": "trec-run", "path": str(run.path), "format": FORMATS[run.columns],
                 "sha256": run.sha256, "tags": run.tags[:10], "queries": len(run.rankings),
-                "documents": run.documents, "run_coverage": self.coverage}
+                "documents": run.documents}
+
+    def own_run(self) -> str:
+        return str(self.run.path)
+
+    def counts(self) -> dict[str, int]:
+        return dict(self._counts)
+
+    def score_rows(self, queries, candidates) -> np.ndarray:
+        raise ModelError(f"'{self.name}' ranks documents by id and reranking rows have none: evaluate a run file "
+                         "on retrieval data (`embedlab convert ROWS -o FOLDER --to retrieval` makes one with ids)")
 
     def rank(self, queries: dict[str, str], corpus: dict[str, str], depth: int) -> tuple[np.ndarray, np.ndarray]:
-        indices, scores, _ = self.ranked(queries, corpus, depth)
+        """To the evaluation depth even past the corpus size: documents outside the corpus keep their ranks."""
+        indices, scores, counts = self.ranked(queries, corpus, depth)
+        self._counts = {f"run_{name}": value for name, value in counts.items()}
         return indices, scores
 
     def ranked(self, queries: dict[str, str], corpus: dict[str, str], depth: int

@@ -86,6 +86,8 @@ class SentenceTransformerEncoder(Encoder):
     On CUDA the model runs in fp16.
     """
 
+    options_read = frozenset({"query_instruction", "document_instruction", "max_length", "device"})
+
     def __init__(self, spec: str, options: ModelOptions | None = None) -> None:
         options = options or ModelOptions()
         self.spec = spec

@@ -168,13 +168,15 @@ def coverage_notes(results: Results) -> list[str]:
     ranked documents outside the corpus (counted as not relevant at their rank, as trec_eval does)."""
     notes = []
     for run in results.runs:
-        queries = {t.task: t.counts.get("queries", len(t.query_ids)) for t in run.tasks}
-        for task, counts in run.model.get("run_coverage", {}).items():
-            if counts.get("queries_missing"):
-                notes.append(f"{run.model['name']} on {task}: {counts['queries_missing']:,} of "
-                             f"{queries.get(task, 0):,} queries are not in the run (they score 0)")
-            if counts.get("documents_outside_corpus"):
-                notes.append(f"{run.model['name']} on {task}: {counts['documents_outside_corpus']:,} ranked "
-                             "documents are not in the corpus (each counts as not relevant at its rank, as in "
-                             "trec_eval)")
+        old = run.model.get("run_coverage", {})  # results written before the counts were the task's own
+        for result in run.tasks:
+            counts = {**{f"run_{k}": v for k, v in old.get(result.task, {}).items()}, **result.counts}
+            missing, outside = counts.get("run_queries_missing"), counts.get("run_documents_outside_corpus")
+            if missing:
+                notes.append(f"{run.model['name']} on {result.task}: {missing:,} of "
+                             f"{result.counts.get('queries', len(result.query_ids)):,} queries are not in the run "
+                             "(they score 0)")
+            if outside:
+                notes.append(f"{run.model['name']} on {result.task}: {outside:,} ranked documents are not in the "
+                             "corpus (each counts as not relevant at its rank, as in trec_eval)")
     return notes

@@ -29,11 +29,28 @@ class TaskResult:
     dataset: dict | None = None  # the published dataset the data came from (a C-MTEB task), when it did
 
 
+# what a model run is: a model as given; a point of a combination's weight sweep; a first stage reranked at one
+# depth; a deployment variant of one encoding (`embedlab sweep`)
+RUN_KINDS = ("model", "weights", "stage", "variant")
+
+
 @dataclass
 class ModelRun:
     model: dict[str, Any]
     embedding: dict[str, float]
     tasks: list[TaskResult]
+    kind: str = "model"  # one of RUN_KINDS
+
+
+def legacy_kind(model: dict[str, Any]) -> str:
+    """The kind of a run in a results file written before runs recorded it, from its model info."""
+    if isinstance(model.get("deploy"), dict):
+        return "variant"
+    if model.get("backend") == "two-stage":
+        return "stage"
+    if model.get("backend") == "Hybrid" and "sweep" in model:
+        return "weights"
+    return "model"
 
 
 @dataclass
@@ -58,8 +75,8 @@ class Results:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Results:
-        runs = [ModelRun(r["model"], r["embedding"], [TaskResult(**t) for t in r["tasks"]])
-                for r in data["runs"]]
+        runs = [ModelRun(r["model"], r["embedding"], [TaskResult(**t) for t in r["tasks"]],
+                         r.get("kind") or legacy_kind(r["model"])) for r in data["runs"]]
         return cls(runs, data.get("environment", {}), data.get("created", ""), data.get("seed", 0),
                    data.get("schema", SCHEMA), data.get("failures", []))
 

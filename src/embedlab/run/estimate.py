@@ -17,7 +17,7 @@ from embedlab.models.limits import estimated_tokens
 from embedlab.models.registry import load_model
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
-from embedlab.tasks.types import Task
+from embedlab.tasks.types import Task, ranks_corpus
 
 
 def estimate(models: Sequence[str | Model], tasks: list[Task], *, model: ModelOptions | None = None,
@@ -118,7 +118,7 @@ def estimate_reranker(model: PairScorer, tasks: list[Task], depth: int, *, cache
     store = open_cache(cache, model.paid)
     try:
         for task in tasks:
-            if isinstance(task, RerankingTask):
+            if not ranks_corpus(task):
                 _count_rows(row, model, task, store)
             elif depth:
                 _bound_retrieval(row, model, task, depth)

@@ -1,5 +1,5 @@
-"""`--search faiss-ivf|faiss-hnsw`: a dense model's retrieval (alone or as a hybrid's part) ranked by an
-approximate index (`search.ann.search_index`, its recorded settings), with its cost.
+"""`eval --index hnsw|ivf|usearch|flat`: a dense model's retrieval (alone or as a hybrid's part) ranked by an index
+(`search.ann.search_index`, its recorded settings), with its cost.
 
 The cost is measured per task on a seeded sample of queries (all of them when the task has fewer): recall@k of
 the approximate lists against the exact search (`search.approximate.RecallSample`, which `mine --search` uses
@@ -17,6 +17,7 @@ import numpy as np
 from embedlab.metrics.names import parse_metric
 from embedlab.results.stats import paired_bootstrap_ci
 from embedlab.search.ann import search_index
+from embedlab.search.names import index_name
 from embedlab.search.approximate import SAMPLE, RecallSample
 from embedlab.tasks.retrieval import RetrievalTask
 from embedlab.tasks.scoring import score_retrieval
@@ -28,7 +29,7 @@ class ApproximateSearch:
     """Ranks with `search.ann.search_index(method)`; `costs[task]`: what approximation cost on that task."""
 
     def __init__(self, method: str, *, seed: int = 0, sample: int = SAMPLE) -> None:
-        self.method, self.seed, self.sample = method, seed, sample
+        self.method, self.seed, self.sample = index_name(method), seed, sample
         self.costs: dict[str, dict[str, Any]] = {}
 
     def ranking(self, task: RetrievalTask, queries: np.ndarray, docs: np.ndarray, depth: int,

@@ -1,5 +1,5 @@
 """A hybrid's scorer: its sub-models' outputs, each as the model gives it alone, fused; and the views a weight
-sweep evaluates from those outputs. A dense part ranks as it would alone, with `--search` too (its approximate
+sweep evaluates from those outputs. A dense part ranks as it would alone, with `--index` too (its approximate
 index's cost recorded per task and part)."""
 
 from __future__ import annotations
@@ -9,29 +9,29 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.embedding.store import EmbeddingStore
-from embedlab.models.base import Encoder
-from embedlab.models.hybrid import Hybrid, short_name, weight_grid
-from embedlab.scorers.kinds import DenseScorer
+from embedlab.models.hybrid import Hybrid, short_name
+from embedlab.scorers.base import Measured, Scorer
 from embedlab.search.fusion import Fusion
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
-from embedlab.tasks.scoring import tie_order
+from embedlab.tasks.scoring import Grid, tie_order
 
 
-class HybridScorer:
-    """A hybrid: each sub-model's output as that model gives it alone, fused (`search/fusion.py`).
+class HybridScorer(Scorer):
+    """A hybrid: each sub-model's output as that model gives it alone (`parts`: their scorers), fused
+    (`search/fusion.py`).
 
     The sub-models' outputs for the current task are kept until the next task, so other weights (a sweep) and
     the sub-models' own runs reuse them: nothing is encoded or ranked twice."""
 
-    def __init__(self, model: Hybrid, store: Callable[[Encoder], EmbeddingStore]) -> None:
-        self.model = model
-        from embedlab.scorers import scorer_for  # the package's table, built on this module
-
-        self.parts = [scorer_for(sub, store) for sub in model.models]
+    def __init__(self, model: Hybrid, parts: list[Scorer]) -> None:
+        self.model, self.parts, self.name = model, parts, model.name
         self._task: Any = None
         self._outputs: dict[tuple, Any] = {}
+
+    def use_index(self, method: str, seed: int = 0) -> None:
+        for part in self.parts:
+            part.use_index(method, seed)
 
     @property
     def model_seconds(self) -> float:
@@ -75,63 +75,58 @@ class HybridScorer:
         return fused.fuse(self.model.weights if weights is None else weights, min(depth, len(task.corpus)))
 
     def candidate_scores(self, task: RerankingTask, weights=None) -> np.ndarray:
-        sizes = np.array([len(row.candidates) for row in task.rows])
-        width = int(sizes.max())
-        row_of = np.repeat(np.arange(len(sizes)), sizes)
-        column = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        fused = self._kept(task, ("row fusion",), lambda: self._row_fusion(task, row_of, column, width))
+        grid = Grid.of(task)
+        width = grid.width
+        fused = self._kept(task, ("row fusion",), lambda: self._row_fusion(task, grid))
         idx, scores = fused.fuse(self.model.weights if weights is None else weights, width)
         # float32 candidate scores would merge near-ties the float64 fusion keeps apart: score by place instead
         place = np.cumsum(np.concatenate([np.ones((len(idx), 1)), scores[:, 1:] != scores[:, :-1]], axis=1), axis=1)
         out = np.full((len(idx), width), -np.inf, dtype=np.float32)
         rows, slots = np.nonzero(idx >= 0)
         out[rows, idx[rows, slots]] = width - place[rows, slots]
-        return out[row_of, column]
+        return grid.gather(out)
 
-    def _row_fusion(self, task: RerankingTask, row_of, column, width: int) -> Fusion:
+    def _row_fusion(self, task: RerankingTask, grid: Grid) -> Fusion:
         """Each row's candidates as a small corpus ranked by each sub-model (ids: positives, then negatives, in
         order: mteb's `apositive_...` / `negative_...` sort the same way, so ties go to the later candidate)."""
-        rankings = []
+        rankings, width = [], grid.width
         for index in range(len(self.parts)):
-            scores = np.full((len(task.rows), width), -np.inf)
-            scores[row_of, column] = self.part_candidates(index, task)
+            scores = grid.spread(self.part_candidates(index, task), dtype=np.float64)
             order = np.lexsort((-np.arange(width)[None, :].repeat(len(scores), 0), -scores), axis=1)
             ranked = np.take_along_axis(scores, order, axis=1)
             idx = np.where(np.isfinite(ranked), order, -1)[:, :self.model.depth]
             rankings.append((idx, ranked[:, :self.model.depth]))
         return Fusion(rankings, self.model.fusion, np.arange(width), rrf_k=self.model.rrf_k)
 
-    def sweep(self) -> list[SweepView]:
-        """The runs of `--weights sweep`: each sub-model alone, then the fusion at each weight of the grid."""
-        views: list[SweepView] = [SweepView(self, part=i) for i in range(len(self.parts))]
-        return views + [SweepView(self, weights=w) for w in weight_grid(len(self.parts))]
+    def part_view(self, index: int) -> SweepView:
+        """Sub-model `index` alone, from the outputs the fusion uses (a sweep's run of that model)."""
+        return SweepView(self, part=index)
+
+    def at_weights(self, weights) -> SweepView:
+        """The fusion at other weights, from the same outputs (a sweep's point)."""
+        return SweepView(self, weights=weights)
 
 
-class SweepView:
+class SweepView(Scorer):
     """One run of a sweep: a sub-model alone (`part`) or the fusion at `weights`, from the HybridScorer's outputs."""
 
     def __init__(self, hybrid: HybridScorer, *, part: int | None = None, weights=None) -> None:
         self.hybrid, self.part, self.weights = hybrid, part, weights
         self.scorer = hybrid if part is None else hybrid.parts[part]
+        self.name = self.scorer.name
 
     @property
     def model_seconds(self) -> float:
         return self.scorer.model_seconds
 
-    @property
-    def paid(self) -> bool:
-        return (self.hybrid.model if self.part is None else self.hybrid.model.models[self.part]).paid
-
-    def stats(self) -> dict[str, float]:
+    def stats(self) -> dict[str, Any]:
         return self.scorer.stats()
 
-    def info(self) -> dict[str, Any]:
-        if self.part is None:
-            return self.hybrid.model.with_weights(self.weights).info()
-        info = self.hybrid.model.models[self.part].info()
-        if isinstance(self.scorer, DenseScorer):
-            info.setdefault("dimension", self.scorer.store.dimension)
-        return info
+    def provenance(self) -> dict[str, Any]:
+        return self.scorer.provenance()
+
+    def measured(self, task) -> Measured:
+        return self.scorer.measured(task)
 
     def candidate_scores(self, task: RerankingTask) -> np.ndarray:
         if self.part is None:

@@ -1,43 +1,49 @@
-"""The scorers of the three kinds of model: vectors (DenseScorer), a ranking (RankerScorer, BM25Scoring),
-scored pairs (PairScoring). Each checks what its model returns and counts the seconds spent in it."""
+"""The scorers of the three kinds of model: vectors (DenseScorer), a ranking (RankerScorer), scored pairs
+(PairScoring). Each checks what its model returns and counts the seconds spent in it."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from embedlab.embedding.pairs import PairStore
 from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import ModelError
-from embedlab.models.base import Model
-from embedlab.embedding.pairs import PairStore
+from embedlab.models.base import Ranker
+from embedlab.scorers.approximate import ApproximateSearch
+from embedlab.scorers.base import Measured, Scorer, Timed
 from embedlab.search.exact import top_k
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
-from embedlab.tasks.scoring import tie_order
+from embedlab.tasks.scoring import Grid, tie_order
 
 
-class DenseScorer:
-    """Cosine between unit vectors: every candidate of a row, or an exact top-k over the corpus."""
+class DenseScorer(Scorer):
+    """Cosine between unit vectors: every candidate of a row, or a top-k over the corpus (exact, or by an
+    approximate index with its cost measured: `use_index`)."""
 
     def __init__(self, store: EmbeddingStore) -> None:
-        self.store = store
-        self.search = None  # an ApproximateSearch (--search faiss-ivf|faiss-hnsw); None: exact
+        self.store, self.name = store, store.encoder.name
+        self.search: ApproximateSearch | None = None
 
     @property
     def model_seconds(self) -> float:
         return self.store.stats.seconds
 
-    def stats(self) -> dict[str, float]:
+    def stats(self) -> dict[str, Any]:
         return {**self.store.stats.as_dict(), **({"approximate_search": self.search.costs} if self.search else {})}
+
+    def provenance(self) -> dict[str, Any]:
+        return {"dimension": self.store.dimension, **self.store.provenance()}
+
+    def use_index(self, method: str, seed: int = 0) -> None:
+        self.search = None if method == "exact" else ApproximateSearch(method, seed=seed)
 
     def candidate_scores(self, task: RerankingTask) -> np.ndarray:
         queries = self.store.embed(task.texts("query"), "query")
         documents = self.store.embed(task.texts("document"), "document")
-        row_of = np.repeat(np.arange(len(task.rows)), [len(row.candidates) for row in task.rows])
-        return np.einsum("ij,ij->i", queries[row_of], documents)
+        return np.einsum("ij,ij->i", queries[Grid.of(task).row_of], documents)
 
     def ranking(self, task: RetrievalTask, depth: int) -> tuple[np.ndarray, np.ndarray]:
         documents = self.store.embed(task.texts("document"), "document")
@@ -47,43 +53,36 @@ class DenseScorer:
         return top_k(queries, documents, depth, tie_rank=tie_order(task))
 
 
-class _Timed:
-    """Seconds spent inside the model, for scorers whose model is not an encoder."""
+class RankerScorer(Timed):
+    """A ranker ranks the corpus; a reranking row's candidates it scores as it declares (`Ranker.score_rows`).
+    What it gives is checked: shapes, indices in range, finite scores."""
 
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self.model_seconds = 0.0
-
-    def stats(self) -> dict[str, float]:
-        return {"model_seconds": round(self.model_seconds, 4)}
-
-    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return function(*args)
-        finally:
-            self.model_seconds += time.perf_counter() - started
-
-
-class RankerScorer(_Timed):
-    """A ranker ranks the corpus; for a reranking row, the row's own candidates are its corpus."""
+    def __init__(self, model: Ranker) -> None:
+        super().__init__(model)
+        self._counts: dict[str, dict[str, int]] = {}
 
     def candidate_scores(self, task: RerankingTask) -> np.ndarray:
-        parts = []
-        for row in task.rows:
-            corpus = {str(i): text for i, text in enumerate(row.candidates)}
-            idx, scores = self._checked(*self._call(self.model.rank, {row.id: row.query}, corpus, len(corpus)),
-                                        1, len(corpus))
-            row_scores = np.full(len(corpus), -np.inf, dtype=np.float32)
-            found = idx[0] >= 0
-            row_scores[idx[0][found]] = scores[0][found]
-            parts.append(row_scores)
-        return np.concatenate(parts)
+        scores = np.asarray(self.call(self.model.score_rows, [row.query for row in task.rows],
+                                      [row.candidates for row in task.rows]))
+        expected = sum(len(row.candidates) for row in task.rows)
+        if scores.shape != (expected,):
+            raise ModelError(f"ranker '{self.model.name}' returned {scores.shape} scores for {expected} candidates")
+        try:
+            scores = scores.astype(np.float32)
+        except (TypeError, ValueError):
+            raise ModelError(f"ranker '{self.model.name}' returned scores that are not numbers") from None
+        if np.isnan(scores).any() or np.isposinf(scores).any():
+            raise ModelError(f"ranker '{self.model.name}' returned NaN/inf scores for the candidates")
+        return scores
 
     def ranking(self, task: RetrievalTask, depth: int) -> tuple[np.ndarray, np.ndarray]:
-        depth = min(depth, len(task.corpus))
-        return self._checked(*self._call(self.model.rank, task.queries, task.corpus, depth), len(task.queries),
-                             len(task.corpus))
+        depth = depth if self.model.ranks_past_corpus else min(depth, len(task.corpus))
+        ranked = self.call(self.model.rank, task.queries, task.corpus, depth)
+        self._counts[task.name] = dict(self.model.counts())
+        return self._checked(*ranked, len(task.queries), len(task.corpus))
+
+    def measured(self, task) -> Measured:
+        return Measured(counts=self._counts.get(task.name, {}))
 
     def _checked(self, idx: np.ndarray, scores: np.ndarray, n_queries: int, n_docs: int
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -98,19 +97,18 @@ class RankerScorer(_Timed):
         return idx, scores
 
 
-class PairScoring:
+class PairScoring(Scorer):
     """A pair scorer scores each (query, candidate) of a reranking row (through a `PairStore`: dedup, cache,
     checks); alone it cannot search a corpus."""
 
     def __init__(self, store: PairStore) -> None:
-        self.store = store
-        self.model = store.model
+        self.store, self.model, self.name = store, store.model, store.model.name
 
     @property
     def model_seconds(self) -> float:
         return self.store.stats.seconds
 
-    def stats(self) -> dict[str, float]:
+    def stats(self) -> dict[str, Any]:
         return self.store.stats.as_dict()
 
     def candidate_scores(self, task: RerankingTask) -> np.ndarray:
@@ -120,17 +118,3 @@ class PairScoring:
         raise ModelError(f"'{self.model.name}' scores (query, passage) pairs and cannot search a corpus "
                          f"of {len(task.corpus):,} documents alone: use it as a reranker (--reranker) over a "
                          "retrieval model")
-
-
-class BM25Scoring(RankerScorer):
-    """BM25 scores a reranking task as mteb does: one index over the candidates of every row (so IDF counts
-    them all), each row's query scored on its own candidates (`BM25.score_rows`); retrieval as any ranker."""
-
-    def candidate_scores(self, task: RerankingTask) -> np.ndarray:
-        scores = np.asarray(self._call(self.model.score_rows, [row.query for row in task.rows],
-                                       [row.candidates for row in task.rows]), dtype=np.float32)
-        if scores.shape != (sum(len(row.candidates) for row in task.rows),) or not np.isfinite(scores).all():
-            raise ModelError(f"'{self.model.name}' returned {scores.shape} scores (or NaN/inf) for the candidates")
-        return scores
-
-

@@ -1,5 +1,6 @@
 """Two-stage retrieval: a first stage's top documents reordered by a reranker at several depths, each pair
-scored once across depths."""
+scored once across depths; each depth's run records the first stage's recall at the depth (the reranker's
+ceiling) and, per task, the reranker's measured milliseconds per query, pairs reranked and scored, tokens billed."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from embedlab.errors import ModelError
-from embedlab.models.base import Model
+from typing import Any
+
 from embedlab.embedding.pairs import PairStore
+from embedlab.errors import ModelError
+from embedlab.metrics.names import parse_metric
+from embedlab.models.base import Model
+from embedlab.scorers.base import Measured, Scorer
 from embedlab.scorers.recording import Observed
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
-from embedlab.tasks.scoring import tie_order
+from embedlab.tasks.scoring import score_retrieval, tie_order
 
 
 @dataclass
@@ -101,15 +106,38 @@ class TwoStage:
         out.tokens[depth] = None if billed is None else (out.tokens.get(previous) or 0) + billed - billed_before
 
 
-class TwoStageScorer:
+class TwoStageScorer(Scorer):
     """The first stage's top `depth` of each query, ordered by the reranker's scores (trec tie order)."""
 
     def __init__(self, shared: TwoStage, depth: int) -> None:
         self.shared, self.depth = shared, depth
-        self.model_seconds = 0.0
+        self.name = f"{shared.first.name} >> {shared.pairs.model.name}@{depth}"
+        self._seconds = 0.0
+        self.first_recall: dict[str, float] = {}  # task -> the first stage's recall@depth
 
-    def stats(self) -> dict[str, float]:
-        return {"rerank_depth": self.depth, "model_seconds": round(self.model_seconds, 4)}
+    @property
+    def model_seconds(self) -> float:
+        return self._seconds
+
+    def stats(self) -> dict[str, Any]:
+        return {"rerank_depth": self.depth, "model_seconds": round(self._seconds, 4)}
+
+    def provenance(self) -> dict[str, Any]:
+        return {"first_stage_recall": self.first_recall}
+
+    def measured(self, task: RetrievalTask) -> Measured:
+        """The first stage's recall@depth (kept for the run's provenance); the reranker's pairs and tokens, and its
+        milliseconds per query: measured on the pairs it scored, else the run's average rate per pair."""
+        reranked = self.shared.reranked(task, self.depth)
+        recall = parse_metric(f"recall@{self.depth}")
+        self.first_recall[task.name] = float(np.mean(score_retrieval(task, reranked.indices[:, :self.depth],
+                                                                     [recall])[str(recall)]))
+        stats = self.shared.pairs.stats
+        ms = reranked.ms_per_query(self.depth, stats.seconds / stats.scored if stats.scored else None)
+        counts = {"rerank_pairs": reranked.pairs[self.depth], "rerank_pairs_scored": reranked.scored[self.depth]}
+        if reranked.tokens[self.depth] is not None:
+            counts["rerank_tokens_billed"] = reranked.tokens[self.depth]
+        return Measured(counts, {} if ms is None else {"rerank_ms_per_query": round(ms, 3)})
 
     def candidate_scores(self, task: RerankingTask) -> np.ndarray:
         raise ModelError("a two-stage run reranks retrieval results; on reranking rows the reranker scores "
@@ -118,7 +146,7 @@ class TwoStageScorer:
     def ranking(self, task: RetrievalTask, depth: int) -> tuple[np.ndarray, np.ndarray]:
         before = self.shared.pairs.stats.seconds
         reranked = self.shared.reranked(task, self.depth)
-        self.model_seconds += self.shared.pairs.stats.seconds - before  # the tiers this depth added
+        self._seconds += self.shared.pairs.stats.seconds - before  # the tiers this depth added
         indices = reranked.indices[:, :self.depth]
         scores = reranked.scores[:, :self.depth]
         tie_rank = tie_order(task)[np.maximum(indices, 0)]

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from embedlab.errors import require
+from embedlab.search.names import EXACT, index_name
 
 ADD_CHUNK = 65536  # vectors copied into an index at once
-SEARCH_KINDS = {"faiss-ivf": "ivf", "faiss-hnsw": "hnsw", "faiss": "flat"}  # --search METHOD -> faiss index
-APPROXIMATE = ("faiss-ivf", "faiss-hnsw")  # the --search methods whose lists may miss documents
 
 
 @dataclass(frozen=True)
@@ -193,18 +192,21 @@ def _bits(dim: int) -> int:
     return 8 * ((dim + 7) // 8)
 
 
-def build_index(kind: str, stored: np.ndarray, precision: str, dim: int, params: AnnParams | None = None):
-    """An approximate index of `kind` (hnsw, ivf, usearch) over the stored documents (the sweep's)."""
+def build_index(kind: str, stored: np.ndarray, precision: str, dim: int, params: AnnParams | None = None, *,
+                purpose: str | None = None) -> FaissIndex | USearchIndex:
+    """The index `kind` (`search.names.INDEXES` but exact: flat, hnsw, ivf, usearch) over the stored documents."""
     params = params or AnnParams()
     if kind == "usearch":
         return USearchIndex(stored, precision, dim, params)
-    return FaissIndex(kind, stored, precision, dim, params)
+    return FaissIndex(kind, stored, precision, dim, params, purpose=purpose)
 
 
-def search_index(method: str, vectors: np.ndarray, *, seed: int = 0, purpose: str | None = None) -> FaissIndex:
-    """The index `--search METHOD` (faiss-ivf, faiss-hnsw, faiss) ranks float32 `vectors` with, built with the
-    `RecordedParams` (the IVF training sample drawn with `seed`)."""
-    if method not in SEARCH_KINDS:
-        raise ValueError(f"unknown search {method!r} (known: {', '.join(SEARCH_KINDS)})")
-    return FaissIndex(SEARCH_KINDS[method], vectors, "float32", vectors.shape[1], RecordedParams(seed=seed),
-                      purpose=purpose or f"--search {method}")
+def search_index(method: str, vectors: np.ndarray, *, seed: int = 0, purpose: str | None = None
+                 ) -> FaissIndex | USearchIndex:
+    """The index `--index METHOD` of eval and mine (flat, hnsw, ivf, usearch) ranks float32 `vectors` with,
+    built with the `RecordedParams` (the IVF training sample drawn with `seed`)."""
+    kind = index_name(method)
+    if kind == EXACT:
+        raise ValueError("the exact search is search.exact.top_k, not an index")
+    return build_index(kind, vectors, "float32", vectors.shape[1], RecordedParams(seed=seed),
+                       purpose=purpose or f"--index {kind}")

@@ -1,10 +1,11 @@
 """Score a task from what a model gives: a score per candidate of each reranking row, or a ranking of the
-corpus per retrieval query. How a model produces them (vectors, BM25, a cross-encoder) is the `Scorer`'s
-business (see `evaluation.py`); from here on every model is scored by the same code.
+corpus per retrieval query. How a model produces them (vectors, BM25, a cross-encoder) is its scorer's
+business (`scorers/`); from here on every model is scored by the same code.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -20,14 +21,48 @@ RERANKING_SCORES = [*V1_SCORES, *(f"v2.{m}" for m in RERANKING_V2)]
 _GROUP_STRIDE = 10**6
 
 
-class Scorer(Protocol):
-    """What scoring needs from a model, whatever its kind."""
+class ModelOutputs(Protocol):
+    """What scoring needs from a model, whatever its kind (`scorers.base.Scorer` gives it)."""
 
     def candidate_scores(self, task: RerankingTask) -> np.ndarray:
         """One score per candidate, in `task.texts("document")` order (higher = more relevant)."""
 
     def ranking(self, task: RetrievalTask, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """(indices into `list(task.corpus)`, scores) of each query's top `depth`, best first; -1 pads."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A reranking task's candidates laid out as a (rows, width) grid: row r's candidates, in order, in its first
+    `sizes[r]` cells; candidate i (in `task.texts("document")` order) sits at (`row_of[i]`, `column[i]`)."""
+
+    sizes: np.ndarray
+    row_of: np.ndarray
+    column: np.ndarray
+
+    @classmethod
+    def of(cls, task: RerankingTask) -> Grid:
+        sizes = np.array([len(row.candidates) for row in task.rows], dtype=np.int64)
+        row_of = np.repeat(np.arange(len(sizes)), sizes)
+        return cls(sizes, row_of, np.arange(len(row_of)) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+
+    @property
+    def width(self) -> int:
+        return int(self.sizes.max()) if len(self.sizes) else 0
+
+    @property
+    def valid(self) -> np.ndarray:
+        return np.arange(self.width) < self.sizes[:, None]
+
+    def spread(self, values: np.ndarray, fill: float = -np.inf, dtype=np.float32) -> np.ndarray:
+        """Per-candidate values as a (rows, width) array, `fill` in the cells past each row's candidates."""
+        out = np.full((len(self.sizes), self.width), fill, dtype=dtype)
+        out[self.row_of, self.column] = values
+        return out
+
+    def gather(self, grid: np.ndarray) -> np.ndarray:
+        """The inverse of `spread`: one value per candidate, in task order."""
+        return grid[self.row_of, self.column]
 
 
 def score_reranking(task: RerankingTask, candidate_scores: np.ndarray) -> dict[str, np.ndarray]:
@@ -38,15 +73,10 @@ def score_reranking(task: RerankingTask, candidate_scores: np.ndarray) -> dict[s
     problem with candidate ids `apositive_<q>_<i>` / `negative_<q>_<i>`, so ties go to negatives first
     (trec_eval breaks ties by descending id).
     """
-    sizes = np.array([len(row.candidates) for row in task.rows])
+    grid = Grid.of(task)
     n_pos = np.array([len(row.positives) for row in task.rows])
-    width = int(sizes.max())
-    row_of = np.repeat(np.arange(len(sizes)), sizes)
-    column = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-
-    scores = np.full((len(sizes), width), -np.inf, dtype=np.float32)
-    scores[row_of, column] = candidate_scores
-    valid = np.arange(width) < sizes[:, None]
+    width, valid = grid.width, grid.valid
+    scores = grid.spread(candidate_scores)
     relevant = valid & (np.arange(width) < n_pos[:, None])
     out = {"v1.map": average_precision(scores, relevant, valid),
            "v1.mrr@10": mrr_at_k(scores, relevant, valid, 10)}

@@ -17,7 +17,7 @@ from embedlab.metrics.names import DEFAULT_K, all_metrics
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
 from embedlab.tasks.sampling import sample_reranking, sample_retrieval
-from embedlab.tasks.scoring import RERANKING_SCORES, Scorer, score_reranking, score_retrieval
+from embedlab.tasks.scoring import RERANKING_SCORES, ModelOutputs, score_reranking, score_retrieval
 
 Task = RerankingTask | RetrievalTask
 
@@ -29,9 +29,10 @@ class TaskType:
     table_rows: tuple[str, ...]  # what a results table shows by default (every score stays in the JSON)
     score_names: Callable[[tuple[int, ...]], list[str]]  # per-query scores `evaluate` gives
     query_ids: Callable[[Task], list[str]]
-    score: Callable[[Task, Scorer, tuple[int, ...]], dict[str, np.ndarray]]
+    score: Callable[[Task, ModelOutputs, tuple[int, ...]], dict[str, np.ndarray]]
     sample: Callable[..., Task]  # (task, n, seed, prune_corpus=, distractors=) -> a seeded subsample
     mteb: tuple[str, str]  # mteb's task type and main score
+    ranks_corpus: bool  # a model ranks a corpus (retrieval), or scores each row's own candidates (reranking)
 
 
 TASK_TYPES = {
@@ -40,7 +41,7 @@ TASK_TYPES = {
         score_names=lambda k_values: list(RERANKING_SCORES),
         query_ids=lambda task: [row.id for row in task.rows],
         score=lambda task, scorer, k_values: score_reranking(task, scorer.candidate_scores(task)),
-        sample=sample_reranking, mteb=("Reranking", "map_at_1000")),
+        sample=sample_reranking, mteb=("Reranking", "map_at_1000"), ranks_corpus=False),
     "retrieval": TaskType(
         name="retrieval", main_score="ndcg@10",
         table_rows=("ndcg@10", "map@10", "mrr@10", "recall@10", "recall@100", "recall@1000"),
@@ -48,7 +49,7 @@ TASK_TYPES = {
         query_ids=lambda task: list(task.queries),
         score=lambda task, scorer, k_values: score_retrieval(
             task, scorer.ranking(task, max(k_values))[0], all_metrics(k_values)),
-        sample=sample_retrieval, mteb=("Retrieval", "ndcg_at_10")),
+        sample=sample_retrieval, mteb=("Retrieval", "ndcg_at_10"), ranks_corpus=True),
 }
 
 
@@ -57,6 +58,12 @@ def task_type(task_or_name: Task | str) -> TaskType:
     if name not in TASK_TYPES:
         raise UnknownNameError("task type", name, TASK_TYPES)
     return TASK_TYPES[name]
+
+
+def ranks_corpus(task: Task) -> bool:
+    """Whether a model answers the task by ranking a corpus (retrieval: what search, two-stage reranking and
+    saved TREC runs apply to), rather than by scoring each row's candidates."""
+    return task_type(task).ranks_corpus
 
 
 def score_names(type_name: str, k_values: tuple[int, ...] = DEFAULT_K) -> list[str]:

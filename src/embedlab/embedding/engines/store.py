@@ -59,6 +59,9 @@ class ShardedStore(EmbeddingStore):
                                  scratch=Path(self.scratch.name))
         self.seen = IdRuns(Path(self.scratch.name))  # the documents this store has handed out
 
+    def provenance(self) -> dict:
+        return {"engine": self.engine.describe()}  # documents were encoded on Ray: say so
+
     def fresh(self) -> ShardedStore:
         store = copy.copy(self)
         store._index, store._matrix = {}, np.empty((0, 0), dtype=np.float32)

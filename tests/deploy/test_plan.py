@@ -88,7 +88,7 @@ class Prompted(FakeEncoder):
 
 
 def test_prompt_variants_reencode_queries_only(monkeypatch):
-    import embedlab.deploy.run as run_module
+    import embedlab.run.plan as run_module
 
     made: list[Prompted] = []
 
@@ -105,7 +105,7 @@ def test_prompt_variants_reencode_queries_only(monkeypatch):
 
 
 def test_prompt_variants_need_something_to_compare(monkeypatch):
-    import embedlab.deploy.run as run_module
+    import embedlab.run.plan as run_module
 
     monkeypatch.setattr(run_module, "load_model", lambda spec, options=None: FakeEncoder())
     with pytest.raises(EmbedlabError, match="configures no query prompt and no --query-instruction was given"):

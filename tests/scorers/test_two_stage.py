@@ -119,7 +119,7 @@ def test_a_first_stage_that_returns_fewer_documents_is_padded(retrieval_dir):
 
 
 def test_the_reranker_alone_scores_reranking_rows(rerank_file, retrieval_dir):
-    from tests.test_scorers import CosinePairs
+    from tests.scorers.test_kinds import CosinePairs
 
     results = embedlab.evaluate(FakeEncoder(), [rerank_file, retrieval_dir],
                                 run=RunOptions(reranker=CosinePairs(), rerank_depths=(3,)))

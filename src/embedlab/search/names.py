@@ -1,0 +1,24 @@
+"""The index vocabulary every command shares (`--index` of eval, mine and sweep), without numpy (for `--help`).
+
+`exact` is embedlab's blockwise exact search (trec_eval's tie order); the others are indexes of `search.ann`:
+`flat` (faiss' exhaustive index), `hnsw` and `ivf` (faiss), `usearch` (usearch's HNSW). The approximate ones may
+miss documents the exact search finds: every command that uses one measures what it costs.
+"""
+
+from __future__ import annotations
+
+from embedlab.errors import UnknownNameError
+
+EXACT = "exact"
+INDEXES = ("exact", "flat", "hnsw", "ivf", "usearch")
+APPROXIMATE = ("hnsw", "ivf", "usearch")
+# the spellings of `eval --search` / `mine --search`, kept for one release
+RENAMED = {"faiss": "flat", "faiss-ivf": "ivf", "faiss-hnsw": "hnsw"}
+
+
+def index_name(name: str) -> str:
+    """The index a name selects (an old `--search` spelling mapped to its `--index` one); unknown: one line."""
+    name = RENAMED.get(name, name)
+    if name not in INDEXES:
+        raise UnknownNameError("index", name, INDEXES)
+    return name
