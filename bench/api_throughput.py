@@ -19,9 +19,9 @@ from _env import machine  # noqa: E402
 
 
 def run(url: str, texts: list[str], concurrency: int, cache: Path | None):
+    from embedlab.embedding.cache import EmbeddingCache
     from embedlab.embedding.store import EmbeddingStore
     from embedlab.models import ModelOptions, load_model
-    from embedlab.embedding.cache import EmbeddingCache
 
     encoder = load_model("openai:bench", ModelOptions(base_url=url, api_key_env="NO_KEY_NEEDED",
                                                         concurrency=concurrency, max_inputs=16))

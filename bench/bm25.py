@@ -22,7 +22,6 @@ import sys
 import time
 
 import numpy as np
-
 from _env import machine, require_data
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # mteb's BM25 and bm25s draw progress bars otherwise

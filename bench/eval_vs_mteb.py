@@ -43,6 +43,7 @@ def run_embedlab(encoder, reranking, retrieval, batch_size):
 
 def run_mteb(model, reranking, retrieval, batch_size):
     import mteb
+
     from embedlab.data import load_reranking, load_retrieval
     from embedlab.tasks.mteb import to_mteb
 
@@ -69,6 +70,7 @@ def main() -> None:
     reranking, retrieval = (data / p if p else None for p in SETS[args.set])
 
     import datasets
+
     from embedlab.demo import default_model
     from embedlab.models import ModelOptions
     from embedlab.models.sentence_transformers import SentenceTransformerEncoder

@@ -48,7 +48,8 @@ def main() -> None:
         train.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[:1000]), encoding="utf-8")
         test.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[1000:1040]), encoding="utf-8")
         print(machine("torch", "sentence-transformers"))
-        print("| batch | loss | planner estimate (GiB) | measured peak RSS (GiB) | RSS before training (GiB) | peak - before (GiB) |")
+        print("| batch | loss | planner estimate (GiB) | measured peak RSS (GiB) | RSS before training (GiB) "
+              "| peak - before (GiB) |")
         print("|---|---|---|---|---|---|")
         for batch in args.batches:
             for mini in (args.mini_batch, 0):

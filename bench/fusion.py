@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _env import machine, require_data
+
 from embedlab.models.base import Ranker
 
 SETS = {"xquad": ("xquad_r_zh/retrieval_sentence", True), "cranfield": ("cranfield_en/retrieval", False)}
@@ -63,8 +63,8 @@ class BenchBM25(Ranker):
 
 
 def rankings(task, encoder, bm25, cache: Path):
-    from embedlab.embedding.store import EmbeddingStore
     from embedlab.embedding.cache import open_cache
+    from embedlab.embedding.store import EmbeddingStore
     from embedlab.scorers import DenseScorer, RankerScorer
 
     store = EmbeddingStore(encoder, progress=False, cache=open_cache(cache, False))
@@ -107,10 +107,10 @@ def parity(task, ranked) -> list[str]:
 
 def sweep(task, encoder, bm25, cache: Path) -> list[str]:
     import embedlab
-    from embedlab.run.evaluation import RunOptions
     from embedlab.models.hybrid import Hybrid
     from embedlab.report.sweep import markdown_sweep
     from embedlab.results.sweep import sweep_summaries
+    from embedlab.run.evaluation import RunOptions
 
     run = RunOptions(cache=cache)
     start = time.perf_counter()

@@ -12,7 +12,6 @@ import argparse
 import time
 
 import numpy as np
-
 from _env import machine
 
 PYTREC = {"ndcg": "ndcg_cut", "map": "map_cut", "recall": "recall", "precision": "P",
@@ -61,6 +60,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import pytrec_eval
+
     from embedlab.metrics import DEFAULT_K, all_metrics
     from embedlab.tasks import RetrievalTask
 

@@ -70,6 +70,7 @@ def real_data(data: Path, out: Path) -> list[dict]:
     from embedlab.demo import default_model
     from embedlab.mining import MiningConfig, mine, read_rows
     from embedlab.models.sentence_transformers import SentenceTransformerEncoder
+    from embedlab.run.options import RunOptions
 
     model = SentenceTransformer(default_model(), device="cpu")
     sets = {"xquad_r_zh reranking": data / "xquad_r_zh" / "reranking" / "test.jsonl",
@@ -82,8 +83,8 @@ def real_data(data: Path, out: Path) -> list[dict]:
         config = MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05)
         encoder = SentenceTransformerEncoder.from_model(model)
         with Peak() as ours:
-            report = mine(source, encoder, out / "mined.jsonl", corpus=corpus, config=config, cache=False,
-                          overwrite=True)
+            report = mine(source, encoder, out / "mined.jsonl", corpus=corpus, config=config,
+                          overwrite=True, run=RunOptions(cache=False))
         pairs = [(r.query, p) for r in source.rows for p in r.positives]
         with Peak() as theirs:
             reference = mine_hard_negatives(
@@ -136,14 +137,16 @@ class SyntheticEncoder:
 def synthetic(passages: int, queries: int, out: Path, search: str) -> dict:
     from embedlab.mining import MiningConfig, MiningInput, MiningRow, mine
     from embedlab.models import ModelOptions
+    from embedlab.run.options import RunOptions
 
     filler = "lorem ipsum dolor sit amet consectetur " * 2
     corpus = [f"p{i} {filler}" for i in range(passages)]
     rows = [MiningRow(str(i), f"q{i} a question", [corpus[i]], [], {}) for i in range(queries)]
     with Peak() as peak:
         report = mine(MiningInput(rows, {}, {}), SyntheticEncoder(), out / f"synthetic-{search}.jsonl",
-                      corpus=corpus, options=ModelOptions(batch_size=4096), cache=False, overwrite=True,
-                      config=MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05, search=search))
+                      corpus=corpus, options=ModelOptions(batch_size=4096), overwrite=True,
+                      config=MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05, index=search),
+                      run=RunOptions(cache=False))
     row = {"passages": passages, "queries": queries, "search": search, "seconds": round(peak.seconds, 1),
            "embed_s": report.seconds["embed_corpus"], "search_s": report.seconds["search"],
            "anon_mb": round(peak.anon / 1e6, 1), "file_mb": round(peak.file / 1e6, 1),
@@ -169,15 +172,17 @@ def row_scale(n: int, out: Path) -> dict:
     train.jsonl` does): memory must not grow with the rows, and no text is embedded twice."""
     from embedlab.mining import MiningConfig, MiningInput, MiningRow, mine
     from embedlab.models import ModelOptions
+    from embedlab.run.options import RunOptions
 
     filler = "lorem ipsum dolor sit amet consectetur " * 2
     corpus = [f"p{i} {filler}" for i in range(n)]
     rows = [MiningRow(str(i), f"q{i} a question", [corpus[i]], [], {}) for i in range(n)]
     encoder = Counting(SyntheticEncoder())
     with Peak() as peak:
-        report = mine(MiningInput(rows, {}, {}), encoder, out / "rows-scale.jsonl", corpus=corpus, cache=False,
+        report = mine(MiningInput(rows, {}, {}), encoder, out / "rows-scale.jsonl", corpus=corpus,
                       options=ModelOptions(batch_size=4096), overwrite=True,
-                      config=MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05))
+                      config=MiningConfig(range_max=100, num_negatives=7, relative_margin=0.05),
+                      run=RunOptions(cache=False))
     row = {"rows": n, "passages": n, "seconds": round(peak.seconds, 1), "search_s": report.seconds["search"],
            "anon_mb": round(peak.anon / 1e6, 1), "file_mb": round(peak.file / 1e6, 1),
            "documents_embedded": encoder.texts["document"], "queries_embedded": encoder.texts["query"],
@@ -203,7 +208,7 @@ def main() -> None:
         results["real"] = real_data(require_data(), out)
     results["synthetic"] = []
     for n in args.passages:
-        for search in ("exact",) if args.skip_faiss else ("exact", "faiss"):
+        for search in ("exact",) if args.skip_faiss else ("exact", "flat"):
             results["synthetic"].append(synthetic(n, args.queries, out, search))
     results["rows"] = [row_scale(n, out) for n in args.rows]
     target = HERE / "results" / "mining_speed.json"

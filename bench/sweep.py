@@ -12,7 +12,6 @@ import argparse
 import time
 
 import numpy as np
-
 from _env import machine, require_data
 
 DIMS, PRECISIONS, INDEXES = (384, 256, 128, 64), ("float32", "int8", "binary+rescore"), ("exact", "hnsw", "usearch")
@@ -21,10 +20,10 @@ DIMS, PRECISIONS, INDEXES = (384, 256, 128, 64), ("float32", "int8", "binary+res
 def real(args) -> None:
     from embedlab import demo, evaluate
     from embedlab.deploy import DeployOptions, deploy_sweep
-    from embedlab.run.evaluation import RunOptions
     from embedlab.models.base import ModelOptions
     from embedlab.report.deploy import markdown_deploy
     from embedlab.results.deploy import deploy_summaries
+    from embedlab.run.evaluation import RunOptions
 
     data = require_data()
     tasks = [data / "xquad_r_zh/reranking/test.jsonl", data / "xquad_r_zh/retrieval_sentence"] if args.set == "xquad" \
@@ -38,7 +37,7 @@ def real(args) -> None:
     evaluate(model, tasks, model=options, run=run)
     eval_s = time.perf_counter() - started
     started = time.perf_counter()
-    results = deploy_sweep(model, tasks, model_options=options, run=run, deploy=DeployOptions(DIMS, PRECISIONS, INDEXES))
+    results = deploy_sweep(model, tasks, model=options, run=run, deploy=DeployOptions(DIMS, PRECISIONS, INDEXES))
     summaries = deploy_summaries(results)
     sweep_s = time.perf_counter() - started
     print(f"machine: {machine('faiss-cpu', 'usearch')}\n")
@@ -69,7 +68,8 @@ def synthetic(n: int) -> None:
     queries = docs[planted] + 0.03 * rng.normal(size=(1000, 384)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     print(f"machine: {machine('faiss-cpu', 'usearch')}; {n:,} x 384 vectors, 1,000 queries, top 10\n")
-    print("| index | precision | build s | search s (1,000 queries) | ms/query | index MB | neighbour recall@10 | planted found@10 |")
+    print("| index | precision | build s | search s (1,000 queries) | ms/query | index MB | neighbour recall@10 "
+          "| planted found@10 |")
     print("|---|---|---|---|---|---|---|---|")
     for precision in ("float32", "binary"):
         d, q = store(docs, precision), store(queries, precision)

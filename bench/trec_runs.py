@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _env import machine, require_data
 
 SETS = {"cranfield_en": "cranfield_en/retrieval", "xquad_r_zh sentence": "xquad_r_zh/retrieval_sentence"}

@@ -119,8 +119,9 @@ def make_tiny_model(path: Path, seed: int = 0, dropout: float = 0.1) -> Path:
     BertModel(config).save_pretrained(raw)
     tokenizer.save_pretrained(raw)
     transformer = Transformer(str(raw), max_seq_length=64)
-    model = SentenceTransformer(modules=[transformer, Pooling(transformer.get_embedding_dimension() if hasattr(transformer, "get_embedding_dimension") else transformer.get_word_embedding_dimension(), "mean")],
-                                device="cpu")
+    width = (transformer.get_embedding_dimension() if hasattr(transformer, "get_embedding_dimension")
+             else transformer.get_word_embedding_dimension())
+    model = SentenceTransformer(modules=[transformer, Pooling(width, "mean")], device="cpu")
     model.save(str(path / "model"))
     return path / "model"
 

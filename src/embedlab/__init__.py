@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Results", "evaluate", "load_reranking", "load_retrieval", "__version__"]
+__all__ = ["ModelOptions", "Results", "RunOptions", "evaluate", "load_reranking", "load_retrieval", "__version__"]
 
 
 def __getattr__(name: str):
@@ -16,6 +16,14 @@ def __getattr__(name: str):
         from embedlab.run.evaluation import evaluate
 
         return evaluate
+    if name == "RunOptions":
+        from embedlab.run.options import RunOptions
+
+        return RunOptions
+    if name == "ModelOptions":
+        from embedlab.models.base import ModelOptions
+
+        return ModelOptions
     if name == "Results":
         from embedlab.results import Results
 

@@ -39,6 +39,11 @@ class ModelError(EmbedlabError):
     """A model could not be loaded, or returned unusable vectors."""
 
 
+class SetupError(EmbedlabError):
+    """The run is asked for something it cannot do with what it was given (an engine a model cannot run on, an
+    option no model reads): the whole run is refused, never recorded as one model's failure."""
+
+
 class MissingDependencyError(EmbedlabError):
     """An optional dependency is not installed; the message gives the install command."""
 

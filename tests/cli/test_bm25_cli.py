@@ -59,4 +59,6 @@ def test_estimate_and_mine_take_the_bm25_options(tmp_path):
     result = invoke("estimate", "-m", "bm25:char", "--demo", "--bm25-b", "0.3", "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["to_embed"] == 0
-    assert "--bm25-tokenizer" in invoke("mine", "--help").stdout
+    # mining needs vectors: BM25's options would change nothing there, so mine does not take them (issue 24, 19)
+    refused = invoke("mine", "x.jsonl", "-m", "m", "-o", tmp_path / "o.jsonl", "--bm25-tokenizer", "char")
+    assert refused.exit_code == 2 and "No such option '--bm25-tokenizer'" in refused.output

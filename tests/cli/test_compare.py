@@ -8,13 +8,7 @@ import re
 import subprocess
 import sys
 
-import pytest
-
-from embedlab import evaluate
-from embedlab.demo import RERANKING, RETRIEVAL
 from tests.cli.test_main import run
-from tests.conftest import FakeEncoder
-from tests.report.test_page import _curve
 
 HEAVY = ("torch", "sentence_transformers")
 CHECK = """
@@ -33,17 +27,6 @@ def run_without_torch(*args):
                           capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=120)
 
 
-@pytest.fixture
-def saved(tmp_path):
-    """Two results files of a fake encoder and a curve file."""
-    other = FakeEncoder(query_prefix="zz ")
-    other.name = "fake-with-prefix"
-    evaluate(FakeEncoder(), [RERANKING, RETRIEVAL]).to_json(tmp_path / "A.json")
-    evaluate(other, [RERANKING, RETRIEVAL]).to_json(tmp_path / "B.json")
-    curve = _curve()
-    curve.path = tmp_path / "curve.json"
-    curve.save()
-    return tmp_path
 
 
 def test_report_and_compare_do_not_import_torch(saved):
@@ -100,61 +83,3 @@ def test_compare_significance_and_its_old_spelling(saved):
     assert json.loads(new.stdout) == json.loads(old.stdout) and json.loads(new.stdout)[0]["test"] == "t"
     shown = invoke(compare_command, "--help").output
     assert "--significance [permutation|t]" in shown and not re.search(r"--test(?![\w-])", shown)
-
-
-def test_report_output_format_from_the_suffix_or_forced(saved):
-    from embedlab.cli.compare import report_command
-
-    a = saved / "A.json"
-    out = invoke(report_command, a, "-o", saved / "r.htm", "-o", saved / "r.markdown", "-o", "-")
-    assert out.exit_code == 0, out.output
-    assert (saved / "r.htm").read_text().startswith("<!doctype html>")
-    assert (saved / "r.markdown").read_text().startswith("# embedlab report") and out.stdout.startswith("# embedlab")
-    assert "html report written to" in out.stderr and "markdown report written to" in out.stderr
-    forced = invoke(report_command, a, "-o", saved / "page.txt", "--format", "html")
-    assert forced.exit_code == 0 and (saved / "page.txt").read_text().startswith("<!doctype html>")
-    unknown = invoke(report_command, a, "-o", saved / "r.txt")
-    assert unknown.exit_code == 2 and "name it .html or .md, or give --format html|markdown" in unknown.stderr
-    assert invoke(report_command, a).exit_code == 2  # no output asked for
-    shown = invoke(report_command, "--help").output
-    assert "-o, --output" in shown and "--html" not in shown and not re.search(r"--markdown(?![\w-])", shown)
-
-
-def test_report_refuses_an_existing_file_or_an_input_before_any_work(saved):
-    from embedlab.cli.compare import report_command
-
-    a, existing = saved / "A.json", saved / "r.md"
-    existing.write_text("mine")
-    refused = invoke(report_command, a, "-o", saved / "new.html", "-o", existing)
-    assert refused.exit_code == 2 and refused.stderr.splitlines()[-1] == (
-        f"error: {existing}: already exists (pass --overwrite to replace it)")
-    assert existing.read_text() == "mine" and not (saved / "new.html").exists()  # checked before any work
-    assert invoke(report_command, a, "-o", existing, "--overwrite").exit_code == 0
-    assert existing.read_text().startswith("# embedlab report")
-    before = a.read_bytes()
-    onto_input = invoke(report_command, a, "--curve", saved / "curve.json", "-o", a, "--format", "markdown",
-                        "--overwrite")
-    assert onto_input.exit_code == 2 and "would overwrite or change the input" in onto_input.stderr
-    onto_curve = invoke(report_command, a, "--curve", saved / "curve.json", "-o", saved / "curve.json",
-                        "--format", "markdown", "--overwrite")
-    assert onto_curve.exit_code == 2 and a.read_bytes() == before
-
-
-def test_report_old_html_and_markdown_options_still_write_with_a_note(saved):
-    from embedlab.cli.compare import report_command
-
-    old = invoke(report_command, saved / "A.json", "--html", saved / "page.out", "--markdown", "-")
-    assert old.exit_code == 0, old.output
-    assert (saved / "page.out").read_text().startswith("<!doctype html>")  # the option's format, not the suffix's
-    assert old.stdout.startswith("# embedlab report")
-    assert NOTE.format("--html", "--output") in old.stderr and NOTE.format("--markdown", "--output") in old.stderr
-
-
-def test_report_into_a_folder_that_does_not_exist_yet(saved):
-    """The first release computed everything, then crashed on `--markdown /nonexistent/x.md`."""
-    from embedlab.cli.compare import report_command
-
-    target = saved / "new" / "dir" / "report.md"
-    result = invoke(report_command, saved / "A.json", "-o", target)
-    assert result.exit_code == 0, result.output
-    assert target.read_text(encoding="utf-8").startswith("# embedlab report")

@@ -41,7 +41,7 @@ def test_json_report_on_stdout(tmp_path):
 
 
 def test_retrieval_folder_with_sampled_negatives_and_drop_ids(tmp_path, retrieval_dir):
-    result = invoke(retrieval_dir, "-o", tmp_path / "rows.jsonl", "--negatives", "2", "--seed", "5", "--drop-ids")
+    result = invoke(retrieval_dir, "-o", tmp_path / "rows.jsonl", "--num-negatives", "2", "--seed", "5", "--drop-ids")
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
     assert [r["query"] for r in rows] == ["brew green tea", "flat bicycle tyre", "water a cactus"]

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from embedlab.mining import read_rows
 from embedlab.demo import RERANKING
+from embedlab.mining import read_rows
 from tests.cli.test_main import run
 from tests.conftest import write_jsonl
 
@@ -91,7 +91,7 @@ def test_mine_with_an_api_model_pays_once(tmp_path, monkeypatch):
 
 
 def test_mine_with_an_approximate_index_reports_its_recall(tmp_path):
-    """--search faiss-ivf|faiss-hnsw with the bundled MiniLM: the recall of the candidate lists against exact
+    """--index ivf|hnsw with the bundled MiniLM: the recall of the candidate lists against exact
     search on the summary and in the report; on 60 passages both indexes miss nothing, so the negatives are
     the exact search's."""
     pytest.importorskip("faiss")
@@ -101,10 +101,10 @@ def test_mine_with_an_approximate_index_reports_its_recall(tmp_path):
     from embedlab.demo import default_model
 
     outputs = {}
-    for search in ("exact", "faiss-ivf", "faiss-hnsw"):
+    for search in ("exact", "ivf", "hnsw"):
         outputs[search] = tmp_path / f"{search}.jsonl"
         result = CliRunner().invoke(cli, ["mine", str(RERANKING), "-m", str(default_model()), "-n", "3", "-q",
-                                          "-o", str(outputs[search]), "--search", search])
+                                          "-o", str(outputs[search]), "--index", search])
         assert result.exit_code == 0, result.output
         report = json.loads(outputs[search].with_suffix(".report.json").read_text())
         if search == "exact":

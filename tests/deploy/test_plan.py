@@ -10,10 +10,10 @@ import pytest
 from embedlab import demo, evaluate
 from embedlab.deploy import DeployOptions, deploy_sweep
 from embedlab.errors import EmbedlabError, ModelError
-from embedlab.run.evaluation import RunOptions
 from embedlab.results import Results
 from embedlab.results.compare import compare
 from embedlab.results.leaderboard import leaderboard
+from embedlab.run.evaluation import RunOptions
 from tests.conftest import FakeEncoder
 
 

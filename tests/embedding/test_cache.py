@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 import pytest
 
 from embedlab.embedding.cache import CacheError, EmbeddingCache, open_cache, text_hash

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedlab.errors import ModelError
-from embedlab.models.base import PairScorer
 from embedlab.embedding.cache import EmbeddingCache
 from embedlab.embedding.pairs import PairStore
+from embedlab.errors import ModelError
+from embedlab.models.base import PairScorer
 
 
 class CountingPairs(PairScorer):

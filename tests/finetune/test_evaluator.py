@@ -4,10 +4,10 @@ import pytest
 
 from embedlab import evaluate
 from embedlab.demo import RERANKING
-from embedlab.run.evaluation import load_tasks
 from embedlab.finetune.evaluator import CurveEvaluator
 from embedlab.models import ModelOptions
 from embedlab.results.curve import Curve
+from embedlab.run.evaluation import load_tasks
 
 
 def test_points_scores_health_and_the_metrics_the_trainer_reads(tiny_model, tmp_path):

@@ -37,8 +37,8 @@ def test_indicators_match_direct_definitions():
 
 def test_health_sample_is_seeded_distinct_and_capped():
     from embedlab.demo import RERANKING
-    from embedlab.run.evaluation import load_tasks
     from embedlab.finetune.health import health_sample
+    from embedlab.run.evaluation import load_tasks
 
     task = load_tasks(RERANKING, expect="reranking")[0]
     queries, passages = health_sample(task, queries=5, passages=1000)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from embedlab import evaluate
-from embedlab.models import ModelOptions
 from embedlab.demo import RERANKING
 from embedlab.errors import EmbedlabError, UnknownNameError
 from embedlab.finetune import FinetuneConfig, finetune
+from embedlab.models import ModelOptions
 from tests.conftest import write_jsonl
 
 FAST = dict(batch_size=8, group_size=4, learning_rate=1e-3, warmup_ratio=0.0)
@@ -98,7 +98,7 @@ def test_clear_errors_before_training(tiny_model, tmp_path):
                  config=FinetuneConfig(metric="v1.mapp"))
     with pytest.raises(EmbedlabError, match="needs a CUDA GPU"):
         finetune(str(tiny_model), RERANKING, tmp_path / "c", test=RERANKING,
-                 config=FinetuneConfig(precision="bf16", device="cpu"))
+                 config=FinetuneConfig(dtype="bf16", device="cpu"))
 
 
 def test_early_stopping_ends_a_flat_curve(tiny_model, tmp_path):
@@ -117,17 +117,17 @@ def test_curve_can_follow_a_retrieval_metric(tiny_model, tmp_path, retrieval_dir
     assert len(run.curve.points[0]["per_query"]["test-retrieval"]) == 3  # judged queries only
 
 
-def test_precision_is_bf16_or_fp16_on_cuda_and_fp32_on_cpu(monkeypatch):
+def test_dtype_is_bf16_or_fp16_on_cuda_and_fp32_on_cpu(monkeypatch):
     import torch
 
-    from embedlab.finetune.train import _precision
+    from embedlab.finetune.train import _dtype
 
-    assert _precision("auto", "cpu") == "fp32"
+    assert _dtype("auto", "cpu") == "fp32"
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
-    assert _precision("auto", "cuda") == "bf16"
+    assert _dtype("auto", "cuda") == "bf16"
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
-    assert _precision("auto", "cuda:1") == "fp16"
-    assert _precision("fp16", "cuda") == "fp16"
+    assert _dtype("auto", "cuda:1") == "fp16"
+    assert _dtype("fp16", "cuda") == "fp16"
 
 
 def test_instructions_are_trained_with_and_saved_into_checkpoints(tiny_model, tmp_path):
@@ -238,7 +238,7 @@ def test_a_run_failing_before_training_leaves_no_folder(tiny_model, tmp_path, ca
     if case == "bad data":
         train = write_jsonl(tmp_path / "train.jsonl", [{"query": "", "pos": ["p"]}])
     elif case == "bad option":
-        config = FinetuneConfig(precision="bf16", device="cpu")
+        config = FinetuneConfig(dtype="bf16", device="cpu")
     elif case == "model does not load":
         model = str(tmp_path / "no-such-model")
     else:

@@ -3,10 +3,10 @@
 import pytest
 
 from embedlab import evaluate
-from embedlab.models import ModelOptions
 from embedlab.data.split import split_rows
 from embedlab.demo import RERANKING, RETRIEVAL, default_model
 from embedlab.finetune import FinetuneConfig, finetune
+from embedlab.models import ModelOptions
 
 pytestmark = pytest.mark.slow
 

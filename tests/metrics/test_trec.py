@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedlab.metrics import all_metrics, ideal_matrix, parse_metric, ranking_metrics
 from embedlab.errors import UnknownNameError
+from embedlab.metrics import all_metrics, ideal_matrix, parse_metric, ranking_metrics
 
 pytrec_eval = pytest.importorskip("pytrec_eval")
 

@@ -11,6 +11,7 @@ from embedlab.errors import DataError, EmbedlabError
 from embedlab.mining import MiningConfig, default_report_path, mine, read_rows
 from embedlab.mining.miner import mine_rows
 from embedlab.models import ModelOptions
+from embedlab.run.options import RunOptions
 from tests.conftest import RERANK_ROWS, FakeEncoder, write_jsonl
 from tests.mining.conftest import rows_of, store_of
 from tests.models.servers import FaultServer
@@ -33,7 +34,7 @@ def server():
 def test_mine_reads_mines_and_writes_rows_and_report(tmp_path, rows_file):
     lines = []
     out = tmp_path / "out" / "mined.jsonl"
-    report = mine(rows_file, FakeEncoder(), out, config=CONFIG, announce=lines.append)
+    report = mine(rows_file, FakeEncoder(), out, config=CONFIG, run=RunOptions(announce=lines.append))
     source = read_rows(rows_file)
     expected = mine_rows(source.rows, source.candidates(), store_of(FakeEncoder()), tmp_path / "core.jsonl",
                          config=CONFIG)
@@ -44,8 +45,8 @@ def test_mine_reads_mines_and_writes_rows_and_report(tmp_path, rows_file):
     assert json.loads(default_report_path(out).read_text()) == report.as_dict()
     assert lines == ["note: skipped 1 rows: no positive (not in the output)"]  # no chunk notes without progress
     chatty = []
-    mine(rows_file, FakeEncoder(), tmp_path / "again.jsonl", config=CONFIG, announce=chatty.append, progress=True,
-         report_path=tmp_path / "elsewhere" / "r.json")
+    mine(rows_file, FakeEncoder(), tmp_path / "again.jsonl", config=CONFIG,
+         report_path=tmp_path / "elsewhere" / "r.json", run=RunOptions(announce=chatty.append, progress=True))
     assert f"embedding {len(source.candidates())} candidate passages" in chatty
     assert f"rows 1-{len(source.rows)} of {len(source.rows)}" in chatty
     assert (tmp_path / "elsewhere" / "r.json").exists() and not default_report_path(tmp_path / "again.jsonl").exists()
@@ -134,7 +135,7 @@ def test_a_cost_above_max_cost_sends_nothing(tmp_path, rows_file, server):
     lines = []
     with pytest.raises(EmbedlabError, match="nothing was sent"):
         mine(rows_file, "openai:m", tmp_path / "o.jsonl", check_model="openai:second", options=options,
-             cache=tmp_path / "c.sqlite", max_cost=0.01, announce=lines.append)  # no price known
+             run=RunOptions(cache=tmp_path / "c.sqlite", max_cost=0.01, announce=lines.append))  # no price known
     assert server.requests == []
     assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / "o.report.json").exists()
     source = read_rows(rows_file)
@@ -142,11 +143,11 @@ def test_a_cost_above_max_cost_sends_nothing(tmp_path, rows_file, server):
     assert f"estimate: openai:m: {texts:,} texts to embed (0 cached)" in lines[1]
     assert lines[2].startswith(f"estimate: openai:second: at most {texts:,} texts to embed")
     with pytest.raises(EmbedlabError, match=r"openai:m: estimated cost ~0\.\d+ \(at the price given\) is not within"):
-        mine(rows_file, "openai:m", tmp_path / "o.jsonl", options=options, cache=False, max_cost=1e-9,
-             price_per_mtok=1.0)
+        mine(rows_file, "openai:m", tmp_path / "o.jsonl", options=options,
+             run=RunOptions(cache=False, max_cost=1e-9, price_per_mtok=1.0))
     assert server.requests == []
-    report = mine(rows_file, "openai:m", tmp_path / "o.jsonl", options=options, cache=False, max_cost=1.0,
-                  price_per_mtok=1.0)
+    report = mine(rows_file, "openai:m", tmp_path / "o.jsonl", options=options,
+                  run=RunOptions(cache=False, max_cost=1.0, price_per_mtok=1.0))
     assert report.embedding["openai:m"]["texts_encoded"] == texts  # the estimate is exact
     assert len(server.requests) > 0
 
@@ -157,10 +158,10 @@ def test_mining_on_ray_writes_the_same_rows_and_resumes(ray_cluster, tmp_path, r
 
     mine(rows_file, FakeEncoder(), tmp_path / "local.jsonl", config=CONFIG)
     engine = EngineOptions(workers=2, vectors=tmp_path / "vectors", shard_size=4)
-    report = mine(rows_file, RayFake(), tmp_path / "ray.jsonl", config=CONFIG, engine=engine)
+    report = mine(rows_file, RayFake(), tmp_path / "ray.jsonl", config=CONFIG, run=RunOptions(engine=engine))
     assert (tmp_path / "ray.jsonl").read_text() == (tmp_path / "local.jsonl").read_text()
     documents = report.embedding["fake-bigram"]
-    again = mine(rows_file, RayFake(), tmp_path / "again.jsonl", config=CONFIG, engine=engine)
+    again = mine(rows_file, RayFake(), tmp_path / "again.jsonl", config=CONFIG, run=RunOptions(engine=engine))
     assert (tmp_path / "again.jsonl").read_text() == (tmp_path / "local.jsonl").read_text()
     rerun = again.embedding["fake-bigram"]
     assert rerun["cache_hits"] > 0 and rerun["texts_encoded"] + rerun["cache_hits"] == documents["texts_encoded"]

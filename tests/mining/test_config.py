@@ -12,7 +12,7 @@ from embedlab.mining.config import MiningConfig
     ({"range_min": -1}, "range_min < range_max"),
     ({"num_negatives": 0}, "num_negatives must be >= 1"),
     ({"sampling": "hardest"}, "sampling is 'top' or 'random'"),
-    ({"search": "hnsw"}, "search is 'exact' or 'faiss'"),
+    ({"index": "annoy"}, r"unknown index 'annoy' \(known: exact, flat, hnsw, ivf, usearch\)"),
 ])
 def test_check_refuses_settings_no_run_can_use(settings, message):
     with pytest.raises(ValueError, match=message):

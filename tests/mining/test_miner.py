@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from embedlab.embedding.cache import EmbeddingCache
 from embedlab.embedding.store import EmbeddingStore
 from embedlab.mining.config import MiningConfig
 from embedlab.mining.inputs import MiningRow, read_rows
 from embedlab.mining.miner import embed_corpus, mine_rows, output_record
-from embedlab.embedding.cache import EmbeddingCache
 from tests.conftest import FakeEncoder, write_jsonl
 from tests.mining.conftest import ANGLES, ROW, TableEncoder, rows_of, store_of
 
@@ -113,13 +113,13 @@ def test_faiss_search_gives_the_same_output(tmp_path, rerank_file):
     pytest.importorskip("faiss")
     source = read_rows(rerank_file)
     corpus = source.candidates()
-    for search in ("exact", "faiss"):
+    for search in ("exact", "flat"):
         mine_rows(source.rows, corpus, store_of(FakeEncoder()), tmp_path / f"{search}.jsonl",
-             config=MiningConfig(num_negatives=3, search=search))
+             config=MiningConfig(num_negatives=3, index=search))
     assert rows_of(tmp_path / "exact.jsonl") == rows_of(tmp_path / "faiss.jsonl")
 
 
-@pytest.mark.parametrize("search", ["faiss-ivf", "faiss-hnsw"])
+@pytest.mark.parametrize("search", ["ivf", "hnsw"])
 def test_an_approximate_search_records_its_recall_on_a_seeded_sample(tmp_path, rerank_file, search):
     pytest.importorskip("faiss")
     source = read_rows(rerank_file)
@@ -127,7 +127,7 @@ def test_an_approximate_search_records_its_recall_on_a_seeded_sample(tmp_path, r
     reports = {}
     for method in ("exact", search):
         reports[method] = mine_rows(source.rows, corpus, store_of(FakeEncoder()), tmp_path / f"{method}.jsonl",
-                                    config=MiningConfig(num_negatives=3, search=method, row_chunk=2))
+                                    config=MiningConfig(num_negatives=3, index=method, row_chunk=2))
     cost = reports[search].approximate_search
     depth = min(100, len(corpus))
     assert cost["method"] == search and cost["queries_sampled"] == len(source.rows)  # fewer rows than the sample
@@ -143,7 +143,7 @@ def test_the_recall_of_an_approximate_search_is_measured_on_the_sampled_rows(tmp
     corpus = [" ".join(rng.choice(words, 6)) for _ in range(3000)]
     rows = [MiningRow(f"r{i}", " ".join(rng.choice(words, 4)), [corpus[i]], [], {}) for i in range(300)]
     report = mine_rows(rows, corpus, store_of(FakeEncoder()), tmp_path / "ivf.jsonl",
-                       config=MiningConfig(num_negatives=3, search="faiss-ivf", range_max=50, row_chunk=64))
+                       config=MiningConfig(num_negatives=3, index="ivf", range_max=50, row_chunk=64))
     cost = report.approximate_search
     assert cost["queries_sampled"] == 200 and cost["nlist"] == 76 and cost["nprobe"] == 9
     assert 0 < cost["recall@50_vs_exact"] < 1  # nprobe 9 of 76 lists misses some

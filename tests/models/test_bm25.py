@@ -9,12 +9,11 @@ import pytest
 import embedlab
 from embedlab.data import load_reranking, load_retrieval
 from embedlab.errors import ModelError, UnknownNameError
-from embedlab.run.evaluation import RunOptions
-from embedlab.models.base import ModelOptions
+from embedlab.models.base import ModelOptions, Ranker
 from embedlab.models.bm25 import BM25
 from embedlab.models.bm25_index import Settings, build
 from embedlab.models.registry import backend_class, backend_of, load_model
-from embedlab.models.base import Ranker
+from embedlab.run.evaluation import RunOptions
 from embedlab.scorers import RankerScorer
 from tests.conftest import write_beir
 

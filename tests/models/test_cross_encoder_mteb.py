@@ -10,12 +10,12 @@ import pytest
 
 import embedlab
 from embedlab.data import load_reranking, load_retrieval
+from embedlab.embedding.pairs import PairStore
 from embedlab.embedding.store import EmbeddingStore
-from embedlab.run.evaluation import RunOptions
 from embedlab.models.base import ModelOptions
 from embedlab.models.cross_encoder import CrossEncoderScorer
 from embedlab.models.registry import load_model
-from embedlab.embedding.pairs import PairStore
+from embedlab.run.evaluation import RunOptions
 from embedlab.scorers import DenseScorer
 from embedlab.tasks.mteb import to_mteb
 from embedlab.tasks.types import task_type

@@ -11,10 +11,10 @@ import pytest
 
 import embedlab
 from embedlab.errors import EmbedlabError, ModelError, UnknownNameError
-from embedlab.run.evaluation import RunOptions
 from embedlab.models import registry
 from embedlab.models.base import ModelOptions, Ranker
-from embedlab.models.hybrid import Hybrid, short_name, split_spec, weight_grid
+from embedlab.models.hybrid import Hybrid, split_spec, weight_grid
+from embedlab.run.evaluation import RunOptions
 from embedlab.search.fusion import METHODS
 from tests.conftest import FakeEncoder
 from tests.models.test_registry import PaidPlugin, plugins  # noqa: F401 - the fixture
@@ -53,8 +53,6 @@ def prefixed() -> FakeEncoder:
 def test_specs_split_on_plus_and_a_double_plus_is_part_of_a_name():
     assert split_spec("st:BAAI/bge-small-zh-v1.5+bm25:") == ["st:BAAI/bge-small-zh-v1.5", "bm25:"]
     assert split_spec("./runs/a++b+openai:m") == ["./runs/a+b", "openai:m"]
-    assert short_name("/data/runs/bge-t2/checkpoint-500") == "bge-t2/checkpoint-500"
-    assert short_name("BAAI/bge-small-zh-v1.5") == "BAAI/bge-small-zh-v1.5" == short_name("BAAI/bge-small-zh-v1.5/")
 
 
 def test_the_sweep_grid():

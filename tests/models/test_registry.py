@@ -9,9 +9,9 @@ import pytest
 
 import embedlab
 from embedlab.errors import EmbedlabError, ModelError, UnknownNameError
-from embedlab.run.evaluation import RunOptions
 from embedlab.models import registry
 from embedlab.models.base import Encoder
+from embedlab.run.evaluation import RunOptions
 
 
 class PaidPlugin(Encoder):

@@ -7,8 +7,8 @@ import pytest
 
 import embedlab
 from embedlab.errors import EmbedlabError, ModelError
-from embedlab.run.evaluation import IncompleteRun, RunOptions
 from embedlab.models import ModelOptions, load_model
+from embedlab.run.evaluation import IncompleteRun, RunOptions
 from tests.conftest import RERANK_ROWS
 from tests.models.servers import QianfanServer, RerankServer, fake_relevance
 

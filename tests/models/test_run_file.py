@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from embedlab.errors import DataError, ModelError
-from embedlab.run.evaluation import IncompleteRun, RunOptions, evaluate
 from embedlab.models.registry import backend_class, load_model
 from embedlab.models.run_file import RunFile
+from embedlab.run.evaluation import IncompleteRun, RunOptions, evaluate
 from embedlab.tasks.retrieval import RetrievalTask
 
 pytrec_eval = pytest.importorskip("pytrec_eval")

@@ -11,9 +11,9 @@ import pytest
 
 import embedlab
 from embedlab.errors import ModelError
-from embedlab.run.evaluation import RunOptions
 from embedlab.models import ModelOptions, load_model
 from embedlab.models.credentials import parse_endpoint, redact
+from embedlab.run.evaluation import RunOptions
 from tests.models.servers import FaultServer
 
 KEY = "sk-test-SECRET-0123456789"

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from embedlab.quality.fix import fix
-from embedlab.quality.inspect import inspect_path
 from embedlab.data.retrieval import load_retrieval
 from embedlab.errors import DataError
+from embedlab.quality.fix import fix
+from embedlab.quality.inspect import inspect_path
 from tests.conftest import write_beir, write_jsonl
 
 

@@ -2,9 +2,9 @@ import re
 
 from embedlab import evaluate
 from embedlab.demo import RERANKING, RETRIEVAL
-from embedlab.results.curve import Curve
 from embedlab.report.page import build
 from embedlab.results.compare import compare
+from embedlab.results.curve import Curve
 from tests.cli.test_main import run
 from tests.conftest import FakeEncoder
 
@@ -78,8 +78,8 @@ def test_a_custom_endpoint_is_priced_from_the_recorded_or_given_price_and_encode
 
 
 def test_a_paid_models_price_is_recorded_in_the_results(rerank_file):
-    from embedlab.run.evaluation import RunOptions
     from embedlab.models.base import Encoder
+    from embedlab.run.evaluation import RunOptions
 
     class Paid(FakeEncoder):
         paid = True

@@ -8,11 +8,11 @@ import re
 import pytest
 
 import embedlab
-from embedlab.run.evaluation import RunOptions
 from embedlab.report.page import build
 from embedlab.report.query_diff import FILTER_SCRIPT, html_analysis, markdown_analysis, rich_analysis
 from embedlab.results.compare import compare
 from embedlab.results.query_diff import QueryAnalysis, QueryDiff, Ranked, query_analyses
+from embedlab.run.evaluation import RunOptions
 from tests.conftest import FakeEncoder
 from tests.run.test_observers import tied_dir  # noqa: F401 - a fixture
 

@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 
 import embedlab
-from embedlab.run.evaluation import RunOptions
 from embedlab.report.page import build, stack_section
 from embedlab.report.stack import cost_per_1k, rich_stack, stack_cells, stack_markdown, stack_plot
 from embedlab.results.stack import stack_rows
+from embedlab.run.evaluation import RunOptions
 from tests.conftest import FakeEncoder
 from tests.scorers.test_two_stage import Oracle
 

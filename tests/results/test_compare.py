@@ -5,7 +5,6 @@ import pytest
 import scipy.stats
 
 from embedlab import evaluate
-from embedlab.run.evaluation import RunOptions
 from embedlab.demo import RERANKING, RETRIEVAL
 from embedlab.errors import EmbedlabError, UnknownNameError
 from embedlab.results.compare import (
@@ -16,6 +15,7 @@ from embedlab.results.compare import (
     rows_for_margin,
 )
 from embedlab.results.stats import bootstrap_ci
+from embedlab.run.evaluation import RunOptions
 from tests.cli.test_main import run
 from tests.conftest import FakeEncoder
 

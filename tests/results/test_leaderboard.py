@@ -44,8 +44,8 @@ def test_leaderboard_command(results_dir):
 
 def test_runs_on_other_data_or_another_sample_are_never_mixed_unmarked(tmp_path):
     """The first release ranked a full run and a seeded sample in one column without a mark."""
-    from embedlab.run.evaluation import RunOptions
     from embedlab.report.leaderboard import leaderboard_cells, variant_notes
+    from embedlab.run.evaluation import RunOptions
 
     evaluate(FakeEncoder(), RERANKING).to_json(tmp_path / "full.json")
     evaluate(FakeEncoder(), RERANKING, run=RunOptions(sample=10, seed=1)).to_json(tmp_path / "sample.json")

@@ -7,9 +7,9 @@ from embedlab import evaluate
 from embedlab.data.resolve import load_cmteb
 from embedlab.demo import RERANKING, RETRIEVAL
 from embedlab.errors import DataError, UnknownNameError
-from embedlab.run.evaluation import RunOptions
 from embedlab.results.mteb_export import custom_task_name, export_mteb, folder_name, mteb_scores
 from embedlab.results.table import short_name
+from embedlab.run.evaluation import RunOptions
 from embedlab.tasks.cmteb import TASKS
 from tests.conftest import FakeEncoder
 from tests.tasks.cmteb_snapshots import write_cmteb, write_mteb

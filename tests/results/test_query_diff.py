@@ -9,10 +9,10 @@ import shutil
 import pytest
 
 import embedlab
-from embedlab.run.evaluation import RunOptions
 from embedlab.results import Results
 from embedlab.results.compare import compare
 from embedlab.results.query_diff import coverage_notes, query_analyses, query_differences, task_data
+from embedlab.run.evaluation import RunOptions
 from embedlab.tasks.retrieval import RetrievalTask
 from tests.conftest import FakeEncoder
 from tests.run.test_observers import tied_dir  # noqa: F401 - a fixture

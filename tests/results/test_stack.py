@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import embedlab
-from embedlab.run.evaluation import RunOptions
 from embedlab.results.results import Results
 from embedlab.results.stack import stack_rows
+from embedlab.run.evaluation import RunOptions
 from tests.conftest import FakeEncoder
 from tests.scorers.test_two_stage import ListRanker, Oracle
 

@@ -4,10 +4,10 @@ import pytest
 
 import embedlab
 from embedlab.errors import EmbedlabError
-from embedlab.run.estimate import check_cost, cost_line, estimate
-from embedlab.run.evaluation import RunOptions, load_tasks
 from embedlab.models import ModelOptions
 from embedlab.models.limits import estimated_tokens
+from embedlab.run.estimate import check_cost, cost_line, estimate
+from embedlab.run.evaluation import RunOptions, load_tasks
 from tests.models.servers import FaultServer
 
 

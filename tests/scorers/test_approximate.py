@@ -1,7 +1,7 @@
 import pytest
 
+from embedlab.report.notes import cost_note
 from embedlab.run.evaluation import RunOptions, evaluate
-from embedlab.scorers.approximate import cost_note
 from tests.conftest import FakeEncoder
 
 pytest.importorskip("faiss")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from embedlab.run.evaluation import RunOptions, evaluate
 from embedlab.models.hybrid import Hybrid
+from embedlab.run.evaluation import RunOptions, evaluate
 from tests.conftest import FakeEncoder
 from tests.models.test_hybrid import WordOverlap, prefixed
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import embedlab
-from embedlab.run.evaluation import IncompleteRun
 from embedlab.models.base import PairScorer, Ranker
+from embedlab.run.evaluation import IncompleteRun
 from embedlab.search.exact import top_k
 from tests.conftest import FakeEncoder
 

@@ -8,9 +8,9 @@ import pytest
 
 import embedlab
 from embedlab.errors import EmbedlabError, ModelError
-from embedlab.run.evaluation import RunOptions
 from embedlab.models.base import PairScorer, Ranker
 from embedlab.results.compare import compare
+from embedlab.run.evaluation import RunOptions
 from tests.conftest import FakeEncoder
 from tests.embedding.test_pairs import CountingPairs
 
@@ -96,8 +96,8 @@ def test_ties_of_the_reranker_follow_the_trec_order(retrieval_dir):
             return np.zeros(len(pairs), dtype=np.float32)
 
     from embedlab.data import load_retrieval
-    from embedlab.embedding.store import EmbeddingStore
     from embedlab.embedding.pairs import PairStore
+    from embedlab.embedding.store import EmbeddingStore
     from embedlab.scorers import DenseScorer, TwoStage
 
     task = load_retrieval(retrieval_dir)

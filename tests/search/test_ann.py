@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from embedlab.deploy.precision import calibration_ranges, store
-from embedlab.errors import MissingDependencyError
-from embedlab.search import top_k
+from embedlab.errors import MissingDependencyError, UnknownNameError
 from embedlab.search.ann import AnnParams, RecordedParams, build_index, search_index
 from embedlab.search.approximate import recall_vs_exact
+from embedlab.search.exact import top_k
 
 
 def unit(rows, dim, seed):
@@ -100,5 +100,5 @@ def test_without_faiss_the_error_names_the_install_command(monkeypatch):
 
 
 def test_an_unknown_method_is_refused():
-    with pytest.raises(ValueError, match="known: faiss-ivf, faiss-hnsw"):
+    with pytest.raises(UnknownNameError, match="known: exact, flat, hnsw, ivf, usearch"):
         search_index("annoy", unit(10, 32, 0))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedlab.search import top_k
+from embedlab.search.exact import top_k
 
 
 def brute_force(queries, docs, k, tie_rank):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from embedlab.search.fusion import METHODS, Fusion, fuse, normalised
-from embedlab.models.hybrid import FUSIONS
+from embedlab.search.names import FUSIONS
 
 
 def _random_case(rng):

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from embedlab.errors import DataError, UnknownNameError
 from embedlab.data.resolve import load_cmteb as load_task
+from embedlab.errors import DataError, UnknownNameError
 from embedlab.tasks.cmteb import TASKS, lookup, parse_name
 from tests.cli.test_main import run
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from embedlab.cli.options import OldArgument, RenamedChoice, note_renamed
+from embedlab.cli.renamed import OldArgument, RenamedChoice, note_renamed, renamed
 
 
 @click.command("convert")
@@ -23,10 +23,11 @@ from embedlab.cli.options import OldArgument, RenamedChoice, note_renamed
 @click.option("--split", default=None,
               help="Split to read when SOURCE has several [default: test, then dev, validation; "
                    "the summary says which].")
-@click.option("--negatives", type=click.IntRange(0), default=0, show_default=True, metavar="N",
+@click.option("-n", "--num-negatives", "negatives", type=click.IntRange(0), default=0, show_default=True, metavar="N",
               help="Retrieval folder only: add N random corpus passages per query as negatives "
                    "(never one judged for that query).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --negatives.")
+@renamed("--negatives", "--num-negatives", "negatives", type=click.IntRange(0))
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --num-negatives.")
 @click.option("--drop-ids", is_flag=True, help="Leave out _id / id fields (query ids of a retrieval folder).")
 @click.option("--allow-lossy", is_flag=True,
               help="Drop fields the output layout cannot hold (e.g. _id, prompt, scores in triplets) "
@@ -41,7 +42,7 @@ def convert_command(source, target, output, layout, split, negatives, seed, drop
     \b
     SOURCE: a JSONL or parquet file, a Hugging Face dataset folder (save_to_disk), or a retrieval
     folder (corpus, queries, qrels) whose judgments become rows: positives are the passages judged
-    relevant, negatives those judged 0, plus --negatives random ones. For hard (mined) negatives, run
+    relevant, negatives those judged 0, plus --num-negatives random ones. For hard (mined) negatives, run
     `embedlab mine ROWS.jsonl --corpus FOLDER -m MODEL -o out.jsonl` on the result.
     OUTPUT (-o): .jsonl, .parquet, or a folder (a Hugging Face dataset, load_from_disk reads it); with
     --to retrieval, a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv) that `eval --retrieval` reads.
@@ -56,7 +57,7 @@ def convert_command(source, target, output, layout, split, negatives, seed, drop
       embedlab convert t2_reranking.jsonl -o t2_flag.jsonl --to flag
       embedlab convert t2_flag.jsonl -o t2.parquet
       embedlab convert t2.parquet -o t2_dataset/ --to reranking
-      embedlab convert my_beir_folder/ -o rows.jsonl --negatives 7 --seed 42
+      embedlab convert my_beir_folder/ -o rows.jsonl --num-negatives 7 --seed 42
       embedlab convert rows.jsonl -o triplets.jsonl --to triplets --allow-lossy
       embedlab convert t2_reranking.jsonl -o t2_pool/ --to retrieval   # then: embedlab eval --retrieval t2_pool/
     """

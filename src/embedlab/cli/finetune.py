@@ -1,4 +1,4 @@
-"""`embedlab split` and `embedlab finetune`: leakage-safe split, then training with a checkpoint curve."""
+"""`embedlab finetune`: training with a checkpoint curve, every checkpoint scored as `eval` scores it."""
 
 from __future__ import annotations
 
@@ -7,56 +7,11 @@ from pathlib import Path
 
 import click
 
-from embedlab.cli.options import renamed
+from embedlab.cli.renamed import renamed
 
 _PATH = click.Path(exists=True, path_type=Path)
 _OUT = click.Path(path_type=Path)
-_TEST_SIZE = click.FloatRange(0, 1, min_open=True, max_open=True)
-_DEV_SIZE = click.FloatRange(0, 1, max_open=True)
-
-
-@click.command("split")
-@click.argument("data", type=_PATH)
-@click.option("-o", "--output", "out_dir", type=_OUT, default=None,
-              help="Folder for train.jsonl, test.jsonl (dev.jsonl) and manifest.json. Required.")
-@renamed("--out", "--output", "out_dir", type=_OUT, required=True)
-@click.option("--test-size", "test_fraction", type=_TEST_SIZE, default=0.2, show_default=True,
-              help="Fraction of rows held out for testing.")
-@renamed("--test", "--test-size", "test_fraction", type=_TEST_SIZE)
-@click.option("--dev-size", "dev_fraction", type=_DEV_SIZE, default=0.0, show_default=True,
-              help="Fraction of rows for a dev split (0 = none).")
-@renamed("--dev", "--dev-size", "dev_fraction", type=_DEV_SIZE)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--drop-shared", is_flag=True,
-              help="Remove from train every passage that also occurs in a held-out row.")
-@click.option("--split", default=None, help="Split to read when DATA has several.")
-@click.option("--overwrite", is_flag=True, help="Replace existing train/test/dev files and manifest in OUTPUT.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def split_command(data, out_dir, test_fraction, dev_fraction, seed, drop_shared, split, overwrite, fmt) -> None:
-    """Split reranking/training rows into train/test(/dev) by query, without leakage.
-
-    Rows whose queries are equal after normalisation (Unicode NFKC, case, spaces, punctuation) stay in
-    one split. Passages shared between train and the held-out rows are counted and shown, and with
-    --drop-shared removed from train. An output that is DATA is refused; existing ones are replaced
-    only with --overwrite.
-
-    \b
-    Example:
-      embedlab split t2_reranking.jsonl -o splits/ --test-size 0.2 --seed 42 --drop-shared
-    """
-    from embedlab.data.split import split_rows
-
-    if test_fraction + dev_fraction >= 1:
-        raise click.UsageError("--test-size and --dev-size are fractions of the rows: together below 1")
-    report = split_rows(data, out_dir, test=test_fraction, dev=dev_fraction, seed=seed,
-                        drop_shared=drop_shared, split=split, overwrite=overwrite)
-    if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
-        return
-    from embedlab.report.finetune import split_lines
-
-    click.echo("\n".join(split_lines(report, out_dir)))
-    click.echo(f"manifest: {out_dir / 'manifest.json'}", err=True)
+_DTYPES = ["auto", "fp32", "fp16", "bf16"]
 
 
 @click.command("finetune")
@@ -106,8 +61,9 @@ def split_command(data, out_dir, test_fraction, dev_fraction, seed, drop_shared,
 @click.option("--keep-checkpoints", default="1", show_default=True, metavar="N|all",
               help="Checkpoints kept on disk: the last N (a resume needs the last) plus the best; "
                    "'all' keeps every one. The curve keeps every point.")
-@click.option("--precision", type=click.Choice(["auto", "fp32", "fp16", "bf16"]), default="auto",
-              show_default=True, help="auto = bf16 (or fp16) on a CUDA GPU, fp32 on CPU.")
+@click.option("--dtype", type=click.Choice(_DTYPES), default="auto", show_default=True,
+              help="Training dtype: auto = bf16 (or fp16) on a CUDA GPU, fp32 on CPU.")
+@renamed("--precision", "--dtype", "dtype", type=click.Choice(_DTYPES))
 @click.option("--gradient-checkpointing", is_flag=True, help="Recompute activations: less memory, ~30% slower.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 (default: CUDA when present).")
@@ -145,9 +101,11 @@ def finetune_command(model, train_path, test_path, retrieval_test, guard, guard_
     config = FinetuneConfig(mini_batch_size=mini_batch_size, **options,
                             keep_checkpoints=None if keep_checkpoints == "all" else int(keep_checkpoints))
     verbose = bool(click.get_current_context().find_root().params.get("verbose"))  # `embedlab -v`
+    from embedlab.run.options import RunOptions
+
     run = finetune(model, train_path, out_dir, test=test_path, retrieval=retrieval_test,
-                   guard=guard, guard_retrieval=guard_retrieval, config=config, progress=not quiet,
-                   resume=not no_resume, verbose=verbose, announce=lambda text: click.echo(text, err=True))
+                   guard=guard, guard_retrieval=guard_retrieval, config=config, resume=not no_resume, verbose=verbose,
+                   run=RunOptions(progress=not quiet, announce=lambda text: click.echo(text, err=True)))
     if fmt == "json":
         click.echo(json.dumps(run.summary, ensure_ascii=False, indent=1))
         return

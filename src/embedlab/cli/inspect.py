@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from embedlab.cli.options import note_renamed, quiet_libraries, quiet_option
+from embedlab.cli.options import QUIET, options, quiet_libraries
+from embedlab.cli.renamed import note_renamed
 
 
 @click.command("inspect")
@@ -34,9 +35,9 @@ from embedlab.cli.options import note_renamed, quiet_libraries, quiet_option
               help="Where --fix writes the cleaned copy.")
 @click.option("--fix-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where --fix logs every change, one JSON line each [default: OUTPUT.changes.jsonl].")
-@click.option("--overwrite", is_flag=True, help="Replace an existing --fix output and log.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --fix output and log, or --plot picture.")
 @click.option("--strict", is_flag=True, help="Exit with 1 when any error-severity finding exists (for CI).")
-@quiet_option
+@options([QUIET])
 @click.pass_context
 def inspect_command(ctx, data, other, model, max_length, split, shared_threshold, fmt, plot, fix_value, output, fix_log,
                     overwrite, strict, quiet) -> None:
@@ -62,9 +63,17 @@ def inspect_command(ctx, data, other, model, max_length, split, shared_threshold
     if max_length is not None and model is None:
         raise click.UsageError("--max-length is in tokens: give --model too")
     fix_out = _fix_output(fix_value, output)
-    if (fix_log is not None or overwrite) and fix_out is None:
-        raise click.UsageError("--fix-log and --overwrite need --fix")
+    if fix_log is not None and fix_out is None:
+        raise click.UsageError("--fix-log needs --fix")
+    if overwrite and fix_out is None and plot is None:
+        raise click.UsageError("--overwrite needs --fix or --plot (the outputs it may replace)")
     from embedlab.quality import against, fix, inspect_path
+
+    if plot is not None:  # before any work: never over an input (DATA, --against, the cleaned copy), nor an old plot
+        from embedlab.data.output import check_output
+
+        check_output(plot, inputs=[data, *(p for p in (other, fix_out, fix_log) if p is not None)],
+                     overwrite=overwrite, role="plot")
 
     quiet_libraries(quiet)
     tokenizer, max_length = _tokenizer(model, max_length)

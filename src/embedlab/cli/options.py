@@ -1,55 +1,86 @@
-"""Options shared by the commands that embed text: what data and model (`eval`, `estimate`), and how
-to run a model (also `mine`, `inspect`); and old spellings kept for one release (`renamed`, `RenamedChoice`)."""
+"""The command-line options, one definition per concept, in groups that `--help` shows as sections.
+
+Each group is a list of click options; a command takes the groups it uses (`options(*groups)`), so a flag is
+spelled, typed and explained the same on every command (README "Command-line conventions" lists them, and
+tests/cli/test_main.py checks that list against every command's `--help`). The values are turned into the Python
+API's settings by the `pop_*` functions (`ModelOptions`, `RunOptions` fields, `EngineOptions`).
+"""
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
-from click.core import ParameterSource
 
-from embedlab.models.hybrid import FUSIONS
+from embedlab.cli.renamed import RenamedChoice, renamed
 from embedlab.models.registry import backend_help
+from embedlab.search.names import DEFAULT_RRF_K, FUSIONS, INDEXES, RENAMED
 
-_DATA = [
-    click.option("-m", "--model", "models", multiple=True, metavar="MODEL",
-                 help="A model; repeat to compare models. Backends: " + backend_help()),
-    click.option("--reranking", multiple=True, type=click.Path(exists=True, path_type=Path),
-                 help="Reranking data: JSONL {query, positive, negative} or {query, pos, neg}, parquet, "
-                      "or a Hugging Face dataset directory. Repeatable."),
-    click.option("--retrieval", multiple=True, type=click.Path(exists=True, path_type=Path),
-                 help="Retrieval folder: corpus, queries, qrels (BEIR/MTEB or C-MTEB parquet). Repeatable."),
-    click.option("--task", "task_names", multiple=True, metavar="NAME",
-                 help="A C-MTEB task by name (T2Reranking, T2Retrieval, MMarcoReranking, DuRetrieval, ...), "
-                      "read from --data-dir, $EMBEDLAB_DATA_DIR or the Hugging Face cache. Repeatable."),
-    click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                 help="Folder of downloaded dataset snapshots for --task."),
-    click.option("--demo", is_flag=True,
-                 help="Use the bundled demo data, and the bundled default model when no --model is given."),
-    click.option("--split", default=None, help="Split to read when the data has several (default: test, dev...)."),
-    click.option("--sample", type=click.IntRange(1), default=None,
-                 help="Evaluate a seeded sample of N rows / queries per task (recorded in the results)."),
-    click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample."),
-    click.option("--prune-corpus", type=click.IntRange(0), default=None, metavar="D",
-                 help="With --sample on retrieval: keep only judged documents + D random others "
-                      "(cheaper; scores go up). Default: the whole corpus."),
-    click.option("--reranker", default=None, metavar="MODEL",
-                 help="Two-stage retrieval: rerank each model's top documents with this cross-encoder (a path, a "
-                      "hub id or ce:<model>) or rerank API (rerank:<model>, qianfan-rerank:<model>); one more run "
-                      "per depth, named 'model >> reranker@depth'. On reranking rows it scores the candidates alone."),
-    click.option("--rerank-depth", "rerank_depths", default=None, metavar="D[,D...]",
-                 help="With --reranker: how many of the first stage's top documents to rerank; several depths "
-                      "in one run score each pair once [default: 100]."),
-    click.option("--reranker-base-url", default=None,
-                 help="With --reranker rerank:<model>: its endpoint, e.g. https://api.jina.ai/v1 "
-                      "[default: --base-url]."),
-    click.option("--reranker-api-key-env", default=None,
-                 help="With --reranker rerank:<model>: the environment variable holding its key [default: --api-key-env]."),
+
+class Grouped(click.Option):
+    """An option that belongs to a section of `--help` (`group`)."""
+
+    def __init__(self, *args, group: str = "Options", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = group
+
+
+class Command(click.Command):
+    """A command whose `--help` lists its options in sections, in the order the groups first appear."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                sections.setdefault(getattr(param, "group", "Options"), []).append(record)
+        for name, records in sections.items():
+            with formatter.section(name):
+                formatter.write_dl(records)
+
+
+def option(group: str, *decls: str, **attrs) -> click.Option:
+    return click.option(*decls, cls=Grouped, group=group, **attrs)
+
+
+def options(*groups: list):
+    """A decorator adding the options of `groups`, in order."""
+    flat = [o for group in groups for o in group]
+
+    def decorate(command):
+        for one in reversed(flat):
+            command = one(command)
+        return command
+
+    return decorate
+
+
+DATA = [
+    option("Data", "--reranking", multiple=True, type=click.Path(path_type=Path), metavar="[NAME=]PATH",
+           help="Reranking data: JSONL {query, positive, negative} or {query, pos, neg}, parquet, or a Hugging Face "
+                "dataset directory. Repeatable."),
+    option("Data", "--retrieval", multiple=True, type=click.Path(path_type=Path), metavar="[NAME=]PATH",
+           help="Retrieval folder: corpus, queries, qrels (BEIR/MTEB or C-MTEB parquet). Repeatable."),
+    option("Data", "--task", "task_names", multiple=True, metavar="NAME",
+           help="A C-MTEB task by name (T2Reranking, T2Retrieval, MMarcoReranking, DuRetrieval, ...), read from "
+                "--data-dir, $EMBEDLAB_DATA_DIR or the Hugging Face cache. Repeatable."),
+    option("Data", "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+           help="Folder of downloaded dataset snapshots for --task."),
+    option("Data", "--demo", is_flag=True,
+           help="Use the bundled demo data, and the bundled default model when no --model is given."),
+    option("Data", "--split", default=None, help="Split to read when the data has several (default: test, dev...)."),
 ]
+SAMPLE = [
+    option("Data", "--sample", type=click.IntRange(1), default=None,
+           help="Evaluate a seeded sample of N rows / queries per task (recorded in the results)."),
+    option("Data", "--seed", type=int, default=0, show_default=True, help="Seed of --sample."),
+    option("Data", "--prune-corpus", type=click.IntRange(0), default=None, metavar="D",
+           help="With --sample on retrieval: keep only judged documents + D random others (cheaper; scores go up, "
+                "and every table says so). Default: the whole corpus."),
+]
+MODELS = [option("Model", "-m", "--model", "models", multiple=True, metavar="MODEL",
+                 help="A model; repeat to compare models. Backends: " + backend_help())]
 
 
 def _bm25_tokenizer(ctx, param, value: str) -> str:
@@ -58,85 +89,136 @@ def _bm25_tokenizer(ctx, param, value: str) -> str:
     return check_tokenizer(value)
 
 
-# how to run a model: the same for every command that embeds (eval, estimate, mine)
-_MODEL = [
-    click.option("--query-instruction", default=None, help="Prefix for queries only (e.g. a BGE instruction)."),
-    click.option("--document-instruction", default=None, help="Prefix for documents only."),
-    click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1)),
-    click.option("--max-length", default=None, type=click.IntRange(1), help="Truncate inputs to N tokens."),
-    click.option("--device", default=None, help="cpu, cuda, cuda:1, mps (default: CUDA when present)."),
-    click.option("--base-url", default=None, help="API models: the endpoint, e.g. http://localhost:8000/v1."),
-    click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
-                 help="API models: the environment variable holding the key (never pass keys as arguments)."),
-    click.option("--dimensions", type=click.IntRange(1), default=None, help="API models: output dimensions."),
-    click.option("--concurrency", type=click.IntRange(1), default=4, show_default=True,
-                 help="API models: requests in flight at once."),
-    click.option("--max-inputs", type=click.IntRange(1), default=64, show_default=True,
-                 help="API models: texts per request."),
-    click.option("--rpm", type=click.IntRange(1), default=None,
-                 help="API models: at most N requests per minute (client-side)."),
-    click.option("--tpm", type=click.IntRange(1), default=None,
-                 help="API models: at most N tokens per minute (estimated from characters)."),
-    click.option("--timeout", type=click.FloatRange(0, min_open=True), default=60.0, show_default=True,
-                 help="API models: seconds to wait for an answer; a request that takes longer is split in halves "
-                      "and later requests get fewer texts."),
-    click.option("--input-type/--no-input-type", default=False,
-                 help="API models: send input_type query|passage (e5/Cohere/Voyage-style servers)."),
-    click.option("--cache", "cache_path", type=click.Path(path_type=Path), default=None,
-                 help="Embedding cache (SQLite). Default: on for API models (~/.cache/embedlab), off for local."),
-    click.option("--no-cache", is_flag=True, help="Never read or write the embedding cache."),
-    click.option("--bm25-k1", type=click.FloatRange(0), default=1.5, show_default=True,
-                 help="BM25: term-frequency saturation."),
-    click.option("--bm25-b", type=click.FloatRange(0, 1), default=0.75, show_default=True,
-                 help="BM25: document-length normalisation."),
-    click.option("--bm25-tokenizer", default="auto", show_default=True, callback=_bm25_tokenizer,
-                 help="BM25: auto (char for Chinese, else word), word (jieba for Chinese, English stopwords and "
-                      "stems), char (mteb's Chinese baseline), whitespace. With --cache, indexes are kept in "
-                      "indexes/ beside the cache file."),
-    click.option("--fusion", type=click.Choice(FUSIONS), default="rrf", show_default=True,
-                 help="hybrid:A+B models: reciprocal rank fusion, distribution-based or relative (min-max) score "
-                      "fusion, as mteb's HybridSearch."),
-    click.option("--rrf-k", type=click.IntRange(0), default=60, show_default=True,
-                 help="hybrid models, --fusion rrf: the rank constant k of 1/(k + rank)."),
-    click.option("--weights", default=None, metavar="W1,W2,...|sweep",
-                 help="hybrid models: one weight per sub-model, in order [default: equal]; 'sweep' evaluates a grid "
-                      "of weights from one run of each sub-model and reports the best, with its CI and tests."),
-    click.option("--fusion-depth", type=click.IntRange(1), default=None, metavar="N",
-                 help="hybrid models: documents each sub-model gives the fusion [default: as mteb, max(100, the "
-                      "evaluation depth)]."),
+# how to run a model: read by the backends that declare each setting (a setting no model given reads is refused)
+ENCODING = [
+    option("Model", "--query-instruction", default=None, help="Prefix for queries only (e.g. a BGE instruction)."),
+    option("Model", "--document-instruction", default=None, help="Prefix for documents only."),
+    option("Model", "--batch-size", default=32, show_default=True, type=click.IntRange(1)),
+    option("Model", "--max-length", default=None, type=click.IntRange(1), help="Truncate inputs to N tokens."),
+    option("Model", "--device", default=None, help="cpu, cuda, cuda:1, mps (default: CUDA when present)."),
 ]
-_SHARED = _DATA + _MODEL
+API = [
+    option("API models", "--base-url", default=None, help="The endpoint, e.g. http://localhost:8000/v1."),
+    option("API models", "--api-key-env", default="OPENAI_API_KEY", show_default=True,
+           help="The environment variable holding the key (never pass keys as arguments); 'none' for a server "
+                "that needs none."),
+    option("API models", "--dimensions", type=click.IntRange(1), default=None, help="Output dimensions."),
+    option("API models", "--concurrency", type=click.IntRange(1), default=4, show_default=True,
+           help="Requests in flight at once."),
+    option("API models", "--max-inputs", type=click.IntRange(1), default=64, show_default=True,
+           help="Texts per request."),
+    option("API models", "--rpm", type=click.IntRange(1), default=None,
+           help="At most N requests per minute (client-side)."),
+    option("API models", "--tpm", type=click.IntRange(1), default=None,
+           help="At most N tokens per minute (estimated from characters)."),
+    option("API models", "--timeout", type=click.FloatRange(0, min_open=True), default=60.0, show_default=True,
+           help="Seconds to wait for an answer; a request that takes longer is split in halves and later "
+                "requests get fewer texts."),
+    option("API models", "--input-type/--no-input-type", default=False,
+           help="Send input_type query|passage (e5/Cohere/Voyage-style servers)."),
+]
+CACHE = [
+    option("Cache", "--cache", "cache_path", type=click.Path(path_type=Path), default=None,
+           help="Embedding cache (SQLite). Default: on for API models (~/.cache/embedlab), off for local."),
+    option("Cache", "--no-cache", is_flag=True, help="Never read or write the embedding cache."),
+]
+BM25 = [
+    option("BM25 (-m bm25)", "--bm25-k1", type=click.FloatRange(0), default=1.5, show_default=True,
+           help="Term-frequency saturation."),
+    option("BM25 (-m bm25)", "--bm25-b", type=click.FloatRange(0, 1), default=0.75, show_default=True,
+           help="Document-length normalisation."),
+    option("BM25 (-m bm25)", "--bm25-tokenizer", default="auto", show_default=True, callback=_bm25_tokenizer,
+           help="auto (char for Chinese, else word), word (jieba for Chinese, English stopwords and stems), char "
+                "(mteb's Chinese baseline), whitespace. With --cache, indexes are kept in indexes/ beside the cache."),
+]
+FUSION = [
+    option("Hybrid (-m hybrid:A+B)", "--fusion", type=click.Choice(FUSIONS), default="rrf", show_default=True,
+           help="Reciprocal rank fusion, distribution-based or relative (min-max) score fusion, as mteb's "
+                "HybridSearch."),
+    option("Hybrid (-m hybrid:A+B)", "--rrf-k", type=click.IntRange(0), default=DEFAULT_RRF_K, show_default=True,
+           help="--fusion rrf: the rank constant k of 1/(k + rank)."),
+    option("Hybrid (-m hybrid:A+B)", "--weights", default=None, metavar="W1,W2,...|sweep",
+           help="One weight per sub-model, in order [default: equal]; 'sweep' evaluates a grid of weights from one "
+                "run of each sub-model and reports the best, with its CI and tests."),
+    option("Hybrid (-m hybrid:A+B)", "--fusion-depth", type=click.IntRange(1), default=None, metavar="N",
+           help="Documents each sub-model gives the fusion [default: as mteb, max(100, the evaluation depth)]."),
+]
+MODEL_SETTINGS = ENCODING + API + CACHE + BM25 + FUSION
+RERANKER = [
+    option("Reranker", "--reranker", default=None, metavar="MODEL",
+           help="Two-stage retrieval: rerank each model's top documents with this cross-encoder (a path, a hub id or "
+                "ce:<model>) or rerank API (rerank:<model>, qianfan-rerank:<model>); one more run per depth, named "
+                "'model >> reranker@depth'. On reranking rows it scores the candidates alone."),
+    option("Reranker", "--rerank-depth", "rerank_depths", default=None, metavar="D[,D...]",
+           help="How many of the first stage's top documents to rerank; several depths in one run score each pair "
+                "once [default: 100]."),
+    option("Reranker", "--reranker-base-url", default=None,
+           help="With --reranker rerank:<model>: its endpoint, e.g. https://api.jina.ai/v1 [default: --base-url]."),
+    option("Reranker", "--reranker-api-key-env", default=None,
+           help="With --reranker rerank:<model>: the environment variable holding its key [default: --api-key-env]."),
+]
+ENGINE = [
+    option("Engine", "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+           help="local: encode in this process; ray: encode documents on a Ray cluster (pip install "
+                "'embedlab[ray]') into a vector directory, resumable; local models only."),
+    option("Engine", "--workers", type=click.IntRange(1), default=None,
+           help="--engine ray: model copies encoding at once [default: one per CPU, or per GPU with "
+                "--gpus-per-worker]."),
+    option("Engine", "--gpus-per-worker", type=click.FloatRange(0), default=0.0, show_default=True,
+           help="--engine ray: GPUs each worker holds (fp16 on CUDA; --batch-size is per worker)."),
+    option("Engine", "--ray-address", default=None, metavar="ADDRESS",
+           help="--engine ray: an existing cluster ('auto', host:port, ray://...) [default: a local one]."),
+    option("Engine", "--vectors", default=None, metavar="DIR|URI",
+           help="--engine ray: the vector directory (id-keyed shards) for one model: a folder, or a URI pyarrow can "
+                "write (s3://bucket/prefix[?endpoint_override=host:port&scheme=http], gs://, hdfs://, abfs://; "
+                "credentials from the environment, or in the URI, never shown); a rerun encodes only what is "
+                "missing; another model's directory is refused [default: a temporary one]."),
+]
+_INDEX_HELP = ("exact (blockwise, trec_eval's tie order), flat (faiss, exhaustive), hnsw or ivf (faiss), usearch "
+               "(its HNSW); an approximate index's cost is measured and reported against exact search")
+INDEX = [
+    option("Index", "--index", type=RenamedChoice(list(INDEXES), renamed=RENAMED), default="exact", show_default=True,
+           help="Dense retrieval: " + _INDEX_HELP + " (pip install 'embedlab[faiss]' / '[usearch]')."),
+    renamed("--search", "--index", "index", type=click.Choice(["exact", *RENAMED]), value=lambda v: RENAMED.get(v, v)),
+]
+COST = [
+    option("Cost", "--max-cost", type=float, default=None,
+           help="API models: stop before sending anything if the estimated cost is higher."),
+    option("Cost", "--price-per-mtok", type=float, default=None,
+           help="API models: price per million tokens (overrides the built-in table; recorded for reports)."),
+]
 
-quiet_option = click.option("-q", "--quiet", is_flag=True,
-                            help="No progress bars or lines, no loading bars or chatter from model libraries.")
+
+def format_option(*choices: str, default: str = "table"):
+    return option("Output", "--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True,
+                  help="What is printed on stdout.")
 
 
-def shared_options(command):
-    """Model, data, sampling, API and cache options: the same for `eval` and `estimate`."""
-    for option in reversed(_SHARED):
-        command = option(command)
-    return command
-
-
-def model_options(command):
-    """The options of _MODEL (instructions, batching, device, API, cache) without the data ones."""
-    for option in reversed(_MODEL):
-        command = option(command)
-    return command
+OVERWRITE = option("Output", "--overwrite", is_flag=True,
+                   help="Replace an existing output that embedlab did not write (its own results and reports are "
+                        "regenerated without it); never an input.")
+QUIET = option("Output", "-q", "--quiet", is_flag=True,
+               help="No progress bars or lines, no loading bars or chatter from model libraries.")
 
 
 def pop_model_options(opts: dict):
-    """(ModelOptions, cache) from the options of `model_options` (consumed from opts).
-
-    cache: False = none, None = the default (on for paid APIs), or a path."""
+    """(ModelOptions, cache) from the options of MODEL_SETTINGS a command has (consumed from opts; the others keep
+    their defaults). cache: False = none, None = the default (on for paid APIs), or a path."""
     from embedlab.models import ModelOptions
 
-    cache_path, no_cache = opts.pop("cache_path"), opts.pop("no_cache")
-    keys = ("query_instruction", "document_instruction", "batch_size", "max_length", "device",
-            "base_url", "api_key_env", "dimensions", "concurrency", "max_inputs", "input_type", "rpm", "tpm",
-            "timeout", "fusion", "rrf_k", "weights", "fusion_depth")
-    keys += ("bm25_k1", "bm25_b", "bm25_tokenizer")
+    cache_path, no_cache = opts.pop("cache_path", None), opts.pop("no_cache", False)
+    keys = [name for name in (o.name for o in _params(MODEL_SETTINGS)) if name in opts]
     return ModelOptions(**{key: opts.pop(key) for key in keys}), False if no_cache else cache_path
+
+
+def _params(group: list) -> list[click.Parameter]:
+    """The click parameters a group of option decorators declares."""
+    def bare():
+        pass
+
+    for decorator in group:
+        bare = decorator(bare)
+    return bare.__click_params__
 
 
 def quiet_libraries(quiet: bool) -> None:
@@ -149,72 +231,9 @@ def quiet_libraries(quiet: bool) -> None:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
-def note_renamed(old: str, new: str) -> None:
-    """The one stderr line an old spelling prints while it is still accepted."""
-    click.echo(f"note: {old} is now {new} (the old spelling goes in the next release)", err=True)
-
-
-def renamed(old: str, new: str, dest: str, *, value: Callable[[Any], Any] | None = None, required: bool = False,
-            **attrs):
-    """A hidden option `old`, kept for one release: its value goes to the parameter `dest` (the option now
-    spelled `new`), with a note on stderr. Place it among the command's options (below `@click.command`).
-
-    `attrs` are the old option's click attributes (type, multiple, ...); `value` turns an old value into a
-    new one. A multiple `dest` gets the old values added; a single one given both ways is a usage error.
-    `required`: `dest` must be given one way or the other (declare the new option not required to click).
-    """
-    name = "renamed_" + old.strip("-").replace("-", "_")
-
-    def decorate(function):
-        @functools.wraps(function)
-        def command(*args, **kwargs):
-            given = kwargs.pop(name)
-            ctx = click.get_current_context()
-            if given is not None and given != ():
-                several = isinstance(kwargs[dest], tuple)
-                if not several and ctx.get_parameter_source(dest) is not ParameterSource.DEFAULT:
-                    raise click.UsageError(f"give {new} only ({old} is its old spelling)")
-                note_renamed(old, new)
-                values = [value(v) if value else v for v in (given if attrs.get("multiple") else [given])]
-                kwargs[dest] = (*kwargs[dest], *values) if several else values[0]
-            if required and kwargs[dest] is None:
-                raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == dest))
-            return function(*args, **kwargs)
-
-        return click.option(old, name, hidden=True, **attrs)(command)
-
-    return decorate
-
-
-class RenamedChoice(click.Choice):
-    """A choice whose old values are still accepted for one release, with a note: they are not listed in
-    `--help`. `RenamedChoice(["table", "json"], renamed={"text": "table"})`."""
-
-    def __init__(self, choices, renamed: dict[str, str], **kwargs):
-        super().__init__(choices, **kwargs)
-        self.renamed = renamed
-
-    def convert(self, value, param, ctx):
-        if value in self.renamed:
-            option = param.opts[-1] if param is not None else ""
-            note_renamed(f"{option} {value}".strip(), f"{option} {self.renamed[value]}".strip())
-            value = self.renamed[value]
-        return super().convert(value, param, ctx)
-
-
-class OldArgument(click.Argument):
-    """An optional positional argument kept for one release: accepted, but not shown in the usage line."""
-
-    def __init__(self, param_decls, **attrs):
-        super().__init__(param_decls, required=False, **attrs)
-
-    def get_usage_pieces(self, ctx):
-        return []
-
-
 def pop_reranker_options(opts: dict, options) -> dict:
-    """RunOptions fields of a two-stage run (reranker, rerank_depths, reranker_options) from the options
-    of _DATA (consumed from opts); `options`: the models' ModelOptions, the base of the reranker's own."""
+    """RunOptions fields of a two-stage run (reranker, rerank_depths, reranker_options) from RERANKER's options
+    (consumed from opts); `options`: the models' ModelOptions, the base of the reranker's own."""
     import dataclasses
 
     from embedlab.models.registry import reranker_options
@@ -229,41 +248,16 @@ def pop_reranker_options(opts: dict, options) -> dict:
                                      param_hint="--rerank-depth") from None
     if depths is not None and not reranker:
         raise click.UsageError("--rerank-depth needs a --reranker")
+    if (base_url or key_env) and not reranker:
+        raise click.UsageError(f"{'--reranker-base-url' if base_url else '--reranker-api-key-env'} needs a --reranker")
     own = dataclasses.replace(reranker_options(options), base_url=base_url or options.base_url,
                               api_key_env=key_env or options.api_key_env)
     return {"reranker": reranker, "rerank_depths": depths or (), "reranker_options": own}
 
 
-# where texts become vectors: in process, or on a Ray cluster (eval, mine)
-_ENGINE = [
-    click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-                 help="local: encode in this process; ray: encode documents on a Ray cluster (pip install "
-                      "'embedlab[ray]') into a vector directory, resumable; local models only."),
-    click.option("--workers", type=click.IntRange(1), default=None,
-                 help="--engine ray: model copies encoding at once [default: one per CPU, or per GPU with "
-                      "--gpus-per-worker]."),
-    click.option("--gpus-per-worker", type=click.FloatRange(0), default=0.0, show_default=True,
-                 help="--engine ray: GPUs each worker holds (fp16 on CUDA; --batch-size is per worker)."),
-    click.option("--ray-address", default=None, metavar="ADDRESS",
-                 help="--engine ray: an existing cluster ('auto', host:port, ray://...) [default: a local one]."),
-    click.option("--vectors", default=None, metavar="DIR|URI",
-                 help="--engine ray: the vector directory (id-keyed shards) for one model: a folder, or a URI "
-                      "pyarrow can write (s3://bucket/prefix[?endpoint_override=host:port&scheme=http], gs://, "
-                      "hdfs://, abfs://; credentials from the environment, or in the URI, never shown); a rerun "
-                      "encodes only what is missing; another model's directory is refused [default: a temporary "
-                      "one]."),
-]
-
-
-def engine_options(command):
-    """--engine ray and its settings (eval, mine)."""
-    for option in reversed(_ENGINE):
-        command = option(command)
-    return command
-
-
 def pop_engine_options(opts: dict, progress: bool):
-    """EngineOptions for --engine ray (ray checked installed, before any model loads), None in process."""
+    """EngineOptions for --engine ray (ray checked installed, the cluster and the vector directory reachable,
+    before any model loads), None in process."""
     engine = opts.pop("engine")
     given = {name: opts.pop(name) for name in ("workers", "gpus_per_worker", "ray_address", "vectors")}
     if engine == "local":

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.data import triplets
+from embedlab.data.output import check_output
 from embedlab.data.records import (
     TABLE_SUFFIXES,
     Record,
@@ -32,7 +33,6 @@ from embedlab.data.records import (
     read_records,
 )
 from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, RowIds, row_texts
-from embedlab.data.output import check_output
 from embedlab.data.retrieval import is_retrieval_folder
 from embedlab.data.rows_to_retrieval import Collection, rows_to_retrieval
 from embedlab.data.writer import (

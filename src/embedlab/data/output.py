@@ -1,8 +1,9 @@
 """Every file and folder embedlab writes goes through here.
 
-The rule, for every command: never write over an input; refuse an existing output unless `overwrite`;
-check the output path before the work starts; write to a temporary sibling and rename it into place, so a
-killed command leaves nothing under the final name that looks valid.
+The rule, for every command: never write over an input (data, a cache, a vector folder, a saved run); an output
+that exists is replaced only when embedlab wrote it (`regenerable`: results, reports, carrying embedlab's mark) or
+with `overwrite`; check the output path before the work starts; write to a temporary sibling and rename it into
+place, so a killed command leaves nothing under the final name that looks valid.
 """
 
 from __future__ import annotations
@@ -25,9 +26,30 @@ def is_saved_dataset(path: Path) -> bool:
     return path.is_dir() and any((path / name).exists() for name in SAVED_DATASET_FILES)
 
 
+MARK = "written by embedlab"  # the last line of a markdown report (a page carries it as its generator tag)
+
+
+def regenerable(path: Path) -> bool:
+    """Whether `path` is an output embedlab wrote and a command may write again without --overwrite: a JSON
+    object whose schema is embedlab's (results files), a page embedlab generated, a markdown report ending with
+    embedlab's mark."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096).decode("utf-8", "replace")
+            handle.seek(max(0, path.stat().st_size - 256))
+            tail = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return False
+    if head.lstrip().startswith("{"):
+        return '"schema": "embedlab.' in head or '"schema":"embedlab.' in head
+    return "<meta name='generator' content='embedlab'>" in head or tail.rstrip().endswith(f"<!-- {MARK} -->")
+
+
 def check_output(target: str | Path, *, inputs: Iterable[str | Path] = (), overwrite: bool = False,
-                 folder: bool = False, option: str = "--overwrite", role: str = "output") -> Path:
-    """Refuse an output that is (inside) an input or holds one, or that exists without `overwrite`.
+                 folder: bool = False, option: str = "--overwrite", role: str = "output",
+                 regenerate: bool = False) -> Path:
+    """Refuse an output that is (inside) an input or holds one, or that exists without `overwrite` (with
+    `regenerate`, an existing output embedlab wrote itself is replaced: `regenerable`).
 
     `folder`: the output is a folder (a file of that name is refused, and vice versa); `role` names the
     output in the messages ("output", "log", ...). Returns the path.
@@ -43,7 +65,7 @@ def check_output(target: str | Path, *, inputs: Iterable[str | Path] = (), overw
         if target.is_dir() != folder:
             raise DataError(f"exists as a {'folder' if target.is_dir() else 'file'}; expected a "
                             f"{'folder' if folder else 'file'}", path=target, hint="give another output path")
-        if not overwrite:
+        if not overwrite and not (regenerate and not folder and regenerable(target)):
             raise DataError("already exists", path=target, hint=f"pass {option} to replace it")
     parent = _existing_parent(resolved)
     if not parent.is_dir():
@@ -119,6 +141,12 @@ def atomic_files(targets: Sequence[str | Path]) -> Iterator[list[Path]]:
         for partial in partials:
             if partial.exists():
                 partial.unlink()
+
+
+def write_bytes(target: str | Path, data: bytes) -> Path:
+    with atomic_file(target) as partial:
+        partial.write_bytes(data)
+    return Path(target)
 
 
 def write_text(target: str | Path, text: str) -> Path:

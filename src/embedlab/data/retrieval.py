@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.data.output import is_saved_dataset
+from embedlab.data.qrels import read_qrels
 from embedlab.data.records import (
     choose_split,
     find_split_files,
@@ -16,7 +17,6 @@ from embedlab.data.records import (
     task_name,
     text_field,
 )
-from embedlab.data.qrels import read_qrels
 from embedlab.errors import DataError
 from embedlab.tasks.retrieval import RetrievalTask
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedlab.errors import ModelError
-from embedlab.models.base import PairScorer
 from embedlab.embedding.cache import EmbeddingCache
 from embedlab.embedding.store import Store
+from embedlab.errors import ModelError
+from embedlab.models.base import PairScorer
 from embedlab.progress import progress
 
 Pair = tuple[str, str]

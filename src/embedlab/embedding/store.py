@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embedlab.embedding.cache import EmbeddingCache
 from embedlab.errors import ModelError
 from embedlab.models.base import Encoder, Kind, as_model
-from embedlab.embedding.cache import EmbeddingCache
 from embedlab.progress import progress
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ class FinetuneConfig:
     query_instruction: str | None = None
     document_instruction: str | None = None
     seed: int = 0
-    precision: str = "auto"  # auto | fp32 | fp16 | bf16 (auto: bf16/fp16 on CUDA, fp32 on CPU)
+    dtype: str = "auto"  # training dtype: auto | fp32 | fp16 | bf16 (auto: bf16/fp16 on CUDA, fp32 on CPU)
     gradient_checkpointing: bool = False
     eval_every: int | None = None  # steps; None = once per epoch
     keep_checkpoints: int | None = 1  # the last N checkpoints, plus the best; None = keep all

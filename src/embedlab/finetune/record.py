@@ -50,6 +50,9 @@ def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What differs between two records, as `lr 1e-05 -> 2e-05`, `train data changed`, ..."""
     found = []
     old_config, new_config = old.get("config", {}), new["config"]
+    if "precision" in old_config and "dtype" not in old_config:  # recorded before the setting was renamed
+        old_config = {**old_config, "dtype": old_config["precision"]}
+        old_config.pop("precision")
     for key in new_config:
         if key not in RESUMABLE and old_config.get(key) != new_config[key]:
             name = OPTION_NAMES.get(key, key.replace("_", "-"))

@@ -21,8 +21,6 @@ from embedlab.data.output import check_output, write_json
 from embedlab.data.text import text_key
 from embedlab.data.training import TrainingData, load_training
 from embedlab.errors import EmbedlabError, UnknownNameError, require
-from embedlab.run.context import environment
-from embedlab.run.evaluation import load_tasks
 from embedlab.finetune.checkpoints import resume_or_clear, step_of, training_finished, write_best
 from embedlab.finetune.config import FinetuneConfig
 from embedlab.finetune.evaluator import CurveEvaluator
@@ -41,6 +39,9 @@ from embedlab.finetune.trainer import Setup, build_trainer, quiet_libraries
 from embedlab.models.base import ModelOptions
 from embedlab.models.sentence_transformers import pick_device
 from embedlab.results.curve import Curve
+from embedlab.run.context import environment
+from embedlab.run.evaluation import load_tasks
+from embedlab.run.options import RunOptions
 from embedlab.tasks.types import Task, score_names, task_type
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,8 @@ class FinetuneRun:
 def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, *,
              test: str | Path | Task | None = None, retrieval: str | Path | Task | None = None,
              guard: list | tuple = (), guard_retrieval: list | tuple = (),
-             config: FinetuneConfig | None = None, progress: bool = False, resume: bool = True,
-             verbose: bool = False, announce=log.info, callbacks: list | tuple = ()) -> FinetuneRun:
+             config: FinetuneConfig | None = None, run: RunOptions | None = None, resume: bool = True,
+             verbose: bool = False, callbacks: list | tuple = ()) -> FinetuneRun:
     """Fine-tune `model` on `train`, scoring every checkpoint on the held-out `test` (reranking)
     and/or `retrieval` data and on optional general-domain `guard` sets (to expose forgetting).
 
@@ -76,19 +77,19 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
     by sentence-transformers and `embedlab eval`; the best and the last `keep_checkpoints`), curve.json,
     curve.png, best/ (the best checkpoint, or the base model if nothing beat it) and summary.json. The
     same run in `out_dir` is resumed (returned if complete); another is refused unless `resume=False`.
-    A run failing before training leaves no folder it created. `announce(str)` gets the plan and notes;
-    `progress`: a progress line on a terminal; `verbose`: the libraries' own logs and bars too.
+    A run failing before training leaves no folder it created. `run.announce(str)` gets the plan and notes (the
+    log by default), `run.progress` a progress line on a terminal; `verbose`: the libraries' logs and bars too.
     """
-    config = config or FinetuneConfig()
-    st = _require_training_stack()
-    out_dir = Path(out_dir)
+    config, run = config or FinetuneConfig(), run or RunOptions()
+    announce = run.announce or log.info
+    st, out_dir = _require_training_stack(), Path(out_dir)
     if not verbose:
         quiet_libraries()
     started = time.perf_counter()
     data = train if isinstance(train, TrainingData) else load_training(train)
     tasks, curve = _held_out(test, retrieval, guard, guard_retrieval, config)
     device, record = pick_device(config.device), run_record(model, data, curve, config)
-    precision = _precision(config.precision, device)
+    dtype = _dtype(config.dtype, device)
     check_output(out_dir, inputs=_inputs(model, train, test, retrieval, *guard, *guard_retrieval),
                  folder=True, overwrite=True, role="run folder")
     previous = previous_run(out_dir, record, resume=resume)
@@ -96,9 +97,9 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
         announce(f"{out_dir} holds this run, complete at {previous.checkpoint.name}: nothing to train "
                  "(--no-resume trains it again)")
         return FinetuneRun.load(out_dir)
-    setup = _load_model(model, data, config, device, precision)
+    setup = _load_model(model, data, config, device, dtype)
     memory = _memory_plan(setup, config, announce)
-    line = progress_line(curve) if progress else None
+    line = progress_line(curve) if run.progress else None
     announce = line.announcing(announce) if line else announce
     with _removed_on_failure(out_dir):
         checkpoint = resume_or_clear(out_dir, curve, resume=resume, announce=announce)
@@ -134,7 +135,7 @@ def _require_training_stack():
     return st
 
 
-def _load_model(spec: str, data: TrainingData, config: FinetuneConfig, device: str, precision: str) -> Setup:
+def _load_model(spec: str, data: TrainingData, config: FinetuneConfig, device: str, dtype: str) -> Setup:
     """The model on its device at the training max length, with the instructions; its examples and
     the deployment max length (`config.max_length`, else the base model's)."""
     from embedlab.models.sentence_transformers import load_sentence_transformer, model_instructions
@@ -149,7 +150,7 @@ def _load_model(spec: str, data: TrainingData, config: FinetuneConfig, device: s
                               document_instruction=instructions["document"],
                               truncate_query=token_truncator(st_model.tokenizer, config.query_max_length))
     steps_per_epoch = math.ceil(len(examples) / config.batch_size)
-    return Setup(st_model, device, precision, examples, steps_per_epoch,
+    return Setup(st_model, device, dtype, examples, steps_per_epoch,
                  config.max_steps or math.ceil(steps_per_epoch * config.epochs),
                  max_length=config.max_length or base_length or st_model.max_seq_length)
 
@@ -190,8 +191,8 @@ def _inputs(*sources) -> list[Path]:
 
 
 def _run_facts(setup: Setup, config: FinetuneConfig, steps: int) -> dict[str, Any]:
-    """Where and how it ran: device, precision, steps, and both lengths (trained at; saved and scored at)."""
-    return {"device": setup.device, "precision": setup.precision, "steps": steps,
+    """Where and how it ran: device, dtype, steps, and both lengths (trained at; saved and scored at)."""
+    return {"device": setup.device, "dtype": setup.dtype, "steps": steps,
             "steps_per_epoch": setup.steps_per_epoch, "max_length": setup.max_length,
             "train_max_length": {"query": config.query_max_length, "passage": setup.model.max_seq_length}}
 
@@ -250,10 +251,10 @@ def _leakage(data: TrainingData, tasks: dict[str, Task]) -> dict[str, int]:
             for label, task in tasks.items()}
 
 
-def _precision(requested: str, device: str) -> str:
+def _dtype(requested: str, device: str) -> str:
     if requested != "auto":
         if requested != "fp32" and not device.startswith("cuda"):
-            raise EmbedlabError(f"--precision {requested} needs a CUDA GPU (device is {device})")
+            raise EmbedlabError(f"--dtype {requested} needs a CUDA GPU (device is {device})")
         return requested
     if device.startswith("cuda"):
         import torch
@@ -268,7 +269,7 @@ def _memory_plan(setup: Setup, config: FinetuneConfig, announce) -> dict[str, An
     shape = ModelShape.of(setup.model)
     common = {"batch_size": config.batch_size, "group_size": config.group_size,
               "query_length": config.query_max_length, "passage_length": config.passage_max_length,
-              "dtype_bytes": 2 if setup.precision != "fp32" else 4, "device": setup.device,
+              "dtype_bytes": 2 if setup.dtype != "fp32" else 4, "device": setup.device,
               "available": available_memory(setup.device)}
 
     def estimate(mini: int | None, checkpointing: bool = config.gradient_checkpointing):

@@ -28,11 +28,11 @@ from embedlab.results.curve import Curve
 
 @dataclass
 class Setup:
-    """The model to train, on which device and precision, and the examples built for it."""
+    """The model to train, on which device and in which dtype, and the examples built for it."""
 
     model: Any  # a SentenceTransformer
     device: str
-    precision: str  # fp32 | fp16 | bf16
+    dtype: str  # fp32 | fp16 | bf16
     examples: Examples
     steps_per_epoch: int
     total_steps: int
@@ -91,8 +91,8 @@ def _training_arguments(st, setup: Setup, config: FinetuneConfig, out_dir: Path,
         weight_decay=config.weight_decay,
         seed=config.seed,
         data_seed=config.seed,
-        fp16=setup.precision == "fp16",
-        bf16=setup.precision == "bf16",
+        fp16=setup.dtype == "fp16",
+        bf16=setup.dtype == "bf16",
         use_cpu=setup.device == "cpu",
         **_checkpointing_argument(st, config.gradient_checkpointing),
         batch_sampler=batch_samplers.NO_DUPLICATES,

@@ -7,22 +7,23 @@ before any text is sent; the output is written atomically, then the report.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from embedlab.data.output import check_output, write_json
 from embedlab.embedding.store import EmbeddingStore
-from embedlab.embedding.engines import EngineOptions, embedding_store
-from embedlab.run.estimate import check_cost, cost_line, estimate_texts
-from embedlab.models.base import ModelOptions, as_model
-from embedlab.embedding.cache import open_cache
-from embedlab.models.registry import load_model
 from embedlab.mining.config import MiningConfig
 from embedlab.mining.inputs import MiningInput, MiningRow, read_corpus, read_rows, texts_to_embed
 from embedlab.mining.miner import OUTPUT_KEYS, mine_rows
 from embedlab.mining.report import MiningReport
+from embedlab.models.base import ModelOptions, as_model
+from embedlab.models.registry import load_model
+from embedlab.run.context import RunContext
+from embedlab.run.estimate import estimate_texts
+from embedlab.run.evaluation import check_options_read
+from embedlab.run.options import RunOptions
 
 PathLike = str | Path
 
@@ -33,12 +34,10 @@ def default_report_path(out: PathLike) -> Path:
 
 
 def mine(data: PathLike | MiningInput, model: PathLike | Any, out: PathLike, *,
-         config: MiningConfig | None = None, options: ModelOptions | None = None,
+         config: MiningConfig | None = None, options: ModelOptions | None = None, run: RunOptions | None = None,
          corpus: PathLike | Sequence[str] | None = None, check_model: PathLike | Any | None = None,
-         cache: PathLike | bool | None = None, output_format: str = "flag", with_scores: bool = False,
-         split: str | None = None, max_cost: float | None = None, price_per_mtok: float | None = None,
-         overwrite: bool = False, report_path: PathLike | None = None, progress: bool = False,
-         announce: Callable[[str], None] | None = None, engine: EngineOptions | None = None) -> MiningReport:
+         output_format: str = "flag", with_scores: bool = False, overwrite: bool = False,
+         report_path: PathLike | None = None) -> MiningReport:
     """Mine hard negatives for the rows of `data` with `model`; write the rows to `out` (JSONL) and the
     report to `report_path` (default: `out` with `.report.json`). Returns the report.
 
@@ -46,46 +45,46 @@ def mine(data: PathLike | MiningInput, model: PathLike | Any, out: PathLike, *,
     already read (`read_rows`). model, check_model: names (`"BAAI/bge-small-zh-v1.5"`, `"openai:<model>"`)
     loaded with `options` and closed afterwards, or Model objects (left open). corpus: the candidate
     passages: a corpus file or retrieval folder, or distinct texts (used as they are); default: every
-    passage of `data` (a retrieval folder's corpus). cache: a path, True (the default path), False (none),
-    None (paid models only). output_format: "flag" ({query, pos, neg}) or "reranking" ({query, positive,
-    negative}). Neither output may be an input; an existing one is refused unless `overwrite`. Paid
-    models are estimated before any request, each line sent to `announce`, and refused above `max_cost`.
-    `progress`: progress bars, and the chunk notes sent to `announce`. `engine`: the mining model's documents
-    (candidates, positives) are encoded on a Ray cluster first, in one run (`engines/`); queries and the
-    second model stay in this process.
+    passage of `data` (a retrieval folder's corpus). output_format: "flag" ({query, pos, neg}) or "reranking"
+    ({query, positive, negative}). Neither output may be an input; an existing one is refused unless
+    `overwrite`. `run`: the run context's settings (`RunOptions`: cache, split of `data`, max_cost, price_per_mtok,
+    progress, announce, engine), as `evaluate` takes them: paid models are estimated before any request, each line
+    sent to `announce`, and refused above `max_cost`; with `engine`, the mining model's documents (candidates,
+    positives) are encoded on a Ray cluster first, in one run; queries and the second model stay in this process.
     """
-    config = config or MiningConfig()
+    config, run, options = config or MiningConfig(), run or RunOptions(), options or ModelOptions()
     config.check()
     if output_format not in OUTPUT_KEYS:
         raise ValueError(f"output_format is one of {sorted(OUTPUT_KEYS)}, not {output_format!r}")
     report_path = Path(report_path) if report_path is not None else default_report_path(out)
-    _check_outputs(Path(out), report_path, data, corpus, overwrite)
-    tell = announce or (lambda line: None)
-    source = data if isinstance(data, MiningInput) else read_rows(data, split=split)
-    for reason, count in source.skipped.items():
-        tell(f"note: skipped {count:,} rows: {reason.replace('_', ' ')} (not in the output)")
-    candidates, corpus_name = _candidates(source, corpus)
+    _check_outputs(Path(out), report_path, data, corpus, overwrite, run.kept_paths())
     specs = [model] + ([check_model] if check_model is not None else [])
-    with ExitStack() as opened:
-        stores = [_store(spec, options or ModelOptions(), cache, progress, opened, engine if not i else None)
-                  for i, spec in enumerate(specs)]
-        _check_cost(stores, source.rows, candidates, config, max_cost, price_per_mtok, tell)
-        if engine is not None:
-            stores[0].prepare([texts_to_embed(source.rows, candidates, config)["document"]])
-        report = mine_rows(source.rows, candidates, stores[0], out, config=config,
-                           checker=stores[1] if len(stores) > 1 else None, output_format=output_format,
-                           with_scores=with_scores, source=source.source, corpus_name=corpus_name,
-                           skipped=source.skipped, progress=tell if progress else None)
+    check_options_read(options, [str(s) if isinstance(s, Path) else s for s in specs])
+    with RunContext(run, batch_size=options.batch_size) as ctx:
+        source = data if isinstance(data, MiningInput) else read_rows(data, split=run.split)
+        for reason, count in source.skipped.items():
+            ctx.say(f"note: skipped {count:,} rows: {reason.replace('_', ' ')} (not in the output)")
+        candidates, corpus_name = _candidates(source, corpus)
+        with ExitStack() as opened:
+            stores = [_store(spec, options, ctx, opened, engine=not i) for i, spec in enumerate(specs)]
+            ctx.check_costs(_estimates(stores, source.rows, candidates, config, run.price_per_mtok))
+            if run.engine is not None:
+                stores[0].prepare([texts_to_embed(source.rows, candidates, config)["document"]])
+            report = mine_rows(source.rows, candidates, stores[0], out, config=config,
+                               checker=stores[1] if len(stores) > 1 else None, output_format=output_format,
+                               with_scores=with_scores, source=source.source, corpus_name=corpus_name,
+                               skipped=source.skipped, progress=ctx.say if run.progress else None)
     write_json(report_path, report.as_dict())
     return report
 
 
 def _check_outputs(out: Path, report_path: Path, data: PathLike | MiningInput,
-                   corpus: PathLike | Sequence[str] | None, overwrite: bool) -> None:
-    """Before any work: neither output is an input (nor the other output), nor exists unless `overwrite`."""
+                   corpus: PathLike | Sequence[str] | None, overwrite: bool, kept: list[Path]) -> None:
+    """Before any work: neither output is an input (the data, the corpus, the cache, the vector folder), nor the
+    other output, nor exists unless `overwrite`."""
     inputs = [data.source] if isinstance(data, MiningInput) else [data]
     inputs += [corpus] if isinstance(corpus, (str, Path)) else []
-    inputs = [Path(p) for p in inputs if p]
+    inputs = [Path(p) for p in inputs if p] + kept
     check_output(out, inputs=inputs, overwrite=overwrite)
     check_output(report_path, inputs=[*inputs, out], overwrite=overwrite)
 
@@ -99,28 +98,26 @@ def _candidates(source: MiningInput, corpus: PathLike | Sequence[str] | None) ->
     return corpus if isinstance(corpus, list) else list(corpus), "the given passages"
 
 
-def _store(spec: PathLike | Any, options: ModelOptions, cache: PathLike | bool | None, progress: bool,
-           opened: ExitStack, engine: EngineOptions | None = None) -> EmbeddingStore:
-    """A store on the model `spec` names (loaded here, closed with `opened`) or is; its cache closes with `opened`."""
+def _store(spec: PathLike | Any, options: ModelOptions, ctx: RunContext, opened: ExitStack, *, engine: bool
+           ) -> EmbeddingStore:
+    """A store on the model `spec` names (loaded here, closed with `opened`) or is; on the run's engine when
+    `engine` (the mining model), else in this process (the second model)."""
     if isinstance(spec, (str, Path)):
         model = load_model(str(spec), options)
         opened.callback(model.close)
     else:
         model = as_model(spec)
-    store_cache = open_cache(cache, model.paid)
-    if store_cache is not None:
-        opened.callback(store_cache.close)
-    return embedding_store(engine)(model, batch_size=options.batch_size, progress=progress, cache=store_cache)
+    return ctx.vectors(model) if engine else ctx.plain_vectors(model)
 
 
-def _check_cost(stores: list[EmbeddingStore], rows: list[MiningRow], candidates: list[str], config: MiningConfig,
-                max_cost: float | None, price_per_mtok: float | None, tell: Callable[[str], None]) -> None:
-    """Before the first paid request: announce what each paid model will embed and cost; refuse above max_cost.
-    The second model's figures are an upper bound (it embeds only the candidates it checks)."""
+def _estimates(stores: list[EmbeddingStore], rows: list[MiningRow], candidates: list[str], config: MiningConfig,
+               price_per_mtok: float | None) -> list[dict]:
+    """What each paid model will embed and cost; the second model's figures are an upper bound (it embeds only
+    the candidates it checks)."""
     estimates = []
     for second, store in enumerate(stores):
         if store.encoder.paid:
             texts = texts_to_embed(rows, candidates, config, second_model=bool(second))
-            estimates.append(estimate_texts(store.encoder, texts, store.cache, price_per_mtok=price_per_mtok))
-            tell(cost_line(estimates[-1], at_most=bool(second)))
-    check_cost(estimates, max_cost)
+            estimates.append({**estimate_texts(store.encoder, texts, store.cache, price_per_mtok=price_per_mtok),
+                              "at_most": bool(second)})
+    return estimates

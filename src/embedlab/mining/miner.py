@@ -43,9 +43,9 @@ from embedlab.mining.filters import KnownPositives, filtered
 from embedlab.mining.inputs import MiningRow
 from embedlab.mining.report import MiningReport, advice
 from embedlab.search.ann import search_index
-from embedlab.search.names import APPROXIMATE, EXACT
 from embedlab.search.approximate import RecallSample
 from embedlab.search.exact import top_k
+from embedlab.search.names import APPROXIMATE, EXACT
 
 OUTPUT_KEYS = {"flag": ("pos", "neg"), "reranking": ("positive", "negative")}
 Candidates = list[tuple[int, float]]  # (corpus index, score of the mining model), best first

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from embedlab.errors import ModelError
+from embedlab.search.names import DEFAULT_RRF_K
 
 if TYPE_CHECKING:  # the CLI's --help reads the backends without importing numpy
     from pathlib import Path
@@ -60,7 +61,7 @@ class ModelOptions:
     bm25_tokenizer: str = "auto"  # auto | word | char | whitespace (models/bm25_tokenizers.py)
     # hybrid fusion (models/hybrid.py)
     fusion: str = "rrf"  # rrf | dbsf | rsf
-    rrf_k: int = 60
+    rrf_k: int = DEFAULT_RRF_K
     weights: str | tuple[float, ...] | None = None  # one per sub-model ("0.7,0.3"), or "sweep"; None: equal
     fusion_depth: int | None = None  # documents each sub-model gives the fusion; None: as mteb (see hybrid.py)
 
@@ -99,6 +100,15 @@ class Model:
         """The models a combination (a hybrid) is made of; none for a single model."""
         return []
 
+    def sweep_weights(self) -> list[tuple[float, ...]] | None:
+        """The weights a sweep evaluates from one output of each part (`--weights sweep`), or None: one run."""
+        return None
+
+    @classmethod
+    def sweeps(cls, spec: str, options: ModelOptions) -> bool:
+        """Whether the model `spec` names is a sweep of several runs (`sweep_weights`), known before it loads."""
+        return False
+
     @classmethod
     def paid_for(cls, spec: str, options: ModelOptions) -> bool:
         """Whether the model `spec` names costs money, read before any instance exists (a combination asks its
@@ -121,6 +131,7 @@ class Encoder(Model):
     """A dense model: `encode(texts, kind) -> float32 array (len(texts), dimension)`."""
 
     dimension: int | None = None  # None: known after the first batch
+    options_read = frozenset({"index"})  # an approximate index (`--index`) ranks its vectors
     preferred_batch: int | None = None  # texts per call that keep the backend busy; None = the run's batch size
     texts_per_request: int | None = None  # an API's cap per request (for request counts); None = no requests
 
@@ -237,10 +248,6 @@ class Combination(Model):
 
     def parts(self) -> list[Model]:
         raise NotImplementedError(f"{type(self).__name__} must list the models it is made of (parts)")
-
-    def sweep_weights(self) -> list[tuple[float, ...]] | None:
-        """The weights a sweep evaluates from one output of each part (`--weights sweep`), or None for one run."""
-        return None
 
     def with_weights(self, weights: Sequence[float]) -> Combination:
         """The same parts combined with other weights (a point of a sweep)."""

@@ -25,21 +25,11 @@ from typing import Any
 
 from embedlab.errors import ModelError, UnknownNameError
 from embedlab.models.base import Combination, Model, ModelOptions, as_model
+from embedlab.models.names import short_name
 from embedlab.models.registry import backend_class, backend_of, is_paid, load_model, name_part
+from embedlab.search.names import DEFAULT_RRF_K, FUSIONS
 
-FUSIONS = ("rrf", "dbsf", "rsf")  # search.fusion.METHODS, without importing numpy for --help
-DEFAULT_RRF_K = 60
 MTEB_SUB_DEPTH = 100  # mteb's HybridSearch: each sub-model gives max(top_k, 100) documents
-
-
-def short_name(name: str) -> str:
-    """A sub-model's name in the hybrid's: hub ids as they are, paths cut to their last meaningful part(s), as
-    `results.table.short_name` cuts them (which leaves a hybrid's name as it is)."""
-    parts = [part for part in name.split("/") if part]
-    if len(parts) <= 2 and not name.startswith(("/", ".")):
-        return "/".join(parts)
-    generic = parts[-1] in ("model", "models", "best", "final", "snapshot") or parts[-1].startswith("checkpoint")
-    return "/".join(parts[-2:] if generic else parts[-1:])
 
 
 def split_spec(spec: str) -> list[str]:
@@ -160,6 +150,10 @@ class Hybrid(Combination):
 
     def sweep_weights(self) -> list[tuple[float, ...]] | None:
         return weight_grid(len(self.models)) if self.sweep else None
+
+    @classmethod
+    def sweeps(cls, spec: str, options: ModelOptions) -> bool:
+        return isinstance(options.weights, str) and options.weights.strip().lower() == "sweep"
 
     def _name(self, weights: bool = True) -> str:
         tags = [f"w={','.join(f'{w:.3g}' for w in self.weights)}"] if weights and self.explicit_weights else []

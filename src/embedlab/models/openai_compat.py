@@ -23,7 +23,8 @@ OPENAI_URL = "https://api.openai.com/v1"
 
 class OpenAICompatibleEncoder(HttpApi, Encoder):
 
-    options_read = HttpApi.options_read | {"query_instruction", "document_instruction", "dimensions", "input_type"}
+    options_read = (HttpApi.options_read | Encoder.options_read
+                    | {"query_instruction", "document_instruction", "dimensions", "input_type"})
     paid = True  # results of paid backends are cached by default
 
     def __init__(self, model: str, options: ModelOptions | None = None) -> None:

@@ -6,7 +6,8 @@ with trec_eval's tie order (score descending, then document id descending), neve
 trec_eval ignores too. A ranked document that is not in the task's corpus keeps its rank and counts as not
 relevant, as trec_eval counts any unjudged document (dropping it would move the documents below it up and
 flatter the run); a query of the task the run does not rank gets an empty ranking (it scores 0). Both are
-counted per task in the results (`run_queries_missing`, `run_documents_outside_corpus` in each task's counts). A run that ranks none of a task's queries, or none of its
+counted per task in the results (`run_queries_missing`, `run_documents_outside_corpus` in each task's counts).
+A run that ranks none of a task's queries, or none of its
 documents, is the run of another collection: refused with one line.
 """
 

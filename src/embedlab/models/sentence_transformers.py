@@ -15,7 +15,6 @@ import numpy as np
 from embedlab.errors import ModelError, require
 from embedlab.models.base import Encoder, Kind, ModelOptions, fingerprint
 
-
 # a text longer than this many characters per token of the max length is cut before tokenizing: its first
 # max_length tokens lie well within (a token spans a few characters, rarely more than 20)
 CHARS_PER_TOKEN_BOUND = 32
@@ -86,7 +85,7 @@ class SentenceTransformerEncoder(Encoder):
     On CUDA the model runs in fp16.
     """
 
-    options_read = frozenset({"query_instruction", "document_instruction", "max_length", "device"})
+    options_read = Encoder.options_read | {"query_instruction", "document_instruction", "max_length", "device"}
 
     def __init__(self, spec: str, options: ModelOptions | None = None) -> None:
         options = options or ModelOptions()

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from embedlab.data.records import read_records
+from embedlab.data.reranking import RowIds, row_texts
+from embedlab.data.retrieval import is_retrieval_folder
+from embedlab.data.text import text_key
+from embedlab.errors import DataError
 from embedlab.quality.findings import (
     Finding,
     Findings,
@@ -26,11 +31,6 @@ from embedlab.quality.findings import (
 )
 from embedlab.quality.inspect_retrieval import inspect_retrieval
 from embedlab.quality.lengths import measure
-from embedlab.data.records import read_records
-from embedlab.data.reranking import RowIds, row_texts
-from embedlab.data.retrieval import is_retrieval_folder
-from embedlab.data.text import text_key
-from embedlab.errors import DataError
 
 __all__ = ["Finding", "Inspection", "against", "inspect_path", "inspect_retrieval", "inspect_rows"]
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from embedlab.data.qrels import read_judgments
+from embedlab.data.retrieval import STEMS, find_files, read_text_records
 from embedlab.quality.findings import (
     Findings,
     Inspection,
@@ -19,8 +21,6 @@ from embedlab.quality.findings import (
     where,
 )
 from embedlab.quality.lengths import measure
-from embedlab.data.qrels import read_judgments
-from embedlab.data.retrieval import STEMS, find_files, read_text_records
 
 Texts = dict[str, tuple[str, str]]  # id -> (text, location)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from embedlab.results.table import LABELS, short_name
 from embedlab.results.compare import TaskComparison
+from embedlab.results.table import LABELS, short_name
 
 
 def comparison_rows(c: TaskComparison) -> tuple[list[str], list[list[str]]]:

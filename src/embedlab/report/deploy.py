@@ -4,10 +4,10 @@ hybrid's weight sweep.)"""
 
 from __future__ import annotations
 
-import base64
 import html
 
 from embedlab.report.figures import png, pyplot
+from embedlab.report.markup import html_page, html_table, markdown_table, png_img
 from embedlab.results.deploy import DeploySummary, VariantRow
 from embedlab.results.table import LABELS
 
@@ -82,27 +82,17 @@ def rich_deploy(s: DeploySummary) -> list:
 
 def markdown_deploy(s: DeploySummary) -> list[str]:
     header, rows = deploy_rows(s)
-    return [f"## {heading(s)}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-            *("| " + " | ".join(row) + " |" for row in rows), "", f"_{CAPTION}_", ""]
+    return [f"## {heading(s)}", "", *markdown_table(header, rows), "", f"_{CAPTION}_", ""]
 
 
 def deploy_page(summaries: list[DeploySummary], title: str = "embedlab sweep: what will it cost to deploy?") -> str:
     """One self-contained HTML page: per task the table and the two frontier plots (inlined PNG)."""
     parts = [f"<h1>{html.escape(title)}</h1>"]
     for s in summaries:
-        header, rows = deploy_rows(s)
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
         plots = [_frontier(s, "bytes")] + ([_frontier(s, "ms")] if any(r.ms_single for r in s.rows) else [])
-        parts += [f"<h2>{html.escape(heading(s))}</h2>",
-                  f"<table><caption>{html.escape(CAPTION)}</caption><tr>{head}</tr>{body}</table>",
-                  "<div>" + "".join(f"<img alt='frontier' src='data:image/png;base64,{base64.b64encode(p).decode()}'>"
-                                    for p in plots) + "</div>"]
-    style = ("body{font-family:system-ui,sans-serif;max-width:1300px;margin:2em auto}table{border-collapse:collapse}"
-             "td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child{text-align:left}"
-             "caption{text-align:left;color:#555}img{max-width:49%}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>\n")
+        parts += [f"<h2>{html.escape(heading(s))}</h2>", html_table(*deploy_rows(s), CAPTION),
+                  "<div>" + "".join(png_img(p, "frontier") for p in plots) + "</div>"]
+    return html_page(title, "".join(parts), "img{max-width:49%}")
 
 
 def _frontier(s: DeploySummary, axis: str) -> bytes:

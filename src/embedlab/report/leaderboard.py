@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from embedlab.report.markup import markdown_table
 from embedlab.results.leaderboard import OTHER_SEMANTICS, Leaderboard
 from embedlab.results.table import short_name
+
 
 def leaderboard_cells(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
     """(header, rows) as text: rank, model, a score ×100 per task ("–" where the run has none), mean, file."""
@@ -49,8 +51,7 @@ SEMANTICS = {"v1": "C-MTEB's / mteb 1.x's reranking scores (v1: MAP and MRR@10 o
 
 def markdown_leaderboard(board: Leaderboard) -> str:
     header, rows = leaderboard_cells(board)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+    return "\n".join(markdown_table(header, rows))
 
 
 def rich_leaderboard(board: Leaderboard, title: str):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from embedlab.data.output import write_bytes
 from embedlab.quality import Inspection
-from embedlab.report.figures import pyplot
+from embedlab.report.figures import png, pyplot
 from embedlab.results.table import short_name
 
 _UNITS = {"chars": "characters", "tokens": "tokens"}
@@ -37,8 +38,8 @@ def plot_lengths(inspection: Inspection, path, *, bins: int = 40):
     if inspection.tokenizer:
         title += f" — tokens of {short_name(inspection.tokenizer)}"
     fig.suptitle(title)
-    fig.tight_layout()
-    target = Path(path) if isinstance(path, (str, Path)) else path  # or a binary file object
-    fig.savefig(target, dpi=100, format="png")
-    plt.close(fig)
-    return target
+    picture = png(fig)
+    if not isinstance(path, (str, Path)):  # a binary file object
+        path.write(picture)
+        return path
+    return write_bytes(path, picture)  # atomic: a killed run leaves no half picture

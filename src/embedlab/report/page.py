@@ -7,12 +7,14 @@ fine-tuning curves given. Everything comes from results / curve files: nothing i
 
 from __future__ import annotations
 
-import base64
 import html
 import io
+from collections.abc import Callable
 
+from embedlab.data.output import MARK
 from embedlab.report.compare import comparison_rows
 from embedlab.report.figures import png, pyplot
+from embedlab.report.markup import html_page, html_table, markdown_table, png_img
 from embedlab.report.query_diff import query_parts
 from embedlab.report.sweep import html_sweep, markdown_sweep
 from embedlab.results.compare import TaskComparison, compare, named_runs
@@ -29,11 +31,15 @@ th:first-child,td:first-child{text-align:left}.better{color:#11772d;font-weight:
 
 
 def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | None = None,
-          title: str = "embedlab report", price_per_mtok: float | None = None, queries: int = 10) -> tuple[str, str]:
+          title: str = "embedlab report", price_per_mtok: float | None = None, queries: int = 10,
+          progress: Callable[[str], None] | None = None) -> tuple[str, str]:
     """(html, markdown) for the runs in `results` and the fine-tuning `curves`. `price_per_mtok` prices the
     tokens of API models the price table does not know (a custom endpoint), as `eval --price-per-mtok` does;
     `queries`: per task, the queries where each model and the baseline differ most (runs saved by `eval
-    --save-run`; 0: none)."""
+    --save-run`; 0: none). `progress` gets a line as each part starts (the bootstrap and plots take minutes on
+    large sets)."""
+    say = progress or (lambda line: None)
+    say(f"comparing {sum(len(r.runs) for r in results)} runs (bootstrap CIs, paired tests)")
     comparisons = compare(results, baseline=baseline) if results else []
     queries_html, queries_md, query_notes, page_end = query_parts(results, comparisons, queries)
     costs = _costs(results, price_per_mtok)
@@ -41,7 +47,8 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
               for name, run in named_runs(results).items() for t in run.tasks}
     parts_html = [f"<h1>{html.escape(title)}</h1>"]
     parts_md = [f"# {title}", ""]
-    for c in comparisons:
+    for number, c in enumerate(comparisons, start=1):
+        say(f"task {number}/{len(comparisons)}: {c.task}: tables and plots")
         header, rows = comparison_rows(c)
         header = [*header, "encode s", "API cost / 1k queries"]
         rows = [[*row, f"{encode.get((r.model, c.task), 0.0):.1f}", costs.get(r.model, "–")]
@@ -49,10 +56,9 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
         heading = f"{c.task}: {LABELS.get(c.metric, c.metric)} ({c.queries:,} queries)"
         caption = ("scores ×100; 95% bootstrap CIs over queries; Δ vs the baseline, paired randomization "
                    "test, Holm-corrected")
-        parts_md += [f"## {heading}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        parts_md += ["| " + " | ".join(row) + " |" for row in rows] + ["", f"_{caption}_", ""]
+        parts_md += [f"## {heading}", "", *markdown_table(header, rows), "", f"_{caption}_", ""]
         plots = [_bars(c), _distributions(c, results)] + ([_wins(c, results)] if len(c.rows) > 1 else [])
-        parts_html += [f"<h2>{html.escape(heading)}</h2>", _html_table(header, rows, caption),
+        parts_html += [f"<h2>{html.escape(heading)}</h2>", html_table(header, rows, caption, cell_class=_mark),
                        "<div class='plots'>" + "".join(_img(png) for png in plots) + "</div>",
                        *queries_html.get(c.task, [])]
         parts_md += queries_md.get(c.task, [])
@@ -77,9 +83,8 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
         parts_md += [f"## Fine-tuning curve: {curve.metric}", "", text, ""]
         parts_html += [f"<h2>Fine-tuning curve: {html.escape(curve.metric)}</h2><p>{html.escape(text)}</p>",
                        _img(buffer.getvalue())]
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body>{''.join(parts_html)}{page_end}</body></html>")
-    return page, "\n".join(parts_md)
+    page = html_page(title, "".join(parts_html) + page_end, STYLE)
+    return page, "\n".join([*parts_md, f"<!-- {MARK} -->"])
 
 
 def stack_section(results: list[Results], price_per_mtok: float | None = None) -> tuple[list[str], list[str]]:
@@ -93,7 +98,7 @@ def stack_section(results: list[Results], price_per_mtok: float | None = None) -
         return [], []
     header, cells = stack_cells(rows, price_per_mtok)
     heading = "Retrieval stacks: first stage, then reranked"
-    return ([f"<h2>{html.escape(heading)}</h2>", _html_table(header, cells, CAPTION),
+    return ([f"<h2>{html.escape(heading)}</h2>", html_table(header, cells, CAPTION, cell_class=_mark),
              "<div class='plots'>" + _img(stack_plot(rows)) + "</div>"],
             [f"## {heading}", "", *stack_markdown(rows, price_per_mtok)])
 
@@ -115,20 +120,12 @@ def _costs(results: list[Results], price_per_mtok: float | None) -> dict[str, st
     return out
 
 
-def _html_table(header: list[str], rows: list[list[str]], caption: str) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td class='{_mark(cell)}'>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-        for row in rows)
-    return f"<table><caption>{html.escape(caption)}</caption><tr>{head}</tr>{body}</table>"
-
-
 def _mark(cell: str) -> str:
     return "better" if cell.endswith("better") else "worse" if cell.endswith("worse") else ""
 
 
 def _img(png: bytes) -> str:
-    return f"<p><img alt='plot' src='data:image/png;base64,{base64.b64encode(png).decode()}'></p>"
+    return f"<p>{png_img(png)}</p>"
 
 
 def _bars(c: TaskComparison) -> bytes:

@@ -3,8 +3,8 @@ HTML, and a plot of quality against the reranker's latency, one line per first s
 
 from __future__ import annotations
 
-
 from embedlab.report.figures import png, pyplot
+from embedlab.report.markup import markdown_table
 from embedlab.results.stack import StackRow
 
 HEADER = ["task", "stack", "first-stage recall@depth", "nDCG@10", "MAP@10", "MRR@10", "Δ nDCG@10", "95% CI of Δ",
@@ -62,8 +62,7 @@ def rich_stack(rows: list[StackRow], price_per_mtok: float | None = None):
 
 def stack_markdown(rows: list[StackRow], price_per_mtok: float | None = None) -> list[str]:
     header, cells = stack_cells(rows, price_per_mtok)
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-            *("| " + " | ".join(c.strip() or " " for c in line) + " |" for line in cells), "", f"_{CAPTION}_", ""]
+    return [*markdown_table(header, cells), "", f"_{CAPTION}_", ""]
 
 
 def stack_plot(rows: list[StackRow], metric: str = "ndcg@10") -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 from embedlab.report.compare import comparison_rows, rich_comparison
+from embedlab.report.markup import html_table, markdown_table
 from embedlab.results.sweep import SweepSummary
 from embedlab.results.table import LABELS
 
@@ -58,24 +59,16 @@ def rich_sweep(s: SweepSummary) -> list:
 
 def markdown_sweep(s: SweepSummary) -> list[str]:
     header, rows = curve_rows(s)
-    lines = [f"## {heading(s)}", "", "| " + " | ".join(header) + " |", "|---|---|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows] + ["", best_line(s), ""]
-    header, rows = comparison_rows(s.comparison)
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines = [f"## {heading(s)}", "", *markdown_table(header, rows), "", best_line(s), ""]
+    lines += markdown_table(*comparison_rows(s.comparison))
     lines += ["", "_Δ = each sub-model alone minus the best fusion (negative: the fusion is better); paired "
                   "randomization test, Holm-corrected_", ""]
     return lines + ([f"**{s.note}**", ""] if s.note else [])
 
 
 def html_sweep(s: SweepSummary) -> str:
-    def table(header: list[str], rows: list[list[str]], caption: str = "") -> str:
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-        return f"<table><caption>{html.escape(caption)}</caption><tr>{head}</tr>{body}</table>"
-
-    parts = [f"<h2>{html.escape(heading(s))}</h2>", table(*curve_rows(s), "scores ×100 per weight"),
+    parts = [f"<h2>{html.escape(heading(s))}</h2>", html_table(*curve_rows(s), "scores ×100 per weight"),
              f"<p>{html.escape(best_line(s))}</p>",
-             table(*comparison_rows(s.comparison), "Δ = each sub-model alone minus the best fusion; paired "
-                                                    "randomization test, Holm-corrected")]
+             html_table(*comparison_rows(s.comparison), "Δ = each sub-model alone minus the best fusion; paired "
+                                                         "randomization test, Holm-corrected")]
     return "".join(parts) + (f"<p class='worse'>{html.escape(s.note)}</p>" if s.note else "")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from html import escape
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
+from embedlab.models.names import short_name as model_short_name
 from embedlab.tasks.types import TASK_TYPES
 
 if TYPE_CHECKING:
@@ -21,21 +21,14 @@ DEFAULT_ROWS = {name: kind.table_rows for name, kind in TASK_TYPES.items()}
 LABELS = {"v1.map": "MAP (C-MTEB v1)", "v1.mrr@10": "MRR@10 (C-MTEB v1)",
           "v2.map@1000": "MAP@1000 (mteb 2)", "v2.mrr@10": "MRR@10 (mteb 2)",
           "v2.ndcg@10": "nDCG@10 (mteb 2)"}
-_GENERIC_DIRS = {"model", "models", "best", "final", "snapshot"}
-
-
 def short_name(name: str) -> str:
-    """A model's column title: hub ids as they are, paths cut to their last meaningful parts (each stage of
-    a two-stage run `first >> reranker@depth` apart)."""
+    """A model's column title: `models.names.short_name`, each stage of a two-stage run `first >> reranker@depth`
+    apart, a hybrid's name as it is (it names its sub-models by their short names already)."""
     if " >> " in name:
         return " >> ".join(short_name(part) for part in name.split(" >> "))
-    if name.startswith("hybrid-"):  # models/hybrid.py names a hybrid by its sub-models' short names already
+    if name.startswith("hybrid-"):
         return name
-    parts = PurePath(name).parts
-    if len(parts) <= 2 and not name.startswith(("/", ".")):
-        return name
-    tail = parts[-2:] if parts[-1] in _GENERIC_DIRS or parts[-1].startswith("checkpoint") else parts[-1:]
-    return "/".join(tail)
+    return model_short_name(name)
 
 
 def display_names(runs: list[ModelRun]) -> list[str]:

@@ -10,9 +10,9 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from embedlab.embedding.cache import EmbeddingCache, open_cache
 from embedlab.errors import EmbedlabError
 from embedlab.models.base import KINDS, Encoder, Model, ModelOptions, PairScorer
-from embedlab.embedding.cache import EmbeddingCache, open_cache
 from embedlab.models.limits import estimated_tokens
 from embedlab.models.registry import load_model
 from embedlab.tasks.reranking import RerankingTask

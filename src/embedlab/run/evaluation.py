@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from embedlab.data.resolve import Spec, distinct_names, resolve_all
-from embedlab.errors import EmbedlabError
+from embedlab.errors import EmbedlabError, MissingDependencyError, SetupError
 from embedlab.models.base import Model, ModelOptions, PairScorer, as_model
 from embedlab.models.registry import load_reranker, options_changed, reranker_options, unread_options
 from embedlab.results import ModelRun, Results
@@ -46,7 +46,7 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
         raise ValueError("nothing to evaluate: give reranking and/or retrieval data")
     specs = [models] if isinstance(models, str) or not isinstance(models, Sequence) else list(models)
     depths = check_rerank_depths(run.reranker, run.rerank_depths, loaded)
-    check_options_read(options, [*specs, *([run.reranker] if run.reranker is not None else [])])
+    check_options_read(options, [*specs, *([run.reranker] if run.reranker is not None else [])], run)
     observers: list[Observer] = [Priced(run.price_per_mtok)]
     saved = SavedRuns.of(run.save_run, loaded)
     observers += [saved] if saved is not None else []
@@ -68,12 +68,14 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
     return results
 
 
-def check_options_read(options: ModelOptions, specs: Sequence[Any]) -> None:
-    """Refuses settings (changed from their defaults) that no model given reads: they would change nothing."""
-    unread = unread_options(options_changed(options), [s if isinstance(s, str) else as_model(s) for s in specs])
+def check_options_read(options: ModelOptions, specs: Sequence[Any], run: RunOptions | None = None) -> None:
+    """Refuses settings (changed from their defaults) that no model given reads: they would change nothing (an
+    index ranks vectors: `--index` without a dense model is one of them)."""
+    given = options_changed(options) + (["index"] if run is not None and run.index != "exact" else [])
+    unread = unread_options(given, [s if isinstance(s, str) else as_model(s) for s in specs])
     if unread:
         flags = ", ".join("--" + name.replace("_", "-") for name in unread)
-        raise EmbedlabError(f"{flags} {'does' if len(unread) == 1 else 'do'} not apply to any model given "
+        raise SetupError(f"{flags} {'does' if len(unread) == 1 else 'do'} not apply to any model given "
                             "(see `--help` for which backends read each setting): leave it out")
 
 
@@ -92,7 +94,8 @@ def execute(plans: Sequence[Plan], tasks: list[Task], ctx: RunContext, observers
             keep_going: bool = True) -> tuple[list[ModelRun], list[dict[str, str]]]:
     """Every plan's runs on the tasks they apply to: each plan's model loaded (a failure to load is recorded
     against every task), its stores opened in the context's scope, and its runs scored task by task. A run that
-    fails on a task stops there, with the runs after it in its plan (they build on it); the others go on.
+    fails on a task stops there, with the runs after it in its plan (they build on it); the others go on. What
+    no model could do as asked (a SetupError, a missing optional package) is raised: nothing would work.
     Without `keep_going`, the first failure is raised instead (a command of one model)."""
     runs: list[ModelRun] = []
     failures: list[dict[str, str]] = []
@@ -102,7 +105,7 @@ def execute(plans: Sequence[Plan], tasks: list[Task], ctx: RunContext, observers
                 planned = plan.open(ctx)
             except Exception as exc:  # noqa: BLE001 - recorded: the other models still run
                 plan.close()
-                if not keep_going:
+                if not keep_going or isinstance(exc, (SetupError, MissingDependencyError)):
                     raise
                 failures += _failed(plan.label, tasks, exc)
                 continue
@@ -133,7 +136,7 @@ def _score_plan(planned: list[PlannedRun], tasks: list[Task], ctx: RunContext, o
             try:
                 result = scorer.score(task, ctx.run.k_values)
             except Exception as exc:  # noqa: BLE001 - recorded: the results so far are kept
-                if not keep_going:
+                if not keep_going or isinstance(exc, (SetupError, MissingDependencyError)):
                     raise
                 later = [t for t in tasks[index:] if run.applies(t)]
                 failures += _failed(run.name, later, exc, "not run: an earlier task of this model failed")

@@ -68,6 +68,7 @@ class SavedRuns(Observer):
         self.written: list[Path] = []
         self._kept: dict[int, tuple[TaskResult, Task, np.ndarray, np.ndarray]] = {}
         self._own: dict[int, str] = {}  # id(model run) -> the run file it was read from
+        self._recordings: dict[int, Recording] = {}  # id(planned run) -> the scorer watching it
 
     @classmethod
     def of(cls, folder: str | Path | SavedRuns | None, tasks: list[Task]) -> SavedRuns | None:
@@ -86,11 +87,13 @@ class SavedRuns(Observer):
         return cls(folder)
 
     def watch(self, run: PlannedRun, scorer: Scorer) -> Scorer:
-        return Recording(scorer, self.depth)
+        self._recordings[id(run)] = Recording(scorer, self.depth)
+        return self._recordings[id(run)]
 
     def scored(self, run: PlannedRun, scorer: Scorer, result: TaskResult) -> None:
-        if isinstance(scorer, Recording) and result.task in scorer.rankings:
-            self._kept[id(result)] = (result, *scorer.rankings[result.task])
+        rankings = self._recordings[id(run)].rankings
+        if result.task in rankings:
+            self._kept[id(result)] = (result, *rankings[result.task])
 
     def recorded(self, run: PlannedRun, model_run: ModelRun) -> None:
         if run.run_file is not None:
@@ -116,9 +119,11 @@ class SavedRuns(Observer):
                 model_run.model["saved_runs"] = saved
 
     def _free(self, path: Path) -> Path:
-        """`path`, or `path` numbered when another model of this run took it (two labels, one file name)."""
+        """`path`, or `path` numbered when another model of this run took it (two labels, one file name) or when it
+        is a run file this command reads (`-m run:`): an input is never written over."""
+        reading = {Path(run_file).resolve() for run_file in self._own.values()}
         candidate, number = path, 1
-        while candidate in self.written:
+        while candidate in self.written or candidate.resolve() in reading:
             number += 1
             candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
         return candidate

@@ -42,3 +42,14 @@ class RunOptions:
     reranker_options: ModelOptions | None = None
     save_run: str | Path | SavedRuns | None = None  # a folder: each retrieval run's top 100 as TREC runs
     index: str = "exact"  # or hnsw | ivf | usearch: dense retrieval by an approximate index, its cost measured
+
+    def kept_paths(self) -> list[Path]:
+        """What the run keeps besides its data, which no output may replace: the embedding cache file (paid
+        vectors), a local vector folder, the folder of saved runs."""
+        from embedlab.embedding.cache import DEFAULT_PATH
+
+        kept = [DEFAULT_PATH if self.cache is None or self.cache is True else Path(self.cache) if self.cache else None]
+        vectors = self.engine.vectors if self.engine is not None else None
+        kept.append(Path(vectors) if vectors is not None and "://" not in str(vectors) else None)
+        kept.append(Path(self.save_run) if isinstance(self.save_run, (str, Path)) else None)
+        return [path for path in kept if path is not None]

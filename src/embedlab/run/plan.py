@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from embedlab.errors import EmbedlabError
-from embedlab.models.base import Combination, Model, ModelOptions, PairScorer, as_model
-from embedlab.models.registry import backend_class, is_paid, load_model, reranker_spec
+from embedlab.models.base import Model, ModelOptions, PairScorer, as_model
+from embedlab.models.registry import backend_class, is_paid, load_model, name_part, reranker_spec
 from embedlab.run.context import RunContext
 from embedlab.scorers.base import Scorer
 from embedlab.scorers.table import scorer_for
@@ -96,18 +96,16 @@ class ModelPlan(Plan):
         return self._model
 
     def sweeps(self) -> bool:
-        """Whether the spec is a combination whose weights are swept (known before the model loads)."""
+        """Whether the model runs as a sweep of weights (known before a model given by name loads)."""
         if self._model is not None:
-            return isinstance(self._model, Combination) and self._model.sweep_weights() is not None
-        weights = self.options.weights
-        return (isinstance(weights, str) and weights.strip().lower() == "sweep"
-                and issubclass(backend_class(self.spec), Combination))
+            return self._model.sweep_weights() is not None
+        return backend_class(self.spec).sweeps(name_part(self.spec), self.options)
 
     def open(self, ctx: RunContext) -> list[PlannedRun]:
         model = self.model
         scorer = scorer_for(model, ctx)
         scorer.use_index(ctx.run.index, ctx.run.seed)
-        weights = model.sweep_weights() if isinstance(model, Combination) else None
+        weights = model.sweep_weights()
         if weights is None:
             return [PlannedRun(scorer, model.info, "model", model.paid, run_file=model.own_run())]
         parts = [PlannedRun(scorer.part_view(i), part.info, "model", part.paid, run_file=part.own_run())

@@ -17,8 +17,8 @@ import numpy as np
 from embedlab.metrics.names import parse_metric
 from embedlab.results.stats import paired_bootstrap_ci
 from embedlab.search.ann import search_index
-from embedlab.search.names import index_name
 from embedlab.search.approximate import SAMPLE, RecallSample
+from embedlab.search.names import index_name
 from embedlab.tasks.retrieval import RetrievalTask
 from embedlab.tasks.scoring import score_retrieval
 
@@ -57,13 +57,3 @@ class ApproximateSearch:
         return {**recall.summary(), f"{metric}_exact": round(float(reference.mean()), 6),
                 f"{metric}_change": round(change.mean, 6), f"{metric}_change_ci95": [round(change.low, 6),
                                                                                     round(change.high, 6)]}
-
-
-def cost_note(cost: dict[str, Any]) -> str:
-    """One line: what the approximate search cost on a task (`ApproximateSearch.costs[task]`)."""
-    recall = next(key for key in cost if key.startswith("recall@"))
-    change = next(key for key in cost if key.endswith("_change"))
-    low, high = cost[change + "_ci95"]
-    return (f"{cost['method']}: {recall.removesuffix('_vs_exact')} {cost[recall]:.4f} against exact search, "
-            f"{change.removesuffix('_change')} {cost[change]:+.4f} [{low:+.4f}, {high:+.4f}] on "
-            f"{cost['queries_sampled']:,} sampled queries (seeded)")

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.models.hybrid import Hybrid, short_name
+from embedlab.models.hybrid import Hybrid
+from embedlab.models.names import short_name
 from embedlab.scorers.base import Measured, Scorer
 from embedlab.search.fusion import Fusion
 from embedlab.tasks.reranking import RerankingTask

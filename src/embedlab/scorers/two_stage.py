@@ -5,10 +5,9 @@ ceiling) and, per task, the reranker's measured milliseconds per query, pairs re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-
-from typing import Any
 
 from embedlab.embedding.pairs import PairStore
 from embedlab.errors import ModelError

@@ -20,11 +20,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from embedlab.search.names import DEFAULT_RRF_K
+
 METHODS = ("rrf", "dbsf", "rsf")
 _FLAT = 1e-9  # mteb: a spread below this is no spread (dbsf)
 
 
-def normalised(idx: np.ndarray, scores: np.ndarray, method: str, tie_rank: np.ndarray, *, rrf_k: int = 60
+def normalised(idx: np.ndarray, scores: np.ndarray, method: str, tie_rank: np.ndarray, *, rrf_k: int = DEFAULT_RRF_K
                ) -> np.ndarray:
     """Each returned document's share of the fused score before weighting (float64; 0 where idx is -1)."""
     idx = np.asarray(idx, dtype=np.int64)
@@ -72,7 +74,7 @@ class Fusion:
     and ranks them, cheaply, so a sweep over weights reuses one Fusion."""
 
     def __init__(self, rankings: Sequence[tuple[np.ndarray, np.ndarray]], method: str, tie_rank: np.ndarray, *,
-                 rrf_k: int = 60) -> None:
+                 rrf_k: int = DEFAULT_RRF_K) -> None:
         if method not in METHODS:
             raise ValueError(f"unknown fusion '{method}' (known: {', '.join(METHODS)})")
         tie_rank = np.asarray(tie_rank, dtype=np.int64)
@@ -108,6 +110,6 @@ class Fusion:
 
 
 def fuse(rankings: Sequence[tuple[np.ndarray, np.ndarray]], weights: Sequence[float], method: str,
-         tie_rank: np.ndarray, depth: int, *, rrf_k: int = 60) -> tuple[np.ndarray, np.ndarray]:
+         tie_rank: np.ndarray, depth: int, *, rrf_k: int = DEFAULT_RRF_K) -> tuple[np.ndarray, np.ndarray]:
     """The fused ranking (indices, scores) of `rankings` (see the module docstring), `depth` documents deep."""
     return Fusion(rankings, method, tie_rank, rrf_k=rrf_k).fuse(weights, depth)

@@ -2,7 +2,8 @@
 
 `exact` is embedlab's blockwise exact search (trec_eval's tie order); the others are indexes of `search.ann`:
 `flat` (faiss' exhaustive index), `hnsw` and `ivf` (faiss), `usearch` (usearch's HNSW). The approximate ones may
-miss documents the exact search finds: every command that uses one measures what it costs.
+miss documents the exact search finds: every command that uses one measures what it costs. And the fusions a
+hybrid ranks with.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from embedlab.errors import UnknownNameError
 EXACT = "exact"
 INDEXES = ("exact", "flat", "hnsw", "ivf", "usearch")
 APPROXIMATE = ("hnsw", "ivf", "usearch")
+# rank fusion (`search.fusion`, as mteb's HybridSearch): reciprocal rank, distribution-based, relative score
+FUSIONS = ("rrf", "dbsf", "rsf")
+DEFAULT_RRF_K = 60  # the rank constant k of 1/(k + rank)
 # the spellings of `eval --search` / `mine --search`, kept for one release
 RENAMED = {"faiss": "flat", "faiss-ivf": "ivf", "faiss-hnsw": "hnsw"}
 

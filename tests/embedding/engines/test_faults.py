@@ -13,9 +13,9 @@ import time
 import numpy as np
 import pytest
 
-from embedlab.embedding.store import EmbeddingStore
 from embedlab.embedding.engines import EngineOptions
 from embedlab.embedding.engines.store import ShardedStore
+from embedlab.embedding.store import EmbeddingStore
 from tests.conftest import FakeEncoder
 from tests.embedding.engines.conftest import RayFake
 

@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 
 from embedlab.embedding.engines import location as location_module
-from embedlab.embedding.engines.location import ArrowFolder, LocalFolder, VectorDirError, open_location, shown, uri_secrets
+from embedlab.embedding.engines.location import (
+    ArrowFolder,
+    LocalFolder,
+    VectorDirError,
+    open_location,
+    shown,
+    uri_secrets,
+)
 from embedlab.embedding.engines.vectors import VectorDir, manifest_for, text_ids, write_shard
 
 

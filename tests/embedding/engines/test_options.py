@@ -1,5 +1,5 @@
-from embedlab.embedding.store import EmbeddingStore
 from embedlab.embedding.engines import EngineOptions, embedding_store
+from embedlab.embedding.store import EmbeddingStore
 
 
 def test_the_store_of_each_engine(tmp_path):

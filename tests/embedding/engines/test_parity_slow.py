@@ -8,8 +8,8 @@ import pytest
 
 from embedlab import demo
 from embedlab.embedding.engines import EngineOptions
-from embedlab.run.evaluation import RunOptions, evaluate
 from embedlab.mining import MiningConfig, mine
+from embedlab.run.evaluation import RunOptions, evaluate
 from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.slow
@@ -43,5 +43,5 @@ def test_ray_scores_equal_in_process_scores(ray_cluster, data, tmp_path):
 def test_ray_mines_the_same_negatives(ray_cluster, data, tmp_path):
     model, config = demo.default_model(), MiningConfig(range_max=50, num_negatives=7)
     mine(data[0], model, tmp_path / "local.jsonl", config=config)
-    mine(data[0], model, tmp_path / "ray.jsonl", config=config, engine=EngineOptions(workers=2))
+    mine(data[0], model, tmp_path / "ray.jsonl", config=config, run=RunOptions(engine=EngineOptions(workers=2)))
     assert (tmp_path / "ray.jsonl").read_text() == (tmp_path / "local.jsonl").read_text()

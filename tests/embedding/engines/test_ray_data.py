@@ -3,7 +3,14 @@ import sys
 import pytest
 
 from embedlab.embedding.engines import EngineOptions
-from embedlab.embedding.engines.ray_data import EngineError, check_address, connect, cpus_per_worker, shard_rows, worker_count
+from embedlab.embedding.engines.ray_data import (
+    EngineError,
+    check_address,
+    connect,
+    cpus_per_worker,
+    shard_rows,
+    worker_count,
+)
 from embedlab.errors import MissingDependencyError, ModelError
 
 

@@ -10,10 +10,10 @@ import json
 import numpy as np
 import pytest
 
-from embedlab.embedding.store import EmbeddingStore
 from embedlab.embedding.engines import EngineOptions
 from embedlab.embedding.engines.store import ShardedStore
 from embedlab.embedding.engines.vectors import VectorDirError
+from embedlab.embedding.store import EmbeddingStore
 from tests.cli.test_main import run
 from tests.conftest import FakeEncoder
 from tests.embedding.engines.conftest import RayFake

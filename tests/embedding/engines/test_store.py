@@ -3,10 +3,10 @@ import zlib
 import numpy as np
 import pytest
 
-from embedlab.embedding.store import EmbeddingStore
 from embedlab.embedding.engines import EngineOptions
 from embedlab.embedding.engines.store import ShardedStore
 from embedlab.embedding.engines.vectors import VectorDirError
+from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import ModelError
 from tests.conftest import FakeEncoder
 from tests.embedding.engines.conftest import RayFake

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import functools
 
-from embedlab.embedding.store import EmbeddingStore
 from embedlab.embedding.engines.options import EngineOptions
+from embedlab.embedding.store import EmbeddingStore
 
 __all__ = ["EngineOptions", "embedding_store"]
 

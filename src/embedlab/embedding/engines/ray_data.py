@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.embedding.store import checked_vectors
 from embedlab.embedding.engines.location import Location, open_location
 from embedlab.embedding.engines.options import EngineOptions
 from embedlab.embedding.engines.vectors import VectorDirError, text_ids, write_shard
+from embedlab.embedding.store import checked_vectors
 from embedlab.errors import DataError, EmbedlabError, ModelError, require
 from embedlab.models.base import Encoder
 

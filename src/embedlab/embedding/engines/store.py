@@ -23,14 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from embedlab.embedding.store import EmbeddingStore
+from embedlab.embedding.cache import EmbeddingCache
 from embedlab.embedding.engines.index import IdRuns, spill
 from embedlab.embedding.engines.options import EngineOptions
 from embedlab.embedding.engines.ray_data import EngineError, encode_on_ray
 from embedlab.embedding.engines.vectors import VectorDir, manifest_for, text_ids
-from embedlab.errors import ModelError
+from embedlab.embedding.store import EmbeddingStore
+from embedlab.errors import SetupError
 from embedlab.models.base import Encoder, Kind
-from embedlab.embedding.cache import EmbeddingCache
 from embedlab.progress import progress
 
 WINDOW = 262_144  # texts hashed, looked up and sorted at once: what the driver holds beyond the corpus itself
@@ -46,7 +46,7 @@ class ShardedStore(EmbeddingStore):
         super().__init__(encoder, batch_size=batch_size, progress=progress, cache=cache)
         self.loader = self.encoder.worker_loader(worker_device(engine))
         if self.loader is None:
-            raise ModelError(f"--engine ray: '{self.encoder.name}' cannot be loaded on Ray workers (an API model, "
+            raise SetupError(f"--engine ray: '{self.encoder.name}' cannot be loaded on Ray workers (an API model, "
                              "or a model in memory); API models are I/O bound and already send --concurrency "
                              "requests at once: leave --engine ray out")
         self.engine = engine

@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from embedlab.embedding.cache import text_hash
 from embedlab.embedding.engines.index import ID_BYTES, ID_DTYPE, IdIndex
 from embedlab.embedding.engines.location import Location, VectorDirError, open_location
-from embedlab.embedding.cache import text_hash
 
 FORMAT = "embedlab-vectors/1"
 IN_MEMORY_ROWS = 65536  # a read of more rows than this goes into a memory map, not RAM

@@ -7,14 +7,17 @@ from pathlib import Path
 
 import click
 
+from embedlab.cli.renamed import renamed
+
 
 @click.command("export-mteb")
 @click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The results folder to write into, as mteb's results repository and cache name it (`results/`): "
                    "files go to OUTPUT/{org__model}/{revision}/{Task}.json, with a model_meta.json beside them.")
-@click.option("--model", "models", multiple=True,
+@click.option("--run", "models", multiple=True, metavar="NAME",
               help="Export only this run (its name in tables, its full or short name). Repeatable.")
+@renamed("--model", "--run", "models", multiple=True)
 @click.option("--name", default=None, help="The model's name for mteb (org/model) [default: its name in the results; "
                                             "a local path's last parts]. One run only.")
 @click.option("--revision", default=None, help="The model's revision for mteb [default: the one recorded].")
@@ -34,7 +37,7 @@ def export_mteb_command(runs, output, models, name, revision, language, overwrit
     \b
     Examples:
       embedlab export-mteb results/bge.json -o mteb-results/results
-      embedlab export-mteb results/all.json --model tuned -o results/ --name my-org/bge-tuned --revision v1
+      embedlab export-mteb results/all.json --run tuned -o results/ --name my-org/bge-tuned --revision v1
     """
     from embedlab.data.output import check_output, write_json
     from embedlab.results import Results

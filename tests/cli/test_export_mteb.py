@@ -1,19 +1,6 @@
 import json
 
-import pytest
-
-from embedlab import evaluate
-from embedlab.demo import RERANKING
 from tests.cli.test_main import run
-from tests.conftest import FakeEncoder
-from tests.results.test_mteb_import import SNAPSHOT
-
-
-@pytest.fixture
-def run_file(tmp_path):
-    path = tmp_path / "runs" / "fake.json"
-    evaluate(FakeEncoder(), RERANKING).to_json(path)
-    return path
 
 
 def test_export_writes_mteb_files_and_refuses_to_replace_them(run_file, tmp_path):
@@ -32,15 +19,6 @@ def test_export_writes_mteb_files_and_refuses_to_replace_them(run_file, tmp_path
     named = run("export-mteb", str(run_file), "-o", str(out), "--name", "me/fake", "--revision", "v1")
     assert named.returncode == 0 and (out / "me__fake" / "v1" / "model_meta.json").exists()
     assert run("export-mteb", str(run_file), "-o", str(run_file)).returncode == 2  # a file, not a folder
-
-
-def test_leaderboard_with_published_scores(run_file):
-    out = run("leaderboard", str(run_file.parent), "--mteb", str(SNAPSHOT), "--format", "markdown")
-    assert out.returncode == 0, out.stderr
-    assert "| demo/reranking v1.map |" in out.stdout.splitlines()[0]
-    assert "(published)" not in out.stdout  # no published result of custom data
-    shown = run("leaderboard", str(run_file.parent), "--mteb", str(SNAPSHOT / "nowhere"))
-    assert shown.returncode == 2 and "does not exist" in shown.stderr
 
 
 def test_a_colleagues_export_of_the_same_custom_data_sits_beside_unlabelled(run_file, tmp_path):

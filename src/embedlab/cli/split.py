@@ -1,0 +1,59 @@
+"""`embedlab split`: reranking / training rows into train / test (/ dev) by query, without leakage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from embedlab.cli.renamed import renamed
+
+_PATH = click.Path(exists=True, path_type=Path)
+_OUT = click.Path(path_type=Path)
+_TEST_SIZE = click.FloatRange(0, 1, min_open=True, max_open=True)
+_DEV_SIZE = click.FloatRange(0, 1, max_open=True)
+
+
+@click.command("split")
+@click.argument("data", type=_PATH)
+@click.option("-o", "--output", "out_dir", type=_OUT, default=None,
+              help="Folder for train.jsonl, test.jsonl (dev.jsonl) and manifest.json. Required.")
+@renamed("--out", "--output", "out_dir", type=_OUT, required=True)
+@click.option("--test-size", "test_fraction", type=_TEST_SIZE, default=0.2, show_default=True,
+              help="Fraction of rows held out for testing.")
+@renamed("--test", "--test-size", "test_fraction", type=_TEST_SIZE)
+@click.option("--dev-size", "dev_fraction", type=_DEV_SIZE, default=0.0, show_default=True,
+              help="Fraction of rows for a dev split (0 = none).")
+@renamed("--dev", "--dev-size", "dev_fraction", type=_DEV_SIZE)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--drop-shared", is_flag=True,
+              help="Remove from train every passage that also occurs in a held-out row.")
+@click.option("--split", default=None, help="Split to read when DATA has several.")
+@click.option("--overwrite", is_flag=True, help="Replace existing train/test/dev files and manifest in OUTPUT.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def split_command(data, out_dir, test_fraction, dev_fraction, seed, drop_shared, split, overwrite, fmt) -> None:
+    """Split reranking/training rows into train/test(/dev) by query, without leakage.
+
+    Rows whose queries are equal after normalisation (Unicode NFKC, case, spaces, punctuation) stay in
+    one split. Passages shared between train and the held-out rows are counted and shown, and with
+    --drop-shared removed from train. An output that is DATA is refused; existing ones are replaced
+    only with --overwrite.
+
+    \b
+    Example:
+      embedlab split t2_reranking.jsonl -o splits/ --test-size 0.2 --seed 42 --drop-shared
+    """
+    from embedlab.data.split import split_rows
+
+    if test_fraction + dev_fraction >= 1:
+        raise click.UsageError("--test-size and --dev-size are fractions of the rows: together below 1")
+    report = split_rows(data, out_dir, test=test_fraction, dev=dev_fraction, seed=seed,
+                        drop_shared=drop_shared, split=split, overwrite=overwrite)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+        return
+    from embedlab.report.finetune import split_lines
+
+    click.echo("\n".join(split_lines(report, out_dir)))
+    click.echo(f"manifest: {out_dir / 'manifest.json'}", err=True)
