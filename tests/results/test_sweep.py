@@ -74,3 +74,18 @@ def test_a_plain_equal_weight_hybrid_next_to_its_sub_models_gets_the_note(swept)
     assert len(notes) == 1 and "equal weights hurt here" in notes[0]
     assert fusion_notes(Results([plain])) == [] and sweep_summaries(Results([plain])) == []
     assert fusion_notes(swept) == []  # a sweep says it in its summary
+
+
+def test_each_weights_saved_run_does_not_split_the_sweep(swept):
+    """`--weights sweep --save-run DIR` records a run file per weight; the sweep is still one (issue 30, item 1)."""
+    for number, run in enumerate(swept.runs):
+        run.model["saved_runs"] = {"t": f"runs/t/run-{number}.trec"}
+    summaries = sweep_summaries(swept, resamples=200)
+    assert len(summaries) == 1 and len(summaries[0].curve) == 3
+
+
+def test_a_run_built_without_its_kind_gets_it_from_its_info(swept):
+    assert [run.kind for run in swept.runs] == ["model", "model", "weights", "weights", "weights"]
+    assert ModelRun({"name": "x", "backend": "two-stage"}, {}, []).kind == "stage"
+    assert ModelRun({"name": "x", "deploy": {"of": "m"}}, {}, []).kind == "variant"
+    assert ModelRun({"name": "x", "deploy": {"of": "m"}}, {}, [], kind="model").kind == "model"  # as recorded

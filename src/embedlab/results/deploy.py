@@ -57,7 +57,7 @@ class DeploySummary:
 
 
 def is_deploy_run(run: ModelRun) -> bool:
-    return isinstance(run.model.get("deploy"), dict)
+    return run.kind == "variant"
 
 
 def deploy_summaries(results: Results | list[Results], *, alpha: float = 0.05, resamples: int = 10_000,

@@ -39,11 +39,16 @@ class ModelRun:
     model: dict[str, Any]
     embedding: dict[str, float]
     tasks: list[TaskResult]
-    kind: str = "model"  # one of RUN_KINDS
+    kind: str | None = None  # one of RUN_KINDS; None (a file written before runs recorded it): from the info
+
+    def __post_init__(self) -> None:
+        if self.kind is None:
+            self.kind = legacy_kind(self.model)
 
 
 def legacy_kind(model: dict[str, Any]) -> str:
-    """The kind of a run in a results file written before runs recorded it, from its model info."""
+    """The kind of a run built without it (a results file written before runs recorded their kind), from the
+    marks its model info has always carried."""
     if isinstance(model.get("deploy"), dict):
         return "variant"
     if model.get("backend") == "two-stage":
@@ -75,8 +80,8 @@ class Results:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Results:
-        runs = [ModelRun(r["model"], r["embedding"], [TaskResult(**t) for t in r["tasks"]],
-                         r.get("kind") or legacy_kind(r["model"])) for r in data["runs"]]
+        runs = [ModelRun(r["model"], r["embedding"], [TaskResult(**t) for t in r["tasks"]], r.get("kind"))
+                for r in data["runs"]]
         return cls(runs, data.get("environment", {}), data.get("created", ""), data.get("seed", 0),
                    data.get("schema", SCHEMA), data.get("failures", []))
 

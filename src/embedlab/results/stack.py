@@ -57,7 +57,7 @@ def stack_rows(results: Results | list[Results], *, metric: str = "ndcg@10", con
 
 def _stacks(runs: list[ModelRun]) -> list[tuple[ModelRun, list[ModelRun]]]:
     """(first stage, its two-stage runs) for each first stage of one results file."""
-    staged = [run for run in runs if run.model.get("backend") == "two-stage"]
+    staged = [run for run in runs if run.kind == "stage"]
     return [(first, [r for r in staged if r.model.get("first_stage") == first.model["name"]])
             for first in runs if any(r.model.get("first_stage") == first.model["name"] for r in staged)]
 

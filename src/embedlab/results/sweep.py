@@ -18,7 +18,8 @@ from embedlab.results.compare import TaskComparison, compare
 from embedlab.results.results import ModelRun, Results, TaskResult
 from embedlab.results.table import short_name
 
-_NOT_SETTINGS = ("name", "weights", "usage", "price_per_mtok")
+# what differs between the runs of one sweep without being a setting: counts, outputs (each weight's saved runs)
+_NOT_SETTINGS = ("name", "weights", "usage", "price_per_mtok", "saved_runs")
 
 
 @dataclass
@@ -42,7 +43,7 @@ def is_hybrid(run: ModelRun) -> bool:
 
 def is_sweep_point(run: ModelRun) -> bool:
     """A run of one weight of a sweep (the sweep's sub-model runs are ordinary runs)."""
-    return is_hybrid(run) and "sweep" in run.model
+    return run.kind == "weights"
 
 
 def sweep_summaries(results: Results | list[Results], *, alpha: float = 0.05, resamples: int = 10_000,
