@@ -107,10 +107,17 @@ def test_eval_output_is_never_an_input_nor_a_folder_but_a_results_file_is_regene
     assert onto_folder.exit_code == 2 and "exists as a folder" in onto_folder.stderr
     assert loaded == []  # refused before any data was read
     earlier = tmp_path / "earlier.json"
-    earlier.write_text("an earlier run")
+    results.to_json(earlier)  # an earlier run's results: regenerated
     again = CliRunner().invoke(cli, [*args, "-o", str(earlier)])
     assert again.exit_code == 0, again.output
     assert json.loads(earlier.read_text())["runs"][0]["tasks"] == json.loads(again.stdout)["runs"][0]["tasks"]
+    notes = tmp_path / "notes.json"  # a file embedlab did not write: replaced only with --overwrite (issue 24)
+    notes.write_text('{"mine": "keep me"}')
+    kept = CliRunner().invoke(cli, [*args, "-o", str(notes)])
+    assert kept.exit_code == 2 and "already exists (pass --overwrite to replace it)" in kept.stderr
+    assert notes.read_text() == '{"mine": "keep me"}'
+    assert CliRunner().invoke(cli, [*args, "-o", str(notes), "--overwrite"]).exit_code == 0
+    assert json.loads(notes.read_text())["schema"].startswith("embedlab.results/")
 
 
 def test_a_failing_model_keeps_the_finished_results_exit_1(tmp_path):

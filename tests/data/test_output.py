@@ -126,3 +126,25 @@ def test_is_saved_dataset(tmp_path):
     assert not is_saved_dataset(tmp_path)
     (tmp_path / "state.json").write_text("{}")
     assert is_saved_dataset(tmp_path) and not is_saved_dataset(tmp_path / "state.json")
+
+
+def test_only_what_embedlab_wrote_is_regenerated_without_overwrite(tmp_path):
+    from embedlab.data.output import MARK, check_output, regenerable
+    from embedlab.report.markup import html_page
+    from embedlab.results import Results
+
+    results, page, notes = tmp_path / "r.json", tmp_path / "p.html", tmp_path / "n.md"
+    Results([]).to_json(results)
+    page.write_text(html_page("t", "<p>x</p>"))
+    notes.write_text(f"# embedlab report\n\n<!-- {MARK} -->\n")
+    assert regenerable(results) and regenerable(page) and regenerable(notes)
+    foreign = {"cache.sqlite": "SQLite format 3\x00", "config.json": '{"schema": "other/1"}', "notes.md": "# mine\n",
+               "page.html": "<html><body>mine</body></html>", "broken.json": '{"schema": "embedlab.results/1"'}
+    for name, text in foreign.items():
+        (tmp_path / name).write_text(text)
+        assert not regenerable(tmp_path / name), name
+        with pytest.raises(DataError, match="already exists"):
+            check_output(tmp_path / name, regenerate=True)
+    assert check_output(results, regenerate=True) == results
+    with pytest.raises(DataError, match="already exists"):
+        check_output(results)  # without `regenerate`, the old rule: --overwrite

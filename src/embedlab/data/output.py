@@ -41,7 +41,11 @@ def regenerable(path: Path) -> bool:
     except OSError:
         return False
     if head.lstrip().startswith("{"):
-        return '"schema": "embedlab.' in head or '"schema":"embedlab.' in head
+        try:
+            schema = json.loads(path.read_text(encoding="utf-8")).get("schema", "")
+        except (OSError, ValueError, AttributeError):
+            return False
+        return isinstance(schema, str) and schema.startswith("embedlab.")
     return "<meta name='generator' content='embedlab'>" in head or tail.rstrip().endswith(f"<!-- {MARK} -->")
 
 
