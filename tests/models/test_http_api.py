@@ -3,12 +3,16 @@ one-line permanent errors without the key, usage counts, answers in flight yield
 
 from __future__ import annotations
 
+import email.utils
+import time
+from datetime import datetime, timedelta, timezone
+
 import numpy as np
 import pytest
 
 from embedlab.errors import ModelError
 from embedlab.models.base import ModelOptions
-from embedlab.models.http_api import HttpApi
+from embedlab.models.http_api import HttpApi, _retry_after
 from tests.models.servers import FaultServer, expected
 
 KEY = "sk-http-SECRET-987654321"
@@ -56,3 +60,36 @@ def test_a_permanent_error_is_one_line_without_the_key(server, monkeypatch):
     with pytest.raises(ModelError, match="HTTP 401: bad key \\*\\*\\*") as caught:
         list(client.embed(["a"]))
     assert KEY not in str(caught.value) and len(server.requests) == 1
+
+
+def test_a_malformed_answer_after_other_retries_is_still_asked_again_once(server, quick_backoff):
+    """Issue 24 item 12: malformed answers are counted per request, not attempts: 429 -> 503 -> a truncated
+    body is retried (the first release gave up: 'gave up after 2 retries'); a second malformed answer ends it."""
+    client = Minimal(ModelOptions(base_url=server.url, api_key_env="none", concurrency=1))
+    server.faults = [("status", 429, {"Retry-After": "0"}, {}), ("status", 503, {}, {}), ("malformed",)]
+    parts = list(client.embed(["a", "b"]))
+    np.testing.assert_array_equal(parts[0][2], expected(["a", "b"]))
+    assert client.usage["retries"] == 3 and client.usage["requests"] == 4
+    server.faults = [("malformed",), ("status", 503, {}, {}), ("malformed",)]
+    with pytest.raises(ModelError, match="^API model at .*: gave up after 2 retries: malformed response"):
+        list(client.embed(["c"]))
+
+
+@pytest.mark.parametrize("value", ["soon-ish", "Wed, 99 Foo 2024 25:61:00 GMT", "nan", "inf", "1e999", "-5",
+                                   "Mon, 01 Jan 2001 00:00:00 GMT", "0x10", "1,5", "Retry-After: 2"])
+def test_a_retry_after_that_is_neither_seconds_nor_a_date_falls_back_to_backoff(server, value, quick_backoff):
+    """Issue 24 item 13: `Retry-After: soon-ish` was a ValueError traceback."""
+    client = Minimal(ModelOptions(base_url=server.url, api_key_env="none"))
+    server.faults = [("status", 503, {"Retry-After": value}, {"error": "busy"})]
+    started = time.monotonic()
+    np.testing.assert_array_equal(list(client.embed(["a"]))[0][2], expected(["a"]))
+    assert client.usage["retries"] == 1 and time.monotonic() - started < 2
+
+
+def test_retry_after_values():
+    assert _retry_after("2") == 2.0 and _retry_after("0.5") == 0.5 and _retry_after("-3") == 0.0
+    assert _retry_after(None) is None and _retry_after("") is None and _retry_after("soon-ish") is None
+    assert _retry_after("inf") is None and _retry_after("nan") is None and _retry_after("Foo, 99 Bar") is None
+    assert _retry_after("Mon, 01 Jan 2001 00:00:00 GMT") == 0.0  # a date in the past: at once
+    later = email.utils.format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 < _retry_after(later) <= 31

@@ -162,3 +162,14 @@ def test_a_paid_reranker_given_as_a_model_is_estimated_and_capped(server, rerank
         embedlab.evaluate("rerank:m", [rerank_file], model=api(server.url),
                           run=RunOptions(cache=False, price_per_mtok=1000.0, max_cost=1e-6, announce=lines.append))
     assert server.requests == [] and lines[0].startswith("estimate: rerank:m: 12 pairs to score (0 cached)")
+
+
+@pytest.mark.parametrize("suffix", ["", "/rerank"])
+def test_a_base_url_with_a_query_string_is_recorded_and_sent_path_first(server, suffix):
+    """Issue 24 item 16: `.../v1?v=2` was recorded as `.../v1?v=2/rerank`; a credential parameter is sent only."""
+    reranker = load_model("rerank:m", api(f"{server.url}{suffix}?v=2&subscription-key=RSECRET-77"))
+    np.testing.assert_array_equal(reranker.score_pairs(PAIRS[:1]), expected(PAIRS[:1]))
+    assert server.paths == ["/v1/rerank?v=2&subscription-key=RSECRET-77"]
+    assert reranker.info()["base_url"] == f"{server.url}/rerank?v=2"
+    assert reranker.cache_key() == f"rerank|{server.url}/rerank?v=2|m"
+    assert "RSECRET" not in repr(reranker) + repr(reranker.info())

@@ -84,5 +84,37 @@ def test_every_representation_is_redacted():
     assert "wörd" not in redact(text, [secret]) and "d29y" not in redact(text, [secret])
     endpoint = parse_endpoint("https://u:p%40ss@host:8443/v1/?key=K123&x=1")
     assert endpoint.url == "https://host:8443/v1" and endpoint.auth == ("u", "p@ss")
-    assert endpoint.shown == "https://host:8443/v1?x=1" and "K123" in endpoint.secrets
+    assert endpoint.shown == "https://host:8443/v1" and "K123" in endpoint.secrets  # x=1: not known harmless
     assert not endpoint.local and parse_endpoint("http://localhost:8000/v1").local
+
+
+@pytest.mark.parametrize("name", ["subscription-key", "code", "access_key", "x-api-key", "auth",
+                                  "Ocp-Apim-Subscription-Key", "sv"])
+def test_query_parameters_outside_the_allow_list_are_sent_but_never_stored_logged_or_shown(server, tmp_path,
+                                                                                         rerank_file, caplog, name):
+    """Issue 24 item 15: only parameters known to be harmless (api-version...) are kept in what is stored or
+    shown; every other one is a credential (Azure API Management's subscription-key, Azure Functions' code...)."""
+    value = f"QP-{name}-SECRET-4242"
+    url = f"{server.url}?api-version=2024-06-01&{name}={value}"
+    server.faults = [("status", 401, {}, {"error": {"message": f"bad {name}: {value}"}})]
+    options = ModelOptions(base_url=url, api_key_env="none")
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(ModelError, match="HTTP 401") as caught:
+            load_model("openai:m", options).encode(["x"])
+        results = embedlab.evaluate("openai:m", rerank_file, model=options,
+                                    run=RunOptions(cache=tmp_path / "c.sqlite"))
+    assert server.paths[0] == f"/v1/embeddings?api-version=2024-06-01&{name}={value}"  # sent
+    encoder = load_model("openai:m", options)
+    assert results.runs[0].model["base_url"] == encoder.base_url == f"{server.url}?api-version=2024-06-01"
+    everything = [str(caught.value), results.to_json(), caplog.text, repr(encoder), encoder.cache_key("query"),
+                  (tmp_path / "c.sqlite").read_bytes().decode("latin-1")]
+    assert "POST" in caplog.text and all(value not in text and "4242" not in text for text in everything)
+
+
+def test_only_known_harmless_parameters_are_shown():
+    endpoint = parse_endpoint("https://h/v1?api-version=1&v=2&version=3&code=abcd1234&auth=tok-xyz&empty=")
+    assert endpoint.shown == "https://h/v1?api-version=1&v=2&version=3"
+    assert {"abcd1234", "tok-xyz"} <= set(endpoint.secrets)
+    assert endpoint.params == {"api-version": "1", "v": "2", "version": "3", "code": "abcd1234", "auth": "tok-xyz",
+                               "empty": ""}  # all still sent
+    assert endpoint.shown_at("/rerank") == "https://h/v1/rerank?api-version=1&v=2&version=3"
