@@ -82,7 +82,8 @@ class LocalServer:
         self.httpd = (ThreadingHTTPServerV6 if ":" in host else ThreadingHTTPServer)((host, 0), handler)
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.httpd.server_address[1]}{path}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # a short poll: close() waits for it (0.5 s by default, in every test's teardown)
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -93,7 +94,8 @@ class FaultServer(LocalServer):
     ("status", code, headers, body) | ("slow", seconds) | ("malformed",) (a truncated body) | ("count", n_missing) |
     ("dims", n) (every vector cut to n values) | ("nan",) (NaN in the first vector) | ("dup",) (the first
     index repeated, another missing) | ("index", value) (the first index replaced by `value`: out of range, a
-    bool, a string...) | ("shuffle",) (indices a permutation, the list in a third order: a correct answer).
+    bool, a string...) | ("shuffle",) (indices a permutation, the list in a third order: a correct answer) |
+    ("mutate", function) (the body sent is function(answer), the answer in the order of the texts).
     `every`: [(n, fault)] like a flaky proxy, the first whose n divides the request's number (1, 2, ...)
     applies when the queue is empty. `slow_texts`: {text: seconds}, a request holding one of them is that slow.
     `outcomes`: per payload (its texts), what each of its requests got ("ok", "429", "malformed", ...)."""
@@ -141,6 +143,8 @@ class FaultServer(LocalServer):
                     answer["data"][1]["index"] = 0
                 if fault and fault[0] == "index":
                     answer["data"][0]["index"] = fault[1]
+                if fault and fault[0] == "mutate":  # fault[1](answer) -> the body (any JSON value) to send
+                    return self._send(200, json.dumps(fault[1](answer)).encode(), {})
                 answer["data"].reverse()  # clients must order by index
                 if fault and fault[0] == "shuffle":
                     answer["data"] = answer["data"][1::2] + answer["data"][::2]

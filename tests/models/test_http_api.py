@@ -4,6 +4,8 @@ one-line permanent errors without the key, usage counts, answers in flight yield
 from __future__ import annotations
 
 import email.utils
+import math
+import random
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -93,3 +95,13 @@ def test_retry_after_values():
     assert _retry_after("Mon, 01 Jan 2001 00:00:00 GMT") == 0.0  # a date in the past: at once
     later = email.utils.format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
     assert 25 < _retry_after(later) <= 31
+
+
+def test_fuzzed_retry_after_values_are_a_wait_or_none_never_an_exception():
+    rng = random.Random(24)
+    pieces = ["Mon, ", "Fri, ", "01 ", "31 ", "Jan ", "Feb ", "2001 ", "99999 ", "00:00:00 ", "25:61:99 ", "GMT", "+0800",
+              "-", "+", ".", "e", "E", "9" * 400, "nan", "inf", "0x", " ", ",", "日", "é", "\t", "1", "0"]
+    for _ in range(3000):
+        value = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 9)))
+        seconds = _retry_after(value)
+        assert seconds is None or (math.isfinite(seconds) and seconds >= 0), value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import numpy as np
 import pytest
@@ -352,3 +353,69 @@ def test_after_a_timeout_the_requests_grow_back_on_a_fast_server(faults):
     assert (encoder.sizer.size, encoder.sizer.concurrency) == (4, 2)
     usage = encoder.usage
     assert (usage["timeouts"], usage["splits"], usage["retries"], usage["requests"]) == (1, 1, 0, len(sizes))
+
+
+def mutation(rng: random.Random):
+    """A random damage to an embeddings answer that a client can see (never a consistent lie, such as two
+    vectors swapped with their indices), or a harmless change (the list reordered, odd usage counts)."""
+    junk = rng.choice([None, "0", 1.5, True, -1, 10**12, [], {}, "NaN", float("inf")])
+
+    def damage(answer):
+        data = answer["data"]
+        i = rng.randrange(len(data))
+        kind = rng.randrange(12)
+        if kind == 0:
+            data[i]["index"] = data[(i + 1) % len(data)]["index"] if len(data) > 1 else 5
+        elif kind == 1:
+            data[i]["index"] = junk
+        elif kind == 2:
+            del data[i]["index"]
+        elif kind == 3:
+            data[i]["embedding"] = junk
+        elif kind == 4:
+            data[i]["embedding"] = data[i]["embedding"][: rng.randrange(8)]
+        elif kind == 5:
+            data.append(dict(data[i]))
+        elif kind == 6:
+            del data[i]
+        elif kind == 7:
+            answer["data"] = {"0": data}
+        elif kind == 8:
+            return rng.choice([data, None, "error", 42, {"error": {"message": "x"}}])
+        elif kind == 9:
+            answer["usage"] = rng.choice([junk, {"prompt_tokens": junk}, "lots"])  # harmless: counted as 0
+        elif kind == 10:
+            rng.shuffle(data)  # harmless: put back in order by index
+        else:  # values that are not numbers (numbers would be a consistent lie: no client can tell)
+            data[i]["embedding"] = [rng.choice([None, "0.5", True, [], {}])] * 8
+        return answer
+    return damage
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fuzzed_answers_give_the_right_vectors_or_one_line_and_cache_nothing_wrong(faults, seed, tmp_path,
+                                                                                 quick_backoff):
+    """A damaged answer, once (the retry is sound) or on every request: the vectors are exactly right, or the
+    run stops with one line naming the model; whatever the cache holds is right. Never another exception."""
+    from embedlab.embed import EmbeddingStore
+    from embedlab.models.cache import EmbeddingCache
+
+    rng = random.Random(seed)
+    texts = [f"text {seed} {i}" for i in range(rng.randrange(1, 7))]
+    encoder = load_model("openai:m", options(faults.url, max_inputs=8, max_retries=2))
+    store = EmbeddingStore(encoder, progress=False, cache=EmbeddingCache(tmp_path / "c.db"))
+    store.embed(["warm"], "document")  # the dimension is known (8): shorter vectors in every answer are seen
+    fault = ("mutate", mutation(rng))
+    if seed % 2:
+        faults.faults = [fault]
+    else:
+        faults.every = [(1, fault)]
+    try:
+        vectors = store.embed(texts, "document")
+    except ModelError as exc:
+        assert "\n" not in str(exc) and ("openai:m" in str(exc) or faults.url in str(exc)), str(exc)
+    else:
+        want = expected(texts)
+        np.testing.assert_allclose(vectors, want / np.linalg.norm(want, axis=1, keepdims=True), rtol=1e-6)
+    for text, vector in EmbeddingCache(tmp_path / "c.db").get_many(encoder.cache_key("document"), texts).items():
+        np.testing.assert_array_equal(vector, expected([text])[0])

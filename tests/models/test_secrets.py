@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import random
+import string
+from urllib.parse import quote, quote_plus, unquote, urlencode
 
 import httpx
 import pytest
@@ -13,7 +16,7 @@ import embedlab
 from embedlab.errors import ModelError
 from embedlab.evaluation import RunOptions
 from embedlab.models import ModelOptions, load_model
-from embedlab.models.credentials import parse_endpoint, redact
+from embedlab.models.credentials import PUBLIC_PARAMS, parse_endpoint, redact
 from tests.models.servers import FaultServer
 
 KEY = "sk-test-SECRET-0123456789"
@@ -118,3 +121,29 @@ def test_only_known_harmless_parameters_are_shown():
     assert endpoint.params == {"api-version": "1", "v": "2", "version": "3", "code": "abcd1234", "auth": "tok-xyz",
                                "empty": ""}  # all still sent
     assert endpoint.shown_at("/rerank") == "https://h/v1/rerank?api-version=1&v=2&version=3"
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_fuzzed_base_urls_store_and_show_only_harmless_parameters(seed):
+    """Random query strings (credentials under any name, harmless parameters in any case) and a user:password:
+    no value outside the allow-list reaches a base URL, cache key, repr or info of either API backend, and a
+    log line with the whole URL is redacted."""
+    rng = random.Random(seed)
+    alphabet = string.ascii_letters + string.digits + "-_.~+/=%&? é"
+    names = ["subscription-key", "code", "access_key", "x-api-key", "auth", "sig", "se", "deployment", "token", "X",
+             "API-Version", "api_version", "v", "Version", "".join(rng.choices(string.ascii_lowercase, k=5))]
+    params = [(name, f"S{seed}{i}-" + "".join(rng.choices(alphabet, k=rng.randrange(6, 30))))
+              for i, name in enumerate(rng.sample(names, rng.randrange(1, 7)))]
+    password = f"PW{seed}-" + "".join(rng.choices(string.ascii_letters, k=8))
+    url = f"https://user{seed}:{quote(password)}@api.example.com:8443/v{seed}?{urlencode(params)}"
+    options = ModelOptions(base_url=url, api_key_env="none")
+    encoder, reranker = load_model("openai:m", options), load_model("rerank:m", options)
+    stored = [encoder.base_url, encoder.cache_key("query"), repr(encoder), json.dumps(encoder.info()),
+              reranker.cache_key(), repr(reranker), json.dumps(reranker.info()),
+              redact(f"HTTP Request: POST {url} and {unquote(url)}", encoder.endpoint.secrets)]
+    hidden = [value for name, value in params if name.lower() not in PUBLIC_PARAMS] + [password]
+    for value in hidden:
+        assert all(value not in text and quote_plus(value) not in text for text in stored), value
+    for name, value in params:
+        if name.lower() in PUBLIC_PARAMS:
+            assert f"{name}={quote_plus(value)}" in encoder.base_url

@@ -198,7 +198,7 @@ class HttpApi:
     def _stuck(self, item, exc: TooLarge, tries: int) -> str:
         """The one line for an item that cannot be sent even alone: which one (a preview), and what to do."""
         shown = tuple(map(self._redact, item)) if isinstance(item, tuple) else self._redact(str(item))
-        what = f"one text ({preview(shown)})"  # redacted before it is cut: a cut could split a secret
+        what = f"one {'pair' if isinstance(item, tuple) else 'text'} ({preview(shown)})"  # redacted, then cut
         if exc.reason == "timeout":
             return (f"{self._where}: {what} {exc}, {tries} time{'s' if tries > 1 else ''}; raise --timeout (now "
                     f"{self.options.timeout:g} s) or lower --concurrency")

@@ -107,7 +107,10 @@ class OpenAICompatibleEncoder(HttpApi, Encoder):
         try:
             items = body["data"]
             indices = [item["index"] for item in items]
-            vectors = np.asarray([item["embedding"] for item in items], dtype=np.float32)
+            embeddings = [item["embedding"] for item in items]
+            if not all(type(x) in (float, int) for e in embeddings for x in e):  # numpy would take "0.5" and true
+                raise TypeError
+            vectors = np.asarray(embeddings, dtype=np.float32)
         except (ValueError, KeyError, TypeError) as exc:
             raise Malformed(f"malformed response ({type(exc).__name__})") from None
         if len(items) != expected:
