@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import shutil
 import socket
 import subprocess
@@ -91,7 +92,8 @@ class LocalServer:
 
 class FaultServer(LocalServer):
     """Answers POST /v1/embeddings; `faults` is a queue of what to do with the next requests:
-    ("status", code, headers, body) | ("slow", seconds) | ("malformed",) (a truncated body) | ("count", n_missing) |
+    ("status", code, headers, body) | ("slow", seconds) | ("malformed",) (not JSON) | ("truncated",) (the body
+    cut short, as a flaky proxy does) | ("count", n_missing) |
     ("dims", n) (every vector cut to n values) | ("nan",) (NaN in the first vector) | ("dup",) (the first
     index repeated, another missing) | ("index", value) (the first index replaced by `value`: out of range, a
     bool, a string...) | ("shuffle",) (indices a permutation, the list in a third order: a correct answer) |
@@ -109,6 +111,7 @@ class FaultServer(LocalServer):
         self.headers_seen: list[dict] = []
         self.paths: list[str] = []
         self.outcomes: dict[tuple, list[str]] = {}
+        rng = random.Random(0)
         server = self
 
         class Handler(JsonHandler):
@@ -131,7 +134,9 @@ class FaultServer(LocalServer):
                 if fault and fault[0] == "slow":
                     time.sleep(fault[1])
                 if fault and fault[0] == "malformed":
-                    return self._send(200, b'{"data": [', {})
+                    return self._send(200, b"<html>502 Bad Gateway</html>", {})
+                if fault and fault[0] == "truncated":
+                    return self._send(200, json.dumps(answer).encode()[: rng.randrange(1, 40)], {})
                 if fault and fault[0] == "count":
                     answer["data"] = answer["data"][fault[1]:]
                 if fault and fault[0] == "dims":

@@ -4,17 +4,19 @@ one-line permanent errors without the key, usage counts, answers in flight yield
 from __future__ import annotations
 
 import email.utils
+import json
 import math
 import random
 import time
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import numpy as np
 import pytest
 
 from embedlab.errors import ModelError
 from embedlab.models.base import ModelOptions
-from embedlab.models.http_api import HttpApi, _retry_after
+from embedlab.models.http_api import HttpApi, Malformed, RetryableError, _retry_after
 from tests.models.servers import FaultServer, expected
 
 KEY = "sk-http-SECRET-987654321"
@@ -105,3 +107,28 @@ def test_fuzzed_retry_after_values_are_a_wait_or_none_never_an_exception():
         value = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 9)))
         seconds = _retry_after(value)
         assert seconds is None or (math.isfinite(seconds) and seconds >= 0), value
+
+
+def test_json_cut_short_is_told_from_json_that_is_wrong(server):
+    """`{"data": [` (cut by a proxy) is a transport fault; `{"data": 1,}` or HTML is a malformed answer."""
+    client = Minimal(ModelOptions(base_url=server.url, api_key_env="none"))
+    for body, kind in [(b'{"data": [', RetryableError), (b'{"data": [1, 2', RetryableError), (b"[\n  ", RetryableError),
+                       (b'{"data": 1,}', Malformed), (b"<html>502</html>", Malformed), (b"\xff\xfe{", Malformed),
+                       (b"", Malformed)]:
+        response = httpx.Response(200, content=body)
+        with pytest.raises(kind) as caught:
+            client._json(response)
+        assert type(caught.value) is kind, body
+
+
+def test_every_cut_of_an_answer_is_truncated_not_malformed():
+    answer = json.dumps({"object": "list", "model": "m", "usage": {"prompt_tokens": 3}, "data": [
+        {"object": "embedding", "index": 0, "embedding": [0.5, -1.25e-05, 3, 1e+20, True, False, None, 'a\\"b\u00e9']}]},
+        ensure_ascii=False)
+    for cut in range(1, len(answer)):
+        with pytest.raises(RetryableError) as caught:
+            HttpApi._json(httpx.Response(200, content=answer[:cut].encode()))
+        assert type(caught.value) is RetryableError, answer[:cut]
+    assert HttpApi._json(httpx.Response(200, content=answer.encode()))["model"] == "m"
+    with pytest.raises(Malformed):
+        HttpApi._json(httpx.Response(200, content=answer.encode() + b" 5"))

@@ -1,9 +1,10 @@
 """What every HTTP API backend shares (embeddings and rerankers): the key read from the environment and
 never shown, one client, requests kept in flight, retries, splits, usage counts and redaction.
 
-429, 408, 409, 5xx and dropped connections are retried with exponential backoff and jitter, honouring
-`Retry-After` (a number of seconds or an HTTP date; any other value is ignored); a malformed answer is
-retried once per request, however many other retries it had; other 4xx fail at once with one line. A
+429, 408, 409, 5xx, dropped connections and truncated answers (JSON cut short: a proxy's fault, as a
+dropped connection is) are retried with exponential backoff and jitter, honouring `Retry-After` (a number
+of seconds or an HTTP date; any other value is ignored); a malformed answer (not JSON, or JSON of the
+wrong shape) is retried once per request, however many other retries it had; other 4xx fail at once. A
 request that times out or is refused as too large (413) is split in halves and later requests get fewer
 items (`limits.RequestSizer`, which grows them back after a run of fast answers); one item alone that
 times out is sent SINGLE_TEXT_TRIES times in all, then the error names it. Usage counts requests,
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+import json
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -236,7 +239,11 @@ class HttpApi:
         """The answer's JSON, of the given shape (an object by default), else Malformed."""
         try:
             body = response.json()
-        except ValueError:
+        except json.JSONDecodeError as exc:
+            if cut_short(exc):  # a proxy's truncated body: a transport fault, as a dropped connection is
+                raise RetryableError("a truncated answer (its JSON ends early)") from None
+            raise Malformed("malformed response (not JSON)") from None
+        except ValueError:  # not text
             raise Malformed("malformed response (not JSON)") from None
         if not isinstance(body, shape):
             raise Malformed(f"malformed response (not a JSON {'object' if shape is dict else 'value'})")
@@ -302,6 +309,18 @@ def billed_tokens(body: dict, *keys: str) -> int:
         if isinstance(tokens, (int, float)) and not isinstance(tokens, bool) and math.isfinite(tokens) and tokens:
             return max(0, int(tokens))
     return 0
+
+
+# what may follow the point where a JSON parser stopped in a document cut short: the start of a string, a
+# number or a literal, then nothing
+_TOKEN_START = re.compile(r'("(?:[^"\\]|\\.)*\\?|[-+0-9.eE]+|t(?:r(?:ue?)?)?|f(?:a(?:l(?:se?)?)?)?|n(?:u(?:ll?)?)?)?\s*\Z',
+                          re.S)
+
+
+def cut_short(exc: json.JSONDecodeError) -> bool:
+    """Whether the document that failed to parse is valid JSON cut short (rather than text that is no JSON)."""
+    return bool(exc.doc.strip()) and not exc.msg.startswith("Extra data") and \
+        _TOKEN_START.match(exc.doc, exc.pos) is not None
 
 
 def preview(item, width: int = 60) -> str:
