@@ -435,3 +435,12 @@ def test_fuzzed_answers_give_the_right_vectors_or_one_line_and_cache_nothing_wro
         np.testing.assert_allclose(vectors, want / np.linalg.norm(want, axis=1, keepdims=True), rtol=1e-6)
     for text, vector in EmbeddingCache(tmp_path / "c.db").get_many(encoder.cache_key("document"), texts).items():
         np.testing.assert_array_equal(vector, expected([text])[0])
+
+
+def test_one_text_refused_as_too_large_is_named_at_once(faults):
+    faults.faults = [("status", 413, {}, {"error": "payload too large"})] * 3
+    encoder = load_model("openai:m", api(faults.url, max_inputs=1))
+    with pytest.raises(ModelError, match=r"^openai:m at .*: one text \('a long text'\) was refused as too large "
+                                         r"\(HTTP 413\); shorten it"):
+        encoder.encode(["a long text"])
+    assert len(faults.requests) == 1 and encoder.usage["splits"] == 0

@@ -217,7 +217,7 @@ class HttpApi:
         try:
             response = self._client.post(path, json=payload, params=params)
         except (self.httpx.LocalProtocolError, self.httpx.UnsupportedProtocol) as exc:  # resending cannot help
-            raise ModelError(f"{self.base_url}: the request cannot be sent: {type(exc).__name__}: "
+            raise ModelError(f"{self._where}: the request cannot be sent: {type(exc).__name__}: "
                              f"{self._redact(str(exc))}") from None
         except (self.httpx.ReadTimeout, self.httpx.WriteTimeout):
             self._count("timeouts")
@@ -230,7 +230,7 @@ class HttpApi:
             raise RetryableError(f"HTTP {response.status_code}: {self._error_text(response)}",
                                  _retry_after(response.headers.get("retry-after")))
         if response.status_code != 200:
-            raise ModelError(f"{self.base_url}: HTTP {response.status_code}: "
+            raise ModelError(f"{self._where}: HTTP {response.status_code}: "
                              f"{self._error_text(response)}")
         return response
 

@@ -111,10 +111,10 @@ class RerankAPIScorer(HttpApi, PairScorer):
             raise Malformed(f"malformed response ({type(exc).__name__} in the results)") from None
         problem = index_problem(indices, expected)
         if problem:
-            raise ModelError(f"{self.base_url}: {problem} for {expected} documents sent; the server does not "
+            raise ModelError(f"{self._where}: {problem} for {expected} documents sent; the server does not "
                              "answer the /rerank shape (one {index, relevance_score} per document)")
         if not np.isfinite(scores).all():
-            raise ModelError(f"{self.base_url}: the reranker returned {int((~np.isfinite(scores)).sum())} "
+            raise ModelError(f"{self._where}: the reranker returned {int((~np.isfinite(scores)).sum())} "
                              f"NaN/inf score(s) for {expected} documents")
         out = np.empty(expected, dtype=np.float32)
         out[indices] = scores
