@@ -104,3 +104,15 @@ def test_a_worker_error_reaches_the_driver_as_its_one_line(ray_cluster, tmp_path
     store = ShardedStore(Broken(), EngineOptions(workers=1, vectors=tmp_path / "v"), progress=False)
     with pytest.raises(ModelError, match="^model 'fake-bigram' returned 3-d vectors, expected 64-d$"):
         store.embed(["a", "b"], "document")
+
+
+@pytest.mark.parametrize("address", ["ray://", "ray://:", ":", "host:", ":6379", "host:port", "[::1", "ray://[::1]:x",
+                                     "::1", "127.0.0.1:99999", "127.0.0.1:-1", "ray://127.0.0.1:1/", "a b:1",
+                                     "no-such-host.invalid:6379", "127.0.0.1:1:2", "ray:///x", "http://127.0.0.1:1"])
+def test_odd_addresses_are_one_line(monkeypatch, address):
+    """Whatever is typed: an EngineError (the CLI's one line, exit 2) within seconds, never another exception."""
+    monkeypatch.setitem(sys.modules, "grpc", types.ModuleType("grpc"))
+    started = time.monotonic()
+    with pytest.raises(EngineError, match=f"^--ray-address {re.escape(address)}: "):
+        check_address(address)
+    assert time.monotonic() - started < CONNECT_TIMEOUT + 1

@@ -69,10 +69,9 @@ def check_address(address: str | None) -> None:
     host, _, port = address.removeprefix("ray://").rstrip("/").rpartition(":")
     if not host or "]" in port:  # no port given (an IPv6 address without one ends in "]")
         host, port = address.removeprefix("ray://").rstrip("/"), "10001" if client else "6379"
-    try:
-        number = int(port)
-    except ValueError:
-        raise EngineError(f"--ray-address {address}: '{port}' is not a port number; give host:port") from None
+    number = int(port) if port.isdigit() else 0
+    if not 0 < number < 65536:
+        raise EngineError(f"--ray-address {address}: '{port}' is not a port number; give host:port")
     tls = os.environ.get("RAY_USE_TLS", "").lower() in ("1", "true")  # plain HTTP/2 cannot ask a TLS server
     problem = tcp_problem(host.strip("[]"), number, CONNECT_TIMEOUT) if tls else \
         grpc_problem(host.strip("[]"), number, CONNECT_TIMEOUT)
