@@ -365,7 +365,8 @@ def test_after_a_timeout_the_requests_grow_back_on_a_fast_server(faults):
     texts = [f"t{i}" for i in range(120)]
     np.testing.assert_array_equal(encoder.encode(texts), expected(texts))
     sizes = [len(r["input"]) for r in faults.requests]
-    assert sizes[:3] == [4, 2, 2] and 2 in sizes[3:] and 3 in sizes and sizes[-9:-1] == [4] * 8  # (the last: the rest)
+    # (two in flight: the short rest may arrive before the last full request)
+    assert sizes[:3] == [4, 2, 2] and 2 in sizes[3:] and 3 in sizes and sorted(sizes[-10:])[1:] == [4] * 9
     assert (encoder.sizer.size, encoder.sizer.concurrency) == (4, 2)
     usage = encoder.usage
     assert (usage["timeouts"], usage["splits"], usage["retries"], usage["requests"]) == (1, 1, 0, len(sizes))
