@@ -28,3 +28,17 @@ def test_a_step_shorter_than_the_interval_prints_nothing(monkeypatch, capsys):
 
 def test_durations_read_naturally():
     assert [_duration(s) for s in (5, 75, 3725, float("inf"))] == ["5s", "1m15s", "1h02m", "unknown time"]
+
+
+def test_a_bar_shows_names_as_typed(monkeypatch):
+    """Model names and statuses are text, not rich markup: `[bold]` and `:smile:` are shown as written."""
+    import rich.console
+
+    monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda self: True))
+    bar = progress(True, 2, "embedding queries with openai:[bold]x:smile:")
+    with bar as advance:
+        advance(1, "1 requests [red]")
+        shown = bar.bar.tasks[0].description
+        rendered = bar.bar.columns[0].render(bar.bar.tasks[0])
+    assert shown == "embedding queries with openai:[bold]x:smile: (1 requests [red])"
+    assert rendered.plain == shown

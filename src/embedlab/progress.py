@@ -13,7 +13,8 @@ Advance = Callable[..., None]  # advance(n, status="")
 
 
 class progress:
-    """`with progress(enabled, total, label) as advance: ... advance(n, status)`."""
+    """`with progress(enabled, total, label) as advance: ... advance(n, status)`; the label names the model
+    ("embedding queries with openai:text-embedding-3-small") and is shown as plain text."""
 
     def __init__(self, enabled: bool, total: int, label: str) -> None:
         self.enabled, self.total, self.label = enabled, total, label
@@ -30,7 +31,8 @@ class progress:
                           float(os.environ.get("EMBEDLAB_PROGRESS_SECONDS") or 30))
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        # markup=False: the label holds a model name, shown as typed (`[x]` is no style, `:smile:` no emoji)
+        self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                             TimeRemainingColumn(), console=console, transient=True)
         self.bar.start()
         task = self.bar.add_task(self.label, total=self.total)

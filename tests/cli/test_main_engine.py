@@ -4,6 +4,8 @@ scores as in process, a rerun that encodes no document, and bad input as one lin
 from __future__ import annotations
 
 import json
+import re
+import time
 
 import pytest
 
@@ -52,3 +54,16 @@ def test_bad_engine_input_is_one_line(tmp_path, monkeypatch):
         result = run("eval", "--demo", *out, *args)
         assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("address", ["ray://10.255.255.1:10001", "10.255.255.1:6379"])
+def test_a_ray_address_without_a_cluster_is_one_line_before_any_model_loads(rerank_file, tmp_path, address):
+    """Issue 24 item 17: `ray://...` without ray[client] was a traceback after the model loaded, an unroutable
+    address exit 1 after 98 s. The model named here does not exist: had it been loaded first, its error would show."""
+    started = time.monotonic()
+    result = run("eval", "-m", str(tmp_path / "no-such-model"), "--reranking", str(rerank_file), "--engine", "ray",
+                 "--ray-address", address, "--vectors", str(tmp_path / "v"), "-q", "-o", str(tmp_path / "r.json"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert re.fullmatch(f"error: --ray-address {re.escape(address)}: (a ray:// address connects through Ray Client, "
+                        r"which needs ray\[client\]|no Ray cluster answers there).*\n", result.stderr), result.stderr
+    assert time.monotonic() - started < 20 and not (tmp_path / "r.json").exists()

@@ -89,3 +89,10 @@ def test_bad_scores_are_one_line_errors(bad, match):
 def test_only_a_pair_scorer_has_a_pair_store(fake_encoder):
     with pytest.raises(ModelError, match="does not score .* pairs"):
         PairStore(fake_encoder)
+
+
+def test_progress_lines_name_the_reranker(monkeypatch, capsys):
+    monkeypatch.setenv("EMBEDLAB_PROGRESS_SECONDS", "0")
+    PairStore(CountingPairs(), batch_size=2, progress=True).scores(PAIRS)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(line.startswith("reranking pairs with counting-pairs: ") for line in lines)

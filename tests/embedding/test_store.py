@@ -92,3 +92,15 @@ def test_progress_on_a_terminal_shows_the_backend_spend(monkeypatch):
     store = EmbeddingStore(Spending(), batch_size=2, progress=True)
     store.embed(["a", "b", "c", "d", "e"], "document")
     assert shown == [1, 2, 3]
+
+
+def test_progress_lines_name_the_model(monkeypatch, capsys):
+    """Issue 30 item 4: with several models in a run, a progress line says which one is encoding."""
+    from tests.conftest import FakeEncoder
+
+    monkeypatch.setenv("EMBEDLAB_PROGRESS_SECONDS", "0")
+    encoder = FakeEncoder()
+    encoder.name = "openai:[bold]x:smile:"  # shown as typed: no rich markup, no emoji
+    EmbeddingStore(encoder, batch_size=2, progress=True).embed(["a", "b", "c"], "query")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(line.startswith("embedding queries with openai:[bold]x:smile:: ") for line in lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import shutil
 import socket
 import subprocess
@@ -55,6 +56,7 @@ def fake_vector(text: str, dim: int = 8) -> list[float]:
 
 class JsonHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart (Nagle + delayed ACK)
 
     def log_message(self, *args):
         pass
@@ -69,14 +71,20 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class LocalServer:
-    """A threaded HTTP server on 127.0.0.1 (free port) serving `handler` until `close()`."""
+class ThreadingHTTPServerV6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
-    def _start(self, handler, path: str = "") -> None:
+
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 (or ::1, `host="::1"`; free port) serving `handler` until `close()`."""
+
+    def _start(self, handler, path: str = "", host: str = "127.0.0.1") -> None:
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd = (ThreadingHTTPServerV6 if ":" in host else ThreadingHTTPServer)((host, 0), handler)
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{self.httpd.server_address[1]}{path}"
+        # a short poll: close() waits for it (0.5 s by default, in every test's teardown)
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -84,15 +92,26 @@ class LocalServer:
 
 class FaultServer(LocalServer):
     """Answers POST /v1/embeddings; `faults` is a queue of what to do with the next requests:
-    ("status", code, headers, body) | ("slow", seconds) | ("malformed",) | ("count", n_missing) |
-    ("dims", n) (every vector cut to n values) | ("nan",) (NaN in the first vector)."""
+    ("status", code, headers, body) | ("slow", seconds) | ("malformed",) (not JSON) | ("truncated",) (the body
+    cut short, as a flaky proxy does) | ("count", n_missing) |
+    ("dims", n) (every vector cut to n values) | ("nan",) (NaN in the first vector) | ("dup",) (the first
+    index repeated, another missing) | ("index", value) (the first index replaced by `value`: out of range, a
+    bool, a string...) | ("shuffle",) (indices a permutation, the list in a third order: a correct answer) |
+    ("mutate", function) (the body sent is function(answer), the answer in the order of the texts).
+    `every`: [(n, fault)] like a flaky proxy, the first whose n divides the request's number (1, 2, ...)
+    applies when the queue is empty. `slow_texts`: {text: seconds}, a request holding one of them is that slow.
+    `outcomes`: per payload (its texts), what each of its requests got ("ok", "429", "malformed", ...)."""
 
-    def __init__(self, latency: float = 0.0) -> None:
+    def __init__(self, latency: float = 0.0, host: str = "127.0.0.1") -> None:
         self.latency = latency  # seconds added to every answer
         self.faults: list[tuple] = []
+        self.every: list[tuple[int, tuple]] = []
+        self.slow_texts: dict[str, float] = {}
         self.requests: list[dict] = []
         self.headers_seen: list[dict] = []
         self.paths: list[str] = []
+        self.outcomes: dict[tuple, list[str]] = {}
+        rng = random.Random(0)
         server = self
 
         class Handler(JsonHandler):
@@ -102,9 +121,11 @@ class FaultServer(LocalServer):
                     server.requests.append(body)
                     server.headers_seen.append(dict(self.headers))
                     server.paths.append(self.path)
-                    fault = server.faults.pop(0) if server.faults else None
+                    fault = server.faults.pop(0) if server.faults else server.scheduled(len(server.requests))
+                    outcome = str(fault[1]) if fault and fault[0] == "status" else fault[0] if fault else "ok"
+                    server.outcomes.setdefault(tuple(body["input"]), []).append(outcome)
                 texts = body["input"]
-                time.sleep(server.latency)
+                time.sleep(server.latency + max([server.slow_texts.get(t, 0.0) for t in texts], default=0.0))
                 answer = {"object": "list", "model": body["model"], "usage": {"prompt_tokens": len(texts)},
                           "data": [{"object": "embedding", "index": i, "embedding": fake_vector(t)}
                                    for i, t in enumerate(texts)]}
@@ -113,7 +134,9 @@ class FaultServer(LocalServer):
                 if fault and fault[0] == "slow":
                     time.sleep(fault[1])
                 if fault and fault[0] == "malformed":
-                    return self._send(200, b'{"data": [', {})
+                    return self._send(200, b"<html>502 Bad Gateway</html>", {})
+                if fault and fault[0] == "truncated":
+                    return self._send(200, json.dumps(answer).encode()[: rng.randrange(1, 40)], {})
                 if fault and fault[0] == "count":
                     answer["data"] = answer["data"][fault[1]:]
                 if fault and fault[0] == "dims":
@@ -121,13 +144,24 @@ class FaultServer(LocalServer):
                         item["embedding"] = item["embedding"][: fault[1]]
                 if fault and fault[0] == "nan":
                     answer["data"][0]["embedding"][0] = float("nan")
+                if fault and fault[0] == "dup" and len(answer["data"]) > 1:
+                    answer["data"][1]["index"] = 0
+                if fault and fault[0] == "index":
+                    answer["data"][0]["index"] = fault[1]
+                if fault and fault[0] == "mutate":  # fault[1](answer) -> the body (any JSON value) to send
+                    return self._send(200, json.dumps(fault[1](answer)).encode(), {})
                 answer["data"].reverse()  # clients must order by index
+                if fault and fault[0] == "shuffle":
+                    answer["data"] = answer["data"][1::2] + answer["data"][::2]
                 self._send(200, json.dumps(answer).encode(), {})
 
             def _send(self, code, payload, headers):
                 self.send_json(code, payload, headers)
 
-        self._start(Handler, "/v1")
+        self._start(Handler, "/v1", host)
+
+    def scheduled(self, number: int) -> tuple | None:
+        return next((fault for n, fault in self.every if number % n == 0), None)
 
 
 def expected(texts: list[str]) -> np.ndarray:

@@ -35,7 +35,8 @@ def expected(pairs) -> np.ndarray:
 def test_scores_come_back_in_the_order_sent_one_query_per_request(server):
     reranker = load_model("rerank:bge-reranker", api(server.url, max_inputs=2))
     np.testing.assert_array_equal(reranker.score_pairs(PAIRS), expected(PAIRS))
-    assert [len(r["documents"]) for r in server.requests] == [2, 1, 2]  # never two queries in one request
+    # never two queries in one request (the 2nd and 3rd are in flight together: either may arrive first)
+    assert [len(r["documents"]) for r in server.requests] in ([2, 1, 2], [2, 2, 1])
     assert all(r["top_n"] == len(r["documents"]) and r["model"] == "bge-reranker" for r in server.requests)
     assert set(server.paths) == {"/v1/rerank"} and reranker.usage["prompt_tokens"] > 0
     assert reranker.paid and reranker.info()["base_url"].endswith("/v1/rerank")
@@ -162,3 +163,25 @@ def test_a_paid_reranker_given_as_a_model_is_estimated_and_capped(server, rerank
         embedlab.evaluate("rerank:m", [rerank_file], model=api(server.url),
                           run=RunOptions(cache=False, price_per_mtok=1000.0, max_cost=1e-6, announce=lines.append))
     assert server.requests == [] and lines[0].startswith("estimate: rerank:m: 12 pairs to score (0 cached)")
+
+
+@pytest.mark.parametrize("suffix", ["", "/rerank"])
+def test_a_base_url_with_a_query_string_is_recorded_and_sent_path_first(server, suffix):
+    """Issue 24 item 16: `.../v1?v=2` was recorded as `.../v1?v=2/rerank`; a credential parameter is sent only."""
+    reranker = load_model("rerank:m", api(f"{server.url}{suffix}?v=2&subscription-key=RSECRET-77"))
+    np.testing.assert_array_equal(reranker.score_pairs(PAIRS[:1]), expected(PAIRS[:1]))
+    assert server.paths == ["/v1/rerank?v=2&subscription-key=RSECRET-77"]
+    assert reranker.info()["base_url"] == f"{server.url}/rerank?v=2"
+    assert reranker.cache_key() == f"rerank|{server.url}/rerank?v=2|m"
+    assert "RSECRET" not in repr(reranker) + repr(reranker.info())
+
+
+def test_a_pair_that_always_times_out_is_named(server, quick_backoff):
+    server.faults = [("slow", 1.0)] * 3
+    reranker = load_model("rerank:m", api(server.url, timeout=0.3))
+    with pytest.raises(ModelError) as caught:
+        reranker.score_pairs(PAIRS[:1])
+    assert str(caught.value) == (f"rerank:m at {server.url}: one pair (document 'green tea at 80 degrees' of query "
+                                 "'brew green tea') timed out after 0.3 s, 2 times; raise --timeout (now 0.3 s) or "
+                                 "lower --concurrency")
+    assert len(server.requests) == 2 and reranker.usage["timeouts"] == 2 and reranker.usage["splits"] == 0

@@ -11,13 +11,13 @@ from tests.conftest import FakeEncoder
 def test_samples_skipped_rows_usage_and_approximate_search_are_noted(rerank_file, retrieval_dir):
     results = embedlab.evaluate(FakeEncoder(), [rerank_file, retrieval_dir], run=RunOptions(sample=2, seed=3))
     run = results.runs[0]
-    run.model["usage"] = {"requests": 12, "retries": 2, "prompt_tokens": 3456, "truncated": 1}
+    run.model["usage"] = {"requests": 12, "retries": 2, "timeouts": 3, "splits": 1, "prompt_tokens": 3456, "truncated": 1}
     run.embedding["approximate_search"] = {"beir": {"method": "hnsw", "recall@10_vs_exact": 0.9, "ndcg@10_change": -0.01,
                                                     "ndcg@10_change_ci95": [-0.02, 0.0], "queries_sampled": 5}}
     notes = result_notes(results)
     rows = results.runs[0].tasks[0].sample
     assert f"{results.runs[0].tasks[0].task}: seeded sample of {rows['n']:,} of {rows['of']:,} (seed 3)" in notes
-    assert ("fake-bigram: 12 requests (2 retried), 3,456 tokens billed, "
+    assert ("fake-bigram: 12 requests (2 retried, 3 timed out, 1 split), 3,456 tokens billed, "
             f"{run.embedding['cache_hits']:,} texts from the cache; 1 texts truncated to the model's limit") in notes
     assert ("fake-bigram on beir: hnsw: recall@10 0.9000 against exact search, ndcg@10 -0.0100 [-0.0200, +0.0000] "
             "on 5 sampled queries (seeded)") in notes

@@ -74,7 +74,7 @@ class PairStore(Store):
         first_seen = {q: i for i, (q, _) in reversed(list(enumerate(pairs)))}
         todo = sorted((p for p in pairs if p not in found), key=lambda p: (first_seen[p[0]], -len(p[1])))
         started = time.perf_counter()
-        with progress(self.progress, len(todo), "reranking pairs") as advance:
+        with progress(self.progress, len(todo), f"reranking pairs with {self.model.name}") as advance:
             for begin, end, raw in self.model.score_batches(todo, self.batch_size):
                 batch = todo[begin:end]
                 raw = self._checked(raw, batch)

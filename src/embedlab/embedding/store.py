@@ -112,7 +112,7 @@ class EmbeddingStore(Store):
         vectors = dict(zip(found, self._checked(np.stack(list(found.values())), list(found)))) if found else {}
         todo = [t for t in ordered if t not in found]
         start = time.perf_counter()
-        label = "embedding queries" if kind == "query" else "embedding documents"
+        label = f"embedding {'queries' if kind == 'query' else 'documents'} with {self.encoder.name}"
         with progress(self.progress, len(todo), label) as advance:
             for begin, end, raw in self.encoder.encode_batches(todo, kind, self.batch_size):
                 batch = todo[begin:end]

@@ -41,7 +41,12 @@ def secret(name: str) -> str | None:
     return None
 
 
-# query parameters that carry credentials (Azure's api-key, signed URLs, access tokens)
+# query parameters known to be harmless: kept in what is stored and shown (results, cache keys, messages).
+# Every other one may be a credential (Azure API Management's subscription-key, Azure Functions' code, signed
+# URLs, access tokens...): it is sent, never stored or shown, and its value is redacted wherever it appears.
+PUBLIC_PARAMS = {"api-version", "api_version", "version", "v"}
+# parameters known to carry credentials, for URIs whose other parameters are settings (storage URIs:
+# engines/location.py hides these and keeps endpoint_override, region...)
 SECRET_PARAMS = {"api-key", "api_key", "apikey", "key", "access_token", "token", "sig", "signature", "secret",
                  "client_secret", "password"}
 _LOCAL_HOSTS = ("localhost", "127.", "::1", "[::1]", "0.0.0.0", "10.", "192.168.", "host.docker.internal")
@@ -64,19 +69,24 @@ class Endpoint:
 
     @property
     def shown(self) -> str:
-        """The URL with its non-secret query parameters, for results and messages."""
-        public = {k: v for k, v in self.params.items() if k.lower() not in SECRET_PARAMS}
-        return self.url + (f"?{urlencode(public)}" if public else "")
+        """The URL with its known-harmless query parameters, for results, cache keys and messages."""
+        return self.shown_at("")
+
+    def shown_at(self, path: str) -> str:
+        """The URL of `path` below it (`/rerank`), with the known-harmless query parameters after the path."""
+        public = {k: v for k, v in self.params.items() if k.lower() in PUBLIC_PARAMS}
+        return self.url + path + (f"?{urlencode(public)}" if public else "")
 
 
 def parse_endpoint(base_url: str) -> Endpoint:
     parts = urlsplit(base_url.strip())
-    netloc = parts.hostname or ""
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
     if parts.port:
         netloc += f":{parts.port}"
     auth = (unquote(parts.username or ""), unquote(parts.password or "")) if parts.username else None
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    secrets = [v for k, v in params.items() if k.lower() in SECRET_PARAMS and v]
+    secrets = [v for k, v in params.items() if k.lower() not in PUBLIC_PARAMS and v]
     if auth:
         secrets += [s for s in auth if s] + [f"{auth[0]}:{auth[1]}"]
     return Endpoint(urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", "")), params, auth, secrets)

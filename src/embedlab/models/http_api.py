@@ -1,10 +1,14 @@
 """What every HTTP API backend shares (embeddings and rerankers): the key read from the environment and
 never shown, one client, requests kept in flight, retries, splits, usage counts and redaction.
 
-429, 408, 409, 5xx, timeouts and dropped connections are retried with exponential backoff and jitter,
-honouring `Retry-After`; a malformed answer is retried once; other 4xx fail at once with one line. A
+429, 408, 409, 5xx, dropped connections and truncated answers (JSON cut short: a proxy's fault, as a
+dropped connection is) are retried with exponential backoff and jitter, honouring `Retry-After` (a number
+of seconds or an HTTP date; any other value is ignored); a malformed answer (not JSON, or JSON of the
+wrong shape) is retried once per request, however many other retries it had; other 4xx fail at once. A
 request that times out or is refused as too large (413) is split in halves and later requests get fewer
-items (`limits.RequestSizer`). A backend sends one request with `_post(items, attempt)` and keeps several
+items (`limits.RequestSizer`, which grows them back after a run of fast answers); one item alone that
+times out is sent SINGLE_TEXT_TRIES times in all, then the error names it. Usage counts requests,
+retries, timeouts and splits. A backend sends one request with `_post(items, attempt)` and keeps several
 in flight with `_pipelined(chunks, post)`.
 """
 
@@ -12,7 +16,10 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+import json
 import logging
+import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +43,9 @@ from embedlab.models.limits import RateLimiter, RequestSizer
 
 log = logging.getLogger(__name__)
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+BACKOFF = 0.5  # seconds: the first retry waits up to this (random), each next one up to twice as long, at most 30 s
+MALFORMED_TRIES = 2  # a malformed answer is asked again once per request: a glitch; twice, it is the server
+SINGLE_TEXT_TRIES = 2  # one text alone that times out: sent twice in all, then the error names it (--timeout)
 
 
 class RetryableError(Exception):
@@ -59,6 +69,8 @@ class TooLarge(Exception):
 class HttpApi:
     """The connection half of an API backend; the backend class adds its contract (Encoder, PairScorer)."""
 
+    name = "API model"  # each backend sets its own (`openai:<model>`...)
+
     # what every API backend reads (its settings of the HTTP client)
     options_read = frozenset({"base_url", "api_key_env", "concurrency", "max_inputs", "timeout", "max_retries",
                               "rpm", "tpm"})
@@ -72,7 +84,7 @@ class HttpApi:
         self.base_url = self.endpoint.shown  # what results, cache keys and messages show: no credentials
         self._key: str | None = None
         self._key = self._read_key()
-        self.usage = {"requests": 0, "retries": 0, "prompt_tokens": 0}
+        self.usage = {"requests": 0, "retries": 0, "timeouts": 0, "splits": 0, "prompt_tokens": 0}
         self._lock = threading.Lock()
         self._limiter = RateLimiter(options.rpm, options.tpm)
         self._last_attempt = 0.0
@@ -145,6 +157,7 @@ class HttpApi:
             return self._post_retrying(items, attempt, tokens)
         except TooLarge as exc:
             self.sizer.shrink(len(items), exc.reason)
+            self._count("splits")
             half = len(items) // 2
             return np.concatenate([self._post(items[:half], attempt, tokens),
                                    self._post(items[half:], attempt, tokens)])
@@ -152,17 +165,20 @@ class HttpApi:
     def _post_retrying(self, items: list, attempt: Callable[[list], np.ndarray],
                        tokens: Callable[[list], int]) -> np.ndarray:
         t = self.tenacity
+        faults = {"malformed": 0, "slow": 0}  # of this request: each has its own allowance
 
         def retry(state) -> bool:
             exc = state.outcome.exception()
-            if isinstance(exc, TooLarge):  # split by the caller, unless a single item is too slow
-                return len(items) == 1
+            if isinstance(exc, TooLarge):  # split by the caller; one item alone is sent again only after a timeout
+                faults["slow"] += 1
+                return len(items) == 1 and exc.reason == "timeout" and faults["slow"] < SINGLE_TEXT_TRIES
             if isinstance(exc, Malformed):
-                return state.attempt_number < 2  # a malformed answer is retried once, then it is the server
+                faults["malformed"] += 1
+                return faults["malformed"] < MALFORMED_TRIES
             return isinstance(exc, RetryableError)
         retrying = t.Retrying(
             retry=retry,
-            wait=_wait_retry_after(t.wait_random_exponential(multiplier=0.5, max=30)),
+            wait=_wait_retry_after(lambda state: t.wait_random_exponential(multiplier=BACKOFF, max=30)(state)),
             stop=t.stop_after_attempt(self.options.max_retries + 1),
             before_sleep=lambda state: self._count("retries"),
             reraise=True,
@@ -173,6 +189,7 @@ class HttpApi:
             started = time.perf_counter()
             answer = attempt(items)
             self._last_attempt = time.perf_counter() - started  # read for the first request, which goes alone
+            self.sizer.answered(len(items), self._last_attempt)
             return answer
 
         try:
@@ -180,11 +197,23 @@ class HttpApi:
         except TooLarge as exc:
             if len(items) > 1:
                 raise
-            raise ModelError(f"{self.base_url}: one text {exc}, {self.options.max_retries + 1} times; raise "
-                             f"--timeout (now {self.options.timeout:g} s) or lower --concurrency") from None
+            raise ModelError(self._stuck(items[0], exc, faults["slow"])) from None
         except RetryableError as exc:
-            raise ModelError(f"{self.base_url}: gave up after {retrying.statistics.get('attempt_number', 1) - 1} "
+            raise ModelError(f"{self._where}: gave up after {retrying.statistics.get('attempt_number', 1) - 1} "
                              f"retries: {exc}") from None
+
+    def _stuck(self, item, exc: TooLarge, tries: int) -> str:
+        """The one line for an item that cannot be sent even alone: which one (a preview), and what to do."""
+        shown = tuple(map(self._redact, item)) if isinstance(item, tuple) else self._redact(str(item))
+        what = f"one {'pair' if isinstance(item, tuple) else 'text'} ({preview(shown)})"  # redacted, then cut
+        if exc.reason == "timeout":
+            return (f"{self._where}: {what} {exc}, {tries} time{'s' if tries > 1 else ''}; raise --timeout (now "
+                    f"{self.options.timeout:g} s) or lower --concurrency")
+        return f"{self._where}: {what} {exc}; shorten it (or cut long texts before the run)"
+
+    @property
+    def _where(self) -> str:
+        return f"{self.name} at {self.base_url}"
 
     def _send(self, path: str, payload: dict[str, Any], params: dict[str, str] | None = None):
         """POST, sorting failures into retryable (RetryableError) and permanent (ModelError)."""
@@ -192,9 +221,10 @@ class HttpApi:
         try:
             response = self._client.post(path, json=payload, params=params)
         except (self.httpx.LocalProtocolError, self.httpx.UnsupportedProtocol) as exc:  # resending cannot help
-            raise ModelError(f"{self.base_url}: the request cannot be sent: {type(exc).__name__}: "
+            raise ModelError(f"{self._where}: the request cannot be sent: {type(exc).__name__}: "
                              f"{self._redact(str(exc))}") from None
         except (self.httpx.ReadTimeout, self.httpx.WriteTimeout):
+            self._count("timeouts")
             raise TooLarge("timeout", f"timed out after {self.options.timeout:g} s") from None
         except (self.httpx.TimeoutException, self.httpx.TransportError) as exc:
             raise RetryableError(f"{type(exc).__name__}: {self._redact(str(exc))}") from None
@@ -204,7 +234,7 @@ class HttpApi:
             raise RetryableError(f"HTTP {response.status_code}: {self._error_text(response)}",
                                  _retry_after(response.headers.get("retry-after")))
         if response.status_code != 200:
-            raise ModelError(f"{self.base_url}: HTTP {response.status_code}: "
+            raise ModelError(f"{self._where}: HTTP {response.status_code}: "
                              f"{self._error_text(response)}")
         return response
 
@@ -213,7 +243,11 @@ class HttpApi:
         """The answer's JSON, of the given shape (an object by default), else Malformed."""
         try:
             body = response.json()
-        except ValueError:
+        except json.JSONDecodeError as exc:
+            if cut_short(exc):  # a proxy's truncated body: a transport fault, as a dropped connection is
+                raise RetryableError("a truncated answer (its JSON ends early)") from None
+            raise Malformed("malformed response (not JSON)") from None
+        except ValueError:  # not text
             raise Malformed("malformed response (not JSON)") from None
         if not isinstance(body, shape):
             raise Malformed(f"malformed response (not a JSON {'object' if shape is dict else 'value'})")
@@ -246,23 +280,74 @@ class HttpApi:
             self.usage[what] += n
 
     def usage_line(self, price: tuple[float, str] | None) -> str:
-        """Spend so far, for the progress bar."""
-        retried = f" ({self.usage['retries']:,} retried)" if self.usage["retries"] else ""
-        text = f"{self.usage['requests']:,} requests{retried}, {self.usage['prompt_tokens']:,} tokens"
+        """Spend so far, for the progress bar: requests (and of them those retried, timed out, split), tokens."""
+        events = ", ".join(f"{self.usage[key]:,} {word}" for key, word in
+                           (("retries", "retried"), ("timeouts", "timed out"), ("splits", "split")) if self.usage[key])
+        text = f"{self.usage['requests']:,} requests" + (f" ({events})" if events else "")
+        text += f", {self.usage['prompt_tokens']:,} tokens"
         if price:
             text += f", {self.usage['prompt_tokens'] / 1e6 * price[0]:.4f} {price[1]}"
         return text
 
 
+def index_problem(indices: list, expected: int) -> str | None:
+    """What is wrong with the `index` values of an answer to `expected` items (each must come exactly once,
+    a whole number in 0..expected-1), or None."""
+    if len(indices) != expected:
+        return f"{len(indices)} results returned"
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in indices):
+        return "an index that is not a whole number returned"
+    if any(i < 0 or i >= expected for i in indices):
+        return f"index {next(i for i in indices if i < 0 or i >= expected)} returned (outside 0..{expected - 1})"
+    if len(set(indices)) != expected:
+        repeated = next(i for i in indices if indices.count(i) > 1)
+        return f"index {repeated} returned twice (and {expected - len(set(indices))} missing)"
+    return None
+
+
+def billed_tokens(body: dict, *keys: str) -> int:
+    """Tokens billed, from the first of `keys` in the answer's `usage` that is a finite number; else 0."""
+    usage = body.get("usage")
+    for key in keys if isinstance(usage, dict) else ():
+        tokens = usage.get(key)
+        if isinstance(tokens, (int, float)) and not isinstance(tokens, bool) and math.isfinite(tokens) and tokens:
+            return max(0, int(tokens))
+    return 0
+
+
+# what may follow the point where a JSON parser stopped in a document cut short: the start of a string, a
+# number or a literal, then nothing
+_TOKEN_START = re.compile(r'("(?:[^"\\]|\\.)*\\?|[-+0-9.eE]+|t(?:r(?:ue?)?)?|f(?:a(?:l(?:se?)?)?)?|n(?:u(?:ll?)?)?)?\s*\Z',
+                          re.S)
+
+
+def cut_short(exc: json.JSONDecodeError) -> bool:
+    """Whether the document that failed to parse is valid JSON cut short (rather than text that is no JSON)."""
+    return bool(exc.doc.strip()) and not exc.msg.startswith("Extra data") and \
+        _TOKEN_START.match(exc.doc, exc.pos) is not None
+
+
+def preview(item, width: int = 60) -> str:
+    """A short quoted start of a text, or of a (query, document) pair's document, for one-line messages."""
+    if isinstance(item, tuple):
+        return f"document {preview(item[1], width)} of query {preview(item[0], width // 2)}"
+    text = " ".join(str(item).split())
+    return repr(text if len(text) <= width else text[:width] + "…")
+
+
 def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (a number or an HTTP date)."""
+    """Seconds from a Retry-After header (a number or an HTTP date); None for anything else (backoff then)."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        seconds = parsed.timestamp() - time.time()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _wait_retry_after(fallback):

@@ -48,22 +48,28 @@ class RateLimiter:
 
 
 class RequestSizer:
-    """Texts per request and requests in flight, adapted to a server that is slower than its timeout.
+    """Texts per request and requests in flight, adapted to a server that is slower than its timeout (AIMD).
 
-    Both start at the user's `--max-inputs` / `--concurrency`. The first request of a run is measured:
-    when a full pipe of such requests would not finish well within the timeout, later requests get fewer
-    texts. A request that times out (or is refused as too large, HTTP 413) is split in halves, and every
-    later request gets at most half as many texts and half as many slots, so a slow server is never sent
-    again what it could not finish. Each change is said once, with the options that set it.
+    Both start at the user's `--max-inputs` / `--concurrency`, their ceilings. The first request of a run is
+    measured: when a full pipe of such requests would not finish well within the timeout, later requests get
+    fewer texts. A request that times out (or is refused as too large, HTTP 413) is split in halves, and every
+    later request gets at most half as many texts and half as many slots (multiplicative decrease), so a slow
+    server is never sent again what it could not finish. After GROW_AFTER fast answers in a row (each within a
+    quarter of the timeout, and fast enough that the grown size would be too), the size grows by an eighth of
+    --max-inputs (at least 1) and the slots by one, up to the ceilings (additive increase). Each decrease is
+    said once, with the options that set it; the return to full size is said too.
     """
 
     SAFETY = 4  # aim for a request to take at most a quarter of the timeout
+    GROW_AFTER = 8  # fast answers in a row before one step back up
 
     def __init__(self, max_inputs: int, concurrency: int, timeout: float, where: str,
                  say=logging.getLogger(__name__).warning) -> None:
         self.size, self.concurrency, self.timeout, self.where = max_inputs, max(1, concurrency), timeout, where
+        self.ceiling = (self.size, self.concurrency)
         self.measured = False
         self.changes = 0
+        self._fast = 0  # fast answers in a row at the present size
         self._say = say
         self._lock = threading.Lock()
 
@@ -83,6 +89,7 @@ class RequestSizer:
     def shrink(self, texts: int, reason: str) -> None:
         """A request of `texts` texts was too slow or too large: halve the size (and the slots after a timeout)."""
         with self._lock:
+            self._fast = 0
             size = max(1, min(self.size, texts // 2))
             concurrency = max(1, self.concurrency // 2) if reason == "timeout" else self.concurrency
             if (size, concurrency) == (self.size, self.concurrency):
@@ -93,3 +100,25 @@ class RequestSizer:
             self._say(f"{self.where}: a request of {texts} texts {what}: splitting it, and sending at most "
                       f"{size} texts per request, {concurrency} at once, from now on "
                       "(--max-inputs, --concurrency, --timeout)")
+
+    def answered(self, texts: int, seconds: float) -> None:
+        """A request of `texts` texts was answered in `seconds`: after GROW_AFTER fast ones in a row, one step up."""
+        with self._lock:
+            if not self.measured or (self.size, self.concurrency) == self.ceiling:
+                return
+            size = min(self.ceiling[0], self.size + max(1, self.ceiling[0] // 8))
+            concurrency = min(self.ceiling[1], self.concurrency + 1)
+            # the time a request of the grown size would take, with one more in flight on a server that queues
+            expected = seconds / max(texts, 1) * size * concurrency / self.concurrency
+            if expected > self.timeout / self.SAFETY:
+                self._fast = 0
+                return
+            self._fast += 1
+            if self._fast < self.GROW_AFTER:
+                return
+            self._fast = 0
+            self.size, self.concurrency = size, concurrency
+            self.changes += 1
+            if (size, concurrency) == self.ceiling:
+                self._say(f"{self.where}: {self.GROW_AFTER} fast answers in a row: back to {size} texts per "
+                          f"request, {concurrency} at once")

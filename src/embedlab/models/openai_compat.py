@@ -14,7 +14,7 @@ import numpy as np
 
 from embedlab.errors import ModelError
 from embedlab.models.base import Encoder, Kind, ModelOptions
-from embedlab.models.http_api import HttpApi, Malformed
+from embedlab.models.http_api import HttpApi, Malformed, billed_tokens, index_problem
 from embedlab.models.limits import estimated_tokens
 from embedlab.models.pricing import price_of
 
@@ -104,13 +104,25 @@ class OpenAICompatibleEncoder(HttpApi, Encoder):
         return self._vectors(self._json(self._send("/embeddings", payload)), len(inputs))
 
     def _vectors(self, body: dict[str, Any], expected: int) -> np.ndarray:
+        """The vectors of an answer, in the order sent. Its indices are checked before anything is used or
+        cached: each exactly once and in range (a permutation is put back in order); else the answer is
+        malformed (asked again once). A count that differs is the server's way, never retried."""
         try:
-            items = sorted(body["data"], key=lambda item: item["index"])
-            vectors = np.asarray([item["embedding"] for item in items], dtype=np.float32)
+            items = body["data"]
+            indices = [item["index"] for item in items]
+            embeddings = [item["embedding"] for item in items]
+            if not all(type(x) in (float, int) for e in embeddings for x in e):  # numpy would take "0.5" and true
+                raise TypeError
+            vectors = np.asarray(embeddings, dtype=np.float32)
         except (ValueError, KeyError, TypeError) as exc:
             raise Malformed(f"malformed response ({type(exc).__name__})") from None
-        if vectors.ndim != 2 or len(vectors) != expected:
-            raise ModelError(f"{self.base_url}: {len(items)} embeddings returned for {expected} inputs")
-        tokens = (body.get("usage") or {}).get("prompt_tokens") or 0
-        self._count("prompt_tokens", int(tokens))
-        return vectors
+        if len(items) != expected:
+            raise ModelError(f"{self._where}: {len(items)} embeddings returned for {expected} inputs")
+        problem = index_problem(indices, expected)
+        if problem or vectors.ndim != 2:
+            raise Malformed(f"malformed response ({problem or 'embeddings that are not lists of numbers'} "
+                            f"for {expected} inputs)")
+        ordered = np.empty_like(vectors)
+        ordered[indices] = vectors
+        self._count("prompt_tokens", billed_tokens(body, "prompt_tokens", "total_tokens"))
+        return ordered

@@ -75,7 +75,7 @@ class QianfanAuth:
                 raise RetryableError(message)
             if code in RETRY_CODES:
                 raise RetryableError(message)
-            raise ModelError(f"{self.base_url}: {message}")
+            raise ModelError(f"{self._where}: {message}")
         return body
 
     def _access_token(self) -> str:
@@ -86,7 +86,7 @@ class QianfanAuth:
                 "grant_type": "client_credentials", "client_id": self._ak, "client_secret": self._sk}))
             if "access_token" not in body:
                 detail = body.get("error_description") or body.get("error") or "no access_token in the answer"
-                raise ModelError(f"{self.base_url}: Qianfan authentication failed: {self._redact(str(detail))} "
+                raise ModelError(f"{self._where}: Qianfan authentication failed: {self._redact(str(detail))} "
                                  "(check QIANFAN_AK / QIANFAN_SK)")
             self._token = str(body["access_token"])
             self._token_expires = time.time() + float(body.get("expires_in", 3600)) - 60

@@ -16,7 +16,6 @@ Retries, splits of slow requests, concurrency, rate limits and redaction are `ht
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -25,7 +24,7 @@ import numpy as np
 
 from embedlab.errors import ModelError, UnknownNameError
 from embedlab.models.base import ModelOptions, PairScorer
-from embedlab.models.http_api import HttpApi, Malformed
+from embedlab.models.http_api import HttpApi, Malformed, billed_tokens, index_problem
 from embedlab.models.limits import estimated_tokens
 from embedlab.models.pricing import price_of
 from embedlab.models.qianfan import BASE_URL as QIANFAN_URL
@@ -65,11 +64,11 @@ class RerankAPIScorer(HttpApi, PairScorer):
         return price_of(self.model)
 
     def cache_key(self) -> str:
-        return f"rerank|{self.base_url}{self._path}|{self.model}"
+        return f"rerank|{self.endpoint.shown_at(self._path)}|{self.model}"
 
     def info(self) -> dict[str, Any]:
         return {**super().info(), "backend": "rerank-api", "model": self.model,
-                "base_url": self.base_url + self._path, "usage": dict(self.usage)}
+                "base_url": self.endpoint.shown_at(self._path), "usage": dict(self.usage)}
 
     def status(self) -> str:
         return self.usage_line(self.price_per_mtok())
@@ -110,37 +109,18 @@ class RerankAPIScorer(HttpApi, PairScorer):
             scores = np.asarray(values, dtype=np.float64)
         except (KeyError, TypeError, ValueError) as exc:
             raise Malformed(f"malformed response ({type(exc).__name__} in the results)") from None
-        problem = _bad_indices(indices, expected)
+        problem = index_problem(indices, expected)
         if problem:
-            raise ModelError(f"{self.base_url}: {problem} for {expected} documents sent; the server does not "
+            raise ModelError(f"{self._where}: {problem} for {expected} documents sent; the server does not "
                              "answer the /rerank shape (one {index, relevance_score} per document)")
         if not np.isfinite(scores).all():
-            raise ModelError(f"{self.base_url}: the reranker returned {int((~np.isfinite(scores)).sum())} "
+            raise ModelError(f"{self._where}: the reranker returned {int((~np.isfinite(scores)).sum())} "
                              f"NaN/inf score(s) for {expected} documents")
         out = np.empty(expected, dtype=np.float32)
         out[indices] = scores
         if isinstance(body, dict):
-            self._count("prompt_tokens", _billed_tokens(body))
+            self._count("prompt_tokens", billed_tokens(body, "total_tokens", "prompt_tokens"))
         return out
-
-
-def _bad_indices(indices: list, expected: int) -> str | None:
-    if len(indices) != expected:
-        return f"{len(indices)} results returned"
-    if not all(isinstance(i, int) and not isinstance(i, bool) for i in indices):
-        return "an index that is not a whole number returned"
-    if any(i < 0 or i >= expected for i in indices):
-        return f"index {next(i for i in indices if i < 0 or i >= expected)} returned (outside 0..{expected - 1})"
-    if len(set(indices)) != expected:
-        repeated = next(i for i in indices if indices.count(i) > 1)
-        return f"index {repeated} returned twice (and {expected - len(set(indices))} missing)"
-    return None
-
-
-def _billed_tokens(body: dict) -> int:
-    usage = body.get("usage") or {}
-    tokens = usage.get("total_tokens") or usage.get("prompt_tokens") or 0
-    return int(tokens) if isinstance(tokens, (int, float)) and math.isfinite(tokens) else 0
 
 
 def _split_endpoint(base_url: str) -> tuple[str, str]:

@@ -28,7 +28,7 @@ def result_notes(results: Results) -> list[str]:
         usage = run.model.get("usage")
         if usage:
             truncated = usage.get("truncated", 0)
-            notes.append(f"{run.model['name']}: {usage['requests']:,} requests ({usage['retries']:,} retried), "
+            notes.append(f"{run.model['name']}: {usage_events(usage)}, "
                          f"{usage['prompt_tokens']:,} tokens billed, {run.embedding['cache_hits']:,} texts from the "
                          "cache" + (f"; {truncated:,} texts truncated to the model's limit" if truncated else ""))
         for task, cost in run.embedding.get("approximate_search", {}).items():
@@ -44,3 +44,10 @@ def cost_note(cost: dict[str, Any]) -> str:
     return (f"{cost['method']}: {recall.removesuffix('_vs_exact')} {cost[recall]:.4f} against exact search, "
             f"{change.removesuffix('_change')} {cost[change]:+.4f} [{low:+.4f}, {high:+.4f}] on "
             f"{cost['queries_sampled']:,} sampled queries (seeded)")
+
+
+def usage_events(usage: dict[str, Any]) -> str:
+    """`183 requests (12 retried, 4 timed out, 2 split)`: what an API client did, every count it keeps."""
+    events = [f"{usage[key]:,} {word}" for key, word in (("retries", "retried"), ("timeouts", "timed out"),
+                                                        ("splits", "split")) if usage.get(key)]
+    return f"{usage['requests']:,} requests" + (f" ({', '.join(events)})" if events else " (none retried)")

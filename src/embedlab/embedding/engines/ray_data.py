@@ -10,12 +10,14 @@ actor died is retried by Ray (the shard it rewrites has the same name and conten
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from embedlab.embedding.engines.grpc_probe import grpc_problem
 from embedlab.embedding.engines.location import Location, open_location
 from embedlab.embedding.engines.options import EngineOptions
 from embedlab.embedding.engines.vectors import VectorDirError, text_ids, write_shard
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 
 BLOCKS_PER_WORKER = 4
+CONNECT_TIMEOUT = 5.0  # seconds for a cluster's address to answer before the run is refused
 
 
 class EngineError(EmbedlabError):
@@ -50,16 +53,40 @@ def connect(engine: EngineOptions):
 
 
 def check_address(address: str | None) -> None:
-    """A host:port nobody answers on is refused at once (ray.init would retry for minutes)."""
-    if address in (None, "auto", "local") or address.startswith("ray://"):
+    """An address where no Ray cluster answers is refused within CONNECT_TIMEOUT seconds (ray.init would retry
+    for minutes), as is `ray://` without Ray Client installed. Nothing answering, something else answering
+    (a web server, a proxy, a firewall that accepts every connection: `grpc_probe`) are both "no cluster"."""
+    if address in (None, "auto", "local"):
         return
-    host, _, port = address.rpartition(":")
+    client = address.startswith("ray://")
+    if client:
+        try:
+            import grpc  # noqa: F401  (what ray[client] adds; ray.init would fail on it after the model loaded)
+        except ImportError:
+            raise EngineError(f"--ray-address {address}: a ray:// address connects through Ray Client, which needs "
+                              "ray[client]: pip install 'embedlab[ray-client]' (or give the head node's host:6379 "
+                              "from a machine of the cluster)") from None
+    host, _, port = address.removeprefix("ray://").rstrip("/").rpartition(":")
+    if not host or "]" in port:  # no port given (an IPv6 address without one ends in "]")
+        host, port = address.removeprefix("ray://").rstrip("/"), "10001" if client else "6379"
+    number = int(port) if port.isdigit() else 0
+    if not 0 < number < 65536:
+        raise EngineError(f"--ray-address {address}: '{port}' is not a port number; give host:port")
+    tls = os.environ.get("RAY_USE_TLS", "").lower() in ("1", "true")  # plain HTTP/2 cannot ask a TLS server
+    problem = tcp_problem(host.strip("[]"), number, CONNECT_TIMEOUT) if tls else \
+        grpc_problem(host.strip("[]"), number, CONNECT_TIMEOUT)
+    if problem:
+        raise EngineError(f"--ray-address {address}: no Ray cluster answers there ({problem}); give the head "
+                          f"node's {'ray://host:10001 (its Ray Client server)' if client else 'host:port (`ray status` on it)'}"
+                          ", 'auto', or leave it out for a local cluster")
+
+
+def tcp_problem(host: str, port: int, timeout: float) -> str | None:
     try:
-        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
-    except (OSError, ValueError) as exc:
-        raise EngineError(f"--ray-address {address}: no Ray cluster answers there ({exc}); give the head "
-                          "node's host:port (`ray status` on it), 'auto', or leave it out for a local "
-                          "cluster") from None
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        return exc.strerror or str(exc) or f"nothing answered within {timeout:g} s"
+    return None
 
 
 def worker_count(ray, engine: EngineOptions) -> int:

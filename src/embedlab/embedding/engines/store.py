@@ -108,7 +108,7 @@ class ShardedStore(EmbeddingStore):
 
     def _encode(self, plan: list[tuple[Sequence[str], np.ndarray]], count: int) -> None:
         started = time.perf_counter()
-        with progress(self.progress, count, "embedding documents on ray") as advance:
+        with progress(self.progress, count, f"embedding documents with {self.encoder.name} on ray") as advance:
             encode_on_ray(([texts[i] for i in at] for texts, at in plan), self.loader, self.vectors.location,
                           self.engine, total=count, batch_size=self.batch_size, dimension=self.dimension,
                           advance=advance)
