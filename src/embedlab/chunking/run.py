@@ -107,14 +107,12 @@ def evaluate_chunking(models: Sequence[str | Model | Any], documents: dict[str, 
         raise EmbedlabError("the semantic splitter needs an embedding model among -m (its sentences' vectors "
                             "decide the breakpoints); BM25 alone has none")
     excerpts = excerpts_of(questions, documents, units) if questions.level == "span" else None
-    corpora = {c: _corpus(c, documents, questions, excerpts, units, options) for c in options.configs
-               if c.splitter != "semantic"}
+    corpora = build_corpora(documents, questions, units, options, excerpts)
     stand_in = [RetrievalTask("sentences", {d.id: d.text for d in documents.values()}, {}, {})] if semantic else []
     with prepared_models(models, [c.task for c in corpora.values()] + stand_in, model_options, run) as ready:
         if semantic:
             breaks = SemanticBreaks(next(p.store for p in ready if p.store is not None))
-            corpora.update({c: _corpus(c, documents, questions, excerpts, units, options, breaks) for c in semantic})
-        corpora = {c: corpora[c] for c in options.configs}
+            corpora = build_corpora(documents, questions, units, options, excerpts, breaks, corpora)
         data_hash = source_hash(documents, questions)
         judged = None if excerpts is not None else _judged(documents, questions)
         runs = [r for p in ready for r in _model_runs(p, corpora, excerpts or judged, questions, units, options,
@@ -133,10 +131,17 @@ def _is_encoder(spec: str | Model | Any) -> bool:
     return isinstance(as_model(spec), Encoder)
 
 
-def _corpus(config: ChunkConfig, documents: dict[str, Document], questions: QuestionSet, excerpts: Excerpts | None,
-            units: CharUnits, options: ChunkOptions, breaks: SemanticBreaks | None = None) -> ChunkedCorpus:
-    chunks = [c for d in documents.values() for c in split_document(d, config, units, breaks)]
-    return chunked_corpus(options.name, chunks, documents, questions, excerpts, units)
+def build_corpora(documents: dict[str, Document], questions: QuestionSet, units: CharUnits, options: ChunkOptions,
+                  excerpts: Excerpts | None, breaks: SemanticBreaks | None = None,
+                  done: dict[ChunkConfig, ChunkedCorpus] | None = None) -> dict[ChunkConfig, ChunkedCorpus]:
+    """Each configuration's corpus, in grid order: those in `done` as they are; semantic ones only with `breaks`
+    (the store their sentences are embedded with)."""
+    corpora = dict(done or {})
+    for config in options.configs:
+        if config not in corpora and (config.splitter != "semantic" or breaks is not None):
+            chunks = [c for d in documents.values() for c in split_document(d, config, units, breaks)]
+            corpora[config] = chunked_corpus(options.name, chunks, documents, questions, excerpts, units)
+    return {c: corpora[c] for c in options.configs if c in corpora}
 
 
 def _model_runs(prepared: Prepared, corpora: dict[ChunkConfig, ChunkedCorpus], answers: Excerpts | list[set[int]],
