@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.errors import ModelError
+from embedlab.errors import ModelError, require
 
 SHORTEST_CHUNK = 16  # units of text: below this a chunk holds less than a short sentence
 
@@ -46,9 +46,8 @@ class CharUnits:
                      int(np.searchsorted(offsets[:, 0], end, "left")))
 
     def text_splitter(self, size: int, overlap: int):
-        from semantic_text_splitter import TextSplitter  # noqa: PLC0415 - the chunking extra
-
-        return TextSplitter(size, overlap=overlap)
+        splitter = require("semantic_text_splitter", "the recursive splitter (embedlab chunks)")
+        return splitter.TextSplitter(size, overlap=overlap)
 
     def forget(self) -> None:
         self._offsets.clear()
@@ -65,9 +64,9 @@ class TokenUnits(CharUnits):
     @classmethod
     def of_model(cls, spec: str) -> TokenUnits:
         """The tokenizer of a local model (a directory or a Hugging Face id), as a fast `tokenizers.Tokenizer`."""
-        from tokenizers import Tokenizer  # noqa: PLC0415 - with transformers
-
         from embedlab.models.tokenizer import load_tokenizer
+
+        Tokenizer = require("tokenizers", "token offsets (embedlab chunks)").Tokenizer
 
         loaded, max_length = load_tokenizer(spec)
         backend = getattr(loaded, "backend_tokenizer", None)
@@ -91,6 +90,5 @@ class TokenUnits(CharUnits):
         return found
 
     def text_splitter(self, size: int, overlap: int):
-        from semantic_text_splitter import TextSplitter  # noqa: PLC0415 - the chunking extra
-
-        return TextSplitter.from_huggingface_tokenizer(self.tokenizer, size, overlap=overlap)
+        splitter = require("semantic_text_splitter", "the recursive splitter (embedlab chunks)")
+        return splitter.TextSplitter.from_huggingface_tokenizer(self.tokenizer, size, overlap=overlap)
