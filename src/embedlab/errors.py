@@ -93,6 +93,8 @@ PROVIDERS = {
     "ray": ("ray", "ray"),
     "ray.data": ("ray", "ray"),
     "pyarrow.fs": ("pyarrow", "formats"),
+    "semantic_text_splitter": ("semantic-text-splitter", "chunking"),
+    "tokenizers": ("tokenizers", "chunking"),
 }
 
 

@@ -68,3 +68,13 @@ def test_notes_go_to_the_callers_announce_else_to_the_log(caplog):
 def test_the_environment_names_the_versions_that_change_numbers():
     env = environment()
     assert {"python", "platform", "numpy", "embedlab"} <= set(env)
+
+
+def test_a_model_has_one_store_per_scope():
+    encoder = FakeEncoder()
+    with RunContext() as ctx:
+        with ctx.scope():
+            first = ctx.vectors(encoder)
+            assert ctx.vectors(encoder) is first and ctx.vectors(FakeEncoder()) is not first
+        with ctx.scope():
+            assert ctx.vectors(encoder) is not first  # a new scope (the next plan) starts afresh

@@ -32,6 +32,8 @@ class Command(click.Command):
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         sections: dict[str, list[tuple[str, str]]] = {}
         for param in self.get_params(ctx):
+            if isinstance(param, click.Argument):
+                continue  # the usage line names them
             record = param.get_help_record(ctx)
             if record is not None:
                 sections.setdefault(getattr(param, "group", "Options"), []).append(record)

@@ -30,8 +30,8 @@ class TaskResult:
 
 
 # what a model run is: a model as given; a point of a combination's weight sweep; a first stage reranked at one
-# depth; a deployment variant of one encoding (`embedlab sweep`)
-RUN_KINDS = ("model", "weights", "stage", "variant")
+# depth; a deployment variant of one encoding (`embedlab sweep`); a model on one chunking of documents (`chunks`)
+RUN_KINDS = ("model", "weights", "stage", "variant", "chunking")
 
 
 @dataclass
@@ -51,6 +51,8 @@ def legacy_kind(model: dict[str, Any]) -> str:
     marks its model info has always carried."""
     if isinstance(model.get("deploy"), dict):
         return "variant"
+    if isinstance(model.get("chunking"), dict):
+        return "chunking"
     if model.get("backend") == "two-stage":
         return "stage"
     if model.get("backend") == "Hybrid" and "sweep" in model:

@@ -41,6 +41,7 @@ class RunContext:
         self._run_stack = ExitStack()
         self._scope: ExitStack | None = None
         self._stores: list[Store] = []  # opened in the current scope
+        self._vectors: dict[int, EmbeddingStore] = {}  # model -> its store, in the current scope
         self._pairs: dict[int, PairStore] = {}  # shared by the run
 
     def __enter__(self) -> RunContext:
@@ -57,13 +58,13 @@ class RunContext:
     @contextmanager
     def scope(self) -> Iterator[list[Store]]:
         """The stores opened inside (one plan's models), closed when it ends."""
-        outer, stores = (self._scope, self._stores), []
+        outer, stores = (self._scope, self._stores, self._vectors), []
         with ExitStack() as stack:
-            self._scope, self._stores = stack, stores
+            self._scope, self._stores, self._vectors = stack, stores, {}
             try:
                 yield stores
             finally:
-                self._scope, self._stores = outer
+                self._scope, self._stores, self._vectors = outer
 
     def say(self, line: str) -> None:
         """A note for the user (the caller's `announce`: stderr on the command line), else the log."""
@@ -79,10 +80,12 @@ class RunContext:
         return store
 
     def vectors(self, model: Encoder) -> EmbeddingStore:
-        """A store of the model's vectors on the run's engine (in process, or on Ray)."""
-        store = embedding_store(self.run.engine)(model, batch_size=self.batch_size, progress=self.run.progress,
-                                                 cache=open_cache(self.run.cache, model.paid))
-        return self._open(store)
+        """The store of the model's vectors on the run's engine (in process, or on Ray): one per model in a scope."""
+        if id(model) not in self._vectors:
+            store = embedding_store(self.run.engine)(model, batch_size=self.batch_size, progress=self.run.progress,
+                                                     cache=open_cache(self.run.cache, model.paid))
+            self._vectors[id(model)] = self._open(store)
+        return self._vectors[id(model)]
 
     def plain_vectors(self, model: Encoder) -> EmbeddingStore:
         """A store of the model's vectors in this process, whatever the engine (queries encoded again, say)."""
