@@ -90,7 +90,7 @@ def backend_class(spec: str) -> type[Model]:
 def load_model(spec: str, options: ModelOptions | None = None) -> Model:
     """`"st:BAAI/bge-small-zh-v1.5"`, `"./my-model"`, `"openai:text-embedding-3-small"` -> a Model."""
     cls = backend_class(spec)
-    return cls(_name_part(spec), options or ModelOptions())
+    return cls.from_spec(_name_part(spec), options or ModelOptions())
 
 
 def _name_part(spec: str) -> str:
