@@ -88,6 +88,9 @@ PROVIDERS = {
     "ray": ("ray", "ray"),
     "ray.data": ("ray", "ray"),
     "pyarrow.fs": ("pyarrow", "formats"),
+    "scipy.sparse": ("scipy", "sparse"),
+    "FlagEmbedding": ("flagembedding", "m3"),
+    "splade_index": ("splade-index", "bench"),
 }
 
 

@@ -253,6 +253,25 @@ class MultiVectorEncoder(TextModel):
         return self.encode_tokens(texts, kind)
 
 
+class MultiOutputEncoder(TextModel):
+    """A model that gives several outputs per text from ONE forward pass (bge-m3: dense, sparse, colbert):
+    `encode_outputs(texts, kind) -> {output: block}` for each output of `outputs`, each block of its kind's type
+    (dense array, CSR rows, list of token arrays). `output_key(output, kind)` is the cache key of one output: the
+    key the model giving that output alone uses, so every combination shares what is cached."""
+
+    gives = "several outputs per text from one pass (bge-m3)"
+    outputs: tuple[str, ...] = ()
+
+    def encode_outputs(self, texts: list[str], kind: Kind = "document") -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement encode_outputs(texts, kind)")
+
+    def encode_output(self, texts: list[str], kind: Kind) -> dict[str, Any]:
+        return self.encode_outputs(texts, kind)
+
+    def output_key(self, output: str, kind: Kind) -> str:
+        return f"{self.cache_key(kind)}|output={output}"
+
+
 def expect_kind(model: Model, kind: type[Model], needed_by: str) -> None:
     """One line refusing a model of another kind where `kind` is needed: a learned sparse or ColBERT model is
     never scored as dense by mistake (mteb #4761). `needed_by` names what needs it ('sweep --dims')."""
