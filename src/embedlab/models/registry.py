@@ -37,6 +37,12 @@ BUILTIN = {
                "a /rerank API reranker (Cohere, Jina, Voyage, vLLM, TEI...; --base-url, --api-key-env)"),
     "qianfan-rerank": ("embedlab.models.rerank_api", "QianfanReranker",
                        "Baidu Qianfan reranker with QIANFAN_AK / QIANFAN_SK (bce-reranker-base_v1)"),
+    "sparse": ("embedlab.models.sparse", "SparseSentenceTransformer",
+               "a learned sparse model (SPLADE: a sentence-transformers SparseEncoder directory or hub id)"),
+    "colbert": ("embedlab.models.colbert", "ColBERTSentenceTransformer",
+                "a multi-vector ColBERT model (a sentence-transformers MultiVectorEncoder or pylate directory or hub id)"),
+    "m3": ("embedlab.models.m3", "BGEM3",
+           "bge-m3 (FlagEmbedding), m3:<path>#dense|sparse|colbert, or several joined by + from one pass (--weights)"),
     "run": ("embedlab.models.run_file", "RunFile",
             "an existing system's rankings, a TREC run file (qid Q0 docid rank score tag) scored as trec_eval does"),
 }

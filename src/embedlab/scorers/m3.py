@@ -1,0 +1,114 @@
+"""bge-m3's fused scorer: dense, sparse and ColBERT scores of one pass combined as FlagEmbedding's
+`compute_score` combines them, (w_d s_dense + w_s s_sparse + w_c s_colbert) / (w_d + w_s + w_c), exactly over a
+reranking row's candidates or a whole corpus (each block of documents scored by the three kernels, then ranked by
+`exact.top_k_of_blocks`: ties as the exact search). `sweep()` gives the runs of `--weights sweep` (each output
+alone, then the weight grid of `models.hybrid.weight_grid`) from the same stored outputs: nothing is encoded twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from embedlab.embedding.outputs import M3Store
+from embedlab.models.hybrid import weight_grid
+from embedlab.scorers.sparse import row_of
+from embedlab.search import maxsim
+from embedlab.search.exact import top_k_of_blocks
+from embedlab.search.sparse import SparseIndex, pair_scores
+from embedlab.tasks.reranking import RerankingTask
+from embedlab.tasks.retrieval import RetrievalTask
+from embedlab.tasks.scoring import tie_order
+
+DOC_CHUNK = 2048  # documents per block of the fused exact search (ColBERT's token products dominate)
+QUERY_CHUNK = 64
+
+
+class M3Scorer:
+    """The fused score of a `MultiOutputEncoder`'s outputs (`store.model.outputs`, `store.model.weights`)."""
+
+    def __init__(self, store: M3Store) -> None:
+        self.store = store
+        self.model = store.model
+
+    @property
+    def model_seconds(self) -> float:
+        return self.store.stats.seconds
+
+    def stats(self) -> dict[str, Any]:
+        return self.store.stats_dict()
+
+    def candidate_scores(self, task: RerankingTask, weights: tuple[float, ...] | None = None) -> np.ndarray:
+        queries = self.store.outputs(task.texts("query"), "query")
+        documents = self.store.outputs(task.texts("document"), "document")
+        rows = row_of(task)
+        parts = {"dense": lambda: np.einsum("ij,ij->i", queries["dense"][rows], documents["dense"]),
+                 "sparse": lambda: pair_scores(queries["sparse"][rows], documents["sparse"]),
+                 "colbert": lambda: maxsim.pair_scores(queries["colbert"], documents["colbert"], rows, mean=True)}
+        return self._fused({name: parts[name] for name in self.model.outputs}, weights)
+
+    def ranking(self, task: RetrievalTask, depth: int, weights: tuple[float, ...] | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        documents = self.store.outputs(task.texts("document"), "document")
+        queries = self.store.outputs(task.texts("query"), "query")
+        index = SparseIndex(documents["sparse"], doc_chunk=DOC_CHUNK) if "sparse" in documents else None
+        colbert_docs = documents["colbert"].compact() if "colbert" in documents else None
+
+        def block(q0: int, q1: int, d0: int, d1: int) -> np.ndarray:
+            parts = {"dense": lambda: queries["dense"][q0:q1] @ documents["dense"][d0:d1].T,
+                     "sparse": lambda: index.block_scores(queries["sparse"][q0:q1], d0, d1),
+                     "colbert": lambda: maxsim.block_scores(queries["colbert"].take(np.arange(q0, q1)),
+                                                            colbert_docs.take(np.arange(d0, d1)), mean=True)}
+            return self._fused({name: parts[name] for name in self.model.outputs}, weights)
+
+        return top_k_of_blocks(block, len(task.queries), len(task.corpus), min(depth, len(task.corpus)),
+                               tie_rank=tie_order(task), query_chunk=QUERY_CHUNK, doc_chunk=DOC_CHUNK)
+
+    def _fused(self, parts: dict[str, Any], weights: tuple[float, ...] | None) -> np.ndarray:
+        """sum(w x score) / sum(w) in float32, as compute_score; an output of weight 0 is not scored."""
+        weights = self.model.weights if weights is None else weights
+        total = np.float32(sum(weights))
+        fused = None
+        for (name, scores), weight in zip(parts.items(), weights):
+            if weight:
+                term = np.asarray(scores(), dtype=np.float32) * np.float32(weight)
+                fused = term if fused is None else fused + term
+        return fused / total
+
+    def sweep(self) -> list[M3View]:
+        """The runs of `--weights sweep`: each output alone, then each weight of the grid."""
+        n = len(self.model.outputs)
+        alone = [tuple(float(i == j) for j in range(n)) for i in range(n)]
+        return [M3View(self, w, self.model.outputs[i]) for i, w in enumerate(alone)] + \
+            [M3View(self, w) for w in weight_grid(n)]
+
+
+class M3View:
+    """One run of a sweep: one output alone or the fusion at `weights`, from the scorer's stored outputs."""
+
+    def __init__(self, scorer: M3Scorer, weights: tuple[float, ...], output: str | None = None) -> None:
+        self.scorer, self.weights, self.output = scorer, weights, output
+
+    @property
+    def model_seconds(self) -> float:
+        return self.scorer.model_seconds
+
+    paid = False
+
+    def stats(self) -> dict[str, Any]:
+        return self.scorer.stats()
+
+    def info(self) -> dict[str, Any]:
+        info = self.scorer.model.info()
+        if self.output is not None:
+            return {**info, "name": info["name"].rsplit("#", 1)[0] + f"#{self.output}", "outputs": [self.output],
+                    "weights": [1.0]}
+        weights = ",".join(f"{w:g}" for w in self.weights)
+        return {**info, "name": f"{info['name']} ({weights})", "weights": list(self.weights)}
+
+    def candidate_scores(self, task: RerankingTask) -> np.ndarray:
+        return self.scorer.candidate_scores(task, self.weights)
+
+    def ranking(self, task: RetrievalTask, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.scorer.ranking(task, depth, self.weights)
