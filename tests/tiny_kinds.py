@@ -77,3 +77,99 @@ def make_tiny_m3(path: Path, seed: int = 0) -> Path:
     torch.save(torch.nn.Linear(hidden, hidden).state_dict(), folder / "colbert_linear.pt")
     torch.save(torch.nn.Linear(hidden, 1).state_dict(), folder / "sparse_linear.pt")
     return folder
+
+
+class FakeSparse:
+    """Deterministic learned-sparse stand-in: a text's words hashed into 1,000 terms, weight = count (no model).
+    Records every batch it encodes."""
+
+    vocab = 1000
+
+    @staticmethod
+    def rows(texts: list[str]):
+        import hashlib
+
+        import numpy as np
+        import scipy.sparse as sp
+
+        out = sp.lil_matrix((len(texts), FakeSparse.vocab), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % FakeSparse.vocab] += 1.0
+        return out.tocsr()
+
+
+class FakeTokens:
+    """Deterministic multi-vector stand-in: one unit 8-d vector per word, seeded by the word (no model)."""
+
+    dim = 8
+
+    @staticmethod
+    def blocks(texts: list[str]):
+        import hashlib
+
+        import numpy as np
+
+        out = []
+        for text in texts:
+            words = text.lower().split() or [""]
+            vectors = np.stack([np.random.default_rng(int(hashlib.md5(w.encode()).hexdigest()[:8], 16))
+                                .standard_normal(FakeTokens.dim) for w in words]).astype(np.float32)
+            out.append(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+        return out
+
+
+def fake_sparse_model():
+    from embedlab.models.base import SparseEncoder
+
+    class FakeSparseEncoder(SparseEncoder):
+        name = "fake-sparse"
+        vocab_size = FakeSparse.vocab
+
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, list[str]]] = []
+
+        def encode_sparse(self, texts, kind="document"):
+            self.calls.append((kind, list(texts)))
+            return FakeSparse.rows(list(texts))
+
+    return FakeSparseEncoder()
+
+
+def fake_multivector_model(mean: bool = False):
+    from embedlab.models.base import MultiVectorEncoder
+
+    class FakeMultiVector(MultiVectorEncoder):
+        name = "fake-tokens"
+        dimension = FakeTokens.dim
+        mean_over_query_tokens = mean
+
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, list[str]]] = []
+
+        def encode_tokens(self, texts, kind="document"):
+            self.calls.append((kind, list(texts)))
+            return FakeTokens.blocks(list(texts))
+
+    return FakeMultiVector()
+
+
+def fake_m3_model(outputs=("dense", "sparse", "colbert"), weights=(0.4, 0.2, 0.4)):
+    """A MultiOutputEncoder of the three fakes: one call gives every output (what a bge-m3 pass does)."""
+    from embedlab.models.base import MultiOutputEncoder
+    from tests.conftest import FakeEncoder
+
+    class FakeM3(MultiOutputEncoder):
+        name = "fake-m3"
+
+        def __init__(self) -> None:
+            self.outputs, self.weights = tuple(outputs), tuple(weights)
+            self.calls: list[tuple[str, list[str]]] = []
+
+        def encode_outputs(self, texts, kind="document"):
+            self.calls.append((kind, list(texts)))
+            made = {"dense": lambda: FakeEncoder().encode(list(texts), kind), "sparse": lambda: FakeSparse.rows(texts),
+                    "colbert": lambda: FakeTokens.blocks(list(texts))}
+            return {name: made[name]() for name in self.outputs}
+
+    return FakeM3()
