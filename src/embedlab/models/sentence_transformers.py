@@ -247,8 +247,10 @@ class SentenceTransformerKind:
         return ""
 
     def cache_key(self, kind: Kind) -> str:
+        """As the dense key, and the kind: encode_query and encode_document may run other modules (an inference-free
+        SPLADE's static query side, ColBERT's query expansion and skip-list)."""
         modules = [(type(m).__name__, _module_config(m)) for m in self.model]
-        return (f"{self.prefix}|{self.spec}|rev={self.revision}|modules={fingerprint(modules)}|dtype={self._dtype()}"
+        return (f"{self.prefix}|{self.spec}|{kind}|rev={self.revision}|modules={fingerprint(modules)}|dtype={self._dtype()}"
                 f"|max_length={self.model.max_seq_length}{self.settings_key()}|prefix={self.instructions[kind]!r}")
 
     def count_tokens(self, texts: list[str]) -> int:

@@ -33,9 +33,9 @@ class SparseSentenceTransformer(SentenceTransformerKind, SparseEncoder):
     def __init__(self, spec: str, options: ModelOptions | None = None) -> None:
         require("scipy.sparse", "learned sparse models")
         super().__init__(spec, options)
-        get_dimension = getattr(self.model, "get_embedding_dimension", None) or \
-            self.model.get_sentence_embedding_dimension
-        self.vocab_size = int(get_dimension())
+        # the width of a row, from the model itself: a SpladePooling saved before its first forward reports the
+        # transformer's hidden size instead of the vocabulary
+        self.vocab_size = int(self.encode_sparse([""], "document").shape[1])
 
     def encode_sparse(self, texts: list[str], kind: Kind = "document"):
         encode = self.model.encode_query if kind == "query" else self.model.encode_document
