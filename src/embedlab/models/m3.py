@@ -43,14 +43,14 @@ class M3Backbone:
         flag = require("FlagEmbedding", "bge-m3 (m3:)")
         self.spec, self.options = spec, options
         self.device = pick_device(options.device)
-        max_length = options.max_length or 8192
         try:
             self.flag = flag.BGEM3FlagModel(spec, use_fp16=self.device.startswith("cuda"), devices=self.device,
-                                            query_max_length=max_length, passage_max_length=max_length,
                                             query_instruction_for_retrieval=options.query_instruction or None)
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load bge-m3 '{spec}': {str(exc).splitlines()[0][:300]}") from None
-        self.max_length = max_length
+        # bge-m3 reads 8192 tokens; a model of another tokenizer no more than its own limit
+        self.max_length = options.max_length or min(8192, int(self.flag.tokenizer.model_max_length))
+        self.flag.query_max_length = self.flag.passage_max_length = self.max_length
         self.vocab_size = int(self.flag.model.vocab_size)
         self.revision = model_revision(spec)
         self.passes = 0
