@@ -33,6 +33,8 @@ def test_each_spelling_is_the_kind_its_outputs_make(tiny_m3):
     for suffix, kind in kinds.items():
         assert isinstance(load_model(f"m3:{tiny_m3}{suffix}", OPTIONS), kind), suffix
     assert parse_outputs("X#sparse+dense") == ("X", ("dense", "sparse"))
+    swept = load_model(f"m3:{tiny_m3}#dense+colbert", ModelOptions(device="cpu", weights="sweep"))
+    assert swept.sweep and swept.weights == (0.4, 0.4) and not load_model(f"m3:{tiny_m3}", OPTIONS).sweep
     with pytest.raises(EmbedlabError, match="one or more of dense, sparse, colbert"):
         backend_class("m3:X#lexical")
     assert fused_weights(("dense", "sparse", "colbert"), None) == (0.4, 0.2, 0.4)

@@ -97,6 +97,7 @@ class _M3Part:
     """What every bge-m3 spelling shares: the backbone, its name, prompts, tokens, provenance."""
 
     output = ""
+    sweep = False
 
     def __init__(self, backbone: M3Backbone, outputs: tuple[str, ...], weights: tuple[float, ...] = ()) -> None:
         self.backbone, self.outputs, self.weights = backbone, outputs, weights
@@ -173,7 +174,9 @@ class BGEM3(Model):
         path, outputs = parse_outputs(name)
         weights = fused_weights(outputs, options.weights)
         kind = _VIEWS[outputs[0]] if len(outputs) == 1 else M3Fused
-        return kind(M3Backbone(path, options), outputs, weights)
+        model = kind(M3Backbone(path, options), outputs, weights)
+        model.sweep = len(outputs) > 1 and options.weights == "sweep"  # `--weights sweep`: scorers.m3.M3Scorer.sweep
+        return model
 
 
 def fused_weights(outputs: tuple[str, ...], given: str | tuple[float, ...] | None) -> tuple[float, ...]:
