@@ -11,7 +11,12 @@ from embedlab.embedding.outputs import M3Store, MultiVectorStore, SparseStore
 from embedlab.errors import ModelError
 from embedlab.models.cache import EmbeddingCache
 from tests.conftest import FakeEncoder
-from tests.tiny_kinds import FakeSparse, FakeTokens, fake_multivector_model, fake_sparse_model
+from tests.tiny_kinds import (
+    FakeSparse,
+    FakeTokens,
+    fake_multivector_model,
+    fake_sparse_model,
+)
 
 TEXTS = ["green tea", "black tea needs boiling water", "green tea", "a cactus"]
 

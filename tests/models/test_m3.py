@@ -10,7 +10,13 @@ import pytest
 from embedlab.embed import EmbeddingStore
 from embedlab.embedding.outputs import M3Store
 from embedlab.errors import EmbedlabError
-from embedlab.models.base import Encoder, ModelOptions, MultiOutputEncoder, MultiVectorEncoder, SparseEncoder
+from embedlab.models.base import (
+    Encoder,
+    ModelOptions,
+    MultiOutputEncoder,
+    MultiVectorEncoder,
+    SparseEncoder,
+)
 from embedlab.models.cache import EmbeddingCache
 from embedlab.models.m3 import fused_weights, parse_outputs
 from embedlab.models.registry import backend_class, load_model

@@ -17,7 +17,7 @@ from tests.tiny_kinds import FakeSparse, FakeTokens, fake_m3_model
 
 def _fused(weights):
     def score(queries, documents):
-        unit = lambda a: a / np.linalg.norm(a, axis=1, keepdims=True)  # noqa: E731
+        unit = lambda a: a / np.linalg.norm(a, axis=1, keepdims=True)
         dense = unit(FakeEncoder().encode(queries, "query")) @ unit(FakeEncoder().encode(documents)).T
         sparse = (FakeSparse.rows(queries) @ FakeSparse.rows(documents).T).toarray()
         colbert = np.array([[(q @ d.T).max(axis=1).mean() for d in FakeTokens.blocks(documents)]

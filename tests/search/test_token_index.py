@@ -14,7 +14,7 @@ pytest.importorskip("faiss")
 
 def _data():
     rng = np.random.default_rng(0)
-    unit = lambda a: (a / np.linalg.norm(a, axis=1, keepdims=True)).astype(np.float32)  # noqa: E731
+    unit = lambda a: (a / np.linalg.norm(a, axis=1, keepdims=True)).astype(np.float32)
     docs = Ragged.of([unit(rng.standard_normal((int(t), 16))) for t in rng.integers(3, 20, 400)])
     queries = Ragged.of([unit(rng.standard_normal((int(t), 16))) for t in rng.integers(2, 8, 12)])
     return queries, docs

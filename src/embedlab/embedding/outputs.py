@@ -20,8 +20,15 @@ import numpy as np
 from embedlab.embed import EmbedStats
 from embedlab.embedding.shelves import DenseShelf, Shelf, SparseShelf, TokenShelf
 from embedlab.errors import ModelError
-from embedlab.models.base import Kind, Model, MultiOutputEncoder, MultiVectorEncoder, SparseEncoder, TextModel, \
-    expect_kind
+from embedlab.models.base import (
+    Kind,
+    Model,
+    MultiOutputEncoder,
+    MultiVectorEncoder,
+    SparseEncoder,
+    TextModel,
+    expect_kind,
+)
 from embedlab.models.cache import EmbeddingCache
 from embedlab.progress import progress
 from embedlab.search.ragged import Ragged

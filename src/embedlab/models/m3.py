@@ -16,8 +16,16 @@ from typing import Any
 import numpy as np
 
 from embedlab.errors import EmbedlabError, ModelError, require
-from embedlab.models.base import (Encoder, Kind, Model, ModelOptions, MultiOutputEncoder, MultiVectorEncoder,
-                                  SparseEncoder, fingerprint)
+from embedlab.models.base import (
+    Encoder,
+    Kind,
+    Model,
+    ModelOptions,
+    MultiOutputEncoder,
+    MultiVectorEncoder,
+    SparseEncoder,
+    fingerprint,
+)
 from embedlab.models.sentence_transformers import model_revision, pick_device
 
 OUTPUTS = ("dense", "sparse", "colbert")

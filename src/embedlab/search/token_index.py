@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from embedlab.search.ann import search_index
+from embedlab.search.exact import scores_of, sort_keys
 from embedlab.search.maxsim import block_scores
-from embedlab.search.exact import sort_keys, scores_of
 from embedlab.search.ragged import Ragged
 
 PROBE_TOKENS = 64  # nearest document tokens fetched per query token
