@@ -36,6 +36,8 @@ def test_the_fused_score_gives_the_brute_force_metrics(rerank_file, retrieval_di
     assert ours.scores == pytest.approx(evaluate_task(task, BruteScorer(_fused(weights))).scores, abs=1e-6)
     assert len(model.calls) == 2  # queries, documents: every output from the same pass
     assert scorer.stats()["outputs_per_pass"] == 3
+    if kind == "retrieval":
+        assert scorer.stats()["fused_search"][task.name]["ms_per_query"] > 0
 
 
 def test_the_sweep_scores_each_output_alone_then_the_grid_from_one_encoding(retrieval_dir):

@@ -7,6 +7,7 @@ alone, then the weight grid of `models.hybrid.weight_grid`) from the same stored
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -31,13 +32,14 @@ class M3Scorer:
     def __init__(self, store: M3Store) -> None:
         self.store = store
         self.model = store.model
+        self.costs: dict[str, dict[str, float]] = {}  # per retrieval task (the last weights scored): ms per query
 
     @property
     def model_seconds(self) -> float:
         return self.store.stats.seconds
 
     def stats(self) -> dict[str, Any]:
-        return self.store.stats_dict()
+        return {**self.store.stats_dict(), **({"fused_search": self.costs} if self.costs else {})}
 
     def candidate_scores(self, task: RerankingTask, weights: tuple[float, ...] | None = None) -> np.ndarray:
         queries = self.store.outputs(task.texts("query"), "query")
@@ -62,8 +64,11 @@ class M3Scorer:
                                                             colbert_docs.take(np.arange(d0, d1)), mean=True)}
             return self._fused({name: parts[name] for name in self.model.outputs}, weights)
 
-        return top_k_of_blocks(block, len(task.queries), len(task.corpus), min(depth, len(task.corpus)),
-                               tie_rank=tie_order(task), query_chunk=QUERY_CHUNK, doc_chunk=DOC_CHUNK)
+        started = time.perf_counter()
+        ranked = top_k_of_blocks(block, len(task.queries), len(task.corpus), min(depth, len(task.corpus)),
+                                 tie_rank=tie_order(task), query_chunk=QUERY_CHUNK, doc_chunk=DOC_CHUNK)
+        self.costs[task.name] = {"ms_per_query": round(1000 * (time.perf_counter() - started) / len(task.queries), 4)}
+        return ranked
 
     def _fused(self, parts: dict[str, Any], weights: tuple[float, ...] | None) -> np.ndarray:
         """sum(w x score) / sum(w) in float32, as compute_score; an output of weight 0 is not scored."""
