@@ -75,8 +75,8 @@ def grid_for(model, documents, questions, units, options):
     from embedlab.chunking.run import build_corpora, evaluate_chunking
     from embedlab.chunking.semantic import SemanticBreaks
     from embedlab.embedding.store import EmbeddingStore
-    from embedlab.run.evaluation import RunOptions
     from embedlab.models.base import Encoder
+    from embedlab.run.evaluation import RunOptions
 
     run = RunOptions(cache=False)
     started = time.perf_counter()

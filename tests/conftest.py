@@ -192,3 +192,25 @@ def ray_cluster():
                  log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+# Tiny offline models of the learned sparse, multi-vector and bge-m3 kinds (tests/tiny_kinds.py).
+@pytest.fixture(scope="session")
+def tiny_splade(tmp_path_factory) -> Path:
+    from tests.tiny_kinds import make_tiny_splade
+
+    return make_tiny_splade(tmp_path_factory.mktemp("tiny-splade"))
+
+
+@pytest.fixture(scope="session")
+def tiny_colbert(tmp_path_factory) -> Path:
+    from tests.tiny_kinds import make_tiny_colbert
+
+    return make_tiny_colbert(tmp_path_factory.mktemp("tiny-colbert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_m3(tmp_path_factory) -> Path:
+    from tests.tiny_kinds import make_tiny_m3
+
+    return make_tiny_m3(tmp_path_factory.mktemp("tiny-m3"))

@@ -39,9 +39,9 @@ class ModelError(EmbedlabError):
     """A model could not be loaded, or returned unusable vectors."""
 
 
-class SetupError(EmbedlabError):
-    """The run is asked for something it cannot do with what it was given (an engine a model cannot run on, an
-    option no model reads): the whole run is refused, never recorded as one model's failure."""
+class SetupError(ModelError):
+    """The run asks its models for something they cannot do (an engine a model cannot run on, a setting no model
+    reads): the whole run is refused, never recorded as one model's failure."""
 
 
 class MissingDependencyError(EmbedlabError):
@@ -95,6 +95,9 @@ PROVIDERS = {
     "pyarrow.fs": ("pyarrow", "formats"),
     "semantic_text_splitter": ("semantic-text-splitter", "chunking"),
     "tokenizers": ("tokenizers", "chunking"),
+    "scipy.sparse": ("scipy", "sparse"),
+    "FlagEmbedding": ("flagembedding", "m3"),
+    "splade_index": ("splade-index", "bench"),
 }
 
 

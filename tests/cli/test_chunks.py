@@ -24,9 +24,9 @@ def squad(tmp_path, data=SQUAD):
 def test_chunks_end_to_end_and_results_read_by_compare_leaderboard_report(tmp_path):
     path = squad(tmp_path)
     out = tmp_path / "out"
-    result = CliRunner(env={"COLUMNS": "300"}).invoke(cli, ["chunks", str(path), "--join-paragraphs", "-m", "bm25:char", "--size-unit",
-                                      "chars", "--splitter", "sentence,tokens,none", "--size", "16,24",
-                                      "--overlap", "0,4", "-k", "2", "-o", str(out), "-q"])
+    args = ["chunks", str(path), "--join-paragraphs", "-m", "bm25:char", "--size-unit", "chars", "--splitter",
+            "sentence,tokens,none", "--size", "16,24", "--overlap", "0,4", "-k", "2", "-o", str(out), "-q"]
+    result = CliRunner(env={"COLUMNS": "300"}).invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "answer_hit@2 (3 queries), k=2, units: chars" in result.stdout
     assert "sentence-16" in result.stdout and "frontier" in result.stdout

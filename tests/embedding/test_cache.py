@@ -109,3 +109,23 @@ def test_indexes_go_beside_the_cache_file_when_the_run_has_a_cache(tmp_path):
     assert index_folder(True, paid=False) == DEFAULT_PATH.parent / "indexes"
     assert index_folder(None, paid=False) is None and index_folder(None, paid=True) == DEFAULT_PATH.parent / "indexes"
     assert index_folder(False, paid=True) is None
+
+
+def test_sparse_rows_and_token_vectors_round_trip_with_their_bytes(tmp_path):
+    import scipy.sparse as sp
+
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    rows = sp.csr_matrix(np.array([[0, 1.5, 0, 2], [0, 0, 0, 0]], dtype=np.float32))
+    cache.put_sparse("s", ["x", "y"], rows)
+    found = cache.get_sparse("s", ["x", "y", "z"])
+    assert found["x"][0] == 4 and found["x"][1].tolist() == [1, 3] and found["x"][2].tolist() == [1.5, 2.0]
+    assert found["y"][1].size == 0  # an empty row is a row
+    blocks = [np.arange(6, dtype=np.float32).reshape(3, 2), np.ones((1, 2), dtype=np.float32)]
+    cache.put_tokens("t", ["x", "y"], blocks)
+    np.testing.assert_array_equal(cache.get_tokens("t", ["x"])["x"], blocks[0])
+    stats = {row["model"]: row for row in cache.stats()}
+    assert stats["s"] == {"model": "s", "vectors": 2, "bytes": 16, "output": "sparse"}
+    assert stats["t"] == {"model": "t", "vectors": 2, "bytes": 32, "output": "tokens"}
+    cache._db.execute("UPDATE token_vectors SET tokens = 2 WHERE tokens = 3")
+    assert set(cache.get_tokens("t", ["x", "y"])) == {"y"} and cache.damaged == 1
+    assert cache.clear() == 4

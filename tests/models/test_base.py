@@ -61,3 +61,21 @@ def test_model_options_are_plain_data():
 def test_every_name_is_acceptable_and_rankers_keep_no_index_by_default(tmp_path):
     assert Encoder.check_name("anything") is None
     assert Ranker().keep_indexes(tmp_path) is None and not list(tmp_path.iterdir())
+
+
+def test_sparse_and_multi_vector_models_are_not_encoders_and_are_refused_in_one_line():
+    from embedlab.errors import ModelError
+    from embedlab.models.base import Encoder, MultiVectorEncoder, SparseEncoder, expect_kind
+    from tests.tiny_kinds import fake_multivector_model, fake_sparse_model
+
+    sparse, tokens = fake_sparse_model(), fake_multivector_model()
+    assert not isinstance(sparse, Encoder) and not isinstance(tokens, Encoder)
+    with pytest.raises(ModelError) as caught:
+        expect_kind(tokens, Encoder, "mine")
+    assert str(caught.value) == ("'fake-tokens' gives one vector per token (a multi-vector / ColBERT model); mine "
+                                 "needs a model that gives one dense vector per text")
+    expect_kind(sparse, SparseEncoder, "a sparse store")
+    batches = list(sparse.encode_batches(["a", "b", "c"], "query", 2))
+    assert [(start, stop, rows.shape[0]) for start, stop, rows in batches] == [(0, 2, 2), (2, 3, 1)]
+    assert sparse.calls == [("query", ["a", "b"]), ("query", ["c"])]
+    assert "fake-tokens|document" in tokens.cache_key("document") and MultiVectorEncoder.gives != SparseEncoder.gives

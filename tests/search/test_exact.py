@@ -37,9 +37,9 @@ def test_k_larger_than_corpus_and_negative_scores():
 
 
 def test_negative_zero_ties_with_zero():
-    from embedlab.search.exact import _sort_keys
+    from embedlab.search.exact import sort_keys
 
-    keys = _sort_keys(np.array([[0.0, -0.0, -1e-30, 1e-30]], dtype=np.float32), np.array([0, 0, 0, 0]))
+    keys = sort_keys(np.array([[0.0, -0.0, -1e-30, 1e-30]], dtype=np.float32), np.array([0, 0, 0, 0]))
     assert keys[0, 0] == keys[0, 1]  # trec_eval sees one score
     assert keys[0, 2] < keys[0, 1] < keys[0, 3]
 

@@ -1,5 +1,7 @@
 """Persistent embedding cache: SQLite (WAL), keyed by (model key, sha256 of the text); beside the vectors,
-the scores of (query, passage) pairs of rerankers, keyed by (model key, sha256 of the pair).
+the scores of (query, passage) pairs of rerankers, keyed by (model key, sha256 of the pair), the rows of learned
+sparse models (term ids int32 + weights float32: nnz x 8 bytes, never the vocabulary-wide row) and the token
+vectors of multi-vector models (one (tokens, dim) float32 block per text), each in its own table.
 
 The model key names everything that changes a vector (backend, model, revision, max length, dimensions,
 the prefix or input type of the kind) and never a secret. Each batch is committed as soon as it is
@@ -67,6 +69,14 @@ class EmbeddingCache:
                 "dim INTEGER NOT NULL, vector BLOB NOT NULL, checksum BLOB, PRIMARY KEY (model, text_hash)) "
                 "WITHOUT ROWID")
             self._db.execute(
+                "CREATE TABLE IF NOT EXISTS sparse_rows (model TEXT NOT NULL, text_hash BLOB NOT NULL, "
+                "vocab INTEGER NOT NULL, terms BLOB NOT NULL, weights BLOB NOT NULL, checksum BLOB NOT NULL, "
+                "PRIMARY KEY (model, text_hash)) WITHOUT ROWID")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS token_vectors (model TEXT NOT NULL, text_hash BLOB NOT NULL, "
+                "tokens INTEGER NOT NULL, dim INTEGER NOT NULL, vectors BLOB NOT NULL, checksum BLOB NOT NULL, "
+                "PRIMARY KEY (model, text_hash)) WITHOUT ROWID")
+            self._db.execute(
                 "CREATE TABLE IF NOT EXISTS pair_scores (model TEXT NOT NULL, pair_hash BLOB NOT NULL, "
                 "score REAL NOT NULL, PRIMARY KEY (model, pair_hash)) WITHOUT ROWID")
             columns = [row[1] for row in self._db.execute("PRAGMA table_info(embeddings)")]
@@ -80,19 +90,12 @@ class EmbeddingCache:
 
     def get_many(self, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors of those texts that have one (a damaged vector counts as absent)."""
-        by_hash = {text_hash(t): t for t in texts}
-        hashes = list(by_hash)
         found: dict[str, np.ndarray] = {}
-        for start in range(0, len(hashes), _SQL_VARS):
-            chunk = hashes[start:start + _SQL_VARS]
-            rows = self._run(
-                f"SELECT text_hash, dim, vector, checksum FROM embeddings WHERE model = ? AND text_hash IN "
-                f"({','.join('?' * len(chunk))})", [model, *chunk])
-            for digest, dim, blob, checksum in rows:
-                if len(blob) != 4 * dim or (checksum is not None and checksum != _checksum(blob)):
-                    self.damaged += 1
-                    continue
-                found[by_hash[digest]] = np.frombuffer(blob, dtype=np.float32)
+        for text, (dim, blob, checksum) in self._select("embeddings", "dim, vector, checksum", model, texts):
+            if len(blob) != 4 * dim or (checksum is not None and checksum != _checksum(blob)):
+                self.damaged += 1
+                continue
+            found[text] = np.frombuffer(blob, dtype=np.float32)
         return found
 
     def put_many(self, model: str, texts: Iterable[str], vectors: np.ndarray) -> None:
@@ -103,6 +106,59 @@ class EmbeddingCache:
             rows.append((model, text_hash(text), vectors.shape[1], blob, _checksum(blob)))
         self._run("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)", rows, many=True)
         self._commit()
+
+    def get_sparse(self, model: str, texts: Sequence[str]) -> dict[str, tuple[int, np.ndarray, np.ndarray]]:
+        """The cached sparse rows of those texts that have one: (vocabulary size, term ids int32, weights float32);
+        a damaged row counts as absent."""
+        found = {}
+        for text, (vocab, terms, weights, checksum) in self._select("sparse_rows", "vocab, terms, weights, checksum",
+                                                                   model, texts):
+            if len(terms) != len(weights) or len(terms) % 4 or checksum != _checksum(terms + weights):
+                self.damaged += 1
+                continue
+            found[text] = (vocab, np.frombuffer(terms, dtype=np.int32), np.frombuffer(weights, dtype=np.float32))
+        return found
+
+    def put_sparse(self, model: str, texts: Sequence[str], rows) -> None:
+        """`rows`: a scipy CSR matrix, one row per text (its stored entries are kept as they are)."""
+        rows_out = []
+        for i, text in enumerate(texts):
+            span = slice(rows.indptr[i], rows.indptr[i + 1])
+            terms = rows.indices[span].astype(np.int32).tobytes()
+            weights = rows.data[span].astype(np.float32).tobytes()
+            rows_out.append((model, text_hash(text), rows.shape[1], terms, weights, _checksum(terms + weights)))
+        self._run("INSERT OR REPLACE INTO sparse_rows VALUES (?, ?, ?, ?, ?, ?)", rows_out, many=True)
+        self._commit()
+
+    def get_tokens(self, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached token vectors ((tokens, dim) float32) of those texts that have them; damaged = absent."""
+        found = {}
+        for text, (tokens, dim, blob, checksum) in self._select("token_vectors", "tokens, dim, vectors, checksum",
+                                                               model, texts):
+            if len(blob) != 4 * tokens * dim or checksum != _checksum(blob):
+                self.damaged += 1
+                continue
+            found[text] = np.frombuffer(blob, dtype=np.float32).reshape(tokens, dim)
+        return found
+
+    def put_tokens(self, model: str, texts: Sequence[str], vectors: Sequence[np.ndarray]) -> None:
+        rows = []
+        for text, block in zip(texts, vectors):
+            blob = np.ascontiguousarray(block, dtype=np.float32).tobytes()
+            rows.append((model, text_hash(text), block.shape[0], block.shape[1], blob, _checksum(blob)))
+        self._run("INSERT OR REPLACE INTO token_vectors VALUES (?, ?, ?, ?, ?, ?)", rows, many=True)
+        self._commit()
+
+    def _select(self, table: str, columns: str, model: str, texts: Sequence[str]):
+        """(text, the row's `columns`) of each text of `texts` that `table` holds for `model`."""
+        by_hash = {text_hash(t): t for t in texts}
+        hashes = list(by_hash)
+        for start in range(0, len(hashes), _SQL_VARS):
+            chunk = hashes[start:start + _SQL_VARS]
+            rows = self._run(f"SELECT text_hash, {columns} FROM {table} WHERE model = ? AND text_hash IN "
+                             f"({','.join('?' * len(chunk))})", [model, *chunk])
+            for digest, *values in rows:
+                yield by_hash[digest], values
 
     def get_scores(self, model: str, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], float]:
         """The cached scores of those (query, passage) pairs that have one."""
@@ -122,14 +178,21 @@ class EmbeddingCache:
         self._commit()
 
     def stats(self) -> list[dict[str, object]]:
-        rows = self._run("SELECT model, COUNT(*), SUM(LENGTH(vector)) FROM embeddings GROUP BY model")
+        """Per model key: texts held and their bytes (`output` sparse: bytes = nnz x 8; tokens: tokens x dim x 4), or the
+        pair scores of a reranker."""
+        rows = self._run("SELECT model, COUNT(*), SUM(LENGTH(vector)) FROM embeddings GROUP BY model").fetchall()
+        sparse = self._run("SELECT model, COUNT(*), SUM(LENGTH(terms) + LENGTH(weights)) FROM sparse_rows "
+                           "GROUP BY model").fetchall()
+        tokens = self._run("SELECT model, COUNT(*), SUM(LENGTH(vectors)) FROM token_vectors GROUP BY model").fetchall()
         pairs = self._run("SELECT model, COUNT(*) FROM pair_scores GROUP BY model")
         return [{"model": m, "vectors": n, "bytes": b} for m, n, b in rows] + \
+            [{"model": m, "vectors": n, "bytes": b, "output": output}
+             for output, found in (("sparse", sparse), ("tokens", tokens)) for m, n, b in found] + \
             [{"model": m, "vectors": 0, "bytes": 0, "pair_scores": n} for m, n in pairs]
 
     def clear(self, model: str | None = None) -> int:
         removed = 0
-        for table in ("embeddings", "pair_scores"):
+        for table in ("embeddings", "sparse_rows", "token_vectors", "pair_scores"):
             cursor = self._run(f"DELETE FROM {table}" + (" WHERE model = ?" if model else ""),
                                [model] if model else [])
             removed += cursor.rowcount

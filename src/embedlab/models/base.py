@@ -1,10 +1,14 @@
 """The backend contracts: what a model must do, and what it declares (with defaults).
 
-Three kinds of model, one base class each; a backend implements ONE required method and may override
+Five kinds of model, one base class each; a backend implements ONE required method and may override
 the declared features:
 
 - `Encoder`: texts -> vectors (`encode`). Dense models: sentence-transformers, OpenAI-compatible APIs,
   Qianfan. Batching, dedup, caching, checks and progress live once, in `embedding/store.py`.
+- `SparseEncoder`: texts -> learned sparse term weights over a fixed vocabulary (`encode_sparse`, scipy CSR
+  rows). SPLADE (sentence-transformers' SparseEncoder), bge-m3's lexical weights. Stores: `embedding/outputs.py`.
+- `MultiVectorEncoder`: texts -> one vector per token (`encode_tokens`, a list of (tokens, dim) arrays), scored
+  by MaxSim. ColBERT (sentence-transformers' MultiVectorEncoder), bge-m3's ColBERT vectors.
 - `Ranker`: queries -> a ranked top-k of a corpus (`rank`). BM25, a TREC run file.
 - `PairScorer`: (query, passage) pairs -> scores (`score_pairs`). Cross-encoders, API rerankers.
 
@@ -73,6 +77,7 @@ class Model:
     """What every kind of model declares. `name` is how results and tables call it."""
 
     name: str = "model"
+    gives: str = "an output"  # what the model gives, for the one line that refuses it where another kind is needed
     paid: bool = False  # each request costs money: estimate first, cache by default, --max-cost applies
     options_read: ClassVar[frozenset[str]] = frozenset()  # the ModelOptions fields this backend reads
 
@@ -110,6 +115,12 @@ class Model:
         return False
 
     @classmethod
+    def from_spec(cls, name: str, options: ModelOptions) -> Model:
+        """The model a name (the part of the spec after the prefix) stands for; the default constructs this class.
+        A backend whose name picks one of several kinds (`m3:PATH#sparse`) overrides it."""
+        return cls(name, options)
+
+    @classmethod
     def paid_for(cls, spec: str, options: ModelOptions) -> bool:
         """Whether the model `spec` names costs money, read before any instance exists (a combination asks its
         parts, and checks its spec here, so a bad one fails before any model runs)."""
@@ -127,42 +138,58 @@ class Model:
         return None
 
 
-class Encoder(Model):
-    """A dense model: `encode(texts, kind) -> float32 array (len(texts), dimension)`."""
+class TextModel(Model):
+    """What every kind of model that encodes texts one at a time shares (dense, sparse, multi-vector): per-kind
+    prefixes, a cache key, token counts, batches. Code that needs dense vectors asks for an `Encoder`, so a sparse
+    or multi-vector model is never taken for a dense one."""
 
     dimension: int | None = None  # None: known after the first batch
-    options_read = frozenset({"index"})  # an approximate index (`--index`) ranks its vectors
     preferred_batch: int | None = None  # texts per call that keep the backend busy; None = the run's batch size
-    texts_per_request: int | None = None  # an API's cap per request (for request counts); None = no requests
-
-    def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement encode(texts, kind)")
 
     @property
     def instructions(self) -> dict[Kind, str]:
         """The prefix each kind of text gets before it is encoded."""
         return {"query": "", "document": ""}
 
-    def encode_batches(self, texts: Sequence[str], kind: Kind, batch_size: int
-                       ) -> Iterator[tuple[int, int, np.ndarray]]:
-        """(start, stop, vectors of texts[start:stop]) per batch, as each is done: the caller checks and
-        commits them as they come.
-
-        The default encodes `batch_size` texts at a time, in order; an API backend overrides it to keep
-        several requests in flight and yield each answer as it arrives."""
-        for start in range(0, len(texts), batch_size):
-            stop = min(start + batch_size, len(texts))
-            yield start, stop, self.encode(list(texts[start:stop]), kind)
-
     def cache_key(self, kind: Kind) -> str:
-        """Everything besides the text that decides a vector: a backend adds what it knows (revision,
-        max length, dimensions...). Never a secret."""
+        """Everything besides the text that decides an output (revision, max length, head, pruning...): a backend
+        adds what it knows. Never a secret."""
         return f"{type(self).__module__}.{type(self).__qualname__}|{self.name}|{kind}|" \
                f"prefix={self.instructions[kind]!r}"
 
     def count_tokens(self, texts: list[str]) -> int | None:
         """Tokens the model would see (after its truncation), or None when it has no tokenizer to tell."""
         return None
+
+    def encode_output(self, texts: list[str], kind: Kind) -> Any:
+        """The kind's required method (`encode`, `encode_sparse`, `encode_tokens`), for the stores' one loop."""
+        raise NotImplementedError
+
+    def encode_batches(self, texts: Sequence[str], kind: Kind, batch_size: int) -> Iterator[tuple[int, int, Any]]:
+        """(start, stop, output of texts[start:stop]) per batch, as each is done: the caller checks and
+        commits them as they come.
+
+        The default encodes `batch_size` texts at a time, in order; an API backend overrides it to keep
+        several requests in flight and yield each answer as it arrives."""
+        for start in range(0, len(texts), batch_size):
+            stop = min(start + batch_size, len(texts))
+            yield start, stop, self.encode_output(list(texts[start:stop]), kind)
+
+
+class Encoder(TextModel):
+    """A dense model: `encode(texts, kind) -> float32 array (len(texts), dimension)`."""
+
+    gives = "one dense vector per text"
+    dimension: int | None = None  # None: known after the first batch
+    # an approximate index (`--index`) ranks its vectors; the Ray engine (`--engine ray`) encodes its documents
+    options_read = frozenset({"index", "engine"})
+    texts_per_request: int | None = None  # an API's cap per request (for request counts); None = no requests
+
+    def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must implement encode(texts, kind)")
+
+    def encode_output(self, texts: list[str], kind: Kind) -> np.ndarray:
+        return self.encode(texts, kind)
 
     def worker_loader(self, device: str) -> Callable[[], Encoder] | None:
         """A picklable function that loads this same model on another machine's `device` (a Ray worker: `--engine
@@ -175,6 +202,8 @@ class Ranker(Model):
 
     ranks_past_corpus: bool = False  # asked for the evaluation depth even past the corpus size (a run file's
     # documents outside the corpus keep their ranks); otherwise `rank` is asked for at most the corpus size
+
+    gives = "a ranking of a corpus (no vectors)"
 
     def rank(self, queries: dict[str, str], corpus: dict[str, str], depth: int
              ) -> tuple[np.ndarray, np.ndarray]:
@@ -215,6 +244,7 @@ class Ranker(Model):
 class PairScorer(Model):
     """A model that scores a (query, passage) pair directly (cross-encoders, API rerankers)."""
 
+    gives = "a score per (query, passage) pair (no vectors)"
     preferred_batch: int | None = None  # pairs per call that keep the backend busy; None = the run's batch size
     pairs_per_request: int | None = None  # an API's cap of documents per request (for request counts)
 
@@ -252,6 +282,71 @@ class Combination(Model):
     def with_weights(self, weights: Sequence[float]) -> Combination:
         """The same parts combined with other weights (a point of a sweep)."""
         raise NotImplementedError(f"{type(self).__name__} has no weights")
+
+
+class SparseEncoder(TextModel):
+    """A learned sparse model: `encode_sparse(texts, kind) -> scipy.sparse.csr_matrix (len(texts), vocab_size)`,
+    float32 term weights; a text's score for a query is the dot product of their rows.
+
+    CSR rows because: the vocabulary is fixed, so every row of every batch shares one column space and rows stack
+    (`scipy.sparse.vstack`) without re-indexing; a row is two small arrays (term ids, weights) stored and cached as
+    is (nnz x 8 bytes, against vocab x 4 dense); the corpus matrix turns into an inverted index (its transpose,
+    term -> postings) with one conversion; scipy is the reference the scoring is compared with."""
+
+    gives = "sparse term weights (a learned sparse model)"
+    vocab_size: int | None = None  # columns of every row; None: known after the first batch
+
+    def encode_sparse(self, texts: list[str], kind: Kind = "document") -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement encode_sparse(texts, kind)")
+
+    def encode_output(self, texts: list[str], kind: Kind) -> Any:
+        return self.encode_sparse(texts, kind)
+
+
+class MultiVectorEncoder(TextModel):
+    """A multi-vector (late-interaction) model: `encode_tokens(texts, kind) -> list of float32 arrays, one
+    (tokens_i, dim) per text`, scored by MaxSim (sum over query tokens of the best dot product with a document
+    token; divided by the query's token count when `mean_over_query_tokens`).
+
+    A list of 2-d arrays because the token count differs per text (what sentence-transformers, pylate and
+    FlagEmbedding return); the stores keep them as one ragged block (all tokens concatenated + offsets), which is
+    what the MaxSim kernels and the cache read."""
+
+    gives = "one vector per token (a multi-vector / ColBERT model)"
+    dimension: int | None = None  # of each token vector; None: known after the first batch
+    mean_over_query_tokens: bool = False  # MaxSim divided by the query's token count (bge-m3, ST's "meanmaxsim")
+
+    def encode_tokens(self, texts: list[str], kind: Kind = "document") -> list[np.ndarray]:
+        raise NotImplementedError(f"{type(self).__name__} must implement encode_tokens(texts, kind)")
+
+    def encode_output(self, texts: list[str], kind: Kind) -> Any:
+        return self.encode_tokens(texts, kind)
+
+
+class MultiOutputEncoder(TextModel):
+    """A model that gives several outputs per text from ONE forward pass (bge-m3: dense, sparse, colbert):
+    `encode_outputs(texts, kind) -> {output: block}` for each output of `outputs`, each block of its kind's type
+    (dense array, CSR rows, list of token arrays). `output_key(output, kind)` is the cache key of one output: the
+    key the model giving that output alone uses, so every combination shares what is cached."""
+
+    gives = "several outputs per text from one pass (bge-m3)"
+    outputs: tuple[str, ...] = ()
+
+    def encode_outputs(self, texts: list[str], kind: Kind = "document") -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement encode_outputs(texts, kind)")
+
+    def encode_output(self, texts: list[str], kind: Kind) -> dict[str, Any]:
+        return self.encode_outputs(texts, kind)
+
+    def output_key(self, output: str, kind: Kind) -> str:
+        return f"{self.cache_key(kind)}|output={output}"
+
+
+def expect_kind(model: Model, kind: type[Model], needed_by: str) -> None:
+    """One line refusing a model of another kind where `kind` is needed: a learned sparse or ColBERT model is
+    never scored as dense by mistake (mteb #4761). `needed_by` names what needs it ('sweep --dims')."""
+    if not isinstance(model, kind):
+        raise ModelError(f"'{model.name}' gives {model.gives}; {needed_by} needs a model that gives {kind.gives}")
 
 
 class _Wrapped(Encoder):

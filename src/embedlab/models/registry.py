@@ -38,6 +38,12 @@ BUILTIN = {
                "a /rerank API reranker (Cohere, Jina, Voyage, vLLM, TEI...; --base-url, --api-key-env)"),
     "qianfan-rerank": ("embedlab.models.rerank_api", "QianfanReranker",
                        "Baidu Qianfan reranker with QIANFAN_AK / QIANFAN_SK (bce-reranker-base_v1)"),
+    "sparse": ("embedlab.models.sparse", "SparseSentenceTransformer",
+               "a learned sparse model (SPLADE: a sentence-transformers SparseEncoder directory or hub id)"),
+    "colbert": ("embedlab.models.colbert", "ColBERTSentenceTransformer",
+                "a multi-vector ColBERT model (a sentence-transformers MultiVectorEncoder or pylate directory or hub id)"),
+    "m3": ("embedlab.models.m3", "BGEM3",
+           "bge-m3 (FlagEmbedding), m3:<path>#dense|sparse|colbert, or several joined by + from one pass (--weights)"),
     "run": ("embedlab.models.run_file", "RunFile",
             "an existing system's rankings, a TREC run file (qid Q0 docid rank score tag) scored as trec_eval does"),
 }
@@ -91,7 +97,7 @@ def backend_class(spec: str) -> type[Model]:
 def load_model(spec: str, options: ModelOptions | None = None) -> Model:
     """`"st:BAAI/bge-small-zh-v1.5"`, `"./my-model"`, `"openai:text-embedding-3-small"` -> a Model."""
     cls = backend_class(spec)
-    return cls(name_part(spec), options or ModelOptions())
+    return cls.from_spec(name_part(spec), options or ModelOptions())
 
 
 def name_part(spec: str) -> str:

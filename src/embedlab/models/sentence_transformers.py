@@ -39,15 +39,16 @@ def model_instructions(model, query_instruction: str | None, document_instructio
     }
 
 
-def load_sentence_transformer(spec: str, device: str):
-    """A SentenceTransformer from a directory or hub id, or a ModelError that says why not."""
+def load_sentence_transformer(spec: str, device: str, model_class: str = "SentenceTransformer"):
+    """A SentenceTransformer (or another sentence-transformers model class: SparseEncoder, MultiVectorEncoder) from
+    a directory or hub id, or a ModelError that says why not."""
     if _looks_like_path(spec) and not Path(spec).expanduser().exists():
         raise ModelError(f"cannot load model '{spec}': no such directory (a local model is a folder "
                          "saved by sentence-transformers; a hub id looks like BAAI/bge-small-zh-v1.5)")
     st = require("sentence_transformers", "running a local model")
     try:
-        return st.SentenceTransformer(str(Path(spec).expanduser()) if _looks_like_path(spec) else spec,
-                                      device=device)
+        return getattr(st, model_class)(str(Path(spec).expanduser()) if _looks_like_path(spec) else spec,
+                                        device=device)
     except (OSError, ValueError) as exc:
         where = "local directory" if Path(spec).exists() else "Hugging Face id"
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
@@ -212,3 +213,60 @@ def model_revision(spec: str) -> str | None:
     if isinstance(cached, str) and "/snapshots/" in cached:
         return cached.split("/snapshots/")[1].split("/")[0]
     return None
+
+
+class SentenceTransformerKind:
+    """What the sparse (`sparse:`) and multi-vector (`colbert:`) sentence-transformers backends share: loading a
+    `model_class` model from a directory or hub id, per-kind prompts as mteb resolves them, max length, a cache key
+    of everything that changes an output, token counts, provenance. Mixed into a `models.base` kind."""
+
+    model_class = "SentenceTransformer"
+    options_read = frozenset({"query_instruction", "document_instruction", "max_length", "device"})
+    prefix = "st"
+
+    def __init__(self, spec: str, options: ModelOptions | None = None) -> None:
+        self.spec, self.options = spec, options or ModelOptions()
+        self.device = pick_device(self.options.device)
+        self.model = load_sentence_transformer(spec, self.device, self.model_class)
+        if self.options.max_length:
+            self.model.max_seq_length = self.options.max_length
+        self.revision = model_revision(spec)
+        self.name = spec
+        self._instructions = model_instructions(self.model, self.options.query_instruction,
+                                                self.options.document_instruction)
+
+    @property
+    def instructions(self) -> dict[Kind, str]:
+        return self._instructions
+
+    def encode_kwargs(self, kind: Kind) -> dict[str, Any]:
+        """How the model's encode_query / encode_document is called: the prompt as given (None: none)."""
+        return {"prompt": self.instructions[kind] or None, "batch_size": self.options.batch_size,
+                "show_progress_bar": False}
+
+    def settings_key(self) -> str:
+        """What besides model, prompt and length changes an output (pruning, projection size...)."""
+        return ""
+
+    def cache_key(self, kind: Kind) -> str:
+        """As the dense key, and the kind: encode_query and encode_document may run other modules (an inference-free
+        SPLADE's static query side, ColBERT's query expansion and skip-list)."""
+        modules = [(type(m).__name__, _module_config(m)) for m in self.model]
+        return (f"{self.prefix}|{self.spec}|{kind}|rev={self.revision}|modules={fingerprint(modules)}|dtype={self._dtype()}"
+                f"|max_length={self.model.max_seq_length}{self.settings_key()}|prefix={self.instructions[kind]!r}")
+
+    def count_tokens(self, texts: list[str]) -> int:
+        ids = self.model.tokenizer(list(texts), truncation=True, max_length=self.model.max_seq_length)["input_ids"]
+        return sum(len(i) for i in ids)
+
+    def info(self) -> dict[str, Any]:
+        return {"name": self.name, "backend": f"sentence-transformers {self.model_class}", "path": self.spec,
+                "revision": self.revision, "max_length": self.model.max_seq_length, "device": self.device,
+                "dtype": self._dtype(), "query_instruction": self.instructions["query"],
+                "document_instruction": self.instructions["document"]}
+
+    def _dtype(self) -> str:
+        return str(next(self.model.parameters()).dtype).replace("torch.", "")
+
+    def close(self) -> None:
+        self.model = None

@@ -24,7 +24,7 @@ from embedlab.embedding.engines import embedding_store
 from embedlab.embedding.pairs import PairStore
 from embedlab.embedding.store import EmbeddingStore, Store
 from embedlab.errors import EmbedlabError
-from embedlab.models.base import Encoder, PairScorer, Ranker
+from embedlab.models.base import Encoder, PairScorer, Ranker, TextModel
 from embedlab.run.estimate import check_cost, cost_line
 from embedlab.run.options import RunOptions
 from embedlab.tasks.types import Task
@@ -41,7 +41,7 @@ class RunContext:
         self._run_stack = ExitStack()
         self._scope: ExitStack | None = None
         self._stores: list[Store] = []  # opened in the current scope
-        self._vectors: dict[int, EmbeddingStore] = {}  # model -> its store, in the current scope
+        self._vectors: dict[Any, Store] = {}  # model (and kind of store) -> its store, in the current scope
         self._pairs: dict[int, PairStore] = {}  # shared by the run
 
     def __enter__(self) -> RunContext:
@@ -86,6 +86,16 @@ class RunContext:
                                                      cache=open_cache(self.run.cache, model.paid))
             self._vectors[id(model)] = self._open(store)
         return self._vectors[id(model)]
+
+    def outputs(self, kind: type[Store], model: TextModel) -> Store:
+        """The store `kind` of a model's outputs beyond one dense vector (`embedding.outputs`: sparse rows, token
+        vectors, bge-m3's outputs): one per model in a scope."""
+        key = (kind, id(model))
+        if key not in self._vectors:
+            store = kind(model, batch_size=self.batch_size, progress=self.run.progress,
+                         cache=open_cache(self.run.cache, model.paid))
+            self._vectors[key] = self._open(store)
+        return self._vectors[key]
 
     def plain_vectors(self, model: Encoder) -> EmbeddingStore:
         """A store of the model's vectors in this process, whatever the engine (queries encoded again, say)."""

@@ -71,7 +71,8 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
 def check_options_read(options: ModelOptions, specs: Sequence[Any], run: RunOptions | None = None) -> None:
     """Refuses settings (changed from their defaults) that no model given reads: they would change nothing (an
     index ranks vectors: `--index` without a dense model is one of them)."""
-    given = options_changed(options) + (["index"] if run is not None and run.index != "exact" else [])
+    given = options_changed(options) + (["index"] if run is not None and run.index != "exact" else []) \
+        + (["engine"] if run is not None and run.engine is not None else [])
     unread = unread_options(given, [s if isinstance(s, str) else as_model(s) for s in specs])
     if unread:
         flags = ", ".join("--" + name.replace("_", "-") for name in unread)

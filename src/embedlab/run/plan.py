@@ -108,10 +108,8 @@ class ModelPlan(Plan):
         weights = model.sweep_weights()
         if weights is None:
             return [PlannedRun(scorer, model.info, "model", model.paid, run_file=model.own_run())]
-        parts = [PlannedRun(scorer.part_view(i), part.info, "model", part.paid, run_file=part.own_run())
-                 for i, part in enumerate(model.parts())]
-        return parts + [PlannedRun(scorer.at_weights(w), model.with_weights(w).info, "weights", model.paid)
-                        for w in weights]
+        return [PlannedRun(run.scorer, run.describe, run.kind, run.paid, run_file=run.run_file)
+                for run in scorer.sweep_views(weights)]
 
     def close(self) -> None:
         if self._model is not None and isinstance(self.spec, str):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -31,6 +31,17 @@ class Measured:
     counts: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     per_query: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class SweepRun(NamedTuple):
+    """One run of a weight sweep: its scorer (a view of the combination's outputs), its provenance, its kind
+    ("model": a part alone; "weights": a point), whether it is paid for, the run file it reads (a part `-m run:`)."""
+
+    scorer: Scorer
+    describe: Callable[[], dict[str, Any]]
+    kind: str
+    paid: bool
+    run_file: str | None = None
 
 
 class Scorer:
@@ -53,6 +64,11 @@ class Scorer:
     def use_index(self, method: str, seed: int = 0) -> None:
         """Rank dense retrieval with the approximate index `method` (`--index`); a scorer without vectors has
         nothing to index and ignores it."""
+
+    def sweep_views(self, weights: list[tuple[float, ...]]) -> list[SweepRun]:
+        """A weight sweep's runs from this scorer's outputs (a combination's): each part alone, then the combination
+        at each of `weights`."""
+        raise ModelError(f"'{self.name}' has no weights to sweep")
 
     def candidate_scores(self, task) -> np.ndarray:
         """One score per candidate, in `task.texts("document")` order (higher = more relevant)."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from embedlab.models.hybrid import Hybrid
 from embedlab.models.names import short_name
-from embedlab.scorers.base import Measured, Scorer
+from embedlab.scorers.base import Measured, Scorer, SweepRun
 from embedlab.search.fusion import Fusion
 from embedlab.tasks.reranking import RerankingTask
 from embedlab.tasks.retrieval import RetrievalTask
@@ -99,13 +99,12 @@ class HybridScorer(Scorer):
             rankings.append((idx, ranked[:, :self.model.depth]))
         return Fusion(rankings, self.model.fusion, np.arange(width), rrf_k=self.model.rrf_k)
 
-    def part_view(self, index: int) -> SweepView:
-        """Sub-model `index` alone, from the outputs the fusion uses (a sweep's run of that model)."""
-        return SweepView(self, part=index)
-
-    def at_weights(self, weights) -> SweepView:
-        """The fusion at other weights, from the same outputs (a sweep's point)."""
-        return SweepView(self, weights=weights)
+    def sweep_views(self, weights: list[tuple[float, ...]]) -> list[SweepRun]:
+        """Each sub-model alone, from the outputs the fusion uses, then the fusion at each weight."""
+        parts = [SweepRun(SweepView(self, part=i), sub.info, "model", sub.paid, sub.own_run())
+                 for i, sub in enumerate(self.model.models)]
+        return parts + [SweepRun(SweepView(self, weights=w), self.model.with_weights(w).info, "weights",
+                                 self.model.paid) for w in weights]
 
 
 class SweepView(Scorer):
