@@ -10,6 +10,7 @@ from embedlab.demo import RERANKING
 from embedlab.errors import EmbedlabError, UnknownNameError
 from embedlab.finetune import FinetuneConfig, finetune
 from embedlab.models import ModelOptions
+from embedlab.run.options import RunOptions
 from tests.conftest import write_jsonl
 
 FAST = dict(batch_size=8, group_size=4, learning_rate=1e-3, warmup_ratio=0.0)
@@ -58,7 +59,7 @@ def test_resume_after_a_crash_gives_the_uninterrupted_curve(tiny_model, tmp_path
         == [0, 2, 4]
     notes = []
     resumed = finetune(str(tiny_model), RERANKING, tmp_path / "crashed", test=RERANKING, config=config,
-                       announce=notes.append)
+                       run=RunOptions(announce=notes.append))
     assert any("resuming from checkpoint-4" in n for n in notes)
     assert [p["step"] for p in resumed.curve.points] == [p["step"] for p in whole.curve.points]
     for a, b in zip(resumed.curve.points, whole.curve.points):
@@ -171,7 +172,7 @@ def test_a_finished_run_is_complete_and_never_trained_past_its_last_step(tiny_mo
     assert [p["step"] for p in first.curve.points] == [0, 2, 4, 5]
     notes = []
     again = finetune(str(tiny_model), RERANKING, tmp_path / "run", test=RERANKING, config=config,
-                     announce=notes.append)
+                     run=RunOptions(announce=notes.append))
     assert again.already_complete and again.summary == first.summary
     assert notes == [f"{tmp_path / 'run'} holds this run, complete at checkpoint-5: nothing to train "
                      "(--no-resume trains it again)"]
