@@ -50,4 +50,4 @@ def usage_events(usage: dict[str, Any]) -> str:
     """`183 requests (12 retried, 4 timed out, 2 split)`: what an API client did, every count it keeps."""
     events = [f"{usage[key]:,} {word}" for key, word in (("retries", "retried"), ("timeouts", "timed out"),
                                                         ("splits", "split")) if usage.get(key)]
-    return f"{usage['requests']:,} requests" + (f" ({', '.join(events)})" if events else " (none retried)")
+    return f"{usage['requests']:,} requests" + (f" ({', '.join(events)})" if events else " (0 retried)")
