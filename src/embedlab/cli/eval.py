@@ -93,6 +93,7 @@ def print_tables(results, metrics, price_per_mtok) -> None:
     from embedlab.report.table import rich_table, stdout
     from embedlab.results import Results
     from embedlab.results.compare import compare
+    from embedlab.results.costs import cost_rows
     from embedlab.results.stack import stack_rows
     from embedlab.results.sweep import fusion_notes, sweep_summaries
 
@@ -114,6 +115,11 @@ def print_tables(results, metrics, price_per_mtok) -> None:
         from embedlab.report.stack import rich_stack
 
         console.print(rich_stack(rows, price_per_mtok))
+    costs = cost_rows(results)
+    if costs:
+        from embedlab.report.costs import rich_costs
+
+        console.print(rich_costs(costs))
     for note in fusion_notes(results) + [s.note for s in sweeps if s.note]:
         click.echo(f"note: {note}", err=True)
 

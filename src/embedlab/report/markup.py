@@ -41,6 +41,16 @@ def html_page(title: str, body: str, style: str = "") -> str:
             f"<title>{html.escape(title)}</title><style>{BASE_STYLE}{style}</style></head><body>{body}</body></html>\n")
 
 
+def human_bytes(n: float | None) -> str:
+    """A size as people read it (`642.0 kB`, `1.2 MB`); '–' when unknown."""
+    if n is None:
+        return "–"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n:g} B"
+
+
 def png_img(png: bytes, alt: str = "plot") -> str:
     """A PNG inlined as an <img> (base64 data URI)."""
     return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"

@@ -13,11 +13,13 @@ from collections.abc import Callable
 
 from embedlab.data.output import MARK
 from embedlab.report.compare import comparison_rows
+from embedlab.report.costs import CAPTION, cost_cells, markdown_costs
 from embedlab.report.figures import png, pyplot
 from embedlab.report.markup import html_page, html_table, markdown_table, png_img
 from embedlab.report.query_diff import query_parts
 from embedlab.report.sweep import html_sweep, markdown_sweep
 from embedlab.results.compare import TaskComparison, compare, named_runs
+from embedlab.results.costs import cost_rows
 from embedlab.results.curve import Curve
 from embedlab.results.results import Results
 from embedlab.results.sweep import fusion_notes, sweep_summaries
@@ -69,8 +71,9 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
         parts_md += [f"**{note}**", ""]
         parts_html.append(f"<p class='worse'>{html.escape(note)}</p>")
     stack_html, stack_md = stack_section(results, price_per_mtok)
-    parts_html += stack_html
-    parts_md += stack_md
+    costs = [row for result in results for row in cost_rows(result)]
+    parts_html += stack_html + ([html_table(*cost_cells(costs), CAPTION)] if costs else [])
+    parts_md += stack_md + (markdown_costs(costs) if costs else [])
     for curve in curves:
         from embedlab.report.curve import plot_curve
 
