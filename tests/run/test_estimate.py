@@ -76,3 +76,19 @@ def test_the_line_before_any_request_and_the_refusal():
         check_cost([ROW], max_cost=0.01)
     with pytest.raises(EmbedlabError, match="unknown cost"):
         check_cost([{**ROW, "cost": None}], max_cost=10.0)
+
+
+def test_each_kind_is_estimated_as_it_runs(rerank_file, retrieval_dir):
+    """A sparse model encodes texts as a dense one does (its row counts them, it does not read zero), a ranker
+    encodes nothing, a hybrid is its parts' rows added (run.estimate.ESTIMATES: a row per kind)."""
+    from embedlab.models.hybrid import Hybrid
+    from tests.conftest import FakeEncoder
+    from tests.models.test_hybrid import WordOverlap
+    from tests.tiny_kinds import fake_sparse_model
+
+    tasks = load_tasks([rerank_file, retrieval_dir])
+    dense, sparse, ranker, hybrid = estimate([FakeEncoder(), fake_sparse_model(), WordOverlap(),
+                                              Hybrid([FakeEncoder(), WordOverlap()])], tasks)
+    assert sparse["to_embed"] == sparse["unique_texts"] == dense["unique_texts"] > 0
+    assert ranker["unique_texts"] == ranker["to_embed"] == 0 and ranker["currency"] == "(local)"
+    assert hybrid["unique_texts"] == dense["unique_texts"] and hybrid["model"].startswith("hybrid-rrf")

@@ -144,6 +144,7 @@ class TextModel(Model):
     or multi-vector model is never taken for a dense one."""
 
     dimension: int | None = None  # None: known after the first batch
+    texts_per_request: int | None = None  # an API's cap per request (for request counts); None = no requests
     preferred_batch: int | None = None  # texts per call that keep the backend busy; None = the run's batch size
 
     @property
@@ -183,7 +184,6 @@ class Encoder(TextModel):
     dimension: int | None = None  # None: known after the first batch
     # an approximate index (`--index`) ranks its vectors; the Ray engine (`--engine ray`) encodes its documents
     options_read = frozenset({"index", "engine"})
-    texts_per_request: int | None = None  # an API's cap per request (for request counts); None = no requests
 
     def encode(self, texts: list[str], kind: Kind = "document") -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must implement encode(texts, kind)")

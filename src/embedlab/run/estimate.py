@@ -7,12 +7,12 @@ the same keys, so the count of texts to embed is exactly what a run would embed.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from embedlab.embedding.cache import EmbeddingCache, open_cache
 from embedlab.errors import EmbedlabError
-from embedlab.models.base import KINDS, Encoder, Model, ModelOptions, PairScorer
+from embedlab.models.base import KINDS, Combination, Model, ModelOptions, PairScorer, TextModel
 from embedlab.models.limits import estimated_tokens
 from embedlab.models.registry import load_model
 from embedlab.tasks.reranking import RerankingTask
@@ -45,19 +45,31 @@ def estimate_models(models: Sequence[Model], tasks: list[Task], *, cache: str | 
 
 def _estimate(model: Model, tasks: list[Task], unique: dict[str, list[str]], cache,
               price_per_mtok: float | None) -> dict:
-    """A model's row; a combination's (a hybrid) is the sum of its parts' rows; a reranker given as a model
-    scores the pairs of reranking rows."""
-    if model.parts():
-        return combined_row(model.name, [_estimate(part, tasks, unique, cache, price_per_mtok)
-                                         for part in model.parts()])
-    if isinstance(model, PairScorer):
-        return estimate_reranker(model, tasks, 0, cache=cache, price_per_mtok=price_per_mtok)
+    """A model's row, as its kind is estimated (`ESTIMATES`, the first of its classes in the table)."""
+    estimate_row = next(ESTIMATES[kind] for kind in type(model).__mro__ if kind in ESTIMATES)
+    return estimate_row(model, tasks, unique, cache, price_per_mtok)
+
+
+def _texts_row(model: Model, tasks: list[Task], unique: dict[str, list[str]], cache, price: float | None) -> dict:
     store = open_cache(cache, model.paid)
     try:
-        return estimate_texts(model, unique, store, price_per_mtok=price_per_mtok)
+        return estimate_texts(model, unique, store, price_per_mtok=price)
     finally:
         if store is not None:
             store.close()
+
+
+# what each kind of model would send: the texts it encodes (every kind that encodes texts: dense, sparse,
+# multi-vector), the pairs of reranking rows a pair scorer scores, nothing for a ranker, its parts' rows added for
+# a combination (a hybrid)
+ESTIMATES: dict[type, Callable[..., dict]] = {
+    TextModel: _texts_row,
+    PairScorer: lambda model, tasks, unique, cache, price: estimate_reranker(model, tasks, 0, cache=cache,
+                                                                             price_per_mtok=price),
+    Combination: lambda model, tasks, unique, cache, price: combined_row(
+        model.name, [_estimate(part, tasks, unique, cache, price) for part in model.parts()]),
+    Model: lambda model, tasks, unique, cache, price: estimate_texts(model, {}, None, price_per_mtok=price),
+}
 
 
 def combined_row(name: str, rows: list[dict]) -> dict:
@@ -81,18 +93,17 @@ def estimate_texts(model: Model, texts: dict[str, list[str]], cache: EmbeddingCa
 
     Cached texts are left out, requests use the backend's own per-request cap, tokens come from the
     model's tokenizer when it has one (else a character estimate), prices from `models.pricing`.
-    A model that is not an encoder embeds nothing: its row is all zeros.
+    Nothing to embed (a ranker's `texts` are none): a row of zeros.
     """
     row = {"model": model.name, "unique_texts": 0, "cached": 0, "to_embed": 0, "requests": 0, "tokens": 0,
            "token_count": "tokenizer"}
-    if isinstance(model, Encoder):
-        for kind, unique in texts.items():
-            _count(row, model, kind, unique, cache)
+    for kind, unique in texts.items():
+        _count(row, model, kind, unique, cache)
     _price(row, model, price_per_mtok)
     return row
 
 
-def _count(row: dict, encoder: Encoder, kind: str, unique: list[str], cache: EmbeddingCache | None) -> None:
+def _count(row: dict, encoder: TextModel, kind: str, unique: list[str], cache: EmbeddingCache | None) -> None:
     cached = cache.get_many(encoder.cache_key(kind), unique) if cache else {}
     todo = [t for t in unique if t not in cached]
     inputs = [encoder.instructions[kind] + t for t in todo]
