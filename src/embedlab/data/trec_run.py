@@ -3,7 +3,9 @@ ranked document, `qid Q0 docid rank score tag`, whitespace-separated. A 3-column
 TSV export, an optional header line) is read too.
 
 As trec_eval does, the rank column is ignored: a query's documents are ordered by score (descending), equal
-scores by document id (descending, byte order). Every read error is one line naming file:line.
+scores by document id (descending, byte order). trec_eval holds a score as a C `float` (and so do pytrec_eval and
+mteb, which hand it runs): scores equal in float32 are ties, whatever digits follow. Runs are written so that such a
+reader gets the order written (`format_run`). Every read error is one line naming file:line.
 """
 
 from __future__ import annotations
@@ -122,9 +124,9 @@ def _key(line: str, docid_at: int) -> tuple[str, str] | None:
 
 
 def _ordered(ranked: dict[str, float]) -> tuple[list[str], np.ndarray]:
-    """trec_eval's order: score descending, then document id descending."""
-    items = sorted(((score, docid) for docid, score in ranked.items()), reverse=True)
-    return [docid for _, docid in items], np.array([score for score, _ in items], dtype=np.float64)
+    """trec_eval's order: score as a C float descending, then document id descending; the values as written."""
+    items = sorted(((float(np.float32(score)), docid, score) for docid, score in ranked.items()), reverse=True)
+    return [docid for _, docid, _ in items], np.array([score for _, _, score in items], dtype=np.float64)
 
 
 def file_safe(name: str) -> str:
@@ -141,16 +143,32 @@ def format_score(value: float | np.floating) -> str:
 
 
 def format_run(rankings: Iterable[tuple[str, Sequence[str], Sequence[float]]], tag: str) -> str:
-    """TREC lines of (query id, document ids best first, their scores) rankings; `tag` made one token."""
+    """TREC lines of (query id, document ids best first, their scores) rankings; `tag` made one token. A reader
+    that holds scores as C floats (trec_eval) gets the order given: a score that would tie the one above it as a
+    float32 out of trec_eval's tie order (or differ from it only beyond float32) is written one float32 step below."""
     tag = re.sub(r"\s+", "_", tag.strip()) or "embedlab"
     lines = []
     for qid, docids, scores in rankings:
-        for rank, (docid, score) in enumerate(zip(docids, scores), start=1):
+        for rank, (docid, score) in enumerate(zip(docids, _trec_ordered(docids, scores)), start=1):
             lines.append(f"{qid} Q0 {docid} {rank} {format_score(score)} {tag}\n")
             if len(lines[-1].split()) != 6:
                 raise DataError(f"query '{qid}' or document '{docid}' has a space in its id, which a TREC run "
                                 "cannot hold", hint="give ids without whitespace")
     return "".join(lines)
+
+
+def _trec_ordered(docids: Sequence[str], scores: Sequence[float]) -> list:
+    """`scores` (best first), each kept unless trec_eval, reading it as a C float, would put it above the one before
+    (equal as float32 and a higher id, or rounded up to it): then the float32 just below that one's."""
+    kept: list = []
+    below = None  # the previous score as a C float
+    for index, score in enumerate(scores):
+        as_c = np.float32(score)
+        if below is not None and (as_c > below or (as_c == below and docids[index] > docids[index - 1])):
+            score = as_c = np.nextafter(below, np.float32(-np.inf))
+        kept.append(score)
+        below = as_c
+    return kept
 
 
 def write_run(path: str | Path, rankings: Iterable[tuple[str, Sequence[str], Sequence[float]]], tag: str) -> Path:
