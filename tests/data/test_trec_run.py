@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedlab.data.trec_run import file_safe, format_run, format_score, read_run, write_run
+from embedlab.data.trec_run import file_safe, format_run, format_score, read_run, run_file_name, write_run
 from embedlab.errors import DataError
 
 
@@ -107,3 +107,13 @@ def test_written_runs_keep_their_order_when_trec_eval_reads_them_as_c_floats(tmp
     assert written[0] == 0.7 and written[-1] == 0.1 and abs(written[2] - 0.5) < 1e-6  # moved by a float32 step
     trec_order = write_run(tmp_path / "n.trec", [("q", ["d", "c", "b"], np.array([0.5, 0.5, 0.5]))], "m")
     assert [line.split()[4] for line in trec_order.read_text().splitlines()] == ["0.5"] * 3  # already trec's order
+
+
+def test_run_file_names_are_one_per_model_name():
+    """Two names that make the same file-safe text get different files (issue 24, item 9: `openai:alt x` and
+    `openai:alt_x` shared one); a name that is a file name already stays as it is."""
+    assert run_file_name("bm25") == "bm25" and run_file_name("fake-bigram") == "fake-bigram"
+    names = ["alt x", "alt_x", "alt/x", "alt  x", "检索/测试", "检索_测试"]
+    files = [run_file_name(name) for name in names]
+    assert len(set(files)) == len(names) and files[1] == "alt_x" and files[0].startswith("alt_x-")
+    assert all(file_safe(file) == file for file in files)

@@ -134,6 +134,13 @@ def file_safe(name: str) -> str:
     return re.sub(r"[^\w.+=@-]+", "_", name).strip("._") or "_"
 
 
+def run_file_name(name: str) -> str:
+    """A model's name as the name of its run file, one per name: `file_safe(name)` when that is the name itself,
+    else followed by a hash of the name (`alt x` and `alt_x` would otherwise share `alt_x`)."""
+    safe = file_safe(name)
+    return safe if safe == name else f"{safe}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
+
+
 def format_score(value: float | np.floating) -> str:
     """The shortest text that reads back as the same value: float32 scores as float32 (`0.8234`), others as
     float64 (reading them as float64 keeps every order and tie of the originals)."""

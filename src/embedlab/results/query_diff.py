@@ -3,8 +3,9 @@ documents from their saved runs (`eval --save-run`), their grades and the rank o
 
 `query_differences` is the pure function (per-query scores, rankings and task data in, queries out);
 `query_analyses` finds what it needs from results files: the runs they recorded (`saved_runs`) and the task
-data, read again from the source the results recorded and checked against their data hash. A run or data
-file that moved or changed skips that analysis with a one-line note, never an error.
+data, read again from the source the results recorded and checked against their data hash; each run file against
+the hash recorded when it was saved. A run or data file that moved or changed skips that analysis with a one-line
+note, never an error.
 """
 
 from __future__ import annotations
@@ -136,9 +137,14 @@ def _ranking(run: ModelRun, task: str) -> dict[str, list[str]] | str:
     """A model's saved run of a task (query id -> document ids best first), or why it cannot be read."""
     path = run.model["saved_runs"][task]
     try:
-        return {qid: docids for qid, (docids, _) in read_run(path).rankings.items()}
+        saved = read_run(path)
     except EmbedlabError as exc:
         return f"the saved run of {run.model['name']} cannot be read, its queries are not shown ({exc})"
+    recorded = run.model.get("saved_runs_sha256", {}).get(task)  # None: results written before hashes were kept
+    if recorded is not None and recorded != saved.sha256:
+        return (f"the saved run of {run.model['name']} at {path} was replaced after these results were written "
+                "(by a later eval?): its queries are not shown")
+    return {qid: docids for qid, (docids, _) in saved.rankings.items()}
 
 
 def task_data(result: TaskResult) -> tuple[RetrievalTask | None, str | None]:
