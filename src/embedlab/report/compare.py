@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from embedlab.results.compare import TaskComparison
 from embedlab.results.table import LABELS, short_name
+from embedlab.tasks.sampling import sample_note
 
 
 def comparison_rows(c: TaskComparison) -> tuple[list[str], list[list[str]]]:
@@ -50,7 +51,7 @@ def margin_note(c: TaskComparison) -> str | None:
         return None
     base = c.rows[0]
     half = 100 * (base.ci.high - base.ci.low) / 2
-    return (f"{c.task}: a seeded sample of {c.sample['n']:,} of {c.sample['of']:,}; the {short_name(base.model)} "
+    return (f"{c.task}: a {sample_note(c.sample)}; the {short_name(base.model)} "
             f"interval is ±{half:.2f} points; ±{100 * c.margin:g} would need about "
             f"{base.rows_for_margin:,} rows" + (" (more than the data has)" if base.rows_for_margin > c.sample["of"]
                                                else ""))

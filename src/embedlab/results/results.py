@@ -9,8 +9,11 @@ from typing import Any
 
 from embedlab.data.records import read_json
 from embedlab.errors import DataError
+from embedlab.results.schema import RUN_KINDS as RUN_KINDS  # where it was defined before
+from embedlab.results.schema import damage
 
 SCHEMA = "embedlab.results/1"
+HINT = "give a results file written by `embedlab eval -o`"
 
 
 @dataclass
@@ -29,9 +32,6 @@ class TaskResult:
     dataset: dict | None = None  # the published dataset the data came from (a C-MTEB task), when it did
 
 
-# what a model run is: a model as given; a point of a combination's weight sweep; a first stage reranked at one
-# depth; a deployment variant of one encoding (`embedlab sweep`); a model on one chunking of documents (`chunks`)
-RUN_KINDS = ("model", "weights", "stage", "variant", "chunking")
 
 
 @dataclass
@@ -81,7 +81,13 @@ class Results:
         return text
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Results:
+    def from_dict(cls, data: dict[str, Any], *, path: str | Path = "<results>") -> Results:
+        """Results from their JSON form, checked first (`results.schema`): a damaged or edited file (a score out of
+        its metric's range, a per-query list of the wrong length, a field of the wrong kind) is a DataError."""
+        problem = damage(data)
+        if problem is not None:
+            what = "not an embedlab results file" if problem == "no list of 'runs'" else "a damaged results file"
+            raise DataError(f"{what} ({problem})", path=path, hint=HINT)
         runs = [ModelRun(r["model"], r["embedding"], [TaskResult(**t) for t in r["tasks"]], r.get("kind"))
                 for r in data["runs"]]
         return cls(runs, data.get("environment", {}), data.get("created", ""), data.get("seed", 0),
@@ -93,14 +99,7 @@ class Results:
         if isinstance(source, str) and source.lstrip().startswith("{"):
             return cls.from_dict(json.loads(source))
         path = Path(source)
-        hint = "give a results file written by `embedlab eval -o`"
-        data = read_json(path, what="results file", hint=hint)
-        if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
-            raise DataError("not an embedlab results file (no list of 'runs')", path=path, hint=hint)
-        try:
-            return cls.from_dict(data)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise DataError(f"a damaged results file ({type(exc).__name__}: {exc})", path=path, hint=hint) from None
+        return cls.from_dict(read_json(path, what="results file", hint=HINT), path=path)
 
     def score(self, model: str, task: str, metric: str | None = None) -> float:
         """A model's mean score on a task; `model` is its display name, full name or short name."""
