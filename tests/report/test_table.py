@@ -26,3 +26,11 @@ def test_one_model_has_no_bold_and_a_plain_title():
     single = Results(results().runs[:1])
     text = render(rich_table(single))
     assert "\x1b[1m50.00" not in text and "scores ×100" in text and "bold" not in text
+
+
+def test_no_bold_claimed_where_no_bold_is_rendered():
+    """Issue 30, item 10: piped output said "(best per row in bold)" with no bold in it."""
+    console = Console(file=io.StringIO(), width=160)  # a file: no terminal, no styles
+    console.print(rich_table(results()))
+    text = console.file.getvalue()
+    assert "\x1b[" not in text and "bold" not in text and text.startswith("scores ×100")

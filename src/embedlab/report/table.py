@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,7 @@ def rich_table(results: Results, metrics: list[str] | None = None):
     from rich.table import Table
 
     header, rows = cells(results, metrics)
-    table = Table(title="scores ×100 (best per row in bold)" if len(results.runs) > 1 else "scores ×100",
-                  title_justify="left")
+    table = Table(title="scores ×100", title_justify="left")
     for index, name in enumerate(header):
         table.add_column(name, justify="left" if index < 2 else "right", overflow="fold")
     previous_task = None
@@ -39,4 +39,20 @@ def rich_table(results: Results, metrics: list[str] | None = None):
         table.add_row("" if row[0] == previous_task else row[0], row[1], *styled,
                       end_section=False)
         previous_task = row[0]
-    return table
+    return BoldClaimed(table) if len(results.runs) > 1 else table
+
+
+class BoldClaimed:
+    """A table whose title says the best score per row is in bold, where the console renders bold (a pipe or a file
+    gets no styles: no claim there)."""
+
+    def __init__(self, table) -> None:
+        self.table = table
+
+    def __rich_console__(self, console, options):
+        if console.color_system is None:
+            yield self.table
+            return
+        table = copy.copy(self.table)
+        table.title = f"{table.title} (best per row in bold)"
+        yield table
