@@ -42,6 +42,8 @@ def test_three_columns_with_or_without_a_header(tmp_path):
     ("q1 Q0 d1 1 0.5 t\nq1 Q0 d2 2 high t\n", ":2: field 'score'", "'high' is not a finite number"),
     ("q1 Q0 d1 1 nan t\n", ":1: field 'score'", "'nan' is not a finite number"),
     ("q1 Q0 d1 1 1_000 t\n", ":1: field 'score'", "not a finite number"),
+    ("q1 Q0 d1 1 1e300 t\n", ":1: field 'score'", "'1e300' is not a finite number as trec_eval reads it (a C float"),
+    ("q1 Q0 d1 1 -4e38 t\n", ":1: field 'score'", "as trec_eval reads it"),
     ("q1 Q0 d1 1 0.5 t\nq2 Q0 d1 1 0.5 t\nq1 Q0 d1 3 0.1 t\n", ":3:", "'d1' is ranked twice for query 'q1' (first at line 1)"),
     ("\n\n", "run.trec:", "no ranked documents"),
     ("q1 d1 score\n", "run.trec:", "no ranked documents"),

@@ -43,7 +43,7 @@ def regenerable(path: Path) -> bool:
     if head.lstrip().startswith("{"):
         try:
             schema = json.loads(path.read_text(encoding="utf-8")).get("schema", "")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             return False
         return isinstance(schema, str) and schema.startswith("embedlab.")
     return "<meta name='generator' content='embedlab'>" in head or tail.rstrip().endswith(f"<!-- {MARK} -->")

@@ -23,6 +23,7 @@ from embedlab.data.output import write_text
 from embedlab.errors import DataError
 
 FORMATS = {6: "qid Q0 docid rank score tag", 3: "qid docid score"}
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # a larger score is inf as trec_eval holds it
 _HINT = "a TREC run has 6 columns, qid Q0 docid rank score tag (or 3: qid docid score)"
 
 
@@ -79,6 +80,9 @@ def read_run(path: str | Path) -> Run:
             score = math.nan
         if score - score != 0 or "_" in text:  # nan, inf, or 1_000 (which C's atof reads as 1)
             raise DataError(f"score '{text}' is not a finite number", path=path, line=number + 1, field="score")
+        if abs(score) > FLOAT32_MAX:
+            raise DataError(f"score '{text}' is not a finite number as trec_eval reads it (a C float: at most "
+                            f"{FLOAT32_MAX:.7g})", path=path, line=number + 1, field="score")
         if columns == 6:
             tags[fields[5]] = None
     if not entries:

@@ -115,7 +115,7 @@ def model_of(path: Path, folder: Path) -> tuple[str, str]:
         data = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}
         if data.get("name"):
             return str(data["name"]), str(data.get("revision") or "no_revision_available")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         pass
     if path.parent.parent == folder:  # results/<model>/<Task>.json: the repository before revision folders
         return path.parent.name.replace("__", "/"), "no_revision_available"

@@ -75,9 +75,9 @@ class VectorDir:
         except FileNotFoundError:
             raise VectorDirError(f"{self.location}: no manifest.json (not a vector directory written by "
                                  "embedlab --engine ray)") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise VectorDirError(f"{self.location}/manifest.json: damaged ({exc}); move the directory away "
-                                 "and run again") from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise VectorDirError(f"{self.location}/manifest.json: damaged ({type(exc).__name__}); move the directory "
+                                 "away and run again") from None
 
     def _checked_manifest(self, wanted: dict[str, Any]) -> dict[str, Any]:
         """`wanted`, written when the directory has none; refused when it records other settings."""
