@@ -54,3 +54,14 @@ def test_a_pruned_corpus_is_said_beside_the_interval():
     assert note.startswith("t2: a seeded sample of 1,000 of 3,219 (seed 0), corpus pruned to their judged documents "
                            "+ 100 others: scores are higher than on the whole corpus; ")
     assert note.endswith("about 2,500 rows")  # 2,500 < 3,219: no "more than the data has"
+
+
+def test_names_are_shown_as_written_never_as_markup_or_emoji():
+    """Issue 24, item 21."""
+    c = comparison()
+    name = "openai:[bold]x[/bold] :smile:"
+    c.rows[1].model = c.baseline = name
+    console = Console(file=io.StringIO(), width=250)
+    console.print(rich_comparison(c))
+    text = console.file.getvalue()
+    assert text.count(name) == 2 and "😄" not in text  # the title's baseline and the row
