@@ -154,18 +154,20 @@ def task_data(result: TaskResult) -> tuple[RetrievalTask | None, str | None]:
     from embedlab.tasks.types import task_type
 
     where = f"{result.task}: queries not shown"
-    if not result.source or not Path(result.source).exists():
-        return None, f"{where}, its data is not at {result.source or '(no source recorded)'} any more"
+    source = next((s for s in (result.source_absolute, result.source) if s and Path(s).exists()), None)
+    if source is None:  # the absolute path first: the source as given may be relative to another folder
+        return None, (f"{where}, its data is not at {result.source_absolute or result.source or '(no source recorded)'}"
+                      " any more")
     try:
-        task = next(t for t in resolve(result.source) if t.type == result.type)
+        task = next(t for t in resolve(source) if t.type == result.type)
         if result.sample:
             s = result.sample
             task = task_type(task).sample(task, s["n"], s["seed"], prune_corpus=s.get("corpus") == "pruned",
                                           distractors=s.get("distractors") or 0)
     except (EmbedlabError, StopIteration) as exc:
-        return None, f"{where}, its data at {result.source} cannot be read ({exc})"
+        return None, f"{where}, its data at {source} cannot be read ({exc})"
     if task.fingerprint() != result.data_hash:
-        return None, f"{where}: the data at {result.source} is not the data scored (changed since, or another split)"
+        return None, f"{where}: the data at {source} is not the data scored (changed since, or another split)"
     return task, None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,15 @@ class TaskResult:
     timings: dict[str, float]
     sample: dict | None = None
     dataset: dict | None = None  # the published dataset the data came from (a C-MTEB task), when it did
+    source_absolute: str | None = None  # `source` as an absolute path, when it is a path (found from any folder)
 
 
+
+
+def absolute_path(source: str) -> str | None:
+    """A task's source as an absolute path, when it names a file or folder (None: a name, or nothing): results
+    record it beside the source as given, so a later command finds the data from any folder."""
+    return os.path.abspath(source) if source and os.path.exists(source) else None
 
 
 @dataclass

@@ -22,7 +22,7 @@ from embedlab.tasks.types import TASK_TYPES
 RUN_KINDS = ("model", "weights", "stage", "variant", "chunking")
 TASK_FIELDS = {"task": str, "type": str, "source": str, "data_hash": str, "main_score": str, "scores": dict,
                "query_ids": list, "per_query": dict, "counts": dict, "timings": dict}
-OPTIONAL_TASK_FIELDS = {"sample": dict, "dataset": dict}
+OPTIONAL_TASK_FIELDS = {"sample": dict, "dataset": dict, "source_absolute": str}
 MEAN_TOLERANCE = 1e-9
 
 

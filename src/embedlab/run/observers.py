@@ -6,8 +6,8 @@ Results once their display names are known.
 `SavedRuns` is `eval --save-run DIR`: the ranking each retrieval result was scored from, kept as the scorer gives
 it and written as a TREC run, `DIR/<task>/<model>.trec`, each model's top 100 per query (tag: the model's display
 name; a name that is not a file name gets a hash of it: one file per name, `data.trec_run.run_file_name`). Each
-file's sha256 is recorded with the results (`saved_runs_sha256`): a file replaced since is told from the one scored.
-A task's runs share a folder, so every system's ranking of one collection (one qrels) sits side by side for
+file's absolute path and sha256 are recorded with the results (`saved_runs`, `saved_runs_sha256`): found from any
+folder, and a file replaced since is told from the one scored. A task's runs share a folder, so every system's ranking of one collection (one qrels) sits side by side for
 trec_eval, ranx or `-m run:`. The files are regenerated as `eval -o` regenerates results: an existing run of the
 same model and task is replaced, other files in DIR are left alone; DIR may not be (inside) an input. A run file
 given as a model (`-m run:`) is its own saved run: it is not copied.
@@ -16,6 +16,7 @@ given as a model (`-m run:`) is its own saved run: it is not copied.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,9 +113,10 @@ class SavedRuns(Observer):
                 if kept is None or kept[0] is not result:
                     continue
                 if id(model_run) in self._own:  # a run file is its own run: no copy
-                    saved[result.task] = Path(self._own[id(model_run)])
+                    saved[result.task] = Path(os.path.abspath(self._own[id(model_run)]))
                     continue
-                path = self._free(self.folder / file_safe(result.task) / f"{run_file_name(label)}.trec")
+                path = self._free(Path(os.path.abspath(self.folder)) / file_safe(result.task) /
+                                  f"{run_file_name(label)}.trec")
                 write_run(path, _rankings(*kept[1:]), label)
                 self.written.append(path)
                 saved[result.task] = path
