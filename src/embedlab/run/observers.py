@@ -7,10 +7,11 @@ Results once their display names are known.
 it and written as a TREC run, `DIR/<task>/<model>.trec`, each model's top 100 per query (tag: the model's display
 name; a name that is not a file name gets a hash of it: one file per name, `data.trec_run.run_file_name`). Each
 file's absolute path and sha256 are recorded with the results (`saved_runs`, `saved_runs_sha256`): found from any
-folder, and a file replaced since is told from the one scored. A task's runs share a folder, so every system's ranking of one collection (one qrels) sits side by side for
-trec_eval, ranx or `-m run:`. The files are regenerated as `eval -o` regenerates results: an existing run of the
-same model and task is replaced, other files in DIR are left alone; DIR may not be (inside) an input. A run file
-given as a model (`-m run:`) is its own saved run: it is not copied.
+folder, and a file replaced since is told from the one scored. A task's runs share a folder, so every system's
+ranking of one collection (one qrels) sits side by side for trec_eval, ranx or `-m run:`. The files are regenerated
+as `eval -o` regenerates results: an existing run of the same model and task is replaced, other files in DIR are
+left alone; DIR may not be (inside) an input. A run file given as a model (`-m run:`) is its own saved run: it is not
+copied.
 """
 
 from __future__ import annotations
