@@ -12,15 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from embedlab.data.output import is_saved_dataset
 from embedlab.errors import DataError, require
 
 Record = tuple[Path, int, dict[str, Any]]  # (file, 1-based line or row, record)
 MAX_NESTING = 100  # arrays / objects inside each other: records and results files need fewer than 10
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_OPEN, _CLOSE = np.frombuffer(b"[{", dtype=np.uint8), np.frombuffer(b"]}", dtype=np.uint8)
 TABLE_SUFFIXES = (".parquet", ".arrow")
 _SPLIT_PREFERENCE = ("test", "dev", "validation")  # evaluation splits, never train by default
 
@@ -91,9 +88,10 @@ def _depth(value: Any) -> int:
 
 def nesting(text: str) -> int:
     """How deep the arrays and objects of a JSON text nest (brackets inside strings do not count)."""
-    bare = _STRING.sub("", text).encode("utf-8", "surrogatepass")
-    codes = np.frombuffer(bare, dtype=np.uint8)
-    steps = np.isin(codes, _OPEN).astype(np.int64) - np.isin(codes, _CLOSE)
+    import numpy as np  # only here: `--help` imports this module and never numpy
+
+    codes = np.frombuffer(_STRING.sub("", text).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    steps = np.isin(codes, np.frombuffer(b"[{", np.uint8)).astype(np.int64) - np.isin(codes, np.frombuffer(b"]}", np.uint8))
     return int(np.cumsum(steps).max(initial=0))
 
 

@@ -129,8 +129,10 @@ def _key(line: str, docid_at: int) -> tuple[str, str] | None:
 
 def _ordered(ranked: dict[str, float]) -> tuple[list[str], np.ndarray]:
     """trec_eval's order: score as a C float descending, then document id descending; the values as written."""
-    items = sorted(((float(np.float32(score)), docid, score) for docid, score in ranked.items()), reverse=True)
-    return [docid for _, docid, _ in items], np.array([score for _, _, score in items], dtype=np.float64)
+    docids = list(ranked)
+    values = np.fromiter(ranked.values(), dtype=np.float64, count=len(docids))
+    order = np.lexsort((np.array(docids), values.astype(np.float32)))[::-1]  # ascending by both keys, reversed
+    return [docids[i] for i in order], values[order]
 
 
 def file_safe(name: str) -> str:
