@@ -78,17 +78,21 @@ def read_run(path: str | Path) -> Run:
             ranked[docid] = score = float(text)
         except ValueError:
             score = math.nan
-        if score - score != 0 or "_" in text:  # nan, inf, or 1_000 (which C's atof reads as 1)
-            raise DataError(f"score '{text}' is not a finite number", path=path, line=number + 1, field="score")
-        if abs(score) > FLOAT32_MAX:
-            raise DataError(f"score '{text}' is not a finite number as trec_eval reads it (a C float: at most "
-                            f"{FLOAT32_MAX:.7g})", path=path, line=number + 1, field="score")
+        if not -FLOAT32_MAX <= score <= FLOAT32_MAX or "_" in text:  # nan, inf, 1_000 (C's atof reads 1), 1e300
+            raise _bad_score(text, score, path, number + 1)
         if columns == 6:
             tags[fields[5]] = None
     if not entries:
         raise DataError("no ranked documents", path=path, hint=_HINT)
     return Run(path, {qid: _ordered(ranked) for qid, ranked in entries.items()}, columns, list(tags),
                hashlib.sha256(raw).hexdigest())
+
+
+def _bad_score(text: str, score: float, path: Path, line: int) -> DataError:
+    if score - score != 0 or "_" in text:
+        return DataError(f"score '{text}' is not a finite number", path=path, line=line, field="score")
+    return DataError(f"score '{text}' is not a finite number as trec_eval reads it (a C float: at most "
+                     f"{FLOAT32_MAX:.7g})", path=path, line=line, field="score")
 
 
 def _lines(raw: bytes, path: Path) -> list[str]:
