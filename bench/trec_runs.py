@@ -5,9 +5,10 @@ large run beside pytrec_eval's.
    four shapes: as ranked; with scores rounded to one decimal (heavy ties, decided by document id);
    "production-like" (each query's top 20 only, 10% of the queries dropped, one document in ten replaced by
    an id outside the corpus); and "float64 near-ties" (the rounded scores plus 1e-10 steps in ranked order:
-   distinct as float64, tied as the C floats trec_eval holds). Each file is scored by `embedlab.evaluate("run:FILE")` and by pytrec_eval
-   (`parse_run` + `RelevanceEvaluator`); per-query differences, max over queries. Queries missing from a run
-   are absent from pytrec_eval's output and score 0 in embedlab's (trec_eval -c).
+   distinct as float64, tied as the C floats trec_eval holds). Each file is scored by
+   `embedlab.evaluate("run:FILE")` and by pytrec_eval (`parse_run` + `RelevanceEvaluator`); per-query
+   differences, max over queries. Queries missing from a run are absent from pytrec_eval's output and score 0 in
+   embedlab's (trec_eval -c).
 2. Round trip: `evaluate(..., save_run=DIR)` with two BM25 tokenizers on cranfield_en, read back with
    `-m run:`; the per-query metrics up to @100 (a saved run holds the top 100) must be equal.
 3. Time: a seeded synthetic run, 2,000 queries x 1,000 documents (2M lines), read and scored by embedlab
