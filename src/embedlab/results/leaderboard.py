@@ -10,6 +10,7 @@ from embedlab.errors import DataError, UnknownNameError
 from embedlab.results.mteb_import import read_published
 from embedlab.results.results import HINT, SCHEMA, Results
 from embedlab.results.schema import damage
+from embedlab.results.table import short_name
 from embedlab.tasks.cmteb import TASKS
 
 
@@ -200,8 +201,9 @@ def _published_notes(mteb, tasks: dict[str, str], published: list[dict], rows: l
     for row in published:
         twin = next((run for run in rows if run["scores"] == row["scores"] and run["data"] == row["data"]), None)
         if twin is not None:
-            notes.append(f"{row['model']} (published, {row['file']}) has the scores of {twin['model']} in "
-                         f"{twin['file']} on the same data: an export of that run, it adds nothing")
+            notes.append(f"{short_name(row['model'])} (published, {row['file']}) has the scores of "
+                         f"{short_name(twin['model'])} in {twin['file']} on the same data: an export of that run, it "
+                         "adds nothing")
     return notes
 
 
