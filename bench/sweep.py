@@ -3,7 +3,8 @@
 --set xquad|cranfield: the bundled MiniLM (or --model) on shared data; one `evaluate` (encoding + scoring), then
 one sweep of 4 dims x 3 precisions x 3 indexes (encoding once + every variant + the summary with its bootstrap
 CIs and Holm-corrected tests), each loading the model itself. --synthetic N: build and search time of each index
-on N random unit vectors (384-d, 1,000 queries, top 10).
+on N random unit vectors (384-d, 1,000 queries, top 10); --usearch-threads 0 builds usearch as it was built before
+its insertion used one thread (reproducible graphs).
 """
 
 from __future__ import annotations
@@ -48,10 +49,14 @@ def real(args) -> None:
         print("\n".join(("##" + line) if line.startswith("## ") else line for line in markdown_deploy(summary)))
 
 
-def synthetic(n: int) -> None:
+def synthetic(n: int, kinds: tuple[str, ...] = ("hnsw", "ivf", "usearch"), usearch_threads: int | None = None) -> None:
     from embedlab.deploy.precision import store
+    from embedlab.search import ann
     from embedlab.search.ann import build_index
     from embedlab.search.exact import top_k
+
+    if usearch_threads is not None:  # the reference: how usearch inserted before builds were made reproducible (0)
+        ann.USEARCH_ADD_THREADS = usearch_threads
 
     rng = np.random.default_rng(0)
     # low intrinsic dimension, as real embeddings have (i.i.d. 384-d noise has no meaningful neighbours: every
@@ -67,7 +72,8 @@ def synthetic(n: int) -> None:
     planted = rng.choice(n, 1000, replace=False)
     queries = docs[planted] + 0.03 * rng.normal(size=(1000, 384)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    print(f"machine: {machine('faiss-cpu', 'usearch')}; {n:,} x 384 vectors, 1,000 queries, top 10\n")
+    print(f"machine: {machine('faiss-cpu', 'usearch')}; {n:,} x 384 vectors, 1,000 queries, top 10; usearch inserts "
+          f"with {ann.USEARCH_ADD_THREADS} thread(s) (0: all)\n")
     print("| index | precision | build s | search s (1,000 queries) | ms/query | index MB | neighbour recall@10 "
           "| planted found@10 |")
     print("|---|---|---|---|---|---|---|---|")
@@ -78,7 +84,7 @@ def synthetic(n: int) -> None:
         exact_s = time.perf_counter() - started
         print(f"| exact | {precision} | – | {exact_s:.2f} | {exact_s:.3f} | {d.stored.nbytes / 1e6:.0f} | 1.000 | "
               f"{_found(truth, planted):.3f} |")
-        for kind in ("hnsw", "ivf", "usearch"):
+        for kind in kinds:
             started = time.perf_counter()
             index = build_index(kind, d.stored, precision, 384)
             build = time.perf_counter() - started
@@ -102,5 +108,11 @@ if __name__ == "__main__":
     parser.add_argument("--model", default=None)
     parser.add_argument("--base-url", default=None, help="an OpenAI-compatible server for --model openai:NAME")
     parser.add_argument("--synthetic", type=int, default=None, metavar="N")
+    parser.add_argument("--indexes", default="hnsw,ivf,usearch", help="with --synthetic: the indexes built")
+    parser.add_argument("--usearch-threads", type=int, default=None,
+                        help="with --synthetic: usearch's insertion threads (0: all cores; embedlab uses 1)")
     args = parser.parse_args()
-    synthetic(args.synthetic) if args.synthetic else real(args)
+    if args.synthetic:
+        synthetic(args.synthetic, tuple(args.indexes.split(",")), args.usearch_threads)
+    else:
+        real(args)

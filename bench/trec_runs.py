@@ -2,11 +2,13 @@
 large run beside pytrec_eval's.
 
 1. Parity (../shared/data): BM25's top 1000 of cranfield_en and xquad_r_zh sentence written as TREC runs in
-   three shapes: as ranked; with scores rounded to one decimal (heavy ties, decided by document id); and
+   four shapes: as ranked; with scores rounded to one decimal (heavy ties, decided by document id);
    "production-like" (each query's top 20 only, 10% of the queries dropped, one document in ten replaced by
-   an id outside the corpus). Each file is scored by `embedlab.evaluate("run:FILE")` and by pytrec_eval
-   (`parse_run` + `RelevanceEvaluator`); per-query differences, max over queries. Queries missing from a run
-   are absent from pytrec_eval's output and score 0 in embedlab's (trec_eval -c).
+   an id outside the corpus); and "float64 near-ties" (the rounded scores plus 1e-10 steps in ranked order:
+   distinct as float64, tied as the C floats trec_eval holds). Each file is scored by
+   `embedlab.evaluate("run:FILE")` and by pytrec_eval (`parse_run` + `RelevanceEvaluator`); per-query
+   differences, max over queries. Queries missing from a run are absent from pytrec_eval's output and score 0 in
+   embedlab's (trec_eval -c).
 2. Round trip: `evaluate(..., save_run=DIR)` with two BM25 tokenizers on cranfield_en, read back with
    `-m run:`; the per-query metrics up to @100 (a saved run holds the top 100) must be equal.
 3. Time: a seeded synthetic run, 2,000 queries x 1,000 documents (2M lines), read and scored by embedlab
@@ -46,6 +48,11 @@ def shapes(task, folder: Path) -> dict[str, Path]:
     production = [(q, [d if rng.random() > 0.1 else f"outside-{q}-{i}" for i, d in enumerate(docs[:20])], s[:20])
                   for q, docs, s in ranked if rng.random() > 0.1]
     out["production-like"] = write_run(folder / "prod.trec", production, "prod")
+    # scores that differ only beyond float32 (a float64 export): trec_eval holds them as C floats, so they tie
+    near = folder / "near.trec"
+    near.write_text("".join(f"{q} Q0 {d} {r + 1} {round(float(v), 1) + 1e-10 * (len(docs) - r)!r} near\n"
+                            for q, docs, s in ranked for r, (d, v) in enumerate(zip(docs, s))), encoding="utf-8")
+    out["float64 near-ties"] = near
     return out
 
 

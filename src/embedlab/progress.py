@@ -25,7 +25,7 @@ class progress:
             return lambda n, status="": None
         from rich.console import Console
 
-        console = Console(stderr=True)
+        console = Console(stderr=True, emoji=False)  # a model named `:smile:` is shown as named
         if not console.is_terminal:
             return _lines(console, self.total, self.label,
                           float(os.environ.get("EMBEDLAB_PROGRESS_SECONDS") or 30))

@@ -4,6 +4,7 @@ validated before any model loads."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -43,6 +44,11 @@ ROWS = {
     "not_parquet": lambda d: _write(d / "rows.parquet", b"this is no parquet"),
     "truncated_parquet": lambda d: _write(d / "rows.parquet", b"PAR1\x15\x00\x15"),
     "empty": lambda d: _write(d / "rows.jsonl", b""),
+    # issue 24, item 20: RecursionError tracebacks in eval, inspect, split, convert, estimate
+    "deeply_nested": lambda d: _write(d / "rows.jsonl", _jsonl(GOOD, '{"query": "q", "positive": ["p"], "x": '
+                                                                     + "[" * 100_000 + "]" * 100_000 + "}")),
+    "nested_beyond_what_a_writer_writes": lambda d: _write(d / "rows.jsonl", _jsonl(
+        GOOD, '{"_id": "b", "query": "q", "positive": ["p"], "negative": ["n"], "x": ' + "[" * 900 + "]" * 900 + "}")),
 }
 RETRIEVAL = {
     **{f"grade_{name}": (lambda grade: lambda d: _beir(d / "beir", f"q1\td1\t{grade}\n".encode()))(grade)
@@ -52,6 +58,7 @@ RETRIEVAL = {
     "qrels_ambiguous_4_columns": lambda d: _beir(d / "beir", b"q1\td1\tx\ty\nq2\td2\tz\tw\n"),
     "missing_queries": lambda d: _beir(d / "beir", queries=False),
     "all_grades_zero": lambda d: _beir(d / "beir", b"query-id\tcorpus-id\tscore\nq1\td1\t0\n"),
+    "corpus_deeply_nested": lambda d: _deep_corpus(d),
 }
 RESULTS = {
     "truncated": lambda d: _write(d / "r.json", b'{"runs": [{"model": '),
@@ -59,7 +66,68 @@ RESULTS = {
     "a_list": lambda d: _write(d / "r.json", b"[]"),
     "null": lambda d: _write(d / "r.json", b"null"),
     "damaged": lambda d: _write(d / "r.json", b'{"runs": [{"model": {"name": "m"}}]}'),
+    # issue 24, items 10 and 20: tracebacks in compare, report, leaderboard, export-mteb; an edited score taken
+    **{name: (lambda where, value: lambda d: _edited(d, where, value))(where, value) for name, where, value in (
+        ("per_query_a_string", ("tasks", 1, "per_query", "ndcg@10"), "0.5"),
+        ("per_query_short", ("tasks", 1, "per_query", "ndcg@10"), [0.5]),
+        ("scores_null", ("tasks", 1, "scores"), None),
+        ("kind_unknown", ("kind",), "ensemble"),
+        ("main_score_edited_to_42", ("tasks", 0, "scores", "v1.map"), 42),
+        ("score_nan", ("tasks", 1, "scores", "ndcg@10"), float("nan")),
+        ("score_1e400", ("tasks", 1, "per_query", "ndcg@10", 0), float("inf")),
+        ("mean_edited_in_range", ("tasks", 1, "scores", "ndcg@10"), 0.999),
+        ("sample_a_string", ("tasks", 0, "sample"), "all"),
+        ("deeply_nested", ("embedding",), "DEEP"),
+    )},
 }
+
+
+@functools.lru_cache(maxsize=1)
+def _results_text() -> str:
+    from embedlab import evaluate
+    from embedlab.demo import RERANKING, RETRIEVAL
+    from tests.conftest import FakeEncoder
+
+    other = FakeEncoder("query: ")
+    other.name = "other"
+    return evaluate([FakeEncoder(), other], [RERANKING, RETRIEVAL]).to_json()
+
+
+def _edited(d: Path, where: tuple, value) -> Path:
+    """A results file written by embedlab with the first run's value at `where` replaced."""
+    data = json.loads(_results_text())
+    node = data["runs"][0]
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    text = json.dumps(data).replace('"DEEP"', "[" * 5000 + "]" * 5000)
+    return _write(d / "r.json", text.encode())
+
+
+def _deep_corpus(d: Path) -> Path:
+    folder = _beir(d / "beir")
+    (folder / "corpus.jsonl").write_text('{"_id": "d1", "text": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    return folder
+
+RUNS = {  # TREC run files given as a model (`-m run:FILE`): refused before any model loads
+    "five_columns": b"q1 Q0 d1 1 0.5\n",
+    "score_nan": b"q1 Q0 d1 1 nan t\n",
+    "score_1e400": b"q1 Q0 d1 1 1e400 t\n",
+    "score_a_word": b"q1 Q0 d1 1 high t\n",
+    "ranked_twice": b"q1 Q0 d1 1 0.5 t\nq1 Q0 d1 2 0.4 t\n",
+    "not_utf8": b"q1 Q0 caf\xe9 1 0.5 t\n",
+    "columns_change": b"q1 Q0 d1 1 0.5 t\nq1 d2 0.4\n",
+    "empty": b"",
+    "a_folder": None,
+}
+
+
+def _run_file(d: Path, content: bytes | None) -> Path:
+    _beir(d / "beir")
+    if content is None:
+        (d / "run.trec").mkdir(parents=True)
+        return d / "run.trec"
+    return _write(d / "run.trec", content)
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -95,6 +163,7 @@ RETRIEVAL_COMMANDS = {
 RESULTS_COMMANDS = {
     "compare": lambda p, o: ["compare", str(p)],
     "report": lambda p, o: ["report", str(p), "-o", str(o / "report.html")],
+    "export-mteb": lambda p, o: ["export-mteb", str(p), "-o", str(o / "mteb")],
 }
 
 
@@ -139,6 +208,23 @@ def test_bad_retrieval_folders(tmp_path, bad, command):
 @pytest.mark.parametrize("bad", sorted(RESULTS))
 def test_bad_results_files(tmp_path, bad, command):
     _check(tmp_path, RESULTS[bad], RESULTS_COMMANDS[command])
+
+
+@pytest.mark.parametrize("bad", sorted(RESULTS))
+def test_leaderboard_skips_a_bad_results_file_and_says_so(tmp_path, bad):
+    RESULTS[bad](tmp_path / "in")
+    result = CliRunner().invoke(cli, ["leaderboard", str(tmp_path / "in"), "--format", "json"])
+    assert result.exit_code == 0 and "Traceback" not in result.output, (result.output, result.exception)
+    assert json.loads(result.stdout)["rows"] == [] and "note: skipped" in result.stderr
+
+
+@pytest.mark.parametrize("bad", sorted(RUNS))
+def test_bad_run_files(tmp_path, bad):
+    def command(path, out):
+        return ["eval", "-m", f"run:{path}", "-m", "/no/such/model", "--retrieval", str(tmp_path / "in" / "beir"),
+                "-o", str(out / "out.json"), "-q"]
+
+    _check(tmp_path, lambda d: _run_file(d, RUNS[bad]), command)
 
 
 @pytest.mark.parametrize("damage", [b"\x00garbage" * 500, b"SQLite format 3\x00" + b"\x01" * 100])

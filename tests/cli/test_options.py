@@ -8,6 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from embedlab.cli.main import cli
 from embedlab.cli.options import (
     MODEL_SETTINGS,
     options,
@@ -59,3 +60,20 @@ def test_engine_settings_need_the_ray_engine_and_ray(monkeypatch):
     opts = {"engine": "ray", "workers": None, "gpus_per_worker": 0.0, "ray_address": None, "vectors": None}
     with pytest.raises(MissingDependencyError, match=r"pip install 'embedlab\[ray\]'"):
         pop_engine_options(opts, progress=False)
+
+
+@pytest.mark.parametrize("command, flag", [("mine", "--relative-margin"), ("mine", "--max-score"),
+                                           ("mine", "--min-score"), ("mine", "--absolute-margin"),
+                                           ("eval", "--bm25-k1"), ("eval", "--timeout"), ("eval", "--max-cost"),
+                                           ("eval", "--price-per-mtok"), ("compare", "--alpha"),
+                                           ("compare", "--margin")])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_number_option_refuses_nan_and_infinity(command, flag, value, tmp_path):
+    """Issue 24, item 11: `mine --relative-margin nan` / `--max-score nan` turned the filter off (click takes nan)."""
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"query": "q", "positive": ["p"], "negative": ["n"]}\n')
+    args = {"mine": [str(data), "-m", "bm25", "-o", str(tmp_path / "out.jsonl")],
+            "eval": ["-m", "bm25", "--reranking", str(data)], "compare": [str(data)]}[command]
+    result = CliRunner().invoke(cli, [command, *args, flag, value])
+    assert result.exit_code == 2 and f"'{value}' is not a finite number" in result.output, result.output
+    assert not (tmp_path / "out.jsonl").exists()

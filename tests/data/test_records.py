@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from embedlab.data.records import (
+    MAX_NESTING,
     choose_split,
     find_split_files,
     id_field,
+    nesting,
     plain,
+    read_json,
     read_jsonl,
     read_records,
     task_name,
@@ -77,3 +80,21 @@ def test_plain_and_task_name(tmp_path):
     assert plain({"v": np.array([1, 2]), "s": "x"}) == {"v": [1, 2], "s": "x"}
     path = write_jsonl(tmp_path / "t2" / "test.jsonl", [{"q": 1}])
     assert task_name(path) == "t2/test" and task_name(tmp_path / "t2") == "t2"
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])
+def test_deeply_nested_json_is_one_line_not_a_recursion_error(tmp_path, depth):
+    """Issue 24, item 20: a line nested 100,000 deep was a RecursionError traceback in eval, inspect, split, convert
+    and estimate; one nested deeper than any record needs (and than a writer can write back) is refused too."""
+    deep = "[" * depth + "]" * depth
+    (tmp_path / "a.jsonl").write_text('{"query": "q"}\n{"query": "q", "meta": ' + deep + "}\n", encoding="utf-8")
+    with pytest.raises(DataError) as error:
+        list(read_records(tmp_path / "a.jsonl"))
+    assert f"a.jsonl:2: nested {depth + 1:,} levels deep (at most {MAX_NESTING} are read)" in str(error.value)
+    (tmp_path / "r.json").write_text('{"runs": ' + deep + "}", encoding="utf-8")
+    with pytest.raises(DataError, match=f"r.json: nested {depth + 1:,} levels deep"):
+        read_json(tmp_path / "r.json", what="results file", hint="")
+
+
+def test_nesting_skips_brackets_inside_strings():
+    assert nesting('{"a": "[[[[{{{", "b": [[1], {"c": "]]]\\"[["}]}') == 3 and nesting("1") == 0

@@ -101,3 +101,18 @@ def test_queries_are_read_as_written_and_corpus_texts_joined_as_mteb_joins_them(
     task = load_retrieval(folder)
     assert task.queries == {"q1": " tea? "}  # mteb encodes queries as they are
     assert task.corpus == {"d1": "green tea"}  # f"{title} {text}".strip()
+
+
+def test_qrels_file_and_qrels_folder_both_here_say_which_was_read(tmp_path, caplog):
+    """Issue 24, item 21: qrels.tsv was silently preferred over qrels/test.tsv; and --split test still read qrels.tsv."""
+    folder = write_beir(tmp_path / "b", {"d": "x", "e": "y"}, {"q": "x", "r": "y"}, [("q", "d", 1)])
+    (folder / "qrels").mkdir()
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nr\te\t1\n")
+    with caplog.at_level("WARNING", logger="embedlab.data.retrieval"):
+        assert set(load_retrieval(folder).queries) == {"q"}
+    assert caplog.messages == [f"{folder}: read qrels.tsv; the folder qrels/ (test) holds judgments too: --split "
+                               "test reads qrels/test.tsv"]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="embedlab.data.retrieval"):
+        assert set(load_retrieval(folder, split="test").queries) == {"r"}
+    assert caplog.messages == [f"{folder}: read qrels/test.tsv (--split test), not qrels.tsv"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedlab.data.trec_run import file_safe, format_run, format_score, read_run, write_run
+from embedlab.data.trec_run import file_safe, format_run, format_score, read_run, run_file_name, write_run
 from embedlab.errors import DataError
 
 
@@ -42,6 +42,8 @@ def test_three_columns_with_or_without_a_header(tmp_path):
     ("q1 Q0 d1 1 0.5 t\nq1 Q0 d2 2 high t\n", ":2: field 'score'", "'high' is not a finite number"),
     ("q1 Q0 d1 1 nan t\n", ":1: field 'score'", "'nan' is not a finite number"),
     ("q1 Q0 d1 1 1_000 t\n", ":1: field 'score'", "not a finite number"),
+    ("q1 Q0 d1 1 1e300 t\n", ":1: field 'score'", "'1e300' is not a finite number as trec_eval reads it (a C float"),
+    ("q1 Q0 d1 1 -4e38 t\n", ":1: field 'score'", "as trec_eval reads it"),
     ("q1 Q0 d1 1 0.5 t\nq2 Q0 d1 1 0.5 t\nq1 Q0 d1 3 0.1 t\n", ":3:", "'d1' is ranked twice for query 'q1' (first at line 1)"),
     ("\n\n", "run.trec:", "no ranked documents"),
     ("q1 d1 score\n", "run.trec:", "no ranked documents"),
@@ -86,3 +88,34 @@ def test_scores_and_names_as_text():
     assert file_safe("hybrid-bm25+e5 >> ce@100") == "hybrid-bm25+e5_ce@100"
     assert file_safe("demo/retrieval") == "demo_retrieval" and file_safe("检索/测试") == "检索_测试"
     assert file_safe("..") == "_"
+
+
+def test_scores_equal_as_c_floats_are_ties_ordered_by_id_descending(tmp_path):
+    run = read_run(_write(tmp_path, "q Q0 a 1 0.500000001 t\nq Q0 b 2 0.5 t\nq Q0 c 3 0.50000006 t\n"))
+    assert run.rankings["q"][0] == ["c", "b", "a"]  # 0.50000006 is the next float32 above 0.5; a and b tie
+    assert run.rankings["q"][1].tolist() == [0.50000006, 0.5, 0.500000001]  # the values as written
+
+
+def test_written_runs_keep_their_order_when_trec_eval_reads_them_as_c_floats(tmp_path):
+    """Scores that differ only beyond float32 (a fused score, float64) or equal scores in another order than
+    trec_eval's tie order are written so that a C-float reader gives the order as written."""
+    ids = ["a", "b", "c", "d", "e"]
+    scores = np.array([0.7, 0.5 + 1e-12, 0.5, 0.5, 0.1])  # b, c, d tie as C floats; trec would put d, c, b
+    path = write_run(tmp_path / "m.trec", [("q", ids, scores)], "m")
+    run = read_run(path)
+    assert run.rankings["q"][0] == ids
+    written = [float(line.split()[4]) for line in path.read_text().splitlines()]
+    assert np.all(np.diff(np.asarray(written, dtype=np.float32)) < 0)  # strictly decreasing as C floats
+    assert written[0] == 0.7 and written[-1] == 0.1 and abs(written[2] - 0.5) < 1e-6  # moved by a float32 step
+    trec_order = write_run(tmp_path / "n.trec", [("q", ["d", "c", "b"], np.array([0.5, 0.5, 0.5]))], "m")
+    assert [line.split()[4] for line in trec_order.read_text().splitlines()] == ["0.5"] * 3  # already trec's order
+
+
+def test_run_file_names_are_one_per_model_name():
+    """Two names that make the same file-safe text get different files (issue 24, item 9: `openai:alt x` and
+    `openai:alt_x` shared one); a name that is a file name already stays as it is."""
+    assert run_file_name("bm25") == "bm25" and run_file_name("fake-bigram") == "fake-bigram"
+    names = ["alt x", "alt_x", "alt/x", "alt  x", "检索/测试", "检索_测试"]
+    files = [run_file_name(name) for name in names]
+    assert len(set(files)) == len(names) and files[1] == "alt_x" and files[0].startswith("alt_x-")
+    assert all(file_safe(file) == file for file in files)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from embedlab.deploy.variants import Variant, grid, parse_dims, parse_indexes, parse_precisions
+from embedlab.deploy.variants import DEFAULT_PRECISIONS, Variant, grid, parse_dims, parse_indexes, parse_precisions
 from embedlab.errors import EmbedlabError, UnknownNameError
 
 
@@ -34,3 +34,15 @@ def test_bad_input_is_one_line():
         grid("m", 384, (512,), ("float32",), ("exact",))
     with pytest.raises(EmbedlabError, match="--precision int8: no --index given can hold int8 vectors .* exact or usearch can"):
         grid("m", 384, (384,), ("int8",), ("hnsw", "ivf"))
+
+
+def test_a_default_precision_no_index_given_can_hold_is_left_out_with_a_note_not_blamed():
+    """Issue 24, item 21: `sweep --index hnsw` alone said "--precision int8: no --index given can hold int8", and
+    --precision had not been given."""
+    variants, notes = grid("m", 64, (64,), DEFAULT_PRECISIONS, ("hnsw",))
+    assert [(v.precision, v.index) for v in variants] == [("float32", "exact"), ("float32", "hnsw"),
+                                                          ("binary", "hnsw")]
+    assert notes == ["int8 (a default --precision) left out: no --index given (hnsw) can hold int8 vectors; exact "
+                     "or usearch can"]
+    with pytest.raises(EmbedlabError, match="--precision int8: no --index given"):  # given: still one line
+        grid("m", 64, (64,), ("float32", "int8"), ("hnsw",))

@@ -13,6 +13,13 @@ from embedlab.mining.config import MiningConfig
     ({"num_negatives": 0}, "num_negatives must be >= 1"),
     ({"sampling": "hardest"}, "sampling is 'top' or 'random'"),
     ({"index": "annoy"}, r"unknown index 'annoy' \(known: exact, flat, hnsw, ivf, usearch\)"),
+    # issue 24, item 11: NaN turned the filters off
+    ({"relative_margin": float("nan")}, r"relative_margin must be a number in \[0, 1\), not nan"),
+    ({"relative_margin": 1.5}, r"relative_margin must be a number in \[0, 1\), not 1.5"),
+    ({"absolute_margin": float("inf")}, "absolute_margin must be a finite number, not inf"),
+    ({"max_score": float("nan")}, "max_score must be a finite number, not nan"),
+    ({"min_score": float("-inf")}, "min_score must be a finite number, not -inf"),
+    ({"min_score": 0.9, "max_score": 0.5}, "min_score 0.9 is above max_score 0.5: every candidate would be dropped"),
 ])
 def test_check_refuses_settings_no_run_can_use(settings, message):
     with pytest.raises(ValueError, match=message):

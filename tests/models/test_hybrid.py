@@ -13,7 +13,7 @@ import embedlab
 from embedlab.errors import EmbedlabError, ModelError, UnknownNameError
 from embedlab.models import registry
 from embedlab.models.base import ModelOptions, Ranker
-from embedlab.models.hybrid import Hybrid, split_spec, weight_grid
+from embedlab.models.hybrid import Hybrid, parse_weights, split_spec, weight_grid
 from embedlab.run.evaluation import RunOptions
 from embedlab.search.fusion import METHODS
 from tests.conftest import FakeEncoder
@@ -207,3 +207,11 @@ def test_a_pair_scorer_fuses_on_reranking_rows_only(rerank_file, retrieval_dir):
     assert 0 < results.runs[0].tasks[0].scores["v1.map"] <= 1
     with pytest.raises(IncompleteRun, match="cannot search a corpus"):
         embedlab.evaluate(Hybrid([WordOverlap(), CosinePairs()]), [retrieval_dir])
+
+
+@pytest.mark.parametrize("weights", ["1e308,1e308", "nan,1", "inf,1", "2e6,1"])
+def test_weights_that_are_not_finite_or_absurd_are_refused(weights):
+    """Issue 24, item 11: 1e308,1e308 overflowed the fused scores (every document tied at inf)."""
+    with pytest.raises(ModelError, match="weights must be non-negative numbers up to 1e"):
+        parse_weights(weights, 2, "a+b")
+    assert parse_weights("7,3", 2, "a+b") == (7.0, 3.0)

@@ -141,3 +141,17 @@ def test_rank_as_a_plain_ranker(tmp_path):
     indices, scores = RunFile(str(path)).rank({"q1": "", "q2": ""}, {"a": "", "b": "", "c": ""}, 2)
     assert indices.tolist() == [[1, 0], [-1, -1]] and scores[0].tolist() == [0.5, 0.5]
     assert np.asarray(scores).dtype == np.float64
+
+
+def test_scores_equal_in_float32_tie_as_trec_eval_keeps_them(tmp_path):
+    """trec_eval (so pytrec_eval and mteb) holds a score as a C float: 0.500000001 and 0.5 tie, and the tie goes to
+    the higher document id (issue 24, item 7: embedlab said 1.0, pytrec_eval 0.6309)."""
+    task = RetrievalTask("t", {"a00000": "x", "a03812": "y"}, {"q00000": "q"}, {"q00000": {"a00000": 1}})
+    text = "q00000 Q0 a00000 1 0.500000001 x\nq00000 Q0 a03812 2 0.5 x\n"
+    path = tmp_path / "r.trec"
+    path.write_text(text, encoding="utf-8")
+    ours = evaluate(f"run:{path}", [task]).runs[0].tasks[0].scores["ndcg@10"]
+    with open(path) as handle:
+        reference = pytrec_eval.RelevanceEvaluator(task.qrels, {"ndcg_cut.10"}).evaluate(pytrec_eval.parse_run(handle))
+    assert reference["q00000"]["ndcg_cut_10"] == pytest.approx(0.6309297535714575)
+    assert ours == pytest.approx(reference["q00000"]["ndcg_cut_10"], abs=1e-12)

@@ -45,3 +45,23 @@ def test_margin_note_only_for_a_sample():
     note = margin_note(comparison({"n": 1000, "of": 2000, "seed": 0}))
     assert "a seeded sample of 1,000 of 2,000" in note and "±5.00 points" in note
     assert "about 2,500 rows (more than the data has)" in note
+
+
+def test_a_pruned_corpus_is_said_beside_the_interval():
+    """Issue 30, item 2: the note said "sample of 200 of 200" and "(more than the data has)", and nothing of the
+    pruned corpus that inflates the scores."""
+    note = margin_note(comparison({"n": 1000, "of": 3219, "seed": 0, "corpus": "pruned", "distractors": 100}))
+    assert note.startswith("t2: a seeded sample of 1,000 of 3,219 (seed 0), corpus pruned to their judged documents "
+                           "+ 100 others: scores are higher than on the whole corpus; ")
+    assert note.endswith("about 2,500 rows")  # 2,500 < 3,219: no "more than the data has"
+
+
+def test_names_are_shown_as_written_never_as_markup_or_emoji():
+    """Issue 24, item 21."""
+    c = comparison()
+    name = "openai:[bold]x[/bold] :smile:"
+    c.rows[1].model = c.baseline = name
+    console = Console(file=io.StringIO(), width=250)
+    console.print(rich_comparison(c))
+    text = console.file.getvalue()
+    assert text.count(name) == 2 and "😄" not in text  # the title's baseline and the row

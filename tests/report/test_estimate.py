@@ -27,3 +27,10 @@ def test_table_has_a_row_per_model_and_says_nothing_was_sent():
     assert "estimate (no request sent)" in shown and "~ = estimated from characters" in shown
     assert all(column in shown for column in COLUMNS)
     assert "~51,200" in shown and "234,567" in shown
+
+
+def test_a_models_name_is_shown_as_written():
+    """Issue 24, item 21."""
+    console = Console(file=io.StringIO(), width=200)
+    console.print(estimate_table([{**API, "model": "openai:[bold]x[/bold]:smile:"}]))
+    assert "openai:[bold]x[/bold]:smile:" in console.file.getvalue()

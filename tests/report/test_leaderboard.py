@@ -66,3 +66,15 @@ def test_labels_are_shown_as_written_not_read_as_rich_markup():
     console = Console(file=io.StringIO(), width=200)
     console.print(rich_leaderboard(board, "results"))
     assert "50.00 [a]" in console.file.getvalue() and "40.00 [b]" in console.file.getvalue()
+
+
+def test_task_names_and_the_folder_are_shown_as_written():
+    """Issue 24, item 21: column names and the title were read as rich markup."""
+    board = Leaderboard(tasks=["[red]t :smile: ndcg@10"], rows=[{"model": "m :smile:", "file": "a.json",
+                                                                 "scores": {"[red]t :smile: ndcg@10": 0.5},
+                                                                 "mean": 0.5}], skipped=[])
+    console = Console(file=io.StringIO(), width=200)
+    console.print(rich_leaderboard(board, "[bold]runs"))
+    text = console.file.getvalue()
+    assert "[bold]runs: 1 runs" in text and "[red]t :smile: ndcg@10" in text and "m :smile:" in text
+    assert "😄" not in text

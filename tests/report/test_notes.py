@@ -30,3 +30,9 @@ def test_only_what_happened_is_said(retrieval_dir, rerank_file):
         ["beir: skipped 1 no judgments (as mteb does)"]
     assert result_notes(embedlab.evaluate(FakeEncoder(), [rerank_file])) == \
         ["rerank: skipped 1 no negative (as mteb does)"]
+
+
+def test_a_pruned_sample_says_what_it_does_to_scores(retrieval_dir):
+    results = embedlab.evaluate(FakeEncoder(), [retrieval_dir], run=RunOptions(sample=2, seed=3, prune_corpus=1))
+    assert "beir: seeded sample of 2 of 3 (seed 3), corpus pruned to their judged documents + 1 others: scores are " \
+           "higher than on the whole corpus" in result_notes(results)

@@ -87,3 +87,12 @@ def test_a_paid_models_price_is_recorded_in_the_results(rerank_file):
     results = evaluate([Paid(), FakeEncoder()], rerank_file, run=RunOptions(price_per_mtok=0.5, cache=False))
     assert results.runs[0].model["price_per_mtok"] == 0.5 and "price_per_mtok" not in results.runs[1].model
     assert issubclass(Paid, Encoder)
+
+
+def test_a_sampled_task_says_so_under_its_table(tmp_path):
+    from embedlab.run.options import RunOptions
+
+    results = evaluate(FakeEncoder(), [RETRIEVAL], run=RunOptions(sample=5, seed=1, prune_corpus=2))
+    page, markdown = build([results])
+    words = "a seeded sample of 5 of 28 (seed 1), corpus pruned to their judged documents + 2 others"
+    assert words in page and words in markdown

@@ -67,3 +67,18 @@ def test_the_report_page_has_a_section_per_task_with_runs(saved):
 def test_no_saved_runs_no_section(tied_dir):  # noqa: F811
     page, _ = build([embedlab.evaluate([FakeEncoder(), "bm25"], [tied_dir])])
     assert "qfilter" not in page and "differ most" not in page
+
+
+def test_names_queries_and_documents_are_shown_as_written_in_the_terminal():
+    """Issue 24, item 21: escaped for markup, but `:smile:` still became an emoji."""
+    from rich.console import Console
+
+    odd = QueryAnalysis("T :smile:", "ndcg@10", ("openai:[bold]a", "b :smile:"), [
+        QueryDiff("q:smile:", "[red]why :smile:", (0.9, 0.1), -0.8, 1,
+                  ([Ranked("d:smile:", 2, "[i]text :smile:")], []), (1, None))], of=1, wins=0, losses=1)
+    console = Console(width=200, record=True)
+    console.print(rich_analysis(odd))
+    text = console.export_text()
+    for shown in ("openai:[bold]a", "b :smile:", "q:smile: [red]why :smile:", "d:smile: [2] [i]text :smile:"):
+        assert shown in text, shown
+    assert "😄" not in text

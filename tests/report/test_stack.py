@@ -48,3 +48,16 @@ def test_the_page_has_a_stack_section_with_a_plot(rows):
     assert "Retrieval stacks" in page and page.count("data:image/png") >= 4
     assert "## Retrieval stacks: first stage, then reranked" in markdown and ">> oracle@5" in markdown
     assert stack_section([]) == ([], [])
+
+
+def test_names_are_shown_as_written(rows):
+    """Issue 24, item 21."""
+    import io
+
+    from rich.console import Console
+
+    _, stack = rows
+    stack = [dataclasses.replace(row, model="openai:[bold]x :smile:") for row in stack]
+    console = Console(file=io.StringIO(), width=300)
+    console.print(rich_stack(stack))
+    assert "openai:[bold]x :smile:" in console.file.getvalue()

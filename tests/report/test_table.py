@@ -26,3 +26,34 @@ def test_one_model_has_no_bold_and_a_plain_title():
     single = Results(results().runs[:1])
     text = render(rich_table(single))
     assert "\x1b[1m50.00" not in text and "scores ×100" in text and "bold" not in text
+
+
+def test_no_bold_claimed_where_no_bold_is_rendered():
+    """Issue 30, item 10: piped output said "(best per row in bold)" with no bold in it."""
+    console = Console(file=io.StringIO(), width=160)  # a file: no terminal, no styles
+    console.print(rich_table(results()))
+    text = console.file.getvalue()
+    assert "\x1b[" not in text and "bold" not in text and text.startswith("scores ×100")
+
+
+NASTY = "[bold]x[/bold] :smile: [red]"  # rich markup and an emoji code in a model's name (openai:<anything>)
+
+
+def test_names_are_shown_as_written_never_as_markup_or_emoji():
+    """Issue 24, item 21: `openai:[bold]x` lost its brackets and `:smile:` became an emoji."""
+    named = results()
+    named.runs[1].model["name"] = NASTY
+    named.runs[0].tasks[0].task = "t2 :smile:"
+    text = render(rich_table(named))
+    assert NASTY in text
+    assert "t2 :smile:" in text and "😄" not in text
+
+
+def test_results_are_printed_without_emoji_codes_replaced(monkeypatch):
+    from embedlab.report.table import stdout
+
+    monkeypatch.setenv("COLUMNS", "100")
+    console = stdout()
+    with console.capture() as captured:
+        console.print("openai:x :smile:", markup=False)
+    assert captured.get().strip() == "openai:x :smile:"

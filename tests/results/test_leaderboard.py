@@ -103,3 +103,82 @@ def test_published_scores_beside_the_runs_marked_by_data_and_semantics(tmp_path)
     assert {v2.mark(r, "T2Reranking v2.map@1000") for r in v2.rows[2:]} == {"v1"}
     only = leaderboard(tmp_path / "runs", mteb=SNAPSHOT, mteb_models=("*legacy",))
     assert [r["model"] for r in only.rows] == ["fake-bigram", "example-org/zh-embed-legacy"]
+
+
+def test_an_edited_score_is_left_out_and_said_not_ranked_first(results_dir):
+    """Issue 24, item 10: a main score edited to 42 ranked first (and was exported as main_score 42)."""
+    data = json.loads((results_dir / "a.json").read_text())
+    data["runs"][0]["tasks"][0]["scores"]["v1.map"] = 42
+    (results_dir / "edited.json").write_text(json.dumps(data))
+    board = leaderboard(results_dir)
+    assert [r["file"] for r in board.rows] == ["a.json", "nested/b.json"]
+    assert board.damaged == [str(results_dir / "edited.json")] and len(board.skipped) == 3
+    assert board.notes == [f"skipped {results_dir / 'edited.json'}: a damaged results file (runs[0].tasks[0]"
+                           ".scores['v1.map'] is 42, outside 0..1)"]
+    out = run("leaderboard", str(results_dir))
+    assert out.returncode == 0 and "skipped 2 JSON file(s) that are not embedlab results" in out.stderr
+    assert "edited.json: a damaged results file" in out.stderr
+
+
+def test_a_weight_sweeps_points_are_left_out_of_the_ranking_and_said(tmp_path):
+    """Issue 30, item 10: each weight of a sweep (chosen on the queries scored) was ranked among real models."""
+    from embedlab.models.hybrid import Hybrid
+    from tests.models.test_hybrid import WordOverlap
+
+    evaluate(Hybrid([FakeEncoder(), WordOverlap()], weights="sweep"), RETRIEVAL).to_json(tmp_path / "sweep.json")
+    board = leaderboard(tmp_path)
+    assert {r["model"] for r in board.rows} == {"fake-bigram", "word-overlap"}  # the parts alone are models
+    assert board.notes == ["left out 11 run(s) of hybrid weight sweeps: their weights were chosen on the queries "
+                           "scored, so the best is optimistic; evaluate the hybrid at the --weights chosen to rank it"]
+
+
+def test_published_scores_that_cannot_be_scores_are_left_out_and_said(tmp_path):
+    """Issue 24, item 10: NaN, 82.931 (shown 8,293.10, first), -5 and 1e400 were taken; broken files dropped
+    uncounted."""
+    runs = tmp_path / "runs"
+    evaluate(FakeEncoder(), RETRIEVAL).to_json(runs / "a.json")
+    mteb = tmp_path / "mteb" / "results"
+    for model, value in (("percent", "82.931"), ("nan", "NaN"), ("fine", "0.5")):
+        path = mteb / f"org__{model}" / "r" / "Custom-demo_retrieval.json"
+        path.parent.mkdir(parents=True)
+        path.write_text('{"task_name": "Custom-demo_retrieval", "scores": {"test": [{"hf_subset": "default", '
+                        f'"ndcg_at_10": {value}}}]}}}}')
+    board = leaderboard(runs, mteb=tmp_path / "mteb")
+    assert [r["model"] for r in board.rows] == ["fake-bigram", "org/fine"]
+    (note,) = board.notes
+    assert note.startswith("--mteb: left out 2 published result file(s) that cannot be used: ")
+    assert "org__percent/r/Custom-demo_retrieval.json: its ndcg@10 score is 82.931, not a number in 0..1" in note
+
+
+def test_ones_own_export_is_found_and_said_and_nothing_found_is_said(tmp_path):
+    """Issue 30, item 10: `leaderboard --mteb` on one's own export of a sample found nothing and said nothing."""
+    from embedlab.results.mteb_export import export_mteb
+    from embedlab.run.evaluation import RunOptions
+
+    results = evaluate(FakeEncoder(), RETRIEVAL, run=RunOptions(sample=5, seed=2))
+    results.to_json(tmp_path / "runs" / "a.json")
+    for file in export_mteb([results]).files:
+        (tmp_path / "mteb" / file.path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "mteb" / file.path).write_text(json.dumps(file.content))
+    board = leaderboard(tmp_path / "runs", mteb=tmp_path / "mteb")
+    assert [r["model"] for r in board.rows] == ["fake-bigram"] * 2 and board.variants == {}  # the same data
+    assert board.notes == ["fake-bigram (published, fake-bigram/no_revision_available) has the scores of fake-bigram "
+                           "in a.json on the same data: an export of that run, it adds nothing"]
+    (tmp_path / "empty").mkdir()
+    nothing = leaderboard(tmp_path / "runs", mteb=tmp_path / "empty")
+    assert nothing.notes == [f"--mteb {tmp_path / 'empty'}: no published scores of demo/retrieval there: it adds "
+                             "nothing to the table"]
+
+
+def test_a_pruned_corpus_is_said_with_its_scores(tmp_path):
+    """Issue 30, item 2: the label of a pruned sample did not say the corpus was pruned (scores inflated)."""
+    from embedlab.run.evaluation import RunOptions
+
+    evaluate(FakeEncoder(), RETRIEVAL, run=RunOptions(sample=5, seed=2, prune_corpus=3)).to_json(tmp_path / "p.json")
+    board = leaderboard(tmp_path)
+    assert board.notes == ["demo/retrieval ndcg@10: every run is on a seeded sample whose corpus was pruned: scores "
+                           "higher than on the whole corpus"]
+    evaluate(FakeEncoder(), RETRIEVAL).to_json(tmp_path / "whole.json")
+    both = leaderboard(tmp_path)
+    assert both.notes == [] and any("corpus pruned to judged + 3: scores higher than on the whole corpus" in key
+                                    for key in both.variants["demo/retrieval ndcg@10"])

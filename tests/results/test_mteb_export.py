@@ -133,3 +133,17 @@ def test_mtebs_result_cache_and_load_results_read_them_back(named, tmp_path, mon
     scores = {t.task_name: t.scores["dev"][0] for t in model.task_results}
     assert scores["T2Reranking"]["mrr_at_10"] == ours["T2Reranking"]["v2.mrr@10"]
     assert scores["T2Retrieval"]["recall_at_100"] == ours["T2Retrieval"]["recall@100"]
+
+
+def test_a_pruned_sample_says_so_in_its_name_and_its_note_once_per_task(retrieval_dir):
+    """Issue 30, item 2: the name said "sample-200-of-200" and nothing of the pruned corpus (which inflates scores);
+    item 10: each sample note was printed once per run."""
+    options = RunOptions(sample=2, seed=3, prune_corpus=1)
+    results = evaluate([FakeEncoder(), FakeEncoder("query: ")], [retrieval_dir], run=options)
+    results.runs[1].model["name"] = "other"
+    out = export_mteb([results])
+    tasks = [file.task for file in out.files if file.task]
+    assert tasks == ["Custom-beir-sample-2-of-3-seed-3-pruned-1"] * 2
+    assert out.notes == ["beir: a sample, not mteb's task (seeded sample of 2 of 3 (seed 3), corpus pruned to their "
+                         "judged documents + 1 others: scores are higher than on the whole corpus): exported as "
+                         "Custom-beir-sample-2-of-3-seed-3-pruned-1"]

@@ -65,3 +65,30 @@ def test_scores_in_embedlab_names():
     assert embedlab_scores({"map": 0.5, "mrr": 0.6, "main_score": 0.5}, "reranking") == \
         ({"v1.map": 0.5, "v1.mrr@10": 0.6}, "v1")
     assert embedlab_scores(entry, "retrieval") == ({"map@1000": 0.5, "mrr@10": 0.6, "ndcg@10": 0.7}, None)
+
+
+def test_scores_that_cannot_be_scores_leave_their_file_out_and_say_why(tmp_path):
+    """NaN, a percentage (82.931 was shown 8,293.10 and ranked first), -5, 1e400 (inf); and broken files: each is
+    left out with a line saying which file and why (issue 24, item 10: taken, or dropped uncounted)."""
+    folder = tmp_path / "results"
+    for model, value in (("nan", "NaN"), ("percent", "82.931"), ("negative", "-5"), ("huge", "1e400"),
+                         ("good", "0.5")):
+        path = folder / f"org__{model}" / "r1" / "T2Retrieval.json"
+        path.parent.mkdir(parents=True)
+        path.write_text('{"task_name": "T2Retrieval", "scores": {"dev": [{"hf_subset": "default", '
+                        f'"ndcg_at_10": {value}, "main_score": {value}}}]}}}}', encoding="utf-8")
+    for model, text in (("broken", "{"), ("nested", "[" * 100000), ("nosplit", '{"scores": {"test": []}}')):
+        path = folder / f"org__{model}" / "r1" / "T2Retrieval.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(text, encoding="utf-8")
+    skipped: list[str] = []
+    found = read_published(tmp_path, {"T2Retrieval": "retrieval"}, skipped=skipped)
+    assert [(p.model, p.scores) for p in found] == [("org/good", {"ndcg@10": 0.5})]
+    assert sorted(skipped) == [
+        "results/org__broken/r1/T2Retrieval.json: not readable (JSONDecodeError)",
+        "results/org__huge/r1/T2Retrieval.json: its ndcg@10 score is inf, not a number in 0..1",
+        "results/org__nan/r1/T2Retrieval.json: its ndcg@10 score is nan, not a number in 0..1",
+        "results/org__negative/r1/T2Retrieval.json: its ndcg@10 score is -5.0, not a number in 0..1",
+        "results/org__nested/r1/T2Retrieval.json: not readable (RecursionError)",
+        "results/org__nosplit/r1/T2Retrieval.json: no scores of the 'dev' split's default subset",
+        "results/org__percent/r1/T2Retrieval.json: its ndcg@10 score is 82.931, not a number in 0..1"]

@@ -104,3 +104,30 @@ def test_coverage_notes(tmp_path, tied_dir):  # noqa: F811
         f"run:{path} on tied: 1 of 3 queries are not in the run (they score 0)",
         f"run:{path} on tied: 1 ranked documents are not in the corpus (each counts as not relevant at its rank, "
         "as in trec_eval)"]
+
+
+def test_a_saved_run_replaced_by_a_later_eval_is_a_note_not_its_ranking(tied_dir, tmp_path):  # noqa: F811
+    """The README's promise: a run that changed since the results were written is a note and no section (issue 24,
+    item 9: the later eval's ranking was shown under the earlier scores)."""
+    results = _saved(tied_dir, tmp_path)
+    embedlab.evaluate(FakeEncoder("query: "), [tied_dir], run=RunOptions(save_run=tmp_path / "runs"))  # same name
+    analyses, notes = query_analyses([results], compare(results))
+    path = results.runs[0].model["saved_runs"]["tied"]
+    assert analyses == [] and notes == [f"tied: the saved run of fake-bigram at {path} was replaced after these "
+                                        "results were written (by a later eval?): its queries are not shown"]
+
+
+def test_data_given_by_a_relative_path_is_found_from_another_directory(tied_dir, tmp_path, monkeypatch):  # noqa: F811
+    """Issue 24, item 21: results recorded the relative path only, so `compare --queries` run from another folder
+    said the data had moved."""
+    monkeypatch.chdir(tied_dir.parent)
+    results = embedlab.evaluate([FakeEncoder(), "bm25"], [tied_dir.name], run=RunOptions(save_run="runs"))
+    result = results.runs[0].tasks[0]
+    assert result.source == tied_dir.name and result.source_absolute == str(tied_dir)
+    assert results.runs[0].model["saved_runs"]["tied"] == str(tied_dir.parent / "runs" / "tied" / "fake-bigram.trec")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    task, note = task_data(result)
+    assert note is None and list(task.queries) == result.query_ids
+    analyses, notes = query_analyses([results], compare(results))
+    assert notes == [] and len(analyses) == 1

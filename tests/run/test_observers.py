@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import embedlab
-from embedlab.data.trec_run import read_run
+from embedlab.data.trec_run import read_run, run_file_name
 from embedlab.errors import DataError
 from embedlab.run.evaluation import IncompleteRun, RunOptions
 from embedlab.run.observers import SAVED_DEPTH
@@ -72,7 +72,10 @@ def test_a_sweep_and_a_two_stage_run_save_each_of_their_runs(tied_dir, tmp_path)
     staged = embedlab.evaluate(FakeEncoder(), [tied_dir], run=RunOptions(save_run=runs, reranker=Oracle(),
                                                                          rerank_depths=(2, 8)))
     paths = [run.model["saved_runs"]["tied"] for run in staged.runs]
-    assert [Path(p).name for p in paths] == ["fake-bigram.trec", "fake-bigram_oracle@2.trec", "fake-bigram_oracle@8.trec"]
+    # the names of the two stages are not file names: each gets a hash of its name (issue 24, item 9)
+    assert [Path(p).name for p in paths] == ["fake-bigram.trec", f"{run_file_name('fake-bigram >> oracle@2')}.trec",
+                                             f"{run_file_name('fake-bigram >> oracle@8')}.trec"]
+    assert Path(paths[1]).name.startswith("fake-bigram_oracle@2-")
     back = embedlab.evaluate([f"run:{p}" for p in paths], [tied_dir])
     assert list(_per_query(back).values()) == list(_per_query(staged).values())
 
@@ -116,3 +119,17 @@ def test_the_runs_of_the_tasks_done_are_written_when_a_later_one_fails(tied_dir,
         embedlab.evaluate(Breaks(), [tied_dir, retrieval_dir], run=RunOptions(save_run=tmp_path / "runs"))
     assert list(error.value.results.runs[0].model["saved_runs"]) == ["tied"]
     assert (tmp_path / "runs" / "tied" / "fake-bigram.trec").exists()
+
+
+def test_models_whose_names_make_the_same_file_name_get_their_own_files(tied_dir, tmp_path):
+    """`alt x` then `alt_x`, saved by two evals into one folder: the second does not replace the first's run
+    (issue 24, item 9)."""
+    paths = []
+    for name in ("alt x", "alt_x"):
+        encoder = FakeEncoder(name)
+        encoder.name = name
+        run = embedlab.evaluate(encoder, [tied_dir], run=RunOptions(save_run=tmp_path / "runs")).runs[0]
+        paths.append(run.model["saved_runs"]["tied"])
+        assert run.model["saved_runs_sha256"]["tied"] == read_run(paths[-1]).sha256
+    assert paths[0] != paths[1] and all(Path(p).exists() for p in paths)
+    assert read_run(paths[0]).tags == ["alt_x"] and Path(paths[1]).name == "alt_x.trec"

@@ -102,3 +102,14 @@ def test_without_faiss_the_error_names_the_install_command(monkeypatch):
 def test_an_unknown_method_is_refused():
     with pytest.raises(UnknownNameError, match="known: exact, flat, hnsw, ivf, usearch"):
         search_index("annoy", unit(10, 32, 0))
+
+
+def test_a_usearch_index_is_built_the_same_every_time():
+    """usearch inserted with all threads (threads=0): the graph depended on scheduling, and
+    test_an_index_finds_the_exact_neighbours_with_their_scores[usearch-binary] failed now and then under load.
+    One thread inserts in key order: the same graph every time, recorded in the settings."""
+    pytest.importorskip("usearch.index")
+    docs = unit(3000, 32, 0)
+    first, second = (build_index("usearch", docs, "float32", 32) for _ in range(2))
+    assert bytes(first.index.save()) == bytes(second.index.save())
+    assert first.settings["add_threads"] == 1

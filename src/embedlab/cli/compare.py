@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from embedlab.cli.options import Finite
 from embedlab.cli.renamed import renamed
 
 QUERIES = 10  # the queries `compare` and `report` show per retrieval task, where runs were saved
@@ -22,8 +23,8 @@ _SIGNIFICANCE = click.Choice(["permutation", "t"])
 @click.option("--significance", "test", type=_SIGNIFICANCE, default="permutation", show_default=True,
               help="Paired randomization (sign-flip) test, or paired t-test.")
 @renamed("--test", "--significance", "test", type=_SIGNIFICANCE)
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True)
-@click.option("--margin", type=click.FloatRange(0, min_open=True), default=0.01, show_default=True,
+@click.option("--alpha", type=Finite(0, 1, min_open=True, max_open=True), default=0.05, show_default=True)
+@click.option("--margin", type=Finite(0, min_open=True), default=0.01, show_default=True,
               help="For sampled runs: rows needed for a CI of ± this much (0.01 = one point).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap and permutations.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)

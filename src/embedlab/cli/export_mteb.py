@@ -71,5 +71,5 @@ def export_mteb_command(runs, output, models, name, revision, language, overwrit
 def _same_json(path: Path, content: dict) -> bool:
     try:
         return json.loads(path.read_text(encoding="utf-8")) == content
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from embedlab.cli.options import FINITE, Finite
 from embedlab.cli.renamed import renamed
 
 _PATH = click.Path(exists=True, path_type=Path)
@@ -29,7 +30,7 @@ _DTYPES = ["auto", "fp32", "fp16", "bf16"]
 @click.option("-o", "--output", "out_dir", type=_OUT, default=None,
               help="Run folder: checkpoints, curve.json, curve.png, best/, summary.json. Required.")
 @renamed("--out", "--output", "out_dir", type=_OUT, required=True)
-@click.option("--epochs", type=click.FloatRange(0, min_open=True), default=1.0, show_default=True)
+@click.option("--epochs", type=Finite(0, min_open=True), default=1.0, show_default=True)
 @click.option("--max-steps", type=click.IntRange(1), default=None, help="Stop after N steps (overrides --epochs).")
 @click.option("--eval-every", type=click.IntRange(1), default=None,
               help="Checkpoint and evaluate every N steps (and at each epoch end). Default: each epoch end.")
@@ -40,10 +41,10 @@ _DTYPES = ["auto", "fp32", "fp16", "bf16"]
                    "'auto' = only if the plain loss does not fit; 0 = never.")
 @click.option("--group-size", type=click.IntRange(1), default=8, show_default=True,
               help="1 positive + N-1 hard negatives per query.")
-@click.option("--temperature", type=click.FloatRange(0, min_open=True), default=0.02, show_default=True)
-@click.option("--lr", "learning_rate", type=float, default=1e-5, show_default=True)
-@click.option("--warmup-ratio", type=click.FloatRange(0, 1), default=0.1, show_default=True)
-@click.option("--weight-decay", type=float, default=0.01, show_default=True)
+@click.option("--temperature", type=Finite(0, min_open=True), default=0.02, show_default=True)
+@click.option("--lr", "learning_rate", type=FINITE, default=1e-5, show_default=True)
+@click.option("--warmup-ratio", type=Finite(0, 1), default=0.1, show_default=True)
+@click.option("--weight-decay", type=FINITE, default=0.01, show_default=True)
 @click.option("--query-max-length", type=click.IntRange(2), default=32, show_default=True,
               help="Training length of queries (tokens).")
 @click.option("--passage-max-length", type=click.IntRange(2), default=128, show_default=True,

@@ -39,11 +39,14 @@ def leaderboard_command(directory, sort, metric, fmt, mteb, mteb_models) -> None
 
     board = leaderboard(directory, sort=sort, metric=score_name(metric) if metric else None, mteb=mteb,
                         mteb_models=mteb_models)
-    if board.skipped:
-        click.echo(f"note: skipped {len(board.skipped)} JSON file(s) that are not embedlab results", err=True)
+    others = len(board.skipped) - len(board.damaged)
+    if others:
+        click.echo(f"note: skipped {others} JSON file(s) that are not embedlab results", err=True)
+    for line in board.notes:
+        click.echo(f"note: {line}", err=True)
     if fmt == "json":
-        click.echo(json.dumps({"columns": board.tasks, "rows": board.rows, "variants": board.variants},
-                              ensure_ascii=False, indent=1))
+        click.echo(json.dumps({"columns": board.tasks, "rows": board.rows, "variants": board.variants,
+                               "notes": board.notes}, ensure_ascii=False, indent=1))
         return
     from embedlab.report.leaderboard import markdown_leaderboard, rich_leaderboard, variant_notes
 

@@ -13,10 +13,12 @@ from embedlab.cli.options import (
     COST,
     ENCODING,
     ENGINE,
+    FINITE,
     INDEX,
     OVERWRITE,
     QUIET,
     Command,
+    Finite,
     option,
     options,
     pop_engine_options,
@@ -43,12 +45,12 @@ from embedlab.models.registry import backend_help
         help="Negatives per row (7 = finetune's group size 8 minus the positive).")
 @option("Mining", "--sampling", type=click.Choice(["top", "random"]), default="top", show_default=True,
         help="Take the hardest surviving candidates, or a seeded random sample of them.")
-@option("Mining", "--relative-margin", type=float, default=0.05, show_default=True,
+@option("Mining", "--relative-margin", type=Finite(0, 1, max_open=True), default=0.05, show_default=True,
         help="Drop candidates scoring above positive - |positive| x margin (likely false negatives).")
-@option("Mining", "--absolute-margin", type=float, default=None,
+@option("Mining", "--absolute-margin", type=FINITE, default=None,
         help="Drop candidates scoring above positive - margin.")
-@option("Mining", "--max-score", type=float, default=None, help="Drop candidates scoring above this.")
-@option("Mining", "--min-score", type=float, default=None, help="Drop candidates scoring below this (too easy).")
+@option("Mining", "--max-score", type=FINITE, default=None, help="Drop candidates scoring above this.")
+@option("Mining", "--min-score", type=FINITE, default=None, help="Drop candidates scoring below this (too easy).")
 @option("Mining", "--no-filter", is_flag=True, help="No false-negative filter at all (overrides the margins).")
 @option("Mining", "--check-model", default=None, metavar="MODEL",
         help="A second model: a candidate must also pass the margins with its scores "

@@ -8,6 +8,7 @@ API's settings by the `pop_*` functions (`ModelOptions`, `RunOptions` fields, `E
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -40,6 +41,28 @@ class Command(click.Command):
         for name, records in sections.items():
             with formatter.section(name):
                 formatter.write_dl(records)
+
+
+class Finite(click.FloatRange):
+    """A number option: finite (click's FLOAT and FloatRange take `nan` and `inf`, and NaN passes every range check
+    and turns a filter off), within the range given, if any."""
+
+    def __init__(self, low: float | None = None, high: float | None = None, **kwargs) -> None:
+        super().__init__(low, high, **kwargs)
+        if low is None and high is None:
+            self.name = "float"
+
+    def convert(self, value, param, ctx):
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
+
+    def _describe_range(self) -> str:
+        return super()._describe_range() if self.min is not None or self.max is not None else ""
+
+
+FINITE = Finite()
 
 
 def option(group: str, *decls: str, **attrs) -> click.Option:
@@ -113,7 +136,7 @@ API = [
            help="At most N requests per minute (client-side)."),
     option("API models", "--tpm", type=click.IntRange(1), default=None,
            help="At most N tokens per minute (estimated from characters)."),
-    option("API models", "--timeout", type=click.FloatRange(0, min_open=True), default=60.0, show_default=True,
+    option("API models", "--timeout", type=Finite(0, min_open=True), default=60.0, show_default=True,
            help="Seconds to wait for an answer; a request that takes longer is split in halves and later "
                 "requests get fewer texts."),
     option("API models", "--input-type/--no-input-type", default=False,
@@ -125,9 +148,9 @@ CACHE = [
     option("Cache", "--no-cache", is_flag=True, help="Never read or write the embedding cache."),
 ]
 BM25 = [
-    option("BM25 (-m bm25)", "--bm25-k1", type=click.FloatRange(0), default=1.5, show_default=True,
+    option("BM25 (-m bm25)", "--bm25-k1", type=Finite(0), default=1.5, show_default=True,
            help="Term-frequency saturation."),
-    option("BM25 (-m bm25)", "--bm25-b", type=click.FloatRange(0, 1), default=0.75, show_default=True,
+    option("BM25 (-m bm25)", "--bm25-b", type=Finite(0, 1), default=0.75, show_default=True,
            help="Document-length normalisation."),
     option("BM25 (-m bm25)", "--bm25-tokenizer", default="auto", show_default=True, callback=_bm25_tokenizer,
            help="auto (char for Chinese, else word), word (jieba for Chinese, English stopwords and stems), char "
@@ -166,7 +189,7 @@ ENGINE = [
     option("Engine", "--workers", type=click.IntRange(1), default=None,
            help="--engine ray: model copies encoding at once [default: one per CPU, or per GPU with "
                 "--gpus-per-worker]."),
-    option("Engine", "--gpus-per-worker", type=click.FloatRange(0), default=0.0, show_default=True,
+    option("Engine", "--gpus-per-worker", type=Finite(0), default=0.0, show_default=True,
            help="--engine ray: GPUs each worker holds (fp16 on CUDA; --batch-size is per worker)."),
     option("Engine", "--ray-address", default=None, metavar="ADDRESS",
            help="--engine ray: an existing cluster ('auto', host:port, ray://...) [default: a local one]."),
@@ -184,9 +207,9 @@ INDEX = [
     renamed("--search", "--index", "index", type=click.Choice(["exact", *RENAMED]), value=lambda v: RENAMED.get(v, v)),
 ]
 COST = [
-    option("Cost", "--max-cost", type=float, default=None,
+    option("Cost", "--max-cost", type=FINITE, default=None,
            help="API models: stop before sending anything if the estimated cost is higher."),
-    option("Cost", "--price-per-mtok", type=float, default=None,
+    option("Cost", "--price-per-mtok", type=FINITE, default=None,
            help="API models: price per million tokens (overrides the built-in table; recorded for reports)."),
 ]
 

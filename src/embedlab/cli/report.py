@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from embedlab.cli.compare import QUERIES
-from embedlab.cli.options import QUIET, options
+from embedlab.cli.options import FINITE, QUIET, options
 from embedlab.cli.renamed import renamed
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
@@ -31,7 +31,7 @@ _SUFFIXES = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "m
 @click.option("--baseline", default=None, help="Model the others are compared with [default: the first].")
 @click.option("--title", default="embedlab report", show_default=True)
 @options([QUIET])
-@click.option("--price-per-mtok", type=float, default=None,
+@click.option("--price-per-mtok", type=FINITE, default=None,
               help="API cost of models the price table does not know (a custom endpoint), per million tokens; "
                    "a price recorded by `eval --price-per-mtok` wins.")
 @click.option("--queries", type=click.IntRange(0), default=QUERIES, show_default=True, metavar="N",

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
+from embedlab.cli.options import Finite
 from embedlab.cli.renamed import renamed
 
 _PATH = click.Path(exists=True, path_type=Path)
 _OUT = click.Path(path_type=Path)
-_TEST_SIZE = click.FloatRange(0, 1, min_open=True, max_open=True)
-_DEV_SIZE = click.FloatRange(0, 1, max_open=True)
+_TEST_SIZE = Finite(0, 1, min_open=True, max_open=True)
+_DEV_SIZE = Finite(0, 1, max_open=True)
 
 
 @click.command("split")

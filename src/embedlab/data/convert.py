@@ -17,7 +17,6 @@ triplets back into rows keeps every text but not which negative was paired with 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from embedlab.data.records import (
     Record,
     choose_split,
     find_split_files,
+    read_json,
     read_records,
 )
 from embedlab.data.reranking import NEGATIVE_KEYS, POSITIVE_KEYS, RowIds, row_texts
@@ -244,13 +244,22 @@ def _retrieval_mapping(layout: str, keep_ids: bool) -> dict[str, str]:
     return {**ids, "queries text": "query", "qrels grade > 0": positive, "qrels grade 0 + sampled": negative}
 
 
+def _splits_listed(listing: Path) -> list[str]:
+    """The split names a Hugging Face DatasetDict folder's dataset_dict.json lists."""
+    hint = "a DatasetDict folder lists its splits there, as datasets' save_to_disk writes it"
+    data = read_json(listing, what="dataset_dict.json", hint=hint)
+    names = data.get("splits") if isinstance(data, dict) else None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise DataError("no list of 'splits'", path=listing, hint=hint)
+    return names
+
+
 def _split_note(source: Path, split: str | None) -> str | None:
     """Which split was read, when the source has several and none was asked for."""
     if split is not None or not source.is_dir():
         return None
     listing = source / "dataset_dict.json"
-    names = json.loads(listing.read_text(encoding="utf-8"))["splits"] if listing.exists() \
-        else list(find_split_files(source))
+    names = _splits_listed(listing) if listing.exists() else list(find_split_files(source))
     if len(names) < 2:
         return None
     chosen = choose_split({name: [] for name in names}, None, source)

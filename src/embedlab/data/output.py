@@ -3,14 +3,17 @@
 The rule, for every command: never write over an input (data, a cache, a vector folder, a saved run); an output
 that exists is replaced only when embedlab wrote it (`regenerable`: results, reports, carrying embedlab's mark) or
 with `overwrite`; check the output path before the work starts; write to a temporary sibling and rename it into
-place, so a killed command leaves nothing under the final name that looks valid.
+place, so a killed command leaves nothing under the final name that looks valid (and the next write of that output
+removes what it left: `remove_stale`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,7 +46,7 @@ def regenerable(path: Path) -> bool:
     if head.lstrip().startswith("{"):
         try:
             schema = json.loads(path.read_text(encoding="utf-8")).get("schema", "")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             return False
         return isinstance(schema, str) and schema.startswith("embedlab.")
     return "<meta name='generator' content='embedlab'>" in head or tail.rstrip().endswith(f"<!-- {MARK} -->")
@@ -85,7 +88,42 @@ def _existing_parent(path: Path) -> Path:
 
 
 def _partial(target: Path) -> Path:
-    return target.with_name(f".{target.name}.partial-{os.getpid()}")
+    """The temporary sibling of `target` this process writes (named by host and process: see `remove_stale`)."""
+    remove_stale(target)
+    return target.with_name(f".{target.name}.partial-{_HOST}-{os.getpid()}")
+
+
+_HOST = re.sub(r"[^\w.]", "_", socket.gethostname()) or "host"
+_LEFT = re.compile(r"\.(?:partial|old)-(?:(?P<host>.+)-)?(?P<pid>\d+)")  # `-host` absent: written before hosts were
+
+
+def remove_stale(target: Path) -> list[Path]:
+    """Remove what killed writers of `target` left (`.<name>.partial-<host>-<pid>` files or folders, and the
+    `.old-` folder a replaced folder is moved to): only of this host, only of processes that are gone."""
+    if os.name != "posix" or not target.parent.is_dir():
+        return []
+    removed = []
+    prefix = f".{target.name}"
+    for sibling in target.parent.iterdir():
+        found = _LEFT.fullmatch(sibling.name[len(prefix):]) if sibling.name.startswith(prefix) else None
+        if found is None or found["host"] not in (None, _HOST) or _alive(int(found["pid"])):
+            continue
+        if sibling.is_dir() and not sibling.is_symlink():
+            shutil.rmtree(sibling, ignore_errors=True)
+        else:
+            sibling.unlink(missing_ok=True)
+        removed.append(sibling)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: nothing sent, only whether the process exists
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process (or a number no process can have: left alone)
+    return True
 
 
 @contextmanager
@@ -113,7 +151,7 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
     try:
         yield partial
         if target.is_dir():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            old = target.with_name(f".{target.name}.old-{_HOST}-{os.getpid()}")
             os.replace(target, old)
             os.replace(partial, target)
             shutil.rmtree(old, ignore_errors=True)

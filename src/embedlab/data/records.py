@@ -16,6 +16,8 @@ from embedlab.data.output import is_saved_dataset
 from embedlab.errors import DataError, require
 
 Record = tuple[Path, int, dict[str, Any]]  # (file, 1-based line or row, record)
+MAX_NESTING = 100  # arrays / objects inside each other: records and results files need fewer than 10
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 TABLE_SUFFIXES = (".parquet", ".arrow")
 _SPLIT_PREFERENCE = ("test", "dev", "validation")  # evaluation splits, never train by default
 
@@ -48,7 +50,7 @@ def read_jsonl(path: Path) -> Iterator[Record]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line.rstrip("\r\n"))
+                record = parse_json(line.rstrip("\r\n"), path, number)
             except json.JSONDecodeError as exc:
                 raise DataError(f"malformed JSON: {exc.msg} at character {exc.pos + 1}", path=path,
                                 line=number, hint="each line must hold one JSON object") from None
@@ -58,6 +60,39 @@ def read_jsonl(path: Path) -> Iterator[Record]:
             if b"\\u" in raw:  # an escape might be half a surrogate pair: not text
                 _check_unicode(record, path, number)
             yield path, number, record
+
+
+def parse_json(text: str, path: Path, line: int | None = None) -> Any:
+    """`json.loads`, refusing JSON nested deeper than any data or results file is (Python's parser stops with a
+    RecursionError at about 1,000 levels, and so would any writer asked to write such a record back)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        value = None
+    else:
+        if text.count("[") + text.count("{") <= MAX_NESTING or _depth(value) <= MAX_NESTING:
+            return value
+    raise DataError(f"nested {nesting(text):,} levels deep (at most {MAX_NESTING} are read)", path=path, line=line,
+                    hint="not a file embedlab wrote or reads: arrays and objects nest a few levels")
+
+
+def _depth(value: Any) -> int:
+    """How deep arrays and objects nest in a parsed value (level by level, never recursive), up to MAX_NESTING + 1."""
+    level, current = 0, [value] if type(value) in (list, dict) else []
+    while current and level <= MAX_NESTING:
+        level += 1
+        current = [child for node in current for child in (node.values() if type(node) is dict else node)
+                   if type(child) in (list, dict)]
+    return level
+
+
+def nesting(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings do not count)."""
+    import numpy as np  # only here: `--help` imports this module and never numpy
+
+    codes = np.frombuffer(_STRING.sub("", text).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    steps = np.isin(codes, np.frombuffer(b"[{", np.uint8)).astype(np.int64) - np.isin(codes, np.frombuffer(b"]}", np.uint8))
+    return int(np.cumsum(steps).max(initial=0))
 
 
 def _check_unicode(record: dict[str, Any], path: Path, line: int) -> None:
@@ -93,7 +128,7 @@ def read_json(path: str | Path, *, what: str, hint: str) -> Any:
     """A whole JSON file (a results file, a curve), or a DataError naming it: unreadable, not UTF-8, not JSON."""
     path = Path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return parse_json(path.read_text(encoding="utf-8"), path)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"not a readable {what} (invalid JSON: {exc})", path=path, hint=hint) from None
     except OSError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from embedlab.errors import DataError
 from embedlab.tasks.retrieval import RetrievalTask
 
 STEMS = ("corpus", "queries", "qrels")
+log = logging.getLogger(__name__)
 
 
 Files = str | Path | list[Path]
@@ -87,19 +89,31 @@ def find_files(folder: Path | None, stem: str, split: str | None) -> list[Path]:
         raise DataError(f"no {stem} given", hint=f"pass a folder or {stem}=PATH")
     if not folder.is_dir():
         raise DataError("expected a folder with corpus, queries and qrels", path=folder)
+    sub = folder / stem
+    splits = {p.stem: [p] for p in sorted(sub.iterdir()) if p.suffix in (".tsv", ".parquet", ".jsonl")} \
+        if stem == "qrels" and sub.is_dir() else {}
     for candidate in (folder / f"{stem}.jsonl", folder / f"{stem}.tsv", folder / f"{stem}.parquet"):
         if candidate.exists():
-            return [candidate]
-    sub = folder / stem
-    if stem == "qrels" and sub.is_dir():
-        groups = {p.stem: [p] for p in sorted(sub.iterdir()) if p.suffix in (".tsv", ".parquet", ".jsonl")}
-        if groups:
-            return groups[choose_split(groups, split, sub)]
+            return _either(candidate, splits, split, folder) if splits else [candidate]
+    if splits:
+        return splits[choose_split(splits, split, sub)]
     groups = find_split_files(folder, stem)
     if groups:
         return groups[choose_split(groups, split, folder)]
     raise DataError(f"no {stem} file (looked for {stem}.jsonl, {stem}.tsv, {stem}.parquet, "
                     f"{stem}/<split>.tsv, {stem}-*.parquet)", path=folder)
+
+
+def _either(file: Path, splits: dict[str, list[Path]], split: str | None, folder: Path) -> list[Path]:
+    """A qrels file beside a qrels/ folder of splits: the split asked for from the folder, else the file; said."""
+    if split is not None and split in splits:
+        chosen = splits[split]
+        log.warning("%s: read qrels/%s (--split %s), not %s", folder, chosen[0].name, split, file.name)
+        return chosen
+    preferred = next((name for name in (split, "test", *sorted(splits)) if name in splits), None)
+    log.warning("%s: read %s; the folder qrels/ (%s) holds judgments too: --split %s reads qrels/%s", folder,
+                file.name, ", ".join(splits), preferred, splits[preferred][0].name)
+    return [file]
 
 
 def join_title(title: str | None, text: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from embedlab.deploy.scorer import DeployKnobs, VariantScorer
-from embedlab.deploy.variants import CONFIGURED, NO_PROMPT, Variant, grid
+from embedlab.deploy.variants import CONFIGURED, DEFAULT_PRECISIONS, NO_PROMPT, Variant, grid
 from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import EmbedlabError, ModelError
 from embedlab.models.base import Encoder, Model, ModelOptions
@@ -33,7 +33,7 @@ from embedlab.tasks.types import Task, ranks_corpus
 @dataclass
 class DeployOptions:
     dims: tuple[int, ...] = ()  # empty: the model's full width only
-    precisions: tuple[str, ...] = ("float32", "int8", "binary")
+    precisions: tuple[str, ...] = DEFAULT_PRECISIONS
     indexes: tuple[str, ...] = ("exact",)
     prompt_variants: bool = False
     query_instructions: tuple[str, ...] = ()  # with prompt_variants: instructions to try besides the configured one

@@ -15,6 +15,7 @@ from embedlab.errors import EmbedlabError, UnknownNameError
 from embedlab.search.names import INDEXES, RENAMED
 
 PRECISIONS = ("float32", "float16", "int8", "int8+rescore", "binary", "binary+rescore")
+DEFAULT_PRECISIONS = ("float32", "int8", "binary")  # what `sweep` tries when --precision is not given
 # what each index (`search.names.INDEXES`) can hold: faiss quantizes int8 its own way (not sentence-transformers'),
 # so its indexes take none
 TAKES = {"exact": {"float32", "float16", "int8", "binary"}, "flat": {"float32", "float16", "binary"},
@@ -82,22 +83,27 @@ def parse_indexes(text: str) -> tuple[str, ...]:
 def grid(model: str, full: int, dims: tuple[int, ...], precisions: tuple[str, ...], indexes: tuple[str, ...]
          ) -> tuple[list[Variant], list[str]]:
     """Every (dimension, precision, index) an index can take, the baseline (full width, float32, exact) first,
-    and a note per pair left out. A dimension above the model's, or a precision no index given takes, is one
-    line of error."""
+    and a note per pair left out. A dimension above the model's, or a precision given that no index given takes, is
+    one line of error; a default precision no index takes is left out with a note."""
     for dim in dims:
         if dim > full:
             raise EmbedlabError(f"--dims {dim} is more than the {full} dimensions of {model}: give dimensions "
                                 f"up to {full}")
+    notes, held = [], []
     for precision in precisions:
         stored = precision.removesuffix("+rescore")
-        if not any(stored in TAKES[index] for index in indexes):
-            takers = [i for i in INDEXES if stored in TAKES[i]]
+        if any(stored in TAKES[index] for index in indexes):
+            held.append(precision)
+            continue
+        takers = " or ".join(i for i in INDEXES if stored in TAKES[i])
+        if precisions != DEFAULT_PRECISIONS:
             raise EmbedlabError(f"--precision {precision}: no --index given can hold {stored} vectors "
-                                f"({', '.join(indexes)}); {' or '.join(takers)} can")
-    baseline = Variant(full, "float32", "exact")
-    variants, notes = [baseline], []
+                                f"({', '.join(indexes)}); {takers} can")
+        notes.append(f"{precision} (a default --precision) left out: no --index given ({', '.join(indexes)}) can "
+                     f"hold {stored} vectors; {takers} can")  # not blamed on an option that was not given
+    variants = [Variant(full, "float32", "exact")]  # the baseline
     for index in indexes:
-        for precision in precisions:
+        for precision in held:
             if precision.removesuffix("+rescore") not in TAKES[index]:
                 notes.append(f"{precision} × {index} left out: {index} cannot hold "
                              f"{precision.removesuffix('+rescore')} vectors")

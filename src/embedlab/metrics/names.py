@@ -58,3 +58,23 @@ def score_name(text: str) -> str:
     if prefix.lower() not in ("", "v2"):
         raise UnknownNameError("score prefix", prefix, ["v1", "v2"])
     return (prefix.lower() + "." if prefix else "") + str(parse_metric(rest))
+
+
+# scores of other commands that are fractions too: chunking's span and answer scores, sweep's neighbour recall
+FRACTIONS = ("span_recall", "span_precision", "span_iou", "answer_hit", "document_hit", "neighbour_recall")
+COUNTS = ("context_tokens", "answer_rank")  # scores that count (tokens, a rank): 0 or more
+
+
+def score_range(name: str) -> tuple[float, float]:
+    """The values a score of this name can take (a mean or a query's): [0, 1] for every ranking metric and
+    fraction, [0, inf) for a count; a name embedlab does not know is only bounded by being finite."""
+    base = name.partition("@")[0]
+    if base in FRACTIONS:
+        return 0.0, 1.0
+    if base in COUNTS:
+        return 0.0, float("inf")
+    try:
+        score_name(name)
+    except UnknownNameError:
+        return float("-inf"), float("inf")
+    return 0.0, 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from embedlab.errors import UnknownNameError
@@ -38,6 +39,21 @@ class MiningConfig:
             self.index = index_name(self.index)
         except UnknownNameError as exc:
             raise ValueError(str(exc)) from None
+        self._check_filters()
+
+    def _check_filters(self) -> None:
+        """NaN would turn a filter off without a word (every comparison with it is false): refused, as are limits
+        that drop every candidate."""
+        if self.relative_margin is not None and not 0 <= self.relative_margin < 1:
+            raise ValueError(f"relative_margin must be a number in [0, 1), not {self.relative_margin!r} (0.05: a "
+                             "negative scores at most 95% of the positive)")
+        for name in ("absolute_margin", "max_score", "min_score"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, not {value!r}")
+        if self.min_score is not None and self.max_score is not None and self.min_score > self.max_score:
+            raise ValueError(f"min_score {self.min_score:g} is above max_score {self.max_score:g}: every candidate "
+                             "would be dropped")
 
     def second_model_margins(self) -> MiningConfig:
         """The filters a second model applies: the same margins, or, with none, "below the positive"."""

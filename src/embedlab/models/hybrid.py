@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,6 +60,9 @@ def _compositions(total: int, n: int):
         yield tuple(b - a - 1 for a, b in zip(bounds, bounds[1:]))
 
 
+MAX_WEIGHT = 1e6  # weights are relative; far larger ones only overflow the fused scores (1e308: every score inf)
+
+
 def parse_weights(weights: str | Sequence[float] | None, n: int, spec: str) -> tuple[float, ...] | None:
     """One non-negative weight per sub-model, or None for a sweep; equal weights when none are given."""
     if weights is None:
@@ -74,8 +76,9 @@ def parse_weights(weights: str | Sequence[float] | None, n: int, spec: str) -> t
     if len(values) != n:
         raise ModelError(f"hybrid:{spec} fuses {n} models but --weights gives {len(values)} "
                          f"({','.join(f'{v:g}' for v in values)}): give one weight per model, in order")
-    if not all(math.isfinite(v) and v >= 0 for v in values) or not any(values):
-        raise ModelError(f"--weights {weights!r}: weights must be non-negative numbers, not all 0")
+    if not all(0 <= v <= MAX_WEIGHT for v in values) or not any(values):  # NaN is in no range
+        raise ModelError(f"--weights {weights!r}: weights must be non-negative numbers up to {MAX_WEIGHT:g}, not all "
+                         "0 (they are relative: 0.7,0.3 or 7,3)")
     return values
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from embedlab.results.compare import TaskComparison
 from embedlab.results.table import LABELS, short_name
+from embedlab.tasks.sampling import sample_note
 
 
 def comparison_rows(c: TaskComparison) -> tuple[list[str], list[list[str]]]:
@@ -25,11 +26,12 @@ def comparison_rows(c: TaskComparison) -> tuple[list[str], list[list[str]]]:
 def rich_comparison(c: TaskComparison):
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     header, rows = comparison_rows(c)
     test = "paired randomization test" if c.test == "permutation" else "paired t-test"
-    table = Table(title=f"{c.task}: {LABELS.get(c.metric, c.metric)}, {c.queries:,} queries, "
-                        f"Δ vs baseline {short_name(c.baseline)}",
+    table = Table(title=Text(f"{c.task}: {LABELS.get(c.metric, c.metric)}, {c.queries:,} queries, "
+                             f"Δ vs baseline {short_name(c.baseline)}"),
                   title_justify="left", box=box.SIMPLE_HEAD, caption_justify="left",
                   caption="scores ×100; "
                           f"{test}, Holm-corrected across {max(len(c.rows) - 1, 1)} comparison(s); "
@@ -40,7 +42,7 @@ def rich_comparison(c: TaskComparison):
     for row in rows:
         style = next((s for word, s in (("better", "bold green"), ("worse", "bold red"))
                       if row[5].endswith(word)), None)
-        table.add_row(*row[:5], f"[{style}]{row[5]}[/{style}]" if style else row[5])
+        table.add_row(Text(row[0]), *row[1:5], Text.assemble((row[5], style or "")))
     return table
 
 
@@ -50,7 +52,7 @@ def margin_note(c: TaskComparison) -> str | None:
         return None
     base = c.rows[0]
     half = 100 * (base.ci.high - base.ci.low) / 2
-    return (f"{c.task}: a seeded sample of {c.sample['n']:,} of {c.sample['of']:,}; the {short_name(base.model)} "
+    return (f"{c.task}: a {sample_note(c.sample)}; the {short_name(base.model)} "
             f"interval is ±{half:.2f} points; ±{100 * c.margin:g} would need about "
             f"{base.rows_for_margin:,} rows" + (" (more than the data has)" if base.rows_for_margin > c.sample["of"]
                                                else ""))

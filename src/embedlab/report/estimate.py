@@ -22,12 +22,13 @@ def estimate_cells(row: dict[str, Any]) -> list[str]:
 
 def estimate_table(rows: list[dict[str, Any]]):
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="estimate (no request sent)", title_justify="left",
                   caption="tokens: ~ = estimated from characters (1 per CJK character, 1 per 4 others)")
     for column in COLUMNS:
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in rows:
-        table.add_row(*estimate_cells(row))
+        table.add_row(*map(Text, estimate_cells(row)))  # a model's name as text, never rich markup
     return table
 

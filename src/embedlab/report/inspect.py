@@ -78,8 +78,8 @@ def lengths_table(inspection: Inspection):
 
 
 def findings_table(inspection: Inspection):
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="findings", title_justify="left", show_lines=True)
     table.add_column("severity", no_wrap=True)
@@ -89,9 +89,9 @@ def findings_table(inspection: Inspection):
     table.add_column("examples")
     for finding in inspection.findings:
         locations, example = examples(finding)
-        table.add_row(f"[{SEVERITY_STYLE[finding.severity]}]{finding.severity}[/]", finding.code,
-                      f"{finding.count:,}", escape(finding.message),
-                      escape(locations + (f"\ne.g. {example}" if example else "")))
+        table.add_row(Text(finding.severity, style=SEVERITY_STYLE[finding.severity]), finding.code,
+                      f"{finding.count:,}", Text(finding.message),  # the data's own text, never rich markup
+                      Text(locations + (f"\ne.g. {example}" if example else "")))
     return table
 
 

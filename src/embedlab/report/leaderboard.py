@@ -59,9 +59,9 @@ def rich_leaderboard(board: Leaderboard, title: str):
     from rich.text import Text
 
     header, rows = leaderboard_cells(board)
-    table = Table(title=f"{title}: {len(rows)} runs, scores ×100", title_justify="left")
-    for name in header:
-        table.add_column(name, justify="left" if name in ("model", "file") else "right")
+    table = Table(title=Text(f"{title}: {len(rows)} runs, scores ×100"), title_justify="left")
+    for name in header:  # task names and paths as text, never rich markup
+        table.add_column(Text(name), justify="left" if name in ("model", "file") else "right")
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))  # labels like [b] are text, not rich markup (bold)
     return table

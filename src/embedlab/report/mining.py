@@ -19,12 +19,13 @@ def print_mining_report(report: Mapping[str, Any], console=None) -> None:
 
     console = console or stdout()
     console.print(f"mined {report['rows']:,} rows against {report['corpus_size']:,} candidate passages "
-                  f"with {', '.join(report['models'])}")
+                  f"with {', '.join(report['models'])}", markup=False, emoji=False)
     if report.get("approximate_search"):
         console.print(search_cost(report["approximate_search"]), highlight=False)
     console.print(counts_table(report))
     for name, stats in report["embedding"].items():
-        console.print(f"{name}: {stats['texts_encoded']:,} texts embedded, {stats['cache_hits']:,} from the cache")
+        console.print(f"{name}: {stats['texts_encoded']:,} texts embedded, {stats['cache_hits']:,} from the cache",
+                      markup=False, emoji=False)
     console.print(positive_ranks(report), highlight=False)
     if report["examples"]:
         console.print("likely false negatives dropped (examples, one per row):")

@@ -8,6 +8,7 @@ from typing import Any
 
 from embedlab.results.query_diff import coverage_notes
 from embedlab.results.results import Results
+from embedlab.tasks.sampling import sample_note
 
 
 def result_notes(results: Results) -> list[str]:
@@ -22,7 +23,7 @@ def result_notes(results: Results) -> list[str]:
                          "no relevant document (every judgment 0): they score 0 in every mean, as in mteb and "
                          "pytrec_eval (`embedlab inspect` lists them)")
         if t.sample:
-            notes.append(f"{t.task}: seeded sample of {t.sample['n']:,} of {t.sample['of']:,} (seed {t.sample['seed']})")
+            notes.append(f"{t.task}: {sample_note(t.sample)}")
     notes += coverage_notes(results)
     for run in results.runs:
         usage = run.model.get("usage")

@@ -24,6 +24,7 @@ from embedlab.results.curve import Curve
 from embedlab.results.results import Results
 from embedlab.results.sweep import fusion_notes, sweep_summaries
 from embedlab.results.table import LABELS, short_name
+from embedlab.tasks.sampling import sample_note
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}
@@ -57,7 +58,7 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
                 for row, r in zip(rows, c.rows)]
         heading = f"{c.task}: {LABELS.get(c.metric, c.metric)} ({c.queries:,} queries)"
         caption = ("scores ×100; 95% bootstrap CIs over queries; Δ vs the baseline, paired randomization "
-                   "test, Holm-corrected")
+                   "test, Holm-corrected") + (f"; a {sample_note(c.sample)}" if c.sample else "")
         parts_md += [f"## {heading}", "", *markdown_table(header, rows), "", f"_{caption}_", ""]
         plots = [_bars(c), _distributions(c, results)] + ([_wins(c, results)] if len(c.rows) > 1 else [])
         parts_html += [f"<h2>{html.escape(heading)}</h2>", html_table(header, rows, caption, cell_class=_mark),

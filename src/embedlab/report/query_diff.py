@@ -44,19 +44,20 @@ def mark(doc: Ranked) -> str:
 def rich_analysis(a: QueryAnalysis):
     """One table: a block of rows per query (its line, then the two tops side by side)."""
     from rich import box
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    base, other = (short_name(m) for m in a.models)
-    table = Table(title=escape(heading(a)), title_justify="left", box=box.SIMPLE_HEAD, caption=escape(CAPTION),
+    base, other = (short_name(m) for m in a.models)  # names, queries and documents as text, never rich markup
+    table = Table(title=Text(heading(a)), title_justify="left", box=box.SIMPLE_HEAD, caption=Text(CAPTION),
                   caption_justify="left", show_lines=False)
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column(base, overflow="fold", ratio=1)
-    table.add_column(other, overflow="fold", ratio=1)
+    table.add_column(Text(base), overflow="fold", ratio=1)
+    table.add_column(Text(other), overflow="fold", ratio=1)
     for q in a.queries:
-        table.add_row("", f"[bold]{escape(q.query_id)}[/bold] {escape(q.query)}",
-                      f"Δ [{'green' if q.delta > 0 else 'red'}]{q.delta:+.3f}[/] ({q.scores[0]:.3f} → "
-                      f"{q.scores[1]:.3f}); {q.relevant} relevant", end_section=False)
+        table.add_row("", Text.assemble((q.query_id, "bold"), f" {q.query}"),
+                      Text.assemble("Δ ", (f"{q.delta:+.3f}", "green" if q.delta > 0 else "red"),
+                                    f" ({q.scores[0]:.3f} → {q.scores[1]:.3f}); {q.relevant} relevant"),
+                      end_section=False)
         table.add_row("", f"first relevant: {first(q.first_relevant[0])}",
                       f"first relevant: {first(q.first_relevant[1])}")
         for rank in range(max(len(q.top[0]), len(q.top[1]))):
@@ -65,12 +66,12 @@ def rich_analysis(a: QueryAnalysis):
     return table
 
 
-def _rich_doc(doc: Ranked) -> str:
-    from rich.markup import escape
+def _rich_doc(doc: Ranked):
+    from rich.text import Text
 
     style = "bold green" if doc.relevant else "red" if doc.grade == 0 else "dim"
-    text = "(not in the corpus)" if doc.snippet is None else escape(_cut(doc.snippet, 80))
-    return f"[{style}]{escape(doc.doc_id)} {escape(mark(doc))}[/{style}] {text}"
+    text = "(not in the corpus)" if doc.snippet is None else _cut(doc.snippet, 80)
+    return Text.assemble((f"{doc.doc_id} {mark(doc)}", style), f" {text}")
 
 
 def _cut(text: str, size: int) -> str:

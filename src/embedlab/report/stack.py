@@ -47,16 +47,17 @@ def cost_per_1k(row: StackRow, price_per_mtok: float | None = None) -> str:
 def rich_stack(rows: list[StackRow], price_per_mtok: float | None = None):
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     header, cells = stack_cells(rows, price_per_mtok)
     table = Table(title="retrieval stacks: first stage, then reranked at each depth", title_justify="left",
                   box=box.SIMPLE_HEAD, caption=CAPTION, caption_justify="left")
     for index, name in enumerate(header):
         table.add_column(name, justify="left" if index < 2 else "right", overflow="fold")
-    for row, line in zip(rows, cells):
+    for row, line in zip(rows, cells):  # names as text, never rich markup
         gain = row.gain
-        style = None if gain is None else "bold green" if gain.low > 0 else "bold red" if gain.high < 0 else None
-        table.add_row(*line[:6], *([f"[{style}]{c}[/{style}]" for c in line[6:8]] if style else line[6:8]), *line[8:])
+        style = "" if gain is None else "bold green" if gain.low > 0 else "bold red" if gain.high < 0 else ""
+        table.add_row(*map(Text, line[:6]), *(Text.assemble((c, style)) for c in line[6:8]), *map(Text, line[8:]))
     return table
 
 

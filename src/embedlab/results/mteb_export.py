@@ -4,7 +4,8 @@
 A C-MTEB task loaded by name (its `dataset` provenance recorded) is written under mteb's task name, split and
 language, with the dataset revision it was read at (mteb 2.x's re-upload or the original C-MTEB dataset; when the
 copy did not record its commit, the revision of that dataset in the task table, and the file says so). Other data
-(or a sample of a named task) is a custom task `Custom-<name>` whose `dataset_revision` is the data's content hash.
+(or a sample of a named task) is a custom task `Custom-<name>` whose `dataset_revision` is the data's content hash;
+a sample's name says which (`-sample-N-of-M-seed-S`, and `-pruned-D` when its corpus was pruned).
 
 Scores are mteb's names (`ndcg@10` -> `ndcg_at_10`) with mteb's semantics: reranking as mteb 2.x scores it (v2:
 each row's candidates ranked as a small retrieval problem: `map_at_1000`, `mrr_at_10`, `ndcg_at_10`). C-MTEB's /
@@ -27,6 +28,7 @@ from embedlab.results.results import ModelRun, Results, TaskResult
 from embedlab.results.table import display_names, short_name
 from embedlab.tasks.cmteb import TASKS
 from embedlab.tasks.cmteb_table import MTEB_VERSION
+from embedlab.tasks.sampling import sample_note
 
 CUSTOM_PREFIX = "Custom-"
 UNKNOWN_LANGUAGE = "und-Zyyy"  # ISO 639-3 "undetermined", script "common"
@@ -80,6 +82,7 @@ def export_mteb(results: list[Results], *, models: tuple[str, ...] = (), name: s
                                 hint="export one at a time (--model), or name them apart with --name / --revision")
             if first[0] == label:
                 out.files.append(file)
+    out.notes = list(dict.fromkeys(out.notes))  # a note of a task is said once, however many runs it has
     return out
 
 
@@ -165,7 +168,8 @@ def _identity(result: TaskResult, language: str, notes: list[str]) -> tuple[str,
     if result.sample:
         sample = result.sample
         name += f"-sample-{sample.get('n')}-of-{sample.get('of')}-seed-{sample.get('seed')}"
-        notes.append(f"{result.task}: a sample, not mteb's task: exported as {name}")
+        name += f"-pruned-{sample.get('distractors') or 0}" if sample.get("corpus") == "pruned" else ""
+        notes.append(f"{result.task}: a sample, not mteb's task ({sample_note(sample)}): exported as {name}")
     elif result.task in TASKS or result.task.split("/")[-1] in TASKS:
         notes.append(f"{result.task}: these results do not record which dataset the task was read from (written "
                      f"before embedlab recorded it): exported as {name}; re-run eval to export it as mteb's task")

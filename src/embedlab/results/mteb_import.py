@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from embedlab.errors import UnknownNameError
-from embedlab.results.mteb_export import V1_KEYS, custom_task_name
+from embedlab.metrics.names import score_range
+from embedlab.results.mteb_export import CUSTOM_PREFIX, V1_KEYS, custom_task_name
 from embedlab.tasks.cmteb import CMTEB, TASKS, lookup
 
 _AT = re.compile(r"(ndcg|map|recall|precision|mrr|hit_rate)_at_(\d+)")
@@ -64,9 +66,12 @@ def results_folders(root: str | Path) -> list[Path]:
     return found or [root]
 
 
-def read_published(root: str | Path, tasks: dict[str, str], models: Iterable[str] = ()) -> list[Published]:
+def read_published(root: str | Path, tasks: dict[str, str], models: Iterable[str] = (),
+                   skipped: list[str] | None = None) -> list[Published]:
     """Published results of the `tasks` ({name: type}, names as in the user's results; other data's as
-    `export-mteb` names it) by every model (or those matching a `models` pattern: fnmatch, any case)."""
+    `export-mteb` names it) by every model (or those matching a `models` pattern: fnmatch, any case). A file of a
+    task that cannot be used (unreadable, no scores of the task's split, a score that is not a number in its metric's
+    range) is left out; `skipped` gets a line for each: the file and why."""
     patterns = [m.lower() for m in models]
     found = []
     for folder in results_folders(root):
@@ -75,11 +80,14 @@ def read_published(root: str | Path, tasks: dict[str, str], models: Iterable[str
                 model, revision = model_of(path, folder)
                 if patterns and not any(fnmatch.fnmatch(model.lower(), p) for p in patterns):
                     continue
-                result = parse_file(path, task, kind)
-                if result is not None:
-                    result.model, result.revision = model, revision
-                    result.file = str(path.relative_to(Path(root)) if path.is_relative_to(Path(root)) else path)
-                    found.append(result)
+                result = read_file(path, task, kind)
+                file = str(path.relative_to(Path(root)) if path.is_relative_to(Path(root)) else path)
+                if isinstance(result, str):
+                    if skipped is not None:
+                        skipped.append(f"{file}: {result}")
+                    continue
+                result.model, result.revision, result.file = model, revision, file
+                found.append(result)
     return found
 
 
@@ -93,7 +101,10 @@ def file_names(task: str) -> list[str]:
 
 
 def _files_of(folder: Path, task: str) -> list[Path]:
-    return [path for name in file_names(task) for pattern in (f"*/*/{name}.json", f"*/{name}.json")
+    """The task's result files; of other data, also its samples' (`export-mteb` names them `<name>-sample-...`)."""
+    names = [f"{name}{sample}" for name in file_names(task)
+             for sample in ("", *(["-sample-*-of-*-seed-*"] if name.startswith(CUSTOM_PREFIX) else []))]
+    return [path for name in names for pattern in (f"*/*/{name}.json", f"*/{name}.json")
             for path in sorted(folder.glob(pattern))]
 
 
@@ -104,7 +115,7 @@ def model_of(path: Path, folder: Path) -> tuple[str, str]:
         data = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}
         if data.get("name"):
             return str(data["name"]), str(data.get("revision") or "no_revision_available")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         pass
     if path.parent.parent == folder:  # results/<model>/<Task>.json: the repository before revision folders
         return path.parent.name.replace("__", "/"), "no_revision_available"
@@ -113,31 +124,53 @@ def model_of(path: Path, folder: Path) -> tuple[str, str]:
 
 def parse_file(path: Path, task: str, kind: str) -> Published | None:
     """A result file's scores on the task's split and default subset, in embedlab's names (None when it has none,
-    or is not an mteb result file)."""
+    is not an mteb result file, or holds a score that cannot be one: `read_file` says why)."""
+    result = read_file(path, task, kind)
+    return None if isinstance(result, str) else result
+
+
+def read_file(path: Path, task: str, kind: str) -> Published | str:
+    """A result file's scores on the task's split and default subset, in embedlab's names, or why there are none: not
+    readable, not an mteb result file, no scores of the split, or a score that is not a number in its metric's range
+    (NaN, infinite, a percentage: the whole file is left out, it is not what mteb writes)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError, RecursionError) as exc:
+        return f"not readable ({type(exc).__name__})"
     if not isinstance(data, dict):
-        return None
+        return "not an mteb result file"
     legacy = "mteb_dataset_name" in data and "scores" not in data
     splits = {k: v for k, v in data.items() if isinstance(v, dict)} if legacy else data.get("scores")
     if not isinstance(splits, dict):
-        return None
+        return "not an mteb result file (no scores)"
     spec = TASKS.get(task)
     split = spec.split if spec else next(iter(splits), None) if len(splits) == 1 else None
     entry = _default_subset(splits.get(split))
     if entry is None:
-        return None
+        return f"no scores of the '{split}' split's default subset"
     scores, semantics = embedlab_scores(entry, kind)
     kept = data.get("embedlab", {}).get("reranking_v1") if isinstance(data.get("embedlab"), dict) else None
     if kind == "reranking" and isinstance(kept, dict):  # exported by embedlab: the C-MTEB scores kept beside
-        scores.update({ours: float(kept[key]) for key, ours in V1_KEYS if isinstance(kept.get(key), (int, float))})
+        scores.update({ours: _number(kept[key]) for key, ours in V1_KEYS if key in kept})
+    bad = next((name for name, value in scores.items() if not _in_range(name, value)), None)
+    if bad is not None:
+        low, high = score_range(bad)
+        return f"its {bad} score is {scores[bad]!r}, not a number in {low:g}..{high:g}"
     if not scores:
-        return None
+        return "no scores embedlab reads"
     revision = data.get("dataset_revision")
     return Published("", "", task, "", scores, revision if isinstance(revision, str) else None,
                      str(data.get("mteb_version")) if data.get("mteb_version") else None, legacy, semantics)
+
+
+def _number(value) -> float:
+    """A JSON value as a float (NaN when it is no number: out of every range)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
+def _in_range(name: str, value: float) -> bool:
+    low, high = score_range(name)
+    return low <= value <= high  # NaN is in no range
 
 
 def _default_subset(block) -> dict | None:
@@ -155,7 +188,7 @@ def _default_subset(block) -> dict | None:
 
 def embedlab_scores(entry: dict, kind: str) -> tuple[dict[str, float], str | None]:
     """(scores in embedlab's names, reranking semantics) of one subset's mteb scores."""
-    numbers = {k: float(v) for k, v in entry.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    numbers = {k: _number(v) for k, v in entry.items() if _AT.fullmatch(k) or k in ("map", "mrr")}
     ranked = {f"{m[1]}@{m[2]}": v for k, v in numbers.items() if (m := _AT.fullmatch(k))}
     if kind != "reranking":
         return ranked, None

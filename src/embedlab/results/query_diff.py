@@ -3,8 +3,9 @@ documents from their saved runs (`eval --save-run`), their grades and the rank o
 
 `query_differences` is the pure function (per-query scores, rankings and task data in, queries out);
 `query_analyses` finds what it needs from results files: the runs they recorded (`saved_runs`) and the task
-data, read again from the source the results recorded and checked against their data hash. A run or data
-file that moved or changed skips that analysis with a one-line note, never an error.
+data, read again from the source the results recorded and checked against their data hash; each run file against
+the hash recorded when it was saved. A run or data file that moved or changed skips that analysis with a one-line
+note, never an error.
 """
 
 from __future__ import annotations
@@ -136,9 +137,14 @@ def _ranking(run: ModelRun, task: str) -> dict[str, list[str]] | str:
     """A model's saved run of a task (query id -> document ids best first), or why it cannot be read."""
     path = run.model["saved_runs"][task]
     try:
-        return {qid: docids for qid, (docids, _) in read_run(path).rankings.items()}
+        saved = read_run(path)
     except EmbedlabError as exc:
         return f"the saved run of {run.model['name']} cannot be read, its queries are not shown ({exc})"
+    recorded = run.model.get("saved_runs_sha256", {}).get(task)  # None: results written before hashes were kept
+    if recorded is not None and recorded != saved.sha256:
+        return (f"the saved run of {run.model['name']} at {path} was replaced after these results were written "
+                "(by a later eval?): its queries are not shown")
+    return {qid: docids for qid, (docids, _) in saved.rankings.items()}
 
 
 def task_data(result: TaskResult) -> tuple[RetrievalTask | None, str | None]:
@@ -148,18 +154,20 @@ def task_data(result: TaskResult) -> tuple[RetrievalTask | None, str | None]:
     from embedlab.tasks.types import task_type
 
     where = f"{result.task}: queries not shown"
-    if not result.source or not Path(result.source).exists():
-        return None, f"{where}, its data is not at {result.source or '(no source recorded)'} any more"
+    source = next((s for s in (result.source_absolute, result.source) if s and Path(s).exists()), None)
+    if source is None:  # the absolute path first: the source as given may be relative to another folder
+        return None, (f"{where}, its data is not at {result.source_absolute or result.source or '(no source recorded)'}"
+                      " any more")
     try:
-        task = next(t for t in resolve(result.source) if t.type == result.type)
+        task = next(t for t in resolve(source) if t.type == result.type)
         if result.sample:
             s = result.sample
             task = task_type(task).sample(task, s["n"], s["seed"], prune_corpus=s.get("corpus") == "pruned",
                                           distractors=s.get("distractors") or 0)
     except (EmbedlabError, StopIteration) as exc:
-        return None, f"{where}, its data at {result.source} cannot be read ({exc})"
+        return None, f"{where}, its data at {source} cannot be read ({exc})"
     if task.fingerprint() != result.data_hash:
-        return None, f"{where}: the data at {result.source} is not the data scored (changed since, or another split)"
+        return None, f"{where}: the data at {source} is not the data scored (changed since, or another split)"
     return task, None
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from embedlab.data.records import read_json
 from embedlab.errors import DataError
+from embedlab.results.schema import RUN_KINDS as RUN_KINDS  # where it was defined before
+from embedlab.results.schema import damage
 
 SCHEMA = "embedlab.results/1"
+HINT = "give a results file written by `embedlab eval -o`"
 
 
 @dataclass
@@ -27,11 +31,15 @@ class TaskResult:
     timings: dict[str, float]
     sample: dict | None = None
     dataset: dict | None = None  # the published dataset the data came from (a C-MTEB task), when it did
+    source_absolute: str | None = None  # `source` as an absolute path, when it is a path (found from any folder)
 
 
-# what a model run is: a model as given; a point of a combination's weight sweep; a first stage reranked at one
-# depth; a deployment variant of one encoding (`embedlab sweep`); a model on one chunking of documents (`chunks`)
-RUN_KINDS = ("model", "weights", "stage", "variant", "chunking")
+
+
+def absolute_path(source: str) -> str | None:
+    """A task's source as an absolute path, when it names a file or folder (None: a name, or nothing): results
+    record it beside the source as given, so a later command finds the data from any folder."""
+    return os.path.abspath(source) if source and os.path.exists(source) else None
 
 
 @dataclass
@@ -81,7 +89,13 @@ class Results:
         return text
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Results:
+    def from_dict(cls, data: dict[str, Any], *, path: str | Path = "<results>") -> Results:
+        """Results from their JSON form, checked first (`results.schema`): a damaged or edited file (a score out of
+        its metric's range, a per-query list of the wrong length, a field of the wrong kind) is a DataError."""
+        problem = damage(data)
+        if problem is not None:
+            what = "not an embedlab results file" if problem == "no list of 'runs'" else "a damaged results file"
+            raise DataError(f"{what} ({problem})", path=path, hint=HINT)
         runs = [ModelRun(r["model"], r["embedding"], [TaskResult(**t) for t in r["tasks"]], r.get("kind"))
                 for r in data["runs"]]
         return cls(runs, data.get("environment", {}), data.get("created", ""), data.get("seed", 0),
@@ -93,14 +107,7 @@ class Results:
         if isinstance(source, str) and source.lstrip().startswith("{"):
             return cls.from_dict(json.loads(source))
         path = Path(source)
-        hint = "give a results file written by `embedlab eval -o`"
-        data = read_json(path, what="results file", hint=hint)
-        if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
-            raise DataError("not an embedlab results file (no list of 'runs')", path=path, hint=hint)
-        try:
-            return cls.from_dict(data)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise DataError(f"a damaged results file ({type(exc).__name__}: {exc})", path=path, hint=hint) from None
+        return cls.from_dict(read_json(path, what="results file", hint=HINT), path=path)
 
     def score(self, model: str, task: str, metric: str | None = None) -> float:
         """A model's mean score on a task; `model` is its display name, full name or short name."""

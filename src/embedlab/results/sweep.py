@@ -19,7 +19,7 @@ from embedlab.results.results import ModelRun, Results, TaskResult
 from embedlab.results.table import short_name
 
 # what differs between the runs of one sweep without being a setting: counts, outputs (each weight's saved runs)
-_NOT_SETTINGS = ("name", "weights", "usage", "price_per_mtok", "saved_runs")
+_NOT_SETTINGS = ("name", "weights", "usage", "price_per_mtok", "saved_runs", "saved_runs_sha256")
 
 
 @dataclass

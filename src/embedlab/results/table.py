@@ -55,7 +55,8 @@ def display_names(runs: list[ModelRun]) -> list[str]:
     return names
 
 
-_NOT_SETTINGS = {"name", "usage", "saved_runs", "run_coverage"}  # counts and outputs differ between runs of the same settings
+# counts and outputs differ between runs of the same settings
+_NOT_SETTINGS = {"name", "usage", "saved_runs", "saved_runs_sha256", "run_coverage"}
 
 
 def _differing_settings(models: list[dict[str, Any]]) -> list[str]:

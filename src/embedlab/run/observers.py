@@ -5,21 +5,26 @@ Results once their display names are known.
 
 `SavedRuns` is `eval --save-run DIR`: the ranking each retrieval result was scored from, kept as the scorer gives
 it and written as a TREC run, `DIR/<task>/<model>.trec`, each model's top 100 per query (tag: the model's display
-name). A task's runs share a folder, so every system's ranking of one collection (one qrels) sits side by side for
-trec_eval, ranx or `-m run:`. The files are regenerated as `eval -o` regenerates results: an existing run of the
-same model and task is replaced, other files in DIR are left alone; DIR may not be (inside) an input. A run file
-given as a model (`-m run:`) is its own saved run: it is not copied.
+name; a name that is not a file name gets a hash of it: one file per name, `data.trec_run.run_file_name`). Each
+file's absolute path and sha256 are recorded with the results (`saved_runs`, `saved_runs_sha256`): found from any
+folder, and a file replaced since is told from the one scored. A task's runs share a folder, so every system's
+ranking of one collection (one qrels) sits side by side for trec_eval, ranx or `-m run:`. The files are regenerated
+as `eval -o` regenerates results: an existing run of the same model and task is replaced, other files in DIR are
+left alone; DIR may not be (inside) an input. A run file given as a model (`-m run:`) is its own saved run: it is not
+copied.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from embedlab.data.output import check_output
-from embedlab.data.trec_run import file_safe, write_run
+from embedlab.data.trec_run import file_safe, run_file_name, write_run
 from embedlab.errors import DataError
 from embedlab.results.results import ModelRun, Results, TaskResult
 from embedlab.results.table import display_names
@@ -109,14 +114,17 @@ class SavedRuns(Observer):
                 if kept is None or kept[0] is not result:
                     continue
                 if id(model_run) in self._own:  # a run file is its own run: no copy
-                    saved[result.task] = self._own[id(model_run)]
+                    saved[result.task] = Path(os.path.abspath(self._own[id(model_run)]))
                     continue
-                path = self._free(self.folder / file_safe(result.task) / f"{file_safe(label)}.trec")
+                path = self._free(Path(os.path.abspath(self.folder)) / file_safe(result.task) /
+                                  f"{run_file_name(label)}.trec")
                 write_run(path, _rankings(*kept[1:]), label)
                 self.written.append(path)
-                saved[result.task] = str(path)
-            if saved:
-                model_run.model["saved_runs"] = saved
+                saved[result.task] = path
+            if saved:  # with each file's hash: a reader tells a run replaced since (by a later eval) from this one
+                model_run.model["saved_runs"] = {task: str(path) for task, path in saved.items()}
+                model_run.model["saved_runs_sha256"] = {task: hashlib.sha256(path.read_bytes()).hexdigest()
+                                                        for task, path in saved.items()}
 
     def _free(self, path: Path) -> Path:
         """`path`, or `path` numbered when another model of this run took it (two labels, one file name) or when it

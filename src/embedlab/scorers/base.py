@@ -19,7 +19,7 @@ import numpy as np
 
 from embedlab.errors import ModelError
 from embedlab.metrics.names import DEFAULT_K
-from embedlab.results.results import TaskResult
+from embedlab.results.results import TaskResult, absolute_path
 from embedlab.tasks.types import Task, task_type
 
 
@@ -98,7 +98,7 @@ class Scorer:
             query_ids=kind.query_ids(task),
             per_query={name: [float(v) for v in values] for name, values in per_query.items()},
             counts={**task.counts(), **extra.counts},
-            sample=task.sample, dataset=task.dataset,
+            sample=task.sample, dataset=task.dataset, source_absolute=absolute_path(task.source),
             timings={"encode_seconds": round(model_seconds, 4),
                      "score_seconds": round(done - started - model_seconds, 4),
                      "total_seconds": round(done - started, 4), **extra.timings},

@@ -12,8 +12,9 @@ a `--search` method.
 Vectors are added in chunks, so a memory-mapped corpus is never copied whole a second time (the index holds its
 own copy). Every index answers as `search.exact.top_k` does: (indices, scores), both (queries, k), best first,
 index -1 and score -inf where it found fewer; scores are dot products (for binary: dim - 2 x Hamming distance,
-the dot product of the ±1 vectors), so they sort like the exact search's. `settings` is what the index was built
-and searched with; `nbytes` its size as faiss serializes it (usearch: as it saves it): vectors plus graph or lists.
+the dot product of the ±1 vectors), so they sort like the exact search's. Builds are reproducible: the same vectors
+give the same index (usearch inserts with one thread). `settings` is what the index was built and searched with;
+`nbytes` its size as faiss serializes it (usearch: as it saves it): vectors plus graph or lists.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from embedlab.errors import require
 from embedlab.search.names import EXACT, index_name
 
 ADD_CHUNK = 65536  # vectors copied into an index at once
+# usearch inserts in parallel with threads > 1 (0: all cores), and the HNSW graph then depends on scheduling: one
+# thread inserts in key order, the same graph every run (faiss' HNSW builds the same graph with its OpenMP threads)
+USEARCH_ADD_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -164,14 +168,15 @@ class USearchIndex:
         index_module = require("usearch.index", "the usearch index")
         self.precision, self.dim = precision, dim
         self.binary = precision == "binary"
-        self.settings = {"connectivity": max(2, params.hnsw_m // 2), "expansion_search": params.ef_search}
+        self.settings = {"connectivity": max(2, params.hnsw_m // 2), "expansion_search": params.ef_search,
+                         "add_threads": USEARCH_ADD_THREADS}
         self.index = index_module.Index(ndim=_bits(dim) if self.binary else dim,
                                         metric="hamming" if self.binary else "ip",
                                         dtype=self.DTYPES[precision], connectivity=self.settings["connectivity"],
                                         expansion_search=params.ef_search)
         for c0 in range(0, len(stored), ADD_CHUNK):
             chunk = np.ascontiguousarray(stored[c0:c0 + ADD_CHUNK])
-            self.index.add(np.arange(c0, c0 + len(chunk)), chunk, threads=0)
+            self.index.add(np.arange(c0, c0 + len(chunk)), chunk, threads=USEARCH_ADD_THREADS)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         matches = self.index.search(np.ascontiguousarray(queries), k, threads=0)

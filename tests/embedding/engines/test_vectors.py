@@ -72,3 +72,19 @@ def test_not_a_vector_directory(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(VectorDirError, match="not a directory"):
         VectorDir(tmp_path / "file", manifest())
+
+
+def test_shards_without_a_manifest_are_refused_not_claimed(tmp_path):
+    """Shards whose manifest.json is gone were written by unknown settings: never served to a run of other ones,
+    and no new manifest claims them (issue 24, item 8)."""
+    store = VectorDir(tmp_path / "v", manifest(max_length=256))
+    store.write_shard(text_ids(["a", "b"]), unit(2))
+    (tmp_path / "v" / "manifest.json").unlink()
+    with pytest.raises(VectorDirError) as error:
+        VectorDir(tmp_path / "v", manifest(max_length=16))
+    message = str(error.value)
+    assert "\n" not in message and "2 vector shard file(s) but no manifest.json" in message and "move" in message
+    assert not (tmp_path / "v" / "manifest.json").exists()
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "notes.txt").write_text("x")
+    assert VectorDir(tmp_path / "w", manifest()).manifest == manifest()  # no shards: a new vector directory

@@ -4,7 +4,8 @@
 abfs://): every file goes through its `location.Location` (remote shards are read from a local mirror copy).
 Layout:
 - `manifest.json`: what wrote the vectors (model, revision, instructions, max length, dimension, the
-  model's cache key, the workers' device); a directory written by another model or settings is refused.
+  model's cache key, the workers' device); a directory written by another model or settings is refused, and so
+  are shards without a manifest (what wrote them is unknown).
 - `<name>.f32.npy` + `<name>.ids.npy`: one shard, vectors (rows, dimension) float32 and their text ids
   (rows, 16) uint8, the first 16 bytes of sha256(text) (`text_id`). The ids file is written last, atomically
   (a rename locally, one PUT on an object store): a shard exists once its ids file does, so a killed writer
@@ -74,9 +75,9 @@ class VectorDir:
         except FileNotFoundError:
             raise VectorDirError(f"{self.location}: no manifest.json (not a vector directory written by "
                                  "embedlab --engine ray)") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise VectorDirError(f"{self.location}/manifest.json: damaged ({exc}); move the directory away "
-                                 "and run again") from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise VectorDirError(f"{self.location}/manifest.json: damaged ({type(exc).__name__}); move the directory "
+                                 "away and run again") from None
 
     def _checked_manifest(self, wanted: dict[str, Any]) -> dict[str, Any]:
         """`wanted`, written when the directory has none; refused when it records other settings."""
@@ -89,6 +90,11 @@ class VectorDir:
                         f"{_short(found.get(field))} there, {_short(wanted.get(field))} now): give another "
                         "directory, or the settings it was written with")
             return found
+        shards = len(self.location.names(".ids.npy")) + len(self.location.names(".f32.npy"))
+        if shards:
+            raise VectorDirError(
+                f"--vectors {self.location} holds {shards} vector shard file(s) but no manifest.json, so the settings "
+                "that wrote them are unknown: give an empty directory, or move those shards away")
         self.location.create()
         self.location.write("manifest.json", json.dumps(wanted, ensure_ascii=False, indent=1).encode())
         return wanted
