@@ -20,7 +20,8 @@ from embedlab.synth.passages import Passage
 
 TERMS = 3
 K1, B = 1.5, 0.75
-_PIECE = re.compile(r"\w+")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_PIECE = re.compile(f"[{_HAN}]+|[^\\W{_HAN}]+")  # a run of Han characters, or a word of another script
 
 
 def keyword_queries(corpus: list[Passage], sampled: list[Passage], per_passage: int) -> Generated:
@@ -54,10 +55,10 @@ def surfaces(text: str, tokenize) -> dict[str, tuple[int, str]]:
     single Chinese character or letter is no keyword)."""
     found: dict[str, tuple[int, str]] = {}
     for piece in _PIECE.finditer(text):
-        word = piece.group()
-        for term in tokenize(word):
-            at = word.lower().find(term)
-            shown = word[at:at + len(term)] if at >= 0 else word  # a stem is shown as the word it came from
+        run = piece.group()
+        for term in tokenize(run):
+            at = run.find(term)  # a jieba word is a piece of its run; a stem is shown as the word it came from
+            shown = term if at >= 0 and re.match(f"[{_HAN}]", term) else run
             if term not in found and len(shown) > 1:
                 found[term] = (piece.start() + max(at, 0), shown)
     return found

@@ -58,7 +58,7 @@ def read_passages(paths: list[str | Path], *, chunk: str = "auto", split: str | 
     if corpus:
         passages = _corpus(paths, split)
     else:
-        passages = [Passage(d.id, d.text) for d in read_documents(paths).values()]
+        passages = [Passage(d.id, d.text.strip()) for d in read_documents(paths).values()]
         config = parse_chunk(DEFAULT_CHUNK) if chunk == "auto" else config
     if config is not None:
         passages = _chunked(passages, config)

@@ -13,7 +13,7 @@ import numpy as np
 from embedlab.errors import SetupError
 from embedlab.metrics.names import DEFAULT_K
 from embedlab.mining import MiningConfig, MiningInput, MiningRow, mine
-from embedlab.models.base import Encoder, Model, ModelOptions
+from embedlab.models.base import Encoder, Model, ModelOptions, as_model
 from embedlab.models.registry import backend_class, load_model
 from embedlab.run.context import RunContext
 from embedlab.run.evaluation import evaluate
@@ -31,23 +31,24 @@ def default_retrievers() -> tuple[str, ...]:
 
 
 class Retrievers:
-    def __init__(self, specs: tuple[str, ...], options: ModelOptions, run: RunOptions, *, defaulted: bool = False
-                 ) -> None:
+    def __init__(self, specs: tuple[str | Model, ...], options: ModelOptions, run: RunOptions, *,
+                 defaulted: bool = False) -> None:
         self.specs, self.options, self.defaulted = specs, options, defaulted
         # the round trip scores every query it is given, on the whole synthetic corpus: no sample, no extras
         self.run = dataclasses.replace(run, sample=None, prune_corpus=None, reranker=None, rerank_depths=(),
                                        save_run=None)
-        self.dense_spec = next((s for s in specs if issubclass(backend_class(s), Encoder)), None)
-        self._dense: Model | None = None
+        self.dense_spec = next((s for s in specs if _dense(s)), None)
+        given = self.dense_spec is not None and not isinstance(self.dense_spec, str)
+        self._dense: Model | None = as_model(self.dense_spec) if given else None
 
     def dense(self) -> Model | None:
-        """The first dense model, loaded the first time it is needed."""
+        """The first dense model, loaded the first time it is needed (a Model given is used as it is)."""
         if self._dense is None and self.dense_spec is not None:
             self._dense = load_model(self.dense_spec, self.options)
         return self._dense
 
     def models(self) -> list[str | Model]:
-        return [self.dense() if spec == self.dense_spec else spec for spec in self.specs]
+        return [self.dense() if spec is self.dense_spec else spec for spec in self.specs]
 
     def embed(self, texts: list[str]) -> tuple[np.ndarray | None, str]:
         """Unit query vectors of the dense model, or None and why not: no dense model given, or the bundled default
@@ -88,6 +89,10 @@ class Retrievers:
                 "rows_without_negative": report.rows_without_negative, "report": out.with_suffix(".report.json").name}
 
     def close(self) -> None:
-        if self._dense is not None:
+        if self._dense is not None and isinstance(self.dense_spec, str):
             self._dense.close()
             self._dense = None
+
+
+def _dense(spec: str | Model) -> bool:
+    return issubclass(backend_class(spec), Encoder) if isinstance(spec, str) else isinstance(as_model(spec), Encoder)

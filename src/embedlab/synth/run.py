@@ -17,7 +17,7 @@ from pathlib import Path
 from embedlab.data.output import check_output
 from embedlab.errors import EmbedlabError, SetupError, UnknownNameError
 from embedlab.models.base import ModelOptions
-from embedlab.models.registry import CHAT, backend_of, load_chat
+from embedlab.models.registry import CHAT, backend_of, load_chat, options_changed, unread_options
 from embedlab.run.context import environment
 from embedlab.run.evaluation import check_options_read
 from embedlab.run.options import RunOptions
@@ -42,7 +42,7 @@ class SynthOptions:
     temperature: float = 0.7
     chunk: str = "auto"
     filters: FilterSettings = field(default_factory=FilterSettings)
-    retrievers: tuple[str, ...] = ()  # -m: round trip, near-duplicates, mining; empty: BM25 + the bundled MiniLM
+    retrievers: tuple = ()  # model names or Models, -m: round trip, near-duplicates, mining; empty: BM25 + the bundled MiniLM
     reranking_rows: bool = False
     generator_options: ModelOptions | None = None
 
@@ -62,9 +62,15 @@ def synthesize(docs: str | Path | Sequence[str | Path], output: str | Path, *, s
     passages = read_passages(docs, chunk=synth.chunk, split=run.split)
     sampled = sample_passages(passages, synth.sample, run.seed)
     chat = load_chat(synth.generator, synth.generator_options or options, temperature=synth.temperature) if llm else None
-    retrievers = Retrievers(_specs(synth), options, run, defaulted=not synth.retrievers)
+    specs = _specs(synth)
     try:
-        check_options_read(options, [*retrievers.specs, *([chat] if chat else [])])
+        check_options_read(options, [*specs, *([chat] if chat else [])])
+    except SetupError:
+        if chat is not None:
+            chat.close()
+        raise
+    retrievers = Retrievers(specs, _own(options, specs), run, defaulted=not synth.retrievers)
+    try:
         generated = written(chat, passages.items, sampled, per_passage=synth.per_passage, styles=synth.styles,
                             language=synth.filters.language, custom=template, run=run) if chat else \
             no_llm(synth.generator, passages.items, sampled, synth.per_passage, run.seed)
@@ -105,6 +111,14 @@ def _check(synth: SynthOptions) -> bool:
     return llm
 
 
+def _own(options: ModelOptions, specs: tuple) -> ModelOptions:
+    """The retrievers' settings: those only the chat model reads (its endpoint, given once for both) back to their
+    defaults, so that the retrievers' own runs do not refuse them."""
+    default = ModelOptions()
+    unread = unread_options(options_changed(options), specs)
+    return dataclasses.replace(options, **{name: getattr(default, name) for name in unread})
+
+
 def _specs(synth: SynthOptions) -> tuple[str, ...]:
     """The retrievers the run needs: the models given, or the default pair when a filter or the rows need one."""
     needed = {"duplicates", "round-trip"} & set(synth.filters.on) or synth.reranking_rows
@@ -115,7 +129,7 @@ def _specs(synth: SynthOptions) -> tuple[str, ...]:
 
 def _provenance(synth: SynthOptions, run: RunOptions, source: dict, sampled: int, generated, filtered,
                 chat: dict | None) -> dict:
-    settings = dataclasses.asdict(synth.filters)
+    settings = {**dataclasses.asdict(synth.filters), "on": list(synth.filters.on)}
     return {
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "generator": {"name": synth.generator, "model": chat, "per_passage": synth.per_passage,

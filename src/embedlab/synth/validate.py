@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from embedlab.errors import EmbedlabError
-from embedlab.models.base import Encoder, ModelOptions
+from embedlab.models.base import Encoder, ModelOptions, as_model
 from embedlab.models.bm25 import BM25
 from embedlab.models.registry import backend_class
 from embedlab.results import Results
@@ -94,10 +94,10 @@ class Validation:
         return found
 
 
-def validate(synthetic, human, models: Sequence[str], *, model: ModelOptions | None = None,
+def validate(synthetic, human, models: Sequence, *, model: ModelOptions | None = None,
              run: RunOptions | None = None, metric: str | None = None, resamples: int = RESAMPLES,
              confidence: float = 0.95) -> tuple[Validation, Results, Results]:
-    """Evaluate `models` (names, as `evaluate` takes them) on the synthetic set and on the human one (paths or loaded
+    """Evaluate `models` (names or Models, as `evaluate` takes them) on the synthetic set and on the human one (paths or loaded
     tasks; both read before any model loads), one `evaluate` run each with the same run settings, and compare the
     rankings (`validate_sets`). BM25 models are the lexical systems, embedding models the dense ones."""
     run = run or RunOptions()
@@ -108,11 +108,15 @@ def validate(synthetic, human, models: Sequence[str], *, model: ModelOptions | N
     evaluated = [evaluate(list(models), tasks, model=model, run=run) for tasks in sets]
     runs = [r for r in evaluated[0].runs if r.kind == "model"]
     kinds = {"lexical": BM25, "dense": Encoder}
-    groups = {group: [r.model["name"] for spec, r in zip(models, runs) if issubclass(backend_class(spec), kind)]
+    groups = {group: [r.model["name"] for spec, r in zip(models, runs) if _of_kind(spec, kind)]
               for group, kind in kinds.items()}
     found = validate_sets(evaluated[0], evaluated[1], metric=metric, lexical=groups["lexical"], dense=groups["dense"],
                           resamples=resamples, seed=run.seed, confidence=confidence)
     return found, evaluated[0], evaluated[1]
+
+
+def _of_kind(spec, kind: type) -> bool:
+    return issubclass(backend_class(spec), kind) if isinstance(spec, str) else isinstance(as_model(spec), kind)
 
 
 def validate_sets(synthetic: Results, human: Results, *, metric: str | None = None, lexical: Sequence[str] = (),
