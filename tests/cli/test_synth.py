@@ -105,7 +105,7 @@ def test_a_killed_run_is_resumed_paying_only_the_missing_passages(corpus, tmp_pa
         kept = EmbeddingCache(cache)
         paid = sum(row.get("generations", 0) for row in kept.stats())
         kept.close()
-        assert 5 <= paid < 12
+        assert 3 <= paid < 12  # (the last answers composed may not have reached the client when it was killed)
         before = len(server.requests)
         finished = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         assert finished.returncode == 0, finished.stderr

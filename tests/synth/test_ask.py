@@ -67,7 +67,7 @@ def test_a_run_that_stopped_asks_only_what_is_missing(server, tmp_path):
     cache.put_generations(key, done, [{"text": json.dumps({"queries": ["q"]}), "attempts": 1}] * 2)
     cache.close()
     found = asked(server, tmp_path / "c.sqlite")
-    assert [r["messages"][0]["content"] for r in server.requests] == prompts()[2:]
+    assert sorted(r["messages"][0]["content"] for r in server.requests) == sorted(prompts()[2:])  # in flight: any order
     assert found.counts["from_cache"] == 2 and found.queries[done[0]] == ["q"]
 
 
