@@ -32,3 +32,18 @@ def test_split_new_and_old_spellings(tmp_path):
     too_much = CliRunner().invoke(split_command, [str(RERANKING), "-o", str(tmp_path / "z"), "--test-size", "0.6",
                                                   "--dev-size", "0.5"])
     assert too_much.exit_code == 2 and "together below 1" in too_much.stderr
+
+
+def test_a_retrieval_folder_is_split_by_passage(retrieval_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from embedlab.cli.split import split_command
+
+    result = CliRunner().invoke(split_command, [str(retrieval_dir), "-o", str(tmp_path / "split"), "--test-size", "0.34"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == f"train: 2 queries -> {tmp_path / 'split' / 'train.jsonl'}"
+    assert "no passage is a positive of a train query and of a held-out one" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "split" / "test").iterdir()) == ["corpus.jsonl", "qrels.tsv",
+                                                                              "queries.jsonl"]
+    refused = CliRunner().invoke(split_command, [str(retrieval_dir), "-o", str(tmp_path / "x"), "--drop-shared"])
+    assert refused.exit_code == 2 and "split by passage" in refused.stderr

@@ -129,3 +129,25 @@ def test_sparse_rows_and_token_vectors_round_trip_with_their_bytes(tmp_path):
     cache._db.execute("UPDATE token_vectors SET tokens = 2 WHERE tokens = 3")
     assert set(cache.get_tokens("t", ["x", "y"])) == {"y"} and cache.damaged == 1
     assert cache.clear() == 4
+
+
+def test_chat_answers_round_trip_and_a_damaged_one_is_asked_again(tmp_path):
+    import sqlite3
+
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    record = {"text": '{"queries": ["谁赢了？"]}', "attempts": 1, "prompt_tokens": 30, "completion_tokens": 9}
+    cache.put_generations("chat|m|seed=1", ["prompt one", "prompt two"], [record, {**record, "attempts": 2}])
+    found = cache.get_generations("chat|m|seed=1", ["prompt one", "prompt two", "prompt three"])
+    assert found == {"prompt one": record, "prompt two": {**record, "attempts": 2}}
+    assert cache.get_generations("chat|m|seed=2", ["prompt one"]) == {}  # another seed: another key
+    assert {"model": "chat|m|seed=1", "vectors": 0, "bytes": cache.stats()[0]["bytes"], "generations": 2} \
+        in cache.stats()
+    cache.close()
+    with sqlite3.connect(tmp_path / "c.sqlite") as db:
+        db.execute("UPDATE generations SET record = CAST('{\"text\": \"tampered\"}' AS BLOB) WHERE text_hash = ?",
+                   [text_hash("prompt one")])
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    assert list(cache.get_generations("chat|m|seed=1", ["prompt one", "prompt two"])) == ["prompt two"]
+    assert cache.damaged == 1
+    assert cache.clear("chat|m|seed=1") == 2 and cache.stats() == []
+    cache.close()

@@ -84,3 +84,16 @@ def test_load_reranker_takes_pair_scorers_only_and_reranker_options_drop_first_s
         load_reranker(FakeEncoder(), ModelOptions())
     options = reranker_options(ModelOptions(query_instruction="q: ", max_length=64, batch_size=8))
     assert (options.query_instruction, options.max_length, options.batch_size) == (None, None, 8)
+
+
+def test_chat_models_are_found_by_prefix_and_never_taken_for_embedding_models():
+    from embedlab.models.chat import OpenAIChat
+    from embedlab.models.qianfan_chat import QianfanChat
+    from embedlab.models.registry import BUILTIN, chat_class
+
+    assert chat_class("openai-chat:qwen2.5-7b-instruct") is OpenAIChat
+    assert chat_class("qianfan-chat:ernie-3.5-8k") is QianfanChat
+    assert "openai-chat" not in BUILTIN  # `-m openai-chat:x` is not a model eval could score
+    for bad in ("openai:gpt-4o", "openai-chat:", "gpt-4o"):
+        with pytest.raises(UnknownNameError, match="chat model backend"):
+            chat_class(bad)

@@ -50,3 +50,18 @@ def test_intervals_of_many_columns_are_each_columns_own():
         bootstrap_cis([np.ones(3), np.ones(4)])
     with pytest.raises(ValueError):
         bootstrap_cis([])
+
+
+def test_resampled_means_are_the_draws_the_intervals_come_from():
+    from embedlab.results.stats import bootstrap_cis, resampled_means
+
+    rng = np.random.default_rng(4)
+    matrix = rng.uniform(size=(80, 3))
+    means = resampled_means(matrix, resamples=500, seed=9)
+    assert means.shape == (500, 3)
+    intervals = bootstrap_cis(list(matrix.T), resamples=500, seed=9)
+    for column, interval in enumerate(intervals):
+        assert (interval.low, interval.high) == tuple(np.quantile(means[:, column], [0.025, 0.975]))
+    # each draw resamples the queries: column means move together with the rows drawn
+    first = rng.integers(0, 80, 80)
+    assert not np.allclose(means[0], matrix[first].mean(axis=0))

@@ -70,6 +70,7 @@ def test_the_line_before_any_request_and_the_refusal():
     assert cost_line(ROW) == ("estimate: openai:m: 1,200 texts to embed (30 cached), 19 requests, "
                               "~45,000 tokens, ~0.0900 USD")
     assert "at most 1,200 texts" in cost_line(ROW, at_most=True)
+    assert cost_line({**ROW, "unit": "passages"}).startswith("estimate: openai:m: 1,200 passages to ask (30 cached)")
     check_cost([ROW], max_cost=1.0)
     check_cost([ROW], None)
     with pytest.raises(EmbedlabError, match="not within --max-cost 0.01; nothing was sent"):

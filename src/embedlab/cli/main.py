@@ -23,6 +23,7 @@ from embedlab.cli.mine import mine_command
 from embedlab.cli.report import report_command
 from embedlab.cli.split import split_command
 from embedlab.cli.sweep import sweep_command
+from embedlab.cli.synth import synth_command
 from embedlab.errors import EmbedlabError
 
 
@@ -48,7 +49,7 @@ def cli(verbose: bool) -> None:
 
 for command in (eval_command, estimate_command, compare_command, report_command, leaderboard_command,
                 sweep_command, inspect_command, mine_command, convert_command, split_command, finetune_command,
-                export_mteb_command, chunks_command, cache_group):
+                export_mteb_command, chunks_command, synth_command, cache_group):
     cli.add_command(command)
 
 

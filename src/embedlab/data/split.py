@@ -76,9 +76,16 @@ def _assign(records: list[Row], path: Path, *, test: float, dev: float, seed: in
     groups: dict[str, list[int]] = {}
     for index, (_, _, record, _, _) in enumerate(records):
         groups.setdefault(text_key(record["__query"]), []).append(index)
-    order = list(groups)
+    return assign_groups(list(groups.values()), len(records), path, test=test, dev=dev, seed=seed)
+
+
+def assign_groups(groups: list[list[int]], total: int, path: Path, *, test: float, dev: float, seed: int
+                  ) -> tuple[dict[str, list[int]], int]:
+    """Item indices per split (train, test, dev), whole groups at a time in a seeded order until each held-out split
+    holds its fraction of the `total` items; and the number of groups of several items."""
+    order = list(range(len(groups)))
     random.Random(seed).shuffle(order)
-    targets = {"test": round(test * len(records)), "dev": round(dev * len(records))}
+    targets = {"test": round(test * total), "dev": round(dev * total)}
     assigned: dict[str, list[int]] = {"train": [], "test": [], "dev": []}
     for key in order:
         name = next((s for s in HELD_OUT if len(assigned[s]) < targets[s]), "train")
@@ -86,7 +93,7 @@ def _assign(records: list[Row], path: Path, *, test: float, dev: float, seed: in
     if not assigned["train"] or not assigned["test"]:
         raise DataError(f"too few query groups ({len(groups)}) to split", path=path,
                         hint="use more rows or a different --test fraction")
-    return assigned, sum(len(g) > 1 for g in groups.values())
+    return assigned, sum(len(g) > 1 for g in groups)
 
 
 def _shared_with_train(records: list[Row], assigned: dict[str, list[int]], report: SplitReport, *,
@@ -137,8 +144,8 @@ def _write(records: list[Row], assigned: dict[str, list[int]], targets: list[Pat
             dump_jsonl(partial, ({k: v for k, v in records[i][2].items() if k != "__query"} for i in indices))
             report.rows[name] = len(indices)
             report.queries[name] = len({text_key(records[i][2]["__query"]) for i in indices})
-            report.files[name] = {"path": target.name, "sha256": _sha256(partial)}
-        manifest = {"source_sha256": _sha256(source) if source.is_file() else None, **report.as_dict()}
+            report.files[name] = {"path": target.name, "sha256": sha256_of(partial)}
+        manifest = {"source_sha256": sha256_of(source) if source.is_file() else None, **report.as_dict()}
         partials[-1].write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
@@ -167,7 +174,7 @@ def _without(record: dict, texts: set[str]) -> dict:
     return record
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -1,7 +1,8 @@
 """Persistent embedding cache: SQLite (WAL), keyed by (model key, sha256 of the text); beside the vectors,
 the scores of (query, passage) pairs of rerankers, keyed by (model key, sha256 of the pair), the rows of learned
 sparse models (term ids int32 + weights float32: nnz x 8 bytes, never the vocabulary-wide row) and the token
-vectors of multi-vector models (one (tokens, dim) float32 block per text), each in its own table.
+vectors of multi-vector models (one (tokens, dim) float32 block per text), and what chat models wrote for a prompt
+(`synth`: keyed by (model key with seed, sha256 of the prompt), a JSON record), each in its own table.
 
 The model key names everything that changes a vector (backend, model, revision, max length, dimensions,
 the prefix or input type of the kind) and never a secret. Each batch is committed as soon as it is
@@ -12,6 +13,7 @@ missing. Every vector carries a checksum: a damaged one is embedded again, never
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -76,6 +78,9 @@ class EmbeddingCache:
                 "CREATE TABLE IF NOT EXISTS token_vectors (model TEXT NOT NULL, text_hash BLOB NOT NULL, "
                 "tokens INTEGER NOT NULL, dim INTEGER NOT NULL, vectors BLOB NOT NULL, checksum BLOB NOT NULL, "
                 "PRIMARY KEY (model, text_hash)) WITHOUT ROWID")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS generations (model TEXT NOT NULL, text_hash BLOB NOT NULL, "
+                "record BLOB NOT NULL, checksum BLOB NOT NULL, PRIMARY KEY (model, text_hash)) WITHOUT ROWID")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS pair_scores (model TEXT NOT NULL, pair_hash BLOB NOT NULL, "
                 "score REAL NOT NULL, PRIMARY KEY (model, pair_hash)) WITHOUT ROWID")
@@ -149,6 +154,27 @@ class EmbeddingCache:
         self._run("INSERT OR REPLACE INTO token_vectors VALUES (?, ?, ?, ?, ?, ?)", rows, many=True)
         self._commit()
 
+    def get_generations(self, model: str, prompts: Sequence[str]) -> dict[str, dict]:
+        """The cached records (a chat model's answer and how it was asked) of those prompts that have one; a damaged
+        record counts as absent (asked again)."""
+        found = {}
+        for prompt, (record, checksum) in self._select("generations", "record, checksum", model, prompts):
+            try:
+                if checksum != _checksum(record):
+                    raise ValueError
+                found[prompt] = json.loads(record.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                self.damaged += 1
+        return found
+
+    def put_generations(self, model: str, prompts: Sequence[str], records: Sequence[dict]) -> None:
+        rows = []
+        for prompt, record in zip(prompts, records):
+            blob = json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
+            rows.append((model, text_hash(prompt), blob, _checksum(blob)))
+        self._run("INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?)", rows, many=True)
+        self._commit()
+
     def _select(self, table: str, columns: str, model: str, texts: Sequence[str]):
         """(text, the row's `columns`) of each text of `texts` that `table` holds for `model`."""
         by_hash = {text_hash(t): t for t in texts}
@@ -179,20 +205,22 @@ class EmbeddingCache:
 
     def stats(self) -> list[dict[str, object]]:
         """Per model key: texts held and their bytes (`output` sparse: bytes = nnz x 8; tokens: tokens x dim x 4), or the
-        pair scores of a reranker."""
+        pair scores of a reranker, or the answers a chat model wrote."""
         rows = self._run("SELECT model, COUNT(*), SUM(LENGTH(vector)) FROM embeddings GROUP BY model").fetchall()
         sparse = self._run("SELECT model, COUNT(*), SUM(LENGTH(terms) + LENGTH(weights)) FROM sparse_rows "
                            "GROUP BY model").fetchall()
         tokens = self._run("SELECT model, COUNT(*), SUM(LENGTH(vectors)) FROM token_vectors GROUP BY model").fetchall()
-        pairs = self._run("SELECT model, COUNT(*) FROM pair_scores GROUP BY model")
+        pairs = self._run("SELECT model, COUNT(*) FROM pair_scores GROUP BY model").fetchall()
+        written = self._run("SELECT model, COUNT(*), SUM(LENGTH(record)) FROM generations GROUP BY model").fetchall()
         return [{"model": m, "vectors": n, "bytes": b} for m, n, b in rows] + \
             [{"model": m, "vectors": n, "bytes": b, "output": output}
              for output, found in (("sparse", sparse), ("tokens", tokens)) for m, n, b in found] + \
-            [{"model": m, "vectors": 0, "bytes": 0, "pair_scores": n} for m, n in pairs]
+            [{"model": m, "vectors": 0, "bytes": 0, "pair_scores": n} for m, n in pairs] + \
+            [{"model": m, "vectors": 0, "bytes": b, "generations": n} for m, n, b in written]
 
     def clear(self, model: str | None = None) -> int:
         removed = 0
-        for table in ("embeddings", "sparse_rows", "token_vectors", "pair_scores"):
+        for table in ("embeddings", "sparse_rows", "token_vectors", "pair_scores", "generations"):
             cursor = self._run(f"DELETE FROM {table}" + (" WHERE model = ?" if model else ""),
                                [model] if model else [])
             removed += cursor.rowcount

@@ -58,6 +58,14 @@ class Malformed(RetryableError):
     """An answer that is not the API's shape: retried once (a glitch), then it is the server."""
 
 
+class Refused(ModelError):
+    """A request the server refused for good (a 4xx that is not retried), with its HTTP status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class TooLarge(Exception):
     """A request that timed out or was refused as too large: split it rather than send it again."""
 
@@ -234,8 +242,8 @@ class HttpApi:
             raise RetryableError(f"HTTP {response.status_code}: {self._error_text(response)}",
                                  _retry_after(response.headers.get("retry-after")))
         if response.status_code != 200:
-            raise ModelError(f"{self._where}: HTTP {response.status_code}: "
-                             f"{self._error_text(response)}")
+            raise Refused(f"{self._where}: HTTP {response.status_code}: {self._error_text(response)}",
+                          response.status_code)
         return response
 
     @staticmethod

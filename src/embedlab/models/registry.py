@@ -47,6 +47,13 @@ BUILTIN = {
     "run": ("embedlab.models.run_file", "RunFile",
             "an existing system's rankings, a TREC run file (qid Q0 docid rank score tag) scored as trec_eval does"),
 }
+# chat models, which write text (`synth --generator`): prefix -> (module, class, what it is)
+CHAT = {
+    "openai-chat": ("embedlab.models.chat", "OpenAIChat",
+                    "any OpenAI-compatible /v1/chat/completions endpoint (--generator-base-url)"),
+    "qianfan-chat": ("embedlab.models.qianfan_chat", "QianfanChat",
+                     "Baidu Qianfan chat models with QIANFAN_AK / QIANFAN_SK (ernie-3.5-8k, ernie-speed-128k, ...)"),
+}
 # backends given by their prefix alone (`-m bm25`), with an empty name
 STANDALONE = {"bm25"}
 
@@ -135,6 +142,20 @@ def unread_options(given: Iterable[str], models: Iterable[str | Model]) -> list[
 
 def _instance_options(model: Model) -> frozenset[str]:
     return type(model).options_read.union(*(_instance_options(part) for part in model.parts()))
+
+
+def chat_class(spec: str) -> type[Model]:
+    """The chat model class a generator name selects (`openai-chat:<model>`), imported, not constructed."""
+    prefix = backend_of(spec)
+    if prefix not in CHAT or not name_part(spec):
+        raise UnknownNameError("chat model backend (openai-chat:<model>, qianfan-chat:<model>)", spec, CHAT)
+    module, name, _ = CHAT[prefix]
+    return getattr(importlib.import_module(module), name)
+
+
+def load_chat(spec: str, options: ModelOptions, *, temperature: float) -> Model:
+    """`"openai-chat:qwen2.5-7b-instruct"` -> a chat model (`models.chat.ChatModel`)."""
+    return chat_class(spec)(name_part(spec), options, temperature=temperature)
 
 
 def reranker_spec(spec: str) -> str:

@@ -11,8 +11,14 @@ from typing import Any
 GIB = 1024 ** 3  # memory in GiB with two decimals, as the fine-tuning messages give it
 
 
-def split_lines(report: Any, out_dir: Path) -> list[str]:
-    """Rows and distinct queries per split, query groups kept together, passages shared with train."""
+def split_lines(report: Any, out_dir: Path, *, by_passage: bool = False) -> list[str]:
+    """Rows and distinct queries per split, query groups kept together, passages shared with train (a retrieval
+    folder split `by_passage`: queries per split and the groups of queries that share a relevant passage)."""
+    if by_passage:
+        return [f"{name:>5}: {report.queries[name]:,} queries -> {out_dir / report.files[name]['path']}"
+                for name in report.rows] + [
+            f"queries kept together (sharing a relevant passage): {report.query_groups_merged:,} groups; no passage "
+            "is a positive of a train query and of a held-out one"]
     lines = [f"{name:>5}: {rows:,} rows, {report.queries[name]:,} distinct queries -> "
              f"{out_dir / report.files[name]['path']}" for name, rows in report.rows.items()]
     lines += [f"query groups kept together (equal or normalised-equal queries): {report.query_groups_merged:,}",

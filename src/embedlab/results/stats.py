@@ -36,6 +36,17 @@ def bootstrap_cis(columns, *, confidence: float = 0.95, resamples: int = 10_000,
     matrix = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns]) if len(columns) else None
     if matrix is None or matrix.ndim != 2 or matrix.shape[0] == 0 or any(np.ndim(c) != 1 for c in columns):
         raise ValueError("need non-empty 1-d arrays of per-query values, all of one length")
+    means = resampled_means(matrix, resamples=resamples, seed=seed)
+    alpha = (1 - confidence) / 2
+    bounds = np.quantile(means, [alpha, 1 - alpha], axis=0)
+    return [Interval(float(matrix[:, j].mean()), float(bounds[0, j]), float(bounds[1, j]), confidence, resamples)
+            for j in range(matrix.shape[1])]
+
+
+def resampled_means(matrix: np.ndarray, *, resamples: int = 10_000, seed: int = 0) -> np.ndarray:
+    """(resamples, columns): each column's mean over `resamples` bootstrap draws of the rows (queries) of `matrix`
+    (queries x columns), every column from the same draws. Each block of draws becomes a matrix of counts
+    (resample x query), so all columns' means are one matrix product."""
     n = matrix.shape[0]
     rng = np.random.default_rng(seed)
     means = np.empty((resamples, matrix.shape[1]))
@@ -46,10 +57,7 @@ def bootstrap_cis(columns, *, confidence: float = 0.95, resamples: int = 10_000,
         flat = (draws + n * np.arange(stop - start)[:, None]).ravel()
         counts = np.bincount(flat, minlength=(stop - start) * n).reshape(stop - start, n)
         means[start:stop] = counts @ matrix / n
-    alpha = (1 - confidence) / 2
-    bounds = np.quantile(means, [alpha, 1 - alpha], axis=0)
-    return [Interval(float(matrix[:, j].mean()), float(bounds[0, j]), float(bounds[1, j]), confidence, resamples)
-            for j in range(matrix.shape[1])]
+    return means
 
 
 def paired_bootstrap_ci(after, before, **kwargs) -> Interval:

@@ -99,7 +99,7 @@ def estimate_texts(model: Model, texts: dict[str, list[str]], cache: EmbeddingCa
            "token_count": "tokenizer"}
     for kind, unique in texts.items():
         _count(row, model, kind, unique, cache)
-    _price(row, model, price_per_mtok)
+    priced(row, model, price_per_mtok)
     return row
 
 
@@ -136,7 +136,7 @@ def estimate_reranker(model: PairScorer, tasks: list[Task], depth: int, *, cache
     finally:
         if store is not None:
             store.close()
-    _price(row, model, price_per_mtok)
+    priced(row, model, price_per_mtok)
     return row
 
 
@@ -167,7 +167,8 @@ def _bound_retrieval(row: dict, model: PairScorer, task: RetrievalTask, depth: i
         row["requests"] += len(task.queries) * math.ceil(depth / model.pairs_per_request)
 
 
-def _price(row: dict, model: Model, price_per_mtok: float | None) -> None:
+def priced(row: dict, model: Model, price_per_mtok: float | None) -> None:
+    """The row's `cost` (None: unknown) and `currency`, at `price_per_mtok` or the model's published price."""
     price, currency = (price_per_mtok, "") if price_per_mtok is not None else model.price_per_mtok() or (None, "")
     if not model.paid:
         price, currency = 0.0, "(local)"
@@ -177,8 +178,9 @@ def _price(row: dict, model: Model, price_per_mtok: float | None) -> None:
 
 def cost_line(row: dict, *, at_most: bool = False) -> str:
     """The line every paid command prints before its first request. `at_most`: the figures are an upper
-    bound (mining's second model embeds only what it checks; a reranker's pairs on retrieval)."""
-    what = "pairs to score" if row.get("unit") == "pairs" else "texts to embed"
+    bound (mining's second model embeds only what it checks; a reranker's pairs on retrieval). A chat model's row
+    counts passages to ask (`unit` "passages")."""
+    what = {"pairs": "pairs to score", "passages": "passages to ask"}.get(row.get("unit"), "texts to embed")
     return (f"estimate: {row['model']}: {'at most ' if at_most else ''}{row['to_embed']:,} {what} "
             f"({row['cached']:,} cached), {row['requests']:,} requests, ~{row['tokens']:,} tokens, {_cost(row)}")
 
