@@ -88,6 +88,13 @@ PROVIDERS = {
     "ray": ("ray", "ray"),
     "ray.data": ("ray", "ray"),
     "pyarrow.fs": ("pyarrow", "formats"),
+    "onnxruntime": ("onnxruntime", "onnx"),
+    "onnx": ("onnx", "onnx"),
+    "onnxscript": ("onnxscript", "onnx"),
+    "openvino": ("openvino", "openvino"),
+    "nncf": ("nncf", "openvino"),
+    "model2vec": ("model2vec", "static"),
+    "skeletoken": ("skeletoken", "static"),
 }
 
 
