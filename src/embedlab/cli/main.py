@@ -339,6 +339,7 @@ from embedlab.cli.inspect import inspect_command
 from embedlab.cli.mine import mine_command
 from embedlab.cli.mteb import export_mteb_command
 from embedlab.cli.deploy import sweep_command
+from embedlab.cli.distil import distil_command
 
 cli.add_command(compare_command)
 cli.add_command(leaderboard_command)
@@ -350,6 +351,7 @@ cli.add_command(inspect_command)
 cli.add_command(convert_command)
 cli.add_command(export_mteb_command)
 cli.add_command(sweep_command)
+cli.add_command(distil_command)
 
 
 def main() -> None:
