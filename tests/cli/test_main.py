@@ -190,6 +190,7 @@ WRITERS = {"eval", "split", "finetune", "convert", "report", "inspect", "mine", 
 LONG = {"eval", "estimate", "mine", "finetune", "inspect"}
 NO_RESULT = {"cache clear"}  # prints only a message (stderr)
 WRITERS, LONG = WRITERS | {"sweep", "export-mteb"}, LONG | {"sweep"}  # sweep writes a folder and encodes; export-mteb -o (README)
+WRITERS, LONG = WRITERS | {"distil"}, LONG | {"distil"}  # distil writes a static model folder, encoding a vocabulary
 
 
 def test_every_command_follows_the_conventions():

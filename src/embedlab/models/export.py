@@ -230,9 +230,16 @@ def write_export(transformer, tokenizer, folder: Path, variant: Variant) -> list
     except (ModelError, MemoryError, KeyboardInterrupt):
         raise
     except Exception as exc:  # noqa: BLE001 - any exporter failure is the model's: one line, nothing cached
-        cause = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"cannot export '{transformer.name_or_path}' to {variant.label} (custom or untraceable "
-                         f"code?): {cause}; run it with --backend torch") from None
+                         f"code?): {root_cause(exc)}; run it with --backend torch") from None
+
+
+def root_cause(exc: BaseException) -> str:
+    """The first line of the innermost error (exporters wrap the tracer's), without terminal colours."""
+    while exc.__cause__ is not None or (exc.__context__ is not None and not exc.__suppress_context__):
+        exc = exc.__cause__ or exc.__context__
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
 
 
 def positional(transformer, names: list[str]):
