@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.errors import EmbedlabError, ModelError, require
+from embedlab.models.runtime import OPENVINO_RUN, load_runtime
 
 BACKENDS = ("torch", "onnx", "openvino")
 QUANTIZATIONS = ("int8",)
@@ -37,7 +38,6 @@ ONNX_INT8 = {"method": "onnxruntime.quantize_dynamic", "weight_type": "QInt8", "
              "per_channel": True, "reduce_range": False, "weight_symmetric": True, "activation_symmetric": False,
              "op_types": ["MatMul"]}
 OPENVINO_INT8 = {"method": "nncf.compress_weights", "mode": "INT8_ASYM", "activations": "CPU dynamic quantization"}
-OPENVINO_RUN = {"INFERENCE_PRECISION_HINT": "f32"}  # never bf16 behind the user's back (the default on AMX CPUs)
 PROBE = ["how do I brew green tea", "Patch the inner tube of the tyre, then pump it to the pressure on its side.",
          "如何冲泡绿茶", "x", "A longer passage: " + "the cactus needs water every few weeks in summer, " * 6]
 FLOAT32_TOLERANCE = 1e-3  # the probe's largest difference of token embeddings from torch's, in float32
@@ -298,8 +298,6 @@ def probe_export(transformer, tokenizer, folder: Path, model_file: str, variant:
     (or, in float32, other values than torch): a ModelError, and the partial folder is discarded."""
     import numpy as np
     import torch
-
-    from embedlab.models.runtime import load_runtime
 
     names = input_names(transformer, tokenizer)
     features = tokenizer(PROBE, padding=True, return_tensors="pt")
