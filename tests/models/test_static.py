@@ -54,6 +54,9 @@ def test_a_static_model_averages_its_token_vectors_with_the_instruction_as_token
     np.testing.assert_allclose(documents, [table[[5, 7]].mean(0), table[10]], rtol=1e-6)
     np.testing.assert_allclose(encoder.encode(["tea"], "query")[0], table[[8, 5]].mean(0), rtol=1e-6)
     assert documents.dtype == np.float32 and encoder.count_tokens(["tea hot water"]) == 3
+    empty = encoder.encode(["", "zzz qqq"], "document")  # nothing to average: one fixed direction, counted
+    np.testing.assert_allclose(empty, np.full((2, 8), 1 / np.sqrt(8)), rtol=1e-6)
+    assert encoder.info()["texts_without_tokens"] == 2
 
 
 def test_max_length_truncates_and_is_in_the_cache_key_and_provenance(tmp_path):

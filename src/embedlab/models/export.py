@@ -286,8 +286,11 @@ def _write_openvino(transformer, names, example, folder: Path, quantize: str | N
 
     model = ov.convert_model(positional(transformer, names), example_input={n: example[n] for n in names})
     if quantize:
+        import logging
+
         import nncf
 
+        logging.getLogger("nncf").setLevel(logging.WARNING)  # its INFO table goes to stdout, which is for results
         model = nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
     ov.save_model(model, str(folder / "model.xml"), compress_to_fp16=False)
     return ["model.xml", "model.bin"]

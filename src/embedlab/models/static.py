@@ -37,7 +37,11 @@ def load_static(spec: str):
 
 class StaticEncoder(Encoder):
     """A model2vec model. Instructions are prefixed as for any encoder (a static model sees them as tokens);
-    `--max-length` truncates as model2vec does (its default: the model's config, else 512 tokens)."""
+    `--max-length` truncates as model2vec does (its default: the model's config, else 512 tokens).
+
+    A text with no token in the vocabulary (an empty text) averages nothing: model2vec gives it a zero vector,
+    whose cosine is undefined. It gets one fixed direction instead (all dimensions equal), the same for every
+    such text, and is counted in the provenance (`texts_without_tokens`)."""
 
     preferred_batch = 1024  # a batch is a table lookup: larger batches cost nothing
 
@@ -53,6 +57,7 @@ class StaticEncoder(Encoder):
             else model_revision(spec)
         self._instructions: dict[Kind, str] = {"query": self.options.query_instruction or "",
                                                "document": self.options.document_instruction or ""}
+        self.texts_without_tokens = 0
 
     @property
     def instructions(self) -> dict[Kind, str]:
@@ -63,11 +68,16 @@ class StaticEncoder(Encoder):
         vectors = self.model.encode([prefix + t for t in texts] if prefix else list(texts),
                                     max_length=self.max_length, batch_size=max(len(texts), 1),
                                     show_progress_bar=False, use_multiprocessing=False)
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+        vectors = np.array(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+        empty = ~vectors.any(axis=1)
+        if empty.any():
+            self.texts_without_tokens += int(empty.sum())
+            vectors[empty] = 1.0 / np.sqrt(self.dimension)
+        return vectors
 
     def cache_key(self, kind: Kind) -> str:
         return (f"static|{self.spec}|rev={self.revision}|dim={self.dimension}|max_length={self.max_length}"
-                f"|normalize={self.model.normalize}|prefix={self.instructions[kind]!r}")
+                f"|normalize={self.model.normalize}|empty=uniform|prefix={self.instructions[kind]!r}")
 
     def count_tokens(self, texts: list[str]) -> int:
         return sum(min(len(ids), self.max_length) for ids in self.model.tokenize(list(texts)))
@@ -79,7 +89,8 @@ class StaticEncoder(Encoder):
                 "base_model": self.model.base_model_name, "inference_backend": "static", "quantize": None,
                 "query_instruction": self.instructions["query"], "document_instruction": self.instructions["document"],
                 **({"model_bytes": sum(f.stat().st_size for f in path.rglob("*") if f.is_file())}
-                   if path.is_dir() else {})}
+                   if path.is_dir() else {}),
+                **({"texts_without_tokens": self.texts_without_tokens} if self.texts_without_tokens else {})}
 
     def close(self) -> None:
         self.model = None
