@@ -145,3 +145,16 @@ def test_distilled_minilm_on_the_demo_data_is_worse_but_not_useless(tmp_path):
     results = evaluate([default_model(), f"static:{tmp_path / 'static'}"], tasks)
     transformer, static = (run.tasks[0].scores["ndcg@10"] for run in results.runs)
     assert 0.3 < static < transformer
+
+
+def test_cached_distil_is_made_once_per_model_content_and_dims(tmp_path, monkeypatch):
+    import embedlab.models.static as static_module
+
+    monkeypatch.setenv("EMBEDLAB_EXPORT_DIR", str(tmp_path / "exports"))
+    source = tiny_bert(tmp_path)
+    first = static_module.cached_distil(str(source), dims=4)
+    calls = []
+    monkeypatch.setattr(static_module, "distil_static", lambda *a, **k: calls.append(a))
+    assert static_module.cached_distil(str(source), dims=4) == first and calls == []
+    assert static_module.cached_distil(str(source), dims=3) != first and len(calls) == 1
+    assert load_model(f"static:{first}").dimension == 4

@@ -127,6 +127,25 @@ def distil_static(spec: str, output: str | Path, *, dims: int | None = 256, over
             "dimension": int(static.dim), "pooling": pooling, "bytes": size}
 
 
+def cached_distil(spec: str, *, dims: int | None = 256) -> Path:
+    """The static model distilled from `spec`, made once into the exports folder (models/export.py) under a
+    key of the model's content, the dimensions and model2vec's version: a sweep's `static` row."""
+    import hashlib
+    import importlib.metadata
+    import json
+
+    from embedlab.models.export import content_id, exports_root
+    from embedlab.models.sentence_transformers import model_revision
+
+    key = {"model": content_id(spec, model_revision(spec)), "dims": dims,
+           "model2vec": importlib.metadata.version("model2vec")}
+    name = "".join(c if c.isalnum() or c in "._-" else "-" for c in Path(spec).name)[-40:] or "model"
+    folder = exports_root() / f"{name}-static-{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]}"
+    if not (folder / "model.safetensors").is_file():  # the folder appears whole (an atomic rename) or not at all
+        distil_static(spec, folder, dims=dims, overwrite=True)
+    return folder
+
+
 def source_pooling(model, spec: str) -> str:
     """model2vec's pooling for a sentence-transformers model's own, or a ModelError for one it cannot copy."""
     from sentence_transformers.sentence_transformer.modules import Pooling
