@@ -58,7 +58,7 @@ def test_float32_onnx_equals_torch_on_the_bundled_minilm(shared_exports):
     onnx_model = load_model(default_model(), ModelOptions(backend="onnx"))
     for kind in ("query", "document"):
         np.testing.assert_allclose(onnx_model.encode(TEXTS, kind), torch_model.encode(TEXTS, kind), atol=1e-4)
-    assert onnx_model.name == f"{default_model()} [onnx]" and torch_model.name == default_model()
+    assert onnx_model.name == f"{default_model()} (onnx)" and torch_model.name == default_model()
     assert onnx_model.cache_key("query").endswith(f"|runtime=onnx|export={onnx_model.export['id']}")
     assert "|runtime=" not in torch_model.cache_key("query")
     info = onnx_model.info()
@@ -96,7 +96,7 @@ def test_tiny_model_float32_equals_torch_and_int8_is_a_different_cached_export(t
     made = {p.name for p in complete_exports(shared_exports)}
     assert {Path(fp32.export["folder"]).name, Path(int8.export["folder"]).name} <= made
     assert fp32.export["id"] != int8.export["id"]
-    assert int8.name.endswith(f"[{backend}-int8]") and int8.cache_key("document") != fp32.cache_key("document")
+    assert int8.name.endswith(f"({backend}-int8)") and int8.cache_key("document") != fp32.cache_key("document")
 
 
 def test_an_export_is_made_once_then_read_from_the_cache(tiny_model_without_dropout, shared_exports, monkeypatch):

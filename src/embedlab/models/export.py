@@ -223,7 +223,7 @@ def write_export(transformer, tokenizer, folder: Path, variant: Variant) -> list
     names = input_names(transformer, tokenizer)
     example = tokenizer(PROBE[:2], padding=True, return_tensors="pt")
     try:
-        with contextlib.redirect_stdout(sys.stderr):  # the exporters print progress: stdout is for results
+        with contextlib.redirect_stdout(sys.stderr), quiet_exporters():  # stdout is for results
             if variant.backend == "onnx":
                 return _write_onnx(transformer, names, example, folder, variant.quantize)
             return _write_openvino(transformer, names, example, folder, variant.quantize)
@@ -232,6 +232,26 @@ def write_export(transformer, tokenizer, folder: Path, variant: Variant) -> list
     except Exception as exc:  # noqa: BLE001 - any exporter failure is the model's: one line, nothing cached
         raise ModelError(f"cannot export '{transformer.name_or_path}' to {variant.label} (custom or untraceable "
                          f"code?): {root_cause(exc)}; run it with --backend torch") from None
+
+
+@contextlib.contextmanager
+def quiet_exporters():
+    """No warnings or INFO lines from the exporters and quantizers while they run (the probe checks their
+    work); their errors still raise."""
+    import logging
+    import warnings
+
+    loggers = [logging.getLogger(name) for name in ("", "torch.onnx", "torch.export", "nncf", "onnxscript")]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
 
 
 def root_cause(exc: BaseException) -> str:
@@ -286,11 +306,8 @@ def _write_openvino(transformer, names, example, folder: Path, quantize: str | N
 
     model = ov.convert_model(positional(transformer, names), example_input={n: example[n] for n in names})
     if quantize:
-        import logging
-
         import nncf
 
-        logging.getLogger("nncf").setLevel(logging.WARNING)  # its INFO table goes to stdout, which is for results
         model = nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
     ov.save_model(model, str(folder / "model.xml"), compress_to_fp16=False)
     return ["model.xml", "model.bin"]

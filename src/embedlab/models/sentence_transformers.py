@@ -139,7 +139,8 @@ class SentenceTransformerEncoder(Encoder):
             self.model.max_seq_length = options.max_length
         self._instructions = model_instructions(self.model, options.query_instruction,
                                                 options.document_instruction)
-        self.name = self.spec if self.variant.backend == "torch" else f"{self.spec} [{self.variant.label}]"
+        # not "[...]": rich tables read brackets as markup
+        self.name = self.spec if self.variant.backend == "torch" else f"{self.spec} ({self.variant.label})"
         get_dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         self.dimension = int(get_dimension() or 0) or None
