@@ -98,6 +98,13 @@ PROVIDERS = {
     "scipy.sparse": ("scipy", "sparse"),
     "FlagEmbedding": ("flagembedding", "m3"),
     "splade_index": ("splade-index", "bench"),
+    "onnxruntime": ("onnxruntime", "onnx"),
+    "onnx": ("onnx", "onnx"),
+    "onnxscript": ("onnxscript", "onnx"),
+    "openvino": ("openvino", "openvino"),
+    "nncf": ("nncf", "openvino"),
+    "model2vec": ("model2vec", "static"),
+    "skeletoken": ("skeletoken", "static"),
 }
 
 

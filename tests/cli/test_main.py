@@ -42,6 +42,7 @@ NO_RESULT = {"cache clear"}  # prints only a message (stderr)
 WRITERS, LONG = WRITERS | {"sweep", "export-mteb"}, LONG | {"sweep"}  # sweep writes a folder and encodes; export-mteb -o (README)
 WRITERS, LONG = WRITERS | {"chunks"}, LONG | {"chunks"}  # chunks writes a folder (results.json, report.html) and encodes
 WRITERS, LONG = WRITERS | {"synth"}, LONG | {"synth"}  # synth writes a set (a folder), asks an LLM, runs retrievers
+WRITERS, LONG = WRITERS | {"distil"}, LONG | {"distil"}  # distil writes a static model folder, encoding a vocabulary
 
 
 def test_every_command_follows_the_conventions():

@@ -77,3 +77,19 @@ def test_a_number_option_refuses_nan_and_infinity(command, flag, value, tmp_path
     result = CliRunner().invoke(cli, [command, *args, flag, value])
     assert result.exit_code == 2 and f"'{value}' is not a finite number" in result.output, result.output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_backend_and_quantize_fill_model_options_and_int8_needs_an_export():
+    @click.command()
+    @options(MODEL_SETTINGS)
+    def show(**opts):
+        click.echo(repr(pop_model_options(opts)[0]))
+
+    assert "backend='torch', quantize=None" in CliRunner().invoke(show, []).output
+    shown = CliRunner().invoke(show, ["--backend", "onnx", "--quantize", "int8"]).output
+    assert "backend='onnx', quantize='int8'" in shown
+    refused = CliRunner().invoke(show, ["--quantize", "int8"])
+    assert refused.exit_code == 2 and "--quantize int8 needs --backend onnx or openvino" in refused.output
+    wrong = CliRunner().invoke(show, ["--backend", "tensorrt"])
+    assert wrong.exit_code == 2 and "'tensorrt' is not one of 'torch', 'onnx', 'openvino'" in wrong.output
+    assert "embedlab[onnx]" in CliRunner().invoke(show, ["--help"]).output

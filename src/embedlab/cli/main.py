@@ -13,6 +13,7 @@ from embedlab.cli.cache import cache_group
 from embedlab.cli.chunks import chunks_command
 from embedlab.cli.compare import compare_command
 from embedlab.cli.convert import convert_command
+from embedlab.cli.distil import distil_command
 from embedlab.cli.estimate import estimate_command
 from embedlab.cli.eval import eval_command
 from embedlab.cli.export_mteb import export_mteb_command
@@ -49,7 +50,7 @@ def cli(verbose: bool) -> None:
 
 for command in (eval_command, estimate_command, compare_command, report_command, leaderboard_command,
                 sweep_command, inspect_command, mine_command, convert_command, split_command, finetune_command,
-                export_mteb_command, chunks_command, synth_command, cache_group):
+                export_mteb_command, chunks_command, synth_command, distil_command, cache_group):
     cli.add_command(command)
 
 

@@ -121,6 +121,13 @@ ENCODING = [
     option("Model", "--batch-size", default=32, show_default=True, type=click.IntRange(1)),
     option("Model", "--max-length", default=None, type=click.IntRange(1), help="Truncate inputs to N tokens."),
     option("Model", "--device", default=None, help="cpu, cuda, cuda:1, mps (default: CUDA when present)."),
+    option("Model", "--backend", type=click.Choice(["torch", "onnx", "openvino"]), default="torch", show_default=True,
+           help="Local models: the inference backend (sentence-transformers' backend=): PyTorch, ONNX Runtime (pip "
+                "install 'embedlab[onnx]') or OpenVINO ('embedlab[openvino]'); the export is made once and kept in "
+                "~/.cache/embedlab/exports ($EMBEDLAB_EXPORT_DIR)."),
+    option("Model", "--quantize", type=click.Choice(["int8"]), default=None,
+           help="With --backend onnx|openvino: dynamic int8 (int8 weights, activations quantized at run time; no "
+                "calibration data). Measure its quality cost: evaluate beside --backend torch and `embedlab compare`."),
 ]
 API = [
     option("API models", "--base-url", default=None, help="The endpoint, e.g. http://localhost:8000/v1."),
@@ -233,7 +240,10 @@ def pop_model_options(opts: dict):
 
     cache_path, no_cache = opts.pop("cache_path", None), opts.pop("no_cache", False)
     keys = [name for name in (o.name for o in _params(MODEL_SETTINGS)) if name in opts]
-    return ModelOptions(**{key: opts.pop(key) for key in keys}), False if no_cache else cache_path
+    values = {key: opts.pop(key) for key in keys}
+    if values.get("quantize") and values.get("backend", "torch") == "torch":
+        raise click.UsageError("--quantize int8 needs --backend onnx or openvino (the export is what is quantized)")
+    return ModelOptions(**values), False if no_cache else cache_path
 
 
 def _params(group: list) -> list[click.Parameter]:

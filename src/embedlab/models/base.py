@@ -48,6 +48,9 @@ class ModelOptions:
     max_length: int | None = None
     batch_size: int = 32
     device: str | None = None
+    # local sentence-transformers models (models/export.py): the transformer's runtime, and its quantization
+    backend: str = "torch"  # torch | onnx | openvino
+    quantize: str | None = None  # int8 (dynamic) with onnx / openvino; None: float32
     # API backends
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"

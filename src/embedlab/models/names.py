@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePath
 
 # the last folder of a path that says nothing about the model: the one above it names it
@@ -10,7 +11,10 @@ GENERIC_DIRS = ("model", "models", "best", "final", "snapshot")
 
 def short_name(name: str) -> str:
     """A model's short name: hub ids as they are, paths cut to their last meaningful part(s) (`runs/bge/best` ->
-    `bge/best`, `checkpoint-400` with its run's folder)."""
+    `bge/best`, `checkpoint-400` with its run's folder); a trailing ` (how it ran)` is kept (`... (onnx-int8)`)."""
+    suffix = re.search(r" \([^()/]*\)$", name)
+    if suffix:
+        return short_name(name[:suffix.start()]) + suffix.group(0)
     parts = PurePath(name).parts
     if len(parts) <= 2 and not name.startswith(("/", ".")):
         return "/".join(parts)

@@ -28,6 +28,8 @@ BUILTIN = {
                "any OpenAI-compatible /v1/embeddings endpoint (--base-url, --api-key-env)"),
     "qianfan": ("embedlab.models.qianfan", "QianfanEncoder",
                 "Baidu Qianfan embeddings with QIANFAN_AK / QIANFAN_SK (embedding-v1, bge-large-zh, ...)"),
+    "static": ("embedlab.models.static", "StaticEncoder",
+               "static embeddings (model2vec): a folder (made by `embedlab distil`) or a Hugging Face id"),
     "bm25": ("embedlab.models.bm25", "BM25",
              "BM25 (bm25s), `bm25` alone or bm25:<tokenizer>: auto, word (jieba), char, whitespace"),
     "hybrid": ("embedlab.models.hybrid", "Hybrid",

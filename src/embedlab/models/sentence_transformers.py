@@ -14,6 +14,7 @@ import numpy as np
 
 from embedlab.errors import ModelError, require
 from embedlab.models.base import Encoder, Kind, ModelOptions, fingerprint
+from embedlab.models.export import Variant, ensure_export, parse_variant, require_backend
 
 # a text longer than this many characters per token of the max length is cut before tokenizing: its first
 # max_length tokens lie well within (a token spans a few characters, rarely more than 20)
@@ -86,20 +87,40 @@ class SentenceTransformerEncoder(Encoder):
     On CUDA the model runs in fp16.
     """
 
-    options_read = Encoder.options_read | {"query_instruction", "document_instruction", "max_length", "device"}
+    options_read = Encoder.options_read | {"query_instruction", "document_instruction", "max_length", "device", "backend",
+                                           "quantize"}
 
     def __init__(self, spec: str, options: ModelOptions | None = None) -> None:
         options = options or ModelOptions()
         self.spec = spec
         self.options = options
         self.device = pick_device(options.device)
+        self.variant = parse_variant(options.backend, options.quantize)
+        if self.variant.backend != "torch":
+            require_backend(self.variant.backend)  # a missing extra: one line before the model loads
+            if not self.device.startswith("cpu"):
+                raise ModelError(f"--backend {self.variant.backend} runs on the CPU; give --device cpu or --backend torch")
         self.model = load_sentence_transformer(spec, self.device)
         if self.device.startswith("cuda"):
             self.model.half()
         self.revision = model_revision(spec)
+        self.export: dict[str, Any] | None = None
+        if self.variant.backend != "torch":
+            self._use_export()
         self.texts_cut = 0
         self.loadable = True
         self._configure()
+
+    def _use_export(self) -> None:
+        """Run the transformer on its export (made once and cached; see models/export.py)."""
+        from embedlab.models.runtime import load_runtime, swap_in
+
+        folder, manifest = ensure_export(self.model, self.spec, self.revision, self.variant)
+        swap_in(self.model, load_runtime(folder / manifest["model_file"], self.variant.backend, manifest["inputs"],
+                                         self.model[0].model.config))
+        self.export = {"folder": str(folder), "id": folder.name.rsplit("-", 1)[-1], "probe": manifest["probe"],
+                       "quantization": manifest["key"]["quantization"], "versions": manifest["key"]["versions"],
+                       "bytes": sum(manifest["files"].values())}
 
     @classmethod
     def from_model(cls, model, options: ModelOptions | None = None, name: str = "in-memory model"
@@ -109,6 +130,7 @@ class SentenceTransformerEncoder(Encoder):
         self.spec, self.options, self.model = name, options or ModelOptions(), model
         self.device = str(model.device)
         self.revision = None  # weights in memory, changing: never cached
+        self.variant, self.export = Variant(), None
         self.texts_cut = 0
         self.loadable = False
         self._configure()
@@ -120,7 +142,8 @@ class SentenceTransformerEncoder(Encoder):
             self.model.max_seq_length = options.max_length
         self._instructions = model_instructions(self.model, options.query_instruction,
                                                 options.document_instruction)
-        self.name = self.spec
+        # not "[...]": rich tables read brackets as markup
+        self.name = self.spec if self.variant.backend == "torch" else f"{self.spec} ({self.variant.label})"
         get_dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         self.dimension = int(get_dimension() or 0) or None
@@ -150,7 +173,8 @@ class SentenceTransformerEncoder(Encoder):
         modules = [(type(m).__name__, _module_config(m)) for m in self.model]
         return (f"st|{self.spec}|rev={self.revision}|modules={fingerprint(modules)}"
                 f"|dtype={self._dtype()}|max_length={self.model.max_seq_length}|dim={self.dimension}"
-                f"|prefix={self.instructions[kind]!r}")
+                f"|prefix={self.instructions[kind]!r}"
+                + (f"|runtime={self.variant.label}|export={self.export['id']}" if self.export else ""))
 
     def count_tokens(self, texts: list[str]) -> int:
         """Tokens the model would see, after truncation to its max length."""
@@ -167,13 +191,26 @@ class SentenceTransformerEncoder(Encoder):
             "max_length": self.model.max_seq_length,
             "device": self.device,
             "dtype": self._dtype(),
+            "inference_backend": self.variant.backend,
+            "quantize": self.variant.quantize,
+            **({"export": self.export} if self.export else {}),
+            **({"model_bytes": self._bytes()} if self.loadable else {}),
             "query_instruction": self.instructions["query"],
             "document_instruction": self.instructions["document"],
             **({"texts_cut_before_tokenizing": self.texts_cut} if self.texts_cut else {}),
         }
 
     def _dtype(self) -> str:
+        if self.export is not None:  # the exported graph computes in float32 (int8 weights are `quantize`)
+            return "float32"
         return str(next(self.model.parameters()).dtype).replace("torch.", "")
+
+    def _bytes(self) -> int | None:
+        """Bytes on disk of what runs: the export, else the model's directory (None for a hub id)."""
+        if self.export is not None:
+            return self.export["bytes"]
+        path = Path(self.spec).expanduser()
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else None
 
     def close(self) -> None:
         self.model = None
