@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _env import machine, require_data
 
 VARIANTS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8", "static")
@@ -85,8 +84,9 @@ def specs(static_dir: Path, e5_url: str | None) -> dict[str, tuple[str, object]]
 
 
 def one_round(variants, tasks) -> dict[str, tuple[float, object]]:
-    from embedlab import evaluate
     from embedlab.evaluation import RunOptions
+
+    from embedlab import evaluate
 
     out = {}
     for label, (spec, options) in variants.items():

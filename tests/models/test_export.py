@@ -186,9 +186,9 @@ def test_a_model_whose_first_module_is_not_a_transformer_cannot_be_exported(tmp_
 
 
 def test_untraceable_code_is_one_line_and_nothing_is_cached(tiny_model_without_dropout, exports, monkeypatch):
-    from transformers.models.bert.modeling_bert import BertModel
-
     import functools
+
+    from transformers.models.bert.modeling_bert import BertModel
 
     original = BertModel.forward
 
