@@ -84,7 +84,7 @@ def specs(static_dir: Path, e5_url: str | None) -> dict[str, tuple[str, object]]
 
 
 def one_round(variants, tasks) -> dict[str, tuple[float, object]]:
-    from embedlab.evaluation import RunOptions
+    from embedlab.run.evaluation import RunOptions
 
     from embedlab import evaluate
 

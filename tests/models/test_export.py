@@ -256,7 +256,7 @@ def test_exports_run_on_the_cpu_only(tiny_model, exports):
 
 
 def test_exports_live_beside_the_embedding_cache_by_default(monkeypatch):
-    from embedlab.models.cache import DEFAULT_PATH
+    from embedlab.embedding.cache import DEFAULT_PATH
 
     monkeypatch.delenv("EMBEDLAB_EXPORT_DIR", raising=False)
     assert export_module.exports_root() == DEFAULT_PATH.parent / "exports"

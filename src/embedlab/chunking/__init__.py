@@ -3,7 +3,7 @@ retrieval corpus against the answers' spans (`embedlab chunks`).
 
 Flow: documents and questions (`documents`, `questions`: answer spans checked against the text) -> units
 (`units`: the model's tokens or characters) -> chunks with their character offsets (`splitters`, `sentences`,
-`semantic`) -> one `RetrievalTask` per configuration (`corpus`) -> the existing scorers and `evaluate_task`,
+`semantic`) -> one `RetrievalTask` per configuration (`corpus`) -> the existing scorers and their `score`,
 plus the span metrics of Chroma's report (`spans`) -> Results, one run per (model, configuration) (`run`).
 
 The splitting library, chosen by measurement (bench/chunks.py, bench/RESULTS.md "Which chunking?"): on the 48

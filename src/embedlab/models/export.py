@@ -93,7 +93,7 @@ def require_backend(backend: str) -> None:
 
 def exports_root() -> Path:
     """Where exports are kept: $EMBEDLAB_EXPORT_DIR, else `exports/` beside the default embedding cache."""
-    from embedlab.models.cache import DEFAULT_PATH
+    from embedlab.embedding.cache import DEFAULT_PATH
 
     return Path(os.environ.get("EMBEDLAB_EXPORT_DIR") or DEFAULT_PATH.parent / "exports")
 
