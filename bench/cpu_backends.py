@@ -84,9 +84,8 @@ def specs(static_dir: Path, e5_url: str | None) -> dict[str, tuple[str, object]]
 
 
 def one_round(variants, tasks) -> dict[str, tuple[float, object]]:
-    from embedlab.run.evaluation import RunOptions
-
     from embedlab import evaluate
+    from embedlab.run.evaluation import RunOptions
 
     out = {}
     for label, (spec, options) in variants.items():

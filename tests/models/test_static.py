@@ -137,9 +137,8 @@ def test_distil_never_writes_over_its_input_or_an_existing_output(tmp_path, monk
 
 @pytest.mark.slow
 def test_distilled_minilm_on_the_demo_data_is_worse_but_not_useless(tmp_path):
-    from embedlab.run.evaluation import RunOptions, evaluate, load_tasks
-
     from embedlab.demo import RETRIEVAL, default_model
+    from embedlab.run.evaluation import RunOptions, evaluate, load_tasks
 
     distil_static(default_model(), tmp_path / "static", dims=128)
     tasks = load_tasks([RETRIEVAL], RunOptions(), expect="retrieval")
