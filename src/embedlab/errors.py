@@ -45,13 +45,20 @@ class SetupError(ModelError):
 
 
 class MissingDependencyError(EmbedlabError):
-    """An optional dependency is not installed; the message gives the install command."""
+    """Optional dependencies are not installed; the message gives the one command that installs them all."""
 
-    def __init__(self, package: str, extra: str, purpose: str) -> None:
-        super().__init__(
-            f"{purpose} needs '{package}', which is not installed: "
-            f"pip install 'embedlab[{extra}]'"
-        )
+    def __init__(self, package: str, extra: str, purpose: str, *others: tuple[str, str, str]) -> None:
+        every = [(package, extra, purpose), *others]
+        needs: dict[str, list[str]] = {}  # what needs them -> the packages it lacks
+        for name, _, why in every:
+            needs.setdefault(why, [])
+            if f"'{name}'" not in needs[why]:
+                needs[why].append(f"'{name}'")
+        extras = ",".join(dict.fromkeys(e for _, e, _ in every))
+        lacking = "; ".join(f"{why} needs {', '.join(names)}" for why, names in needs.items())
+        super().__init__(f"{lacking}, which {'are' if len(every) > 1 else 'is'} not installed: "
+                         f"pip install 'embedlab[{extras}]'"
+                         + (" (or every extra at once: pip install 'embedlab[all]')" if "," in extras else ""))
 
 
 class UnknownNameError(EmbedlabError, KeyError):
@@ -99,6 +106,26 @@ PROVIDERS = {
     "FlagEmbedding": ("flagembedding", "m3"),
     "splade_index": ("splade-index", "bench"),
 }
+
+
+def installed(module: str) -> bool:
+    """Whether an optional module can be found, without importing it (a check before any work)."""
+    import importlib.util
+
+    top = module.partition(".")[0]  # a submodule's parent would be imported to look for it
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def require_all(needs: Iterable[tuple[str, str]]) -> None:
+    """Check (module, what needs it) pairs up front: one error naming every package missing and the one pip
+    command that installs them all, before anything is read, loaded or written."""
+    missing = [(module, purpose) for module, purpose in dict.fromkeys(needs) if not installed(module)]
+    if missing:
+        (first, why), *rest = missing
+        raise MissingDependencyError(*PROVIDERS[first], why, *((*PROVIDERS[m], p) for m, p in rest))
 
 
 def require(module: str, purpose: str):

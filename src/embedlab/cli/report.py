@@ -49,6 +49,9 @@ def report_command(runs, curves, outputs, fmt, overwrite, baseline, title, price
         raise click.UsageError("give results files and/or --curve files")
     if not outputs:
         raise click.UsageError("give -o FILE (.html or .md; '-' for markdown on stdout)")
+    from embedlab.errors import require_all
+
+    require_all([("matplotlib", "embedlab report (its plots)")])  # before minutes of statistics, not after
     targets = _targets(outputs, fmt, inputs=[*runs, *curves], overwrite=overwrite)
     from embedlab.data.output import write_text
     from embedlab.report.page import build

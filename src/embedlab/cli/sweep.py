@@ -92,9 +92,11 @@ def sweep_command(dims, precisions, indexes, prompt_variants, rescore_depth, ann
                            prompt_variants, tuple(instructions),
                            DeployKnobs(rescore_depth, ann_depth, AnnParams(hnsw_m, ef_search, nlist, nprobe)))
     from embedlab.cli.setup import run_setup
+    from embedlab.search.names import INDEX_REQUIRES
 
+    requires = tuple((INDEX_REQUIRES[index], f"--index {index}") for index in deploy.indexes if index in INDEX_REQUIRES)
     models, tasks, options, run = run_setup(opts, output / "results.json", outputs=(output / "report.html",),
-                                            overwrite=overwrite, progress=not quiet, max_cost=max_cost,
+                                            requires=requires, overwrite=overwrite, progress=not quiet, max_cost=max_cost,
                                             price_per_mtok=price_per_mtok,
                                             announce=lambda line: click.echo(line, err=True))
     if len(models) != 1:
