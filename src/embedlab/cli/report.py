@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from embedlab.cli.compare import QUERIES
+from embedlab.cli.compare import QUERIES, merged_results
 from embedlab.cli.options import QUIET, options
 from embedlab.cli.renamed import renamed
 
@@ -55,13 +55,14 @@ def report_command(runs, curves, outputs, fmt, overwrite, baseline, title, price
     targets = _targets(outputs, fmt, inputs=[*runs, *curves], overwrite=overwrite)
     from embedlab.data.output import write_text
     from embedlab.report.page import build
-    from embedlab.results import Results
     from embedlab.results.curve import Curve
 
     progress = None if quiet else (lambda line: click.echo(f"report: {line}", err=True))
-    page, markdown = build([Results.from_json(p) for p in runs], curves=[Curve.load(p) for p in curves],
-                           baseline=baseline, title=title, price_per_mtok=price_per_mtok, queries=queries,
-                           progress=progress)
+    loaded, notes = merged_results(runs)
+    page, markdown = build(loaded, curves=[Curve.load(p) for p in curves], baseline=baseline, title=title,
+                           price_per_mtok=price_per_mtok, queries=queries, progress=progress, notes=notes)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     for path, kind in targets:
         text = page if kind == "html" else markdown + "\n"
         if str(path) == "-":
