@@ -104,8 +104,8 @@ def test_the_equal_weight_note_follows_the_test_and_suggests_no_sweep_inside_one
     close = hybrid((0.5, 0.5), dense - 0.002 + noise, sweep=False)  # lower, within the noise
     note, = fusion_notes(Results([*swept.runs[:2], close]), resamples=500)
     assert "not significantly worse, p=" in note and "hurt" not in note
-    assert note.endswith("equal weights bring no gain here, and no loss beyond the noise; --weights sweep tries "
+    assert note.endswith("equal weights bring no gain here, and the loss is not significant; --weights sweep tries "
                          "other weights")
     swept.runs[3] = hybrid((0.5, 0.5), dense - 0.002 + noise)
     summary, = sweep_summaries(swept, resamples=500)
-    assert summary.note.endswith("no loss beyond the noise") and "sweep" not in summary.note
+    assert summary.note.endswith("the loss is not significant") and "sweep" not in summary.note

@@ -109,7 +109,7 @@ def equal_weight_check(equal: tuple[ModelRun, TaskResult], subs: list[tuple[Mode
         verdict, meaning, advice = "significantly worse", "equal weights hurt here", "try --weights sweep"
     else:
         verdict = f"not significantly worse, p={row.p_holm:.3g}"
-        meaning = "equal weights bring no gain here, and no loss beyond the noise"
+        meaning = "equal weights bring no gain here, and the loss is not significant"
         advice = "--weights sweep tries other weights"
     note = (f"{equal[1].task}: equal-weight fusion ({weights}) scores {100 * row.mean:.2f} {metric}, below "
             f"{short_name(best_sub[0].model['name'])} alone ({100 * comparison.rows[0].mean:.2f}; "
