@@ -21,7 +21,7 @@ def real(args) -> None:
     from embedlab import demo, evaluate
     from embedlab.deploy import DeployOptions, deploy_sweep
     from embedlab.models.base import ModelOptions
-    from embedlab.report.deploy import markdown_deploy
+    from embedlab.report.deploy import markdown_deploy, recommendations
     from embedlab.results.deploy import deploy_summaries
     from embedlab.run.evaluation import RunOptions
 
@@ -46,6 +46,7 @@ def real(args) -> None:
     print(f"| sweep / eval | **{sweep_s / eval_s:.2f}x** |\n")
     for summary in summaries:
         print("\n".join(("##" + line) if line.startswith("## ") else line for line in markdown_deploy(summary)))
+    print("\n".join(["### Recommended", "", *(f"- {line}" for line in recommendations(summaries))]))
 
 
 def synthetic(n: int) -> None:
