@@ -109,8 +109,8 @@ def test_a_local_models_time_is_measured_on_a_probe_and_extrapolated(monkeypatch
     row = measure_time(clocked, todo, batch_size=32)
     truth = sum(len(t) for texts in todo.values() for t in texts)
     assert abs(row["seconds"] - truth) / truth < 0.15  # a few dozen texts per kind say how long all of them take
-    timed = clocked.calls[1:]  # the first call is the untimed warm-up
-    assert len(clocked.calls[0]) == 2 and len(timed) == 2 * PROBE_STRATA
+    timed = clocked.calls[1:]  # the first call is the untimed warm-up: the first block, again
+    assert clocked.calls[0] == clocked.calls[1] and len(timed) == 2 * PROBE_STRATA
     assert all(len(block) == PROBE_BLOCK for block in timed)
     assert row["time_basis"] == f"measured on {2 * PROBE_STRATA * PROBE_BLOCK} of the 2,300 texts: " \
                                 f"{2300 / row['seconds']:,.1f} texts/s"

@@ -114,8 +114,9 @@ def measure_time(encoder: Encoder, todo: dict[str, list[str]], batch_size: int) 
     """How long encoding `todo` (kind -> texts to embed) would take, measured. Per kind, the texts are sorted by
     length (as the run batches them) and cut in `PROBE_STRATA` quarters; from the middle of each, one block of
     consecutive texts (`PROBE_BLOCK`, at most the run's batch size: a batch of similar lengths, as the run's) is
-    encoded after one untimed warm-up call, and its time per text is applied to its quarter. Returns `seconds` and
-    what they rest on (`time_basis`); nothing is kept or cached."""
+    encoded, and its time per text is applied to its quarter; the first block (the longest texts) is encoded once
+    untimed before, as a warm-up. Returns `seconds` and what they rest on (`time_basis`); nothing is kept or
+    cached."""
     seconds, probed, warm = 0.0, 0, False
     block = max(1, min(batch_size, PROBE_BLOCK))
     for kind, texts in todo.items():
@@ -126,8 +127,8 @@ def measure_time(encoder: Encoder, todo: dict[str, list[str]], batch_size: int) 
                 continue
             start = max(low, (low + high - block) // 2)
             sample = by_length[start:min(high, start + block)]
-            if not warm:  # the first call pays for lazy set-up (threads, kernels, caches): never timed
-                encoder.encode(sample[-2:], kind)
+            if not warm:  # the first calls pay for lazy set-up (threads, kernels, buffers for the longest texts)
+                encoder.encode(sample, kind)
                 warm = True
             began = time.perf_counter()
             encoder.encode(sample, kind)
