@@ -89,3 +89,12 @@ def test_a_module_made_unimportable_counts_as_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "json", None)
     assert not installed("json")
     assert installed("email.utils")
+
+
+def test_a_commands_own_extra_is_named_for_all_its_packages(monkeypatch):
+    monkeypatch.setitem(sys.modules, "accelerate", None)
+    monkeypatch.setitem(sys.modules, "datasets", None)
+    with pytest.raises(MissingDependencyError) as caught:
+        require_all([("accelerate", "embedlab finetune"), ("datasets", "embedlab finetune")], extra="finetune")
+    assert str(caught.value) == ("embedlab finetune needs 'accelerate', 'datasets', which are not installed: "
+                                 "pip install 'embedlab[finetune]'")

@@ -119,13 +119,15 @@ def installed(module: str) -> bool:
         return False
 
 
-def require_all(needs: Iterable[tuple[str, str]]) -> None:
+def require_all(needs: Iterable[tuple[str, str]], *, extra: str | None = None) -> None:
     """Check (module, what needs it) pairs up front: one error naming every package missing and the one pip
-    command that installs them all, before anything is read, loaded or written."""
+    command that installs them all, before anything is read, loaded or written. `extra`: the extra to name for all
+    of them (a command's own, which holds them all), instead of each module's."""
     missing = [(module, purpose) for module, purpose in dict.fromkeys(needs) if not installed(module)]
     if missing:
         (first, why), *rest = missing
-        raise MissingDependencyError(*PROVIDERS[first], why, *((*PROVIDERS[m], p) for m, p in rest))
+        provider = (lambda module: (PROVIDERS[module][0], extra)) if extra else PROVIDERS.__getitem__
+        raise MissingDependencyError(*provider(first), why, *((*provider(m), p) for m, p in rest))
 
 
 def require(module: str, purpose: str):

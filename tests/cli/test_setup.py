@@ -64,3 +64,20 @@ def test_a_model_whose_extra_is_missing_is_refused_before_any_work(tmp_path, mon
     assert result.stderr.strip().splitlines() == [
         "error: -m bm25 needs 'bm25s', which is not installed: pip install 'embedlab[bm25]'"]
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_finetune_names_every_missing_package_of_its_extra_at_once(tmp_path, monkeypatch):
+    """issue 30, item 3: `finetune` found its missing packages one error at a time."""
+    import sys
+
+    from click.testing import CliRunner
+
+    from embedlab.cli.main import cli
+
+    monkeypatch.setitem(sys.modules, "accelerate", None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    result = CliRunner().invoke(cli, ["finetune", "-m", "x", "--train", str(RERANKING), "-o", str(tmp_path / "run")])
+    assert result.exit_code == 2 and result.stderr.strip() == (
+        "error: embedlab finetune needs 'accelerate', 'matplotlib', which are not installed: "
+        "pip install 'embedlab[finetune]'")
+    assert not (tmp_path / "run").exists()
