@@ -1,6 +1,6 @@
 """`embedlab estimate`'s measured time for a local model against the encoding time of the `eval` it predicts.
 
-The estimate encodes a probe (one block of 16 similar-length texts from the middle of each quarter of the lengths,
+The estimate encodes a probe (one batch, up to 32, of similar-length texts from the middle of each quarter of the lengths,
 per kind of text, after a warm-up) and extrapolates; the eval that follows encodes every text, batched as it always
 is. Both in the same process, alternating `--repeat` times: the ratio is estimate / actual, per round, so a machine
 whose load changes between rounds shows as spread between them.

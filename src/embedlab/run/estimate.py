@@ -24,7 +24,9 @@ from embedlab.tasks.retrieval import RetrievalTask
 from embedlab.tasks.types import Task, ranks_corpus
 
 PROBE_STRATA = 4  # per kind of text, blocks of similar length at the middle of each quarter of the lengths
-PROBE_BLOCK = 16  # texts per block (at most the run's batch size): a few dozen texts per kind in all
+# texts per block: the run's batch size, up to this (a block of 16 where the run batches 32 measured 1.5x the time
+# per text on a CPU: bench/RESULTS.md, "estimate's measured time")
+PROBE_BLOCK = 32
 
 def estimate(models: Sequence[str | Model], tasks: list[Task], *, model: ModelOptions | None = None,
              cache: str | Path | bool | None = None, price_per_mtok: float | None = None,
@@ -113,7 +115,7 @@ def estimate_texts(model: Model, texts: dict[str, list[str]], cache: EmbeddingCa
 def measure_time(encoder: Encoder, todo: dict[str, list[str]], batch_size: int) -> dict:
     """How long encoding `todo` (kind -> texts to embed) would take, measured. Per kind, the texts are sorted by
     length (as the run batches them) and cut in `PROBE_STRATA` quarters; from the middle of each, one block of
-    consecutive texts (`PROBE_BLOCK`, at most the run's batch size: a batch of similar lengths, as the run's) is
+    consecutive texts (the run's batch size, up to `PROBE_BLOCK`: a batch of similar lengths, as the run's) is
     encoded, and its time per text is applied to its quarter; the first block (the longest texts) is encoded once
     untimed before, as a warm-up. Returns `seconds` and what they rest on (`time_basis`); nothing is kept or
     cached."""
