@@ -22,7 +22,7 @@ def real(args) -> None:
     from embedlab import demo, evaluate
     from embedlab.deploy import DeployOptions, deploy_sweep
     from embedlab.models.base import ModelOptions
-    from embedlab.report.deploy import markdown_deploy
+    from embedlab.report.deploy import markdown_deploy, recommendations
     from embedlab.results.deploy import deploy_summaries
     from embedlab.run.evaluation import RunOptions
 
@@ -47,6 +47,7 @@ def real(args) -> None:
     print(f"| sweep / eval | **{sweep_s / eval_s:.2f}x** |\n")
     for summary in summaries:
         print("\n".join(("##" + line) if line.startswith("## ") else line for line in markdown_deploy(summary)))
+    print("\n".join(["### Recommended", "", *(f"- {line}" for line in recommendations(summaries))]))
 
 
 def synthetic(n: int, kinds: tuple[str, ...] = ("hnsw", "ivf", "usearch"), usearch_threads: int | None = None) -> None:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 import tomllib
 
-from embedlab.errors import PROVIDERS, DataError, MissingDependencyError, UnknownNameError, require
+from embedlab.errors import (
+    PROVIDERS,
+    DataError,
+    MissingDependencyError,
+    UnknownNameError,
+    installed,
+    require,
+    require_all,
+)
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
@@ -54,3 +63,38 @@ def test_data_error_names_file_line_field_and_hint():
 def test_unknown_name_suggests_the_closest():
     error = UnknownNameError("metric", "ndgc", ["ndcg", "map", "mrr"])
     assert "did you mean 'ndcg'?" in str(error) and "known: map, mrr, ndcg" in str(error)
+
+
+def test_the_all_extra_installs_every_extra_a_user_runs():
+    extras = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    tools = {"test", "bench", "ray-client", "all"}  # the developers' tools; Ray Client for remote clusters only
+    everything = _closure(extras, "all")
+    for extra in set(extras) - tools:
+        assert _closure(extras, extra) <= everything, f"[all] does not install [{extra}]"
+    assert not {"pytest", "mteb"} & everything
+
+
+def test_missing_modules_are_checked_together_before_any_import(monkeypatch):
+    monkeypatch.setitem(PROVIDERS, "no_such_module_a", ("no-such-a", "bm25"))
+    monkeypatch.setitem(PROVIDERS, "no_such_module_b", ("no-such-b", "api"))
+    with pytest.raises(MissingDependencyError) as caught:
+        require_all([("json", "reading"), ("no_such_module_a", "-m bm25"), ("no_such_module_b", "-m openai:x"),
+                     ("no_such_module_a", "-m bm25")])
+    assert str(caught.value) == ("-m bm25 needs 'no-such-a'; -m openai:x needs 'no-such-b', which are not installed: "
+                                 "pip install 'embedlab[bm25,api]' (or every extra at once: pip install 'embedlab[all]')")
+    require_all([("json", "reading")])  # installed: nothing to say
+
+
+def test_a_module_made_unimportable_counts_as_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "json", None)
+    assert not installed("json")
+    assert installed("email.utils")
+
+
+def test_a_commands_own_extra_is_named_for_all_its_packages(monkeypatch):
+    monkeypatch.setitem(sys.modules, "accelerate", None)
+    monkeypatch.setitem(sys.modules, "datasets", None)
+    with pytest.raises(MissingDependencyError) as caught:
+        require_all([("accelerate", "embedlab finetune"), ("datasets", "embedlab finetune")], extra="finetune")
+    assert str(caught.value) == ("embedlab finetune needs 'accelerate', 'datasets', which are not installed: "
+                                 "pip install 'embedlab[finetune]'")

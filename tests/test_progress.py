@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from embedlab.progress import _duration, progress
+from embedlab.progress import duration, progress
 
 
 def test_without_a_terminal_plain_lines_come_at_the_interval_and_at_the_end(monkeypatch, capsys):
@@ -26,8 +26,8 @@ def test_a_step_shorter_than_the_interval_prints_nothing(monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_durations_read_naturally():
-    assert [_duration(s) for s in (5, 75, 3725, float("inf"))] == ["5s", "1m15s", "1h02m", "unknown time"]
+def testdurations_read_naturally():
+    assert [duration(s) for s in (5, 75, 3725, float("inf"))] == ["5s", "1m15s", "1h02m", "unknown time"]
 
 
 def test_a_bar_shows_names_as_typed(monkeypatch):

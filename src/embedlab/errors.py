@@ -45,13 +45,20 @@ class SetupError(ModelError):
 
 
 class MissingDependencyError(EmbedlabError):
-    """An optional dependency is not installed; the message gives the install command."""
+    """Optional dependencies are not installed; the message gives the one command that installs them all."""
 
-    def __init__(self, package: str, extra: str, purpose: str) -> None:
-        super().__init__(
-            f"{purpose} needs '{package}', which is not installed: "
-            f"pip install 'embedlab[{extra}]'"
-        )
+    def __init__(self, package: str, extra: str, purpose: str, *others: tuple[str, str, str]) -> None:
+        every = [(package, extra, purpose), *others]
+        needs: dict[str, list[str]] = {}  # what needs them -> the packages it lacks
+        for name, _, why in every:
+            needs.setdefault(why, [])
+            if f"'{name}'" not in needs[why]:
+                needs[why].append(f"'{name}'")
+        extras = ",".join(dict.fromkeys(e for _, e, _ in every))
+        lacking = "; ".join(f"{why} needs {', '.join(names)}" for why, names in needs.items())
+        super().__init__(f"{lacking}, which {'are' if len(every) > 1 else 'is'} not installed: "
+                         f"pip install 'embedlab[{extras}]'"
+                         + (" (or every extra at once: pip install 'embedlab[all]')" if "," in extras else ""))
 
 
 class UnknownNameError(EmbedlabError, KeyError):
@@ -106,6 +113,28 @@ PROVIDERS = {
     "model2vec": ("model2vec", "static"),
     "skeletoken": ("skeletoken", "static"),
 }
+
+
+def installed(module: str) -> bool:
+    """Whether an optional module can be found, without importing it (a check before any work)."""
+    import importlib.util
+
+    top = module.partition(".")[0]  # a submodule's parent would be imported to look for it
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def require_all(needs: Iterable[tuple[str, str]], *, extra: str | None = None) -> None:
+    """Check (module, what needs it) pairs up front: one error naming every package missing and the one pip
+    command that installs them all, before anything is read, loaded or written. `extra`: the extra to name for all
+    of them (a command's own, which holds them all), instead of each module's."""
+    missing = [(module, purpose) for module, purpose in dict.fromkeys(needs) if not installed(module)]
+    if missing:
+        (first, why), *rest = missing
+        provider = (lambda module: (PROVIDERS[module][0], extra)) if extra else PROVIDERS.__getitem__
+        raise MissingDependencyError(*provider(first), why, *((*provider(m), p) for m, p in rest))
 
 
 def require(module: str, purpose: str):

@@ -61,12 +61,12 @@ def _lines(console, total: int, label: str, every: float) -> Advance:
         rate = done / max(now - started, 1e-9)
         left = (total - done) / rate if rate > 0 else float("inf")
         console.print(f"{label}: {done:,} of {total:,} ({done / total:.0%}), {rate:,.1f}/s, "
-                      f"{_duration(left)} left" + (f"; {status}" if status else ""), highlight=False, markup=False,
+                      f"{duration(left)} left" + (f"; {status}" if status else ""), highlight=False, markup=False,
                       soft_wrap=True)
     return advance
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     if seconds == float("inf"):
         return "unknown time"
     minutes, secs = divmod(int(round(seconds)), 60)

@@ -86,3 +86,17 @@ def test_document_level_judgments(tmp_path):
                                       encoding="utf-8")
     with pytest.raises(DataError, match="m.jsonl:2: field 'answers': some questions have"):
         read_questions(tmp_path / "m.jsonl", documents)
+
+
+@pytest.mark.parametrize("join", [False, True])
+def test_the_bundled_demo_questions_are_squad_with_every_answer_at_its_offset(join):
+    """`embedlab chunks` runs on a fresh clone (issue 30, item 10: the README's chunks example needed ../shared/data)."""
+    from embedlab.demo import QUESTIONS
+
+    assert is_squad(QUESTIONS)
+    documents, questions = read_squad(QUESTIONS, join=join)
+    assert len(documents) == (3 if join else 9) and len(questions.questions) == 18 and questions.level == "span"
+    raw = json.loads(QUESTIONS.read_text(encoding="utf-8"))
+    answers = [qa["answers"][0]["text"] for article in raw["data"] for p in article["paragraphs"] for qa in p["qas"]]
+    found = [documents[q.doc_ids[0]].text[start:end] for q in questions.questions for start, end in q.spans]
+    assert found == answers

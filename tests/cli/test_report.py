@@ -64,3 +64,21 @@ def test_report_into_a_folder_that_does_not_exist_yet(saved):
     result = invoke(report_command, saved / "A.json", "-o", target)
     assert result.exit_code == 0, result.output
     assert target.read_text(encoding="utf-8").startswith("# embedlab report")
+
+
+def test_the_same_runs_in_two_files_are_one_run_and_the_report_says_so(saved):
+    """issue 30, item 5: the runs of A.json given again were `[run 1]` / `[run 2]` and in the Holm correction."""
+    import shutil
+
+    shutil.copy(saved / "A.json", saved / "A-again.json")
+    args = [str(saved / "A.json"), str(saved / "B.json"), str(saved / "A-again.json")]
+    from embedlab.cli.compare import compare_command
+    from embedlab.cli.report import report_command
+
+    result = invoke(report_command, *args, "-o", "-", "-q")
+    assert result.exit_code == 0, result.output
+    note = f"note: {saved / 'A.json'} and {saved / 'A-again.json'} both hold 1 run(s) with the same model"
+    assert note in result.stdout and note in result.stderr and "[run" not in result.stdout
+    compared = invoke(compare_command, *args, "--format", "json")
+    pair = invoke(compare_command, *args[:2], "--format", "json")
+    assert note in compared.stderr and compared.stdout == pair.stdout  # compare agrees: the same rows, the same p

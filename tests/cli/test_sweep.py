@@ -24,6 +24,9 @@ def test_sweep_writes_results_and_report(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "free saving" in result.stdout or "worse" in result.stdout
     assert "@128 binary+rescore exact" in result.stdout
+    recommended = result.stdout.split("recommended (the cheapest variant not significantly worse than the baseline):")
+    assert len(recommended) == 2 and "  demo/reranking: " in recommended[1] and "  overall: " in recommended[1]
+    assert max(len(line.rstrip()) for line in recommended[0].splitlines()) <= 120  # the table fits a terminal
     assert (out / "report.html").exists()
     compared = runner.invoke(cli, ["compare", str(out / "results.json"), "--format", "json"])
     assert compared.exit_code == 0 and len(json.loads(compared.stdout)[0]["rows"]) == 6

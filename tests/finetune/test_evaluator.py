@@ -29,3 +29,22 @@ def test_points_scores_health_and_the_metrics_the_trainer_reads(tiny_model, tmp_
     # the same number `embedlab eval` gives for this model
     again = evaluate(str(tiny_model), RERANKING, model=ModelOptions(device="cpu"))
     assert again.runs[0].tasks[0].scores["v1.map"] == pytest.approx(curve.value(curve.points[0]), abs=1e-6)
+
+
+def test_scoring_a_checkpoint_reports_the_task_and_the_texts_encoded(tiny_model):
+    """issue 30, item 8: the progress line said nothing while a checkpoint was scored."""
+    from embedlab.finetune.progress import Announcer
+    from embedlab.models.sentence_transformers import load_sentence_transformer
+
+    task = load_tasks(RERANKING, expect="reranking")[0]
+    curve = Curve("test/v1.map", {"test": {"main": "v1.map", "role": "test"},
+                                  "guard": {"main": "v1.map", "role": "guard"}})
+    lines, statuses = [], []
+    evaluator = CurveEvaluator({"test": task, "guard": task}, curve, options=ModelOptions(device="cpu"),
+                               batch_size=16, announce=Announcer(lines.append, statuses.append))
+    evaluator(load_sentence_transformer(str(tiny_model), "cpu"), epoch=-1, steps=0)
+    total = len({(k, t) for k in ("query", "document") for t in task.texts(k)})
+    assert statuses[0] == f"scoring step 0 on test: 0 of {total:,} texts encoded"
+    counts = [int(s.split(": ")[1].split(" of ")[0].replace(",", "")) for s in statuses[1:-1]]
+    assert counts == sorted(counts) and counts[-1] == total and len(counts) > 2  # batch by batch, each text once
+    assert statuses[-1] is None and lines == [f"step 0: test/v1.map {curve.value(curve.points[0]):.4f} (+0.0000 vs base)"]

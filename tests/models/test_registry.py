@@ -97,3 +97,36 @@ def test_chat_models_are_found_by_prefix_and_never_taken_for_embedding_models():
     for bad in ("openai:gpt-4o", "openai-chat:", "gpt-4o"):
         with pytest.raises(UnknownNameError, match="chat model backend"):
             chat_class(bad)
+
+
+@pytest.mark.parametrize("spec,needs", [
+    ("bm25", {"bm25s", "jieba", "Stemmer"}),
+    ("./model", {"torch", "sentence_transformers"}),
+    ("openai:text-embedding-3-small", {"httpx", "tenacity"}),
+    ("qianfan:embedding-v1", {"httpx", "tenacity"}),
+    ("rerank:jina-reranker-v2", {"httpx", "tenacity"}),
+    ("ce:./reranker", {"torch", "sentence_transformers"}),
+    ("sparse:./splade", {"torch", "sentence_transformers", "scipy.sparse"}),
+    ("m3:./bge-m3#dense", {"torch", "FlagEmbedding", "scipy.sparse"}),
+    ("hybrid:bm25+openai:x", {"bm25s", "jieba", "Stemmer", "httpx", "tenacity"}),
+])
+def test_every_backend_declares_the_optional_modules_it_needs(spec, needs):
+    from embedlab.errors import PROVIDERS
+
+    declared = registry.backend_class(spec).requires_for(registry.name_part(spec))
+    assert set(declared) == needs and set(declared) <= set(PROVIDERS)
+
+
+def test_check_installed_names_every_missing_package_and_one_command(monkeypatch):
+    import sys
+
+    from embedlab.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "bm25s", None)
+    monkeypatch.setitem(sys.modules, "httpx", None)
+    with pytest.raises(MissingDependencyError) as caught:
+        registry.check_installed(["./model", "hybrid:bm25+openai:x"], reranker="rerank:r",
+                                 others=[("json", "--index exact")])
+    assert str(caught.value).startswith("-m hybrid:bm25+openai:x needs 'bm25s', 'httpx'; --reranker rerank:r needs "
+                                        "'httpx', which are not installed: pip install 'embedlab[bm25,api]'")
+    registry.check_installed(["./model", "ce:./reranker"])  # all there: nothing raised

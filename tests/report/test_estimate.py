@@ -15,9 +15,9 @@ API = {"model": "qianfan:embedding-v1", "unique_texts": 1000, "cached": 400, "to
 
 
 def test_cells_mark_estimated_tokens_and_an_unknown_price():
-    assert estimate_cells(LOCAL) == ["bge-small-zh-v1.5", "12,345", "0", "12,345", "0", "234,567", "0.0000 USD"]
+    assert estimate_cells(LOCAL) == ["bge-small-zh-v1.5", "12,345", "0", "12,345", "0", "234,567", "0.0000 USD", "–"]
     assert estimate_cells(API) == ["qianfan:embedding-v1", "1,000", "400", "600", "38", "~51,200",
-                                   "unknown: give --price-per-mtok"]
+                                   "unknown: give --price-per-mtok", "–"]
 
 
 def test_table_has_a_row_per_model_and_says_nothing_was_sent():
@@ -34,3 +34,16 @@ def test_a_models_name_is_shown_as_written():
     console = Console(file=io.StringIO(), width=200)
     console.print(estimate_table([{**API, "model": "openai:[bold]x[/bold]:smile:"}]))
     assert "openai:[bold]x[/bold]:smile:" in console.file.getvalue()
+
+
+def test_a_measured_time_is_said_as_one():
+    from embedlab.report.estimate import about
+
+    assert [about(s) for s in (None, 0.2, 1.0, 12.4, 2400, 9000)] == [
+        "–", "under a second", "about a second", "about 12 seconds", "about 40 minutes", "about 2 h 30 min"]
+    timed = {**LOCAL, "seconds": 2410.0, "time_basis": "measured on 128 of the 12,345 texts: 5.1 texts/s"}
+    assert estimate_cells(timed)[-1] == "about 40 minutes" and estimate_cells(API)[-1] == "–"
+    console = Console(file=io.StringIO(), width=200)
+    console.print(estimate_table([timed, API]))
+    shown = console.file.getvalue()
+    assert "time (measured)" in shown and "bge-small-zh-v1.5: measured on 128 of the 12,345 texts: 5.1 texts/s" in shown

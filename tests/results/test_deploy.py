@@ -6,17 +6,19 @@ from __future__ import annotations
 import numpy as np
 
 from embedlab.results import ModelRun, Results, TaskResult
-from embedlab.results.deploy import deploy_summaries, is_deploy_run
+from embedlab.results.deploy import MEANINGFUL_DOCUMENTS, deploy_summaries, is_deploy_run, overall
 
 
-def run(dim, precision, values, *, prompt="configured", ms=1.0, baseline=False):
-    deploy = {"dimension": dim, "precision": precision, "index": "exact", "prompt": prompt,
+def run(dim, precision, values, *, prompt="configured", ms=1.0, baseline=False, index="exact", task="t",
+        documents=None):
+    deploy = {"dimension": dim, "precision": precision, "index": index, "prompt": prompt,
               "bytes_per_vector": dim * {"float32": 4, "int8": 1, "binary": 0.125}[precision], "of": "m",
               "baseline": baseline}
     ids = [str(i) for i in range(len(values))]
-    result = TaskResult("t", "retrieval", "src", "h", "ndcg@10", {"ndcg@10": float(np.mean(values))}, ids,
-                        {"ndcg@10": list(values)}, {"index_bytes": 10 * dim}, {"ms_per_query_single": ms})
-    return ModelRun({"name": f"m @{dim} {precision}", "deploy": deploy}, {}, [result])
+    counts = {"index_bytes": 10 * dim, **({"documents": documents} if documents else {})}
+    result = TaskResult(task, "retrieval", "src", "h", "ndcg@10", {"ndcg@10": float(np.mean(values))}, ids,
+                        {"ndcg@10": list(values)}, counts, {"ms_per_query_single": ms})
+    return ModelRun({"name": f"m @{dim} {precision} {index}", "deploy": deploy}, {}, [result])
 
 
 def test_summary_marks_ties_free_savings_and_frontiers():
@@ -40,3 +42,66 @@ def test_summary_marks_ties_free_savings_and_frontiers():
     assert not half.frontier_bytes  # int8 at 64 bytes scores higher
     assert len(summary.notes) == 1 and "without a prompt score" in summary.notes[0]
     assert all(is_deploy_run(r) for r in results.runs)
+
+
+def two_tasks(int8_on_reranking: float):
+    """A retrieval task where int8 and binary tie with the baseline and a reranking task where int8 loses
+    `int8_on_reranking` points: the issue's case (int8 "free" on retrieval, significantly worse on reranking)."""
+    rng = np.random.default_rng(2)
+    base = rng.uniform(0.3, 0.9, 300)
+    noise = lambda: (x := rng.normal(0, 0.01, 300)) - x.mean()  # noqa: E731 - centred: Δ is exactly the loss
+    runs = []
+    for task, loss in (("retrieval", 0.0), ("reranking", int8_on_reranking)):
+        variants = [run(64, "float32", base, baseline=True, task=task), run(64, "int8", base - loss + noise(), task=task),
+                    run(64, "binary", base - (0.1 if task == "reranking" else 0) + noise(), task=task),
+                    run(32, "float32", base - 0.2 + noise(), task=task)]
+        if runs:  # one run per variant, with both tasks, as a sweep records them
+            for variant, other in zip(runs, variants):
+                variant.tasks += other.tasks
+        else:
+            runs = variants
+    return deploy_summaries(Results(runs), resamples=1000)
+
+
+def test_each_task_ends_with_the_cheapest_variant_that_holds_and_why():
+    """issue 30, item 7: `sweep` left the verdict to the user."""
+    retrieval, reranking = two_tasks(0.05)
+    assert retrieval.recommendation.startswith("retrieval: @64 binary exact: 8 bytes per vector instead of 256 "
+                                               "(32x smaller); not significantly different from the baseline (Δ ")
+    assert reranking.recommendation.startswith("reranking: keep the baseline (@64 float32 exact): every cheaper "
+                                               "variant scores significantly lower (the closest, @64 int8 exact: Δ -5.")
+    line = overall([retrieval, reranking])
+    assert line.startswith("overall: keep the baseline (@64 float32): no cheaper vector format holds on every task; ")
+    assert "@64 binary holds on retrieval but is significantly worse on reranking (Δ -10." in line
+    assert "@64 int8 holds on retrieval but is significantly worse on reranking (Δ -5." in line
+    fine = overall(list(two_tasks(0.0)))
+    assert fine.startswith("overall: @64 int8: 64 bytes per vector instead of 256 (4x smaller), not significantly "
+                           "worse than the baseline on any of the 2 tasks; @64 binary holds on retrieval but")
+    assert overall([retrieval]) is None  # one task: its own line says it
+
+
+def test_a_tie_says_what_its_interval_leaves_open():
+    rng = np.random.default_rng(4)
+    base = rng.uniform(0.2, 1, 30)
+    [summary] = deploy_summaries(Results([run(64, "float32", base, baseline=True),
+                                          run(64, "int8", np.clip(base - 0.01 + rng.normal(0, 0.08, 30), 0, 1))]),
+                                 resamples=1000)
+    assert summary.rows[1].tied
+    assert summary.recommendation.endswith("points is not ruled out on 30 queries")
+
+
+def test_index_latencies_on_a_small_corpus_are_flagged_and_not_used_to_choose():
+    rng = np.random.default_rng(5)
+    base = rng.uniform(0.3, 0.9, 200)
+    tie = lambda: base + rng.normal(0, 0.005, 200)  # noqa: E731
+    runs = lambda documents: [  # noqa: E731
+        run(64, "float32", base, baseline=True, ms=0.05, documents=documents),
+        run(64, "int8", tie(), ms=0.04, documents=documents),
+        run(64, "int8", tie(), ms=0.01, index="usearch", documents=documents)]
+    [small] = deploy_summaries(Results(runs(281)), resamples=500)
+    assert len(small.notes) == 1 and small.notes[0].startswith("t: 281 documents: the indexes' ms per query say "
+                                                               "nothing about a deployment here (below 10,000")
+    assert small.recommendation.startswith("t: @64 int8 exact: 64 bytes per vector instead of 256 (4x smaller);")
+    [large] = deploy_summaries(Results(runs(MEANINGFUL_DOCUMENTS)), resamples=500)
+    assert large.notes == [] and large.recommendation.startswith(
+        "t: @64 int8 usearch: 64 bytes per vector instead of 256 (4x smaller), 0.01 ms per query instead of 0.05;")

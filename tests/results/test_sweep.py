@@ -89,3 +89,23 @@ def test_a_run_built_without_its_kind_gets_it_from_its_info(swept):
     assert ModelRun({"name": "x", "backend": "two-stage"}, {}, []).kind == "stage"
     assert ModelRun({"name": "x", "deploy": {"of": "m"}}, {}, []).kind == "variant"
     assert ModelRun({"name": "x", "deploy": {"of": "m"}}, {}, [], kind="model").kind == "model"  # as recorded
+
+
+def test_the_equal_weight_note_follows_the_test_and_suggests_no_sweep_inside_one(swept):
+    """issue 30, item 6: "equal weights hurt here; try --weights sweep" was printed inside a sweep, and when the
+    difference was not significant."""
+    summary, = sweep_summaries(swept, resamples=500)
+    assert summary.note.endswith("significantly worse): equal weights hurt here")  # a sweep: no advice to sweep
+    plain = hybrid((0.5, 0.5), swept.runs[3].tasks[0].per_query["ndcg@10"], sweep=False)
+    note, = fusion_notes(Results([*swept.runs[:2], plain]), resamples=500)
+    assert note.endswith("significantly worse): equal weights hurt here; try --weights sweep")
+    dense = np.asarray(swept.runs[0].tasks[0].per_query["ndcg@10"])
+    noise = np.random.default_rng(3).normal(0, 0.05, len(dense))
+    close = hybrid((0.5, 0.5), dense - 0.002 + noise, sweep=False)  # lower, within the noise
+    note, = fusion_notes(Results([*swept.runs[:2], close]), resamples=500)
+    assert "not significantly worse, p=" in note and "hurt" not in note
+    assert note.endswith("equal weights bring no gain here, and the loss is not significant; --weights sweep tries "
+                         "other weights")
+    swept.runs[3] = hybrid((0.5, 0.5), dense - 0.002 + noise)
+    summary, = sweep_summaries(swept, resamples=500)
+    assert summary.note.endswith("the loss is not significant") and "sweep" not in summary.note

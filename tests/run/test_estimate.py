@@ -93,3 +93,59 @@ def test_each_kind_is_estimated_as_it_runs(rerank_file, retrieval_dir):
     assert sparse["to_embed"] == sparse["unique_texts"] == dense["unique_texts"] > 0
     assert ranker["unique_texts"] == ranker["to_embed"] == 0 and ranker["currency"] == "(local)"
     assert hybrid["unique_texts"] == dense["unique_texts"] and hybrid["model"].startswith("hybrid-rrf")
+
+
+class Clocked:
+    """A local encoder that costs one clock tick per character, on a fake clock: the probe's arithmetic is exact."""
+
+    def __init__(self):
+        from tests.conftest import FakeEncoder
+
+        self.clock, self.inner, self.calls = 0.0, FakeEncoder(), []
+
+    def now(self):
+        return self.clock
+
+    def encode(self, texts, kind="document"):
+        self.calls.append(list(texts))
+        self.clock += sum(len(t) for t in texts)
+        return self.inner.encode(texts, kind)
+
+    encode_output = encode
+
+
+def test_a_local_models_time_is_measured_on_a_probe_and_extrapolated(monkeypatch):
+    """issue 30, item 8: `estimate` gave no time for local models."""
+    import numpy as np
+
+    from embedlab.run.estimate import PROBE_BLOCK, PROBE_STRATA, measure_time
+
+    clocked = Clocked()
+    monkeypatch.setattr("embedlab.run.estimate.time.perf_counter", clocked.now)
+    rng = np.random.default_rng(0)
+    todo = {"query": [f"q{i}" + "x" * int(n) for i, n in enumerate(rng.integers(5, 40, 300))],
+            "document": [f"d{i}" + "y" * int(n) for i, n in enumerate(rng.lognormal(4, 0.8, 2000))]}
+    row = measure_time(clocked, todo, batch_size=32)
+    truth = sum(len(t) for texts in todo.values() for t in texts)
+    assert abs(row["seconds"] - truth) / truth < 0.15  # a few dozen texts per kind say how long all of them take
+    timed = clocked.calls[1:]  # the first call is the untimed warm-up: the first block, again
+    assert clocked.calls[0] == clocked.calls[1] and len(timed) == 2 * PROBE_STRATA
+    assert all(len(block) == PROBE_BLOCK for block in timed)
+    assert row["time_basis"] == f"measured on {2 * PROBE_STRATA * PROBE_BLOCK} of the 2,300 texts: " \
+                                f"{2300 / row['seconds']:,.1f} texts/s"
+    assert measure_time(clocked, {"query": [], "document": []}, 32) == {"seconds": 0.0,
+                                                                          "time_basis": "nothing to encode"}
+
+
+def test_estimate_probes_local_models_only_and_only_when_asked(server, rerank_file, retrieval_dir):
+    from tests.conftest import FakeEncoder
+
+    tasks = load_tasks([rerank_file, retrieval_dir])
+    local = FakeEncoder()
+    plain = estimate([local], tasks, cache=False)[0]
+    assert "seconds" not in plain and local.calls == []  # estimate alone encodes nothing
+    probed = estimate([local], tasks, cache=False, probe=True)[0]
+    assert probed["seconds"] >= 0 and probed["time_basis"].startswith("measured on ") and local.calls
+    paid = estimate(["openai:m"], tasks, cache=False, probe=True,
+                    model=ModelOptions(base_url=server.url, api_key_env="NO_SUCH_VAR"))[0]
+    assert "seconds" not in paid and server.requests == []  # a paid model is never sent a probe

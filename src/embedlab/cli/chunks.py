@@ -85,6 +85,9 @@ def chunks_command(docs, questions, models, join_paragraphs, splitters, sizes, o
 
     quiet_libraries(quiet)
     configs = grid(splitters, sizes, overlaps)  # bad sizes, overlaps, splitters: one line, before anything is read
+    from embedlab.models.registry import check_installed
+
+    check_installed(models, others=[("semantic_text_splitter", "embedlab chunks")])
     sources = [*docs, *([questions] if questions else [])]
     settings, cache = pop_model_options(opts)
     from embedlab.run.options import RunOptions

@@ -45,12 +45,13 @@ def compare_command(runs, baseline, metric, test, alpha, margin, seed, fmt, quer
       embedlab compare results/prod-vs-bge.json --queries 20    # where they differ, and why
     """
     from embedlab.metrics.names import score_name
-    from embedlab.results import Results
     from embedlab.results.compare import compare
 
-    loaded = [Results.from_json(path) for path in runs]
+    loaded, notes = merged_results(runs)
     comparisons = compare(loaded, metric=score_name(metric) if metric else None, baseline=baseline,
                           test=test, alpha=alpha, margin=margin, seed=seed)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     asked = click.get_current_context().get_parameter_source("queries") is not ParameterSource.DEFAULT
     analyses = _query_analyses(loaded, comparisons, queries, asked) if queries else []
     if fmt == "json":
@@ -66,6 +67,16 @@ def compare_command(runs, baseline, metric, test, alpha, margin, seed, fmt, quer
 
         for analysis in analyses:
             stdout().print(rich_analysis(analysis))
+
+
+def merged_results(paths) -> tuple[list, list[str]]:
+    """The results files, each run that repeats another counted once (`results.duplicates`), and a note for each
+    merge (to say once the command has its answer: a bad option stays one line): `compare` and `report` count the
+    same runs."""
+    from embedlab.results import Results
+    from embedlab.results.duplicates import merge_duplicates
+
+    return merge_duplicates([Results.from_json(path) for path in paths], [str(path) for path in paths])
 
 
 def _query_analyses(loaded, comparisons, n: int, asked: bool) -> list:

@@ -29,7 +29,9 @@ def estimate_command(max_cost, price_per_mtok, fmt, quiet, **opts) -> None:
 
     Counts unique texts per model (as eval de-duplicates them), those already in the cache, requests,
     tokens (the model's tokenizer for local models; estimated from characters for API models, labelled
-    so) and cost from a price table you can override. With --max-cost, exits 2 when `eval` would refuse.
+    so) and cost from a price table you can override. For local models, the time to encode them: measured on a
+    probe of a few dozen of the texts after a warm-up, and extrapolated. With --max-cost, exits 2 when `eval`
+    would refuse.
 
     \b
     Examples:
@@ -40,7 +42,7 @@ def estimate_command(max_cost, price_per_mtok, fmt, quiet, **opts) -> None:
 
     quiet_libraries(quiet)
     models, tasks, options, run = run_setup(opts)
-    rows = estimate(models, tasks, model=options, cache=run.cache, price_per_mtok=price_per_mtok)
+    rows = estimate(models, tasks, model=options, cache=run.cache, price_per_mtok=price_per_mtok, probe=True)
     if run.reranker:
         rows.append(_estimate_reranker(run, tasks, price_per_mtok))
     if fmt == "json":

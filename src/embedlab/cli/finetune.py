@@ -91,6 +91,11 @@ def finetune_command(model, train_path, test_path, retrieval_test, guard, guard_
           -o runs/bge-t2 --eval-every 100 --batch-size 256 --mini-batch-size 32 \\
           --query-instruction "为这个句子生成表示以用于检索相关文章："
     """
+    from embedlab.errors import require_all
+
+    # every package of the finetune extra at once, before `embedlab.finetune` imports the first of them
+    require_all([(module, "embedlab finetune") for module in ("sentence_transformers", "accelerate", "datasets",
+                                                              "matplotlib")], extra="finetune")
     from embedlab.finetune import FinetuneConfig, finetune
 
     if mini_batch_size not in ("auto",):

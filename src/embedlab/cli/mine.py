@@ -91,6 +91,10 @@ def mine_command(data, model, output, corpus, range_min, range_max, num_negative
     if output.resolve() == data.resolve():
         raise click.UsageError("--output must not be the input file")
     quiet_libraries(quiet)
+    from embedlab.cli.setup import run_requires
+    from embedlab.models.registry import check_installed
+
+    check_installed([model, *([check_model] if check_model else [])], others=run_requires({**opts, "index": index}))
     settings, cache = pop_model_options(opts)
     config = MiningConfig(range_min=range_min, range_max=range_max, num_negatives=num_negatives,
                           sampling=sampling, seed=seed, keep_given=keep_given, index=index,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from embedlab.cli.compare import QUERIES
+from embedlab.cli.compare import QUERIES, merged_results
 from embedlab.cli.options import FINITE, QUIET, options
 from embedlab.cli.renamed import renamed
 
@@ -49,16 +49,20 @@ def report_command(runs, curves, outputs, fmt, overwrite, baseline, title, price
         raise click.UsageError("give results files and/or --curve files")
     if not outputs:
         raise click.UsageError("give -o FILE (.html or .md; '-' for markdown on stdout)")
+    from embedlab.errors import require_all
+
+    require_all([("matplotlib", "embedlab report (its plots)")])  # before minutes of statistics, not after
     targets = _targets(outputs, fmt, inputs=[*runs, *curves], overwrite=overwrite)
     from embedlab.data.output import write_text
     from embedlab.report.page import build
-    from embedlab.results import Results
     from embedlab.results.curve import Curve
 
     progress = None if quiet else (lambda line: click.echo(f"report: {line}", err=True))
-    page, markdown = build([Results.from_json(p) for p in runs], curves=[Curve.load(p) for p in curves],
-                           baseline=baseline, title=title, price_per_mtok=price_per_mtok, queries=queries,
-                           progress=progress)
+    loaded, notes = merged_results(runs)
+    page, markdown = build(loaded, curves=[Curve.load(p) for p in curves], baseline=baseline, title=title,
+                           price_per_mtok=price_per_mtok, queries=queries, progress=progress, notes=notes)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     for path, kind in targets:
         text = page if kind == "html" else markdown + "\n"
         if str(path) == "-":

@@ -11,14 +11,17 @@ from embedlab.data.output import check_output
 
 
 def run_setup(opts: dict, output: Path | None = None, *, outputs: tuple[Path, ...] = (), overwrite: bool = False,
-              **run_extra):
+              requires: tuple[tuple[str, str], ...] = (), **run_extra):
     """(model specs, loaded tasks, ModelOptions, RunOptions) from the shared options (consumed from opts).
 
     The data is read here, once: the estimate and the run get the same task objects. The `output` (and any
     other `outputs`) given are checked before any data is read: never an input (data, a run file given as a model,
     the cache, the vector folder, the folder of saved runs) nor a folder; an existing one is replaced only when
-    embedlab wrote it (a results file, a report), or with `overwrite`."""
+    embedlab wrote it (a results file, a report), or with `overwrite`. Every optional package the models, the
+    reranker, the index, the engine (and `requires`: (module, what needs it) pairs) need is checked first: one line
+    naming the pip command, before anything is read."""
     from embedlab.data.resolve import distinct_names
+    from embedlab.models.registry import check_installed
     from embedlab.run.evaluation import load_tasks
     from embedlab.run.options import RunOptions
 
@@ -35,6 +38,7 @@ def run_setup(opts: dict, output: Path | None = None, *, outputs: tuple[Path, ..
         raise click.UsageError("give at least one --model (or --demo)")
     if not reranking and not retrieval and not task_names:
         raise click.UsageError("give --reranking and/or --retrieval data, --task NAME (or --demo)")
+    check_installed(models, reranker=opts.get("reranker"), others=[*requires, *run_requires(opts)])
     options, cache = pop_model_options(opts)
     if "engine" in opts:  # eval and mine run on an engine
         run_extra["engine"] = pop_engine_options(opts, run_extra.get("progress", False))
@@ -56,6 +60,18 @@ def run_setup(opts: dict, output: Path | None = None, *, outputs: tuple[Path, ..
                            + load_tasks(task_names, run))
     return models, tasks, options, run
 
+
+
+def run_requires(opts: dict) -> list[tuple[str, str]]:
+    """(module, option) pairs the run's --index, --engine and --backend need."""
+    from embedlab.models.export import backend_requires
+    from embedlab.search.names import INDEX_REQUIRES, index_name
+
+    index = index_name(opts["index"]) if opts.get("index") else "exact"
+    backend = opts.get("backend") or "torch"
+    return ([(INDEX_REQUIRES[index], f"--index {index}")] if index in INDEX_REQUIRES else []) \
+        + ([("ray", "--engine ray")] if opts.get("engine") == "ray" else []) \
+        + [(module, f"--backend {backend}") for module in backend_requires(backend)]
 
 
 def run_files(models: list[str]) -> list[Path]:

@@ -92,9 +92,11 @@ def sweep_command(dims, precisions, indexes, prompt_variants, rescore_depth, ann
                            prompt_variants, tuple(instructions),
                            DeployKnobs(rescore_depth, ann_depth, AnnParams(hnsw_m, ef_search, nlist, nprobe)))
     from embedlab.cli.setup import run_setup
+    from embedlab.search.names import INDEX_REQUIRES
 
+    requires = tuple((INDEX_REQUIRES[index], f"--index {index}") for index in deploy.indexes if index in INDEX_REQUIRES)
     models, tasks, options, run = run_setup(opts, output / "results.json", outputs=(output / "report.html",),
-                                            overwrite=overwrite, progress=not quiet, max_cost=max_cost,
+                                            requires=requires, overwrite=overwrite, progress=not quiet, max_cost=max_cost,
                                             price_per_mtok=price_per_mtok,
                                             announce=lambda line: click.echo(line, err=True))
     if len(models) != 1:
@@ -104,7 +106,10 @@ def sweep_command(dims, precisions, indexes, prompt_variants, rescore_depth, ann
 
 
 def _write(results, output: Path, fmt: str) -> None:
-    from embedlab.results.deploy import deploy_summaries
+    """results.json and report.html in the folder; on stdout the tables (or JSON: every column, each task's
+    recommendation and the overall one), ending with the recommendations; warnings on stderr."""
+    from embedlab.report.deploy import recommendation_text
+    from embedlab.results.deploy import deploy_summaries, overall
 
     summaries = deploy_summaries(results)
     output.mkdir(parents=True, exist_ok=True)
@@ -112,7 +117,8 @@ def _write(results, output: Path, fmt: str) -> None:
     if fmt == "json":
         import json
 
-        click.echo(json.dumps([s.as_dict() for s in summaries], ensure_ascii=False, indent=1))
+        click.echo(json.dumps({"tasks": [s.as_dict() for s in summaries], "overall": overall(summaries)},
+                              ensure_ascii=False, indent=1))
     else:
         from embedlab.report.deploy import rich_deploy
         from embedlab.report.table import stdout
@@ -120,6 +126,7 @@ def _write(results, output: Path, fmt: str) -> None:
         for summary in summaries:
             for part in rich_deploy(summary):
                 stdout().print(part)
+        click.echo(recommendation_text(summaries))
     for note in dict.fromkeys(n for s in summaries for n in s.notes):
         click.echo(f"warning: {note}", err=True)
     written = [output / "results.json"]

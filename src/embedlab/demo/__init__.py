@@ -9,6 +9,7 @@ from embedlab.errors import require
 DEMO_DIR = Path(__file__).resolve().parent
 RERANKING = DEMO_DIR / "reranking.jsonl"
 RETRIEVAL = DEMO_DIR / "retrieval"
+QUESTIONS = DEMO_DIR / "questions.json"  # SQuAD layout: documents with located answers, for `embedlab chunks`
 
 
 def default_model() -> str:

@@ -5,15 +5,20 @@
 has exactly the weights of the checkpoint saved at that step, at the max length the checkpoint is
 saved with (not the shorter training length): step 0 is `embedlab eval` of the base model, and every
 point is `embedlab eval` of its checkpoint. Each point goes on the `Curve` (plain data in
-`results/curve.py`, saved after every point).
+`results/curve.py`, saved after every point). While a checkpoint is scored, the progress line (`finetune.progress`)
+says which task and how many of its texts are encoded: minutes on a large held-out set.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import require
 from embedlab.finetune.health import collapse_indicators, collapse_warnings, health_sample
-from embedlab.models.base import ModelOptions
+from embedlab.finetune.progress import Announcer
+from embedlab.models.base import KINDS, ModelOptions
+from embedlab.models.sentence_transformers import SentenceTransformerEncoder
 from embedlab.results.curve import Curve
 from embedlab.scorers import DenseScorer
 from embedlab.tasks.types import Task
@@ -34,19 +39,27 @@ class CurveEvaluator(BaseEvaluator):
         self.announce, self.max_length = announce, max_length
         self.tasks, self.curve, self.options, self.batch_size = tasks, curve, options, batch_size
         self.health_texts = health_sample(tasks[curve.task])
+        self.texts = len({(kind, text) for task in tasks.values() for kind in KINDS for text in task.texts(kind)})
+        self._done = 0
         self.primary_metric = f"{curve.task}_{curve.metric_name}"
         self.greater_is_better = True
 
     def __call__(self, model, output_path=None, epoch: float = -1, steps: int = -1) -> dict[str, float]:
-        from embedlab.models.sentence_transformers import SentenceTransformerEncoder, at_max_length
+        from embedlab.models.sentence_transformers import at_max_length
 
         step = max(int(steps), 0)
         with at_max_length(model, self.max_length):
-            encoder = SentenceTransformerEncoder.from_model(model, self.options, name=f"step {step}")
+            encoder = _Watched.from_model(model, self.options, name=f"step {step}")
             store = EmbeddingStore(encoder, batch_size=self.batch_size, progress=False)
-            results = {label: DenseScorer(store).score(task) for label, task in self.tasks.items()}
+            results = {}
+            for label, task in self.tasks.items():
+                encoder.watch(self._scoring(step, label))
+                results[label] = DenseScorer(store).score(task)
             queries, passages = self.health_texts
             health = collapse_indicators(store.embed(queries, "query"), store.embed(passages, "document"))
+            encoder.watch(None)
+        if isinstance(self.announce, Announcer):
+            self.announce.scoring(step)  # done: the line shows the training again
         base = self.curve.points[0]["health"] if self.curve.points and step > 0 else health
         point = {
             "step": step,
@@ -69,4 +82,34 @@ class CurveEvaluator(BaseEvaluator):
                    for name, value in r.scores.items()}
         metrics.update({f"health_{name}": value for name, value in health.items()})
         return metrics
+
+    def _scoring(self, step: int, label: str) -> Callable[[int], None] | None:
+        """What the encoder reports each batch to while `label` is scored: the checkpoint's texts encoded so far, of
+        all it will encode (every held-out task's, each distinct text once), on the progress line."""
+        if not isinstance(self.announce, Announcer):
+            return None
+        if label == next(iter(self.tasks)):
+            self._done = 0
+            self.announce.scoring(step, label, 0, self.texts)
+
+        def encoded(n: int) -> None:
+            self._done += n
+            self.announce.scoring(step, label, self._done, self.texts)
+        return encoded
+
+
+class _Watched(SentenceTransformerEncoder):
+    """The checkpoint's model, telling the progress line how many texts each batch encoded (the vectors are the
+    encoder's own: scoring is `embedlab eval`'s)."""
+
+    report: Callable[[int], None] | None = None
+
+    def watch(self, report: Callable[[int], None] | None) -> None:
+        self.report = report
+
+    def encode_batches(self, texts, kind, batch_size):
+        for start, stop, output in super().encode_batches(texts, kind, batch_size):
+            if self.report is not None:
+                self.report(stop - start)
+            yield start, stop, output
 

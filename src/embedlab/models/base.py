@@ -83,6 +83,9 @@ class Model:
     gives: str = "an output"  # what the model gives, for the one line that refuses it where another kind is needed
     paid: bool = False  # each request costs money: estimate first, cache by default, --max-cost applies
     options_read: ClassVar[frozenset[str]] = frozenset()  # the ModelOptions fields this backend reads
+    # the optional modules it needs (keys of `errors.PROVIDERS`, which name the extra that installs each): a run
+    # checks every model's before any work (`registry.check_installed`)
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def price_per_mtok(self) -> tuple[float, str] | None:
         """Published price per million input tokens and its currency, when known."""
@@ -128,6 +131,12 @@ class Model:
         """Whether the model `spec` names costs money, read before any instance exists (a combination asks its
         parts, and checks its spec here, so a bad one fails before any model runs)."""
         return cls.paid
+
+    @classmethod
+    def requires_for(cls, spec: str) -> tuple[str, ...]:
+        """The optional modules the model `spec` names needs, before any instance exists (a combination: its
+        parts')."""
+        return cls.requires
 
     @classmethod
     def options_read_by(cls, spec: str) -> frozenset[str]:

@@ -28,6 +28,7 @@ class BM25(Ranker):
     """Ranks a corpus by BM25; a reranking row's candidates by `score_rows`."""
 
     options_read = frozenset({"bm25_k1", "bm25_b", "bm25_tokenizer"})
+    requires = ("bm25s", "jieba", "Stemmer")  # the bm25 extra: jieba for Chinese words, PyStemmer for English stems
 
     def __init__(self, spec: str = "", options: ModelOptions | None = None) -> None:
         options = options or ModelOptions()

@@ -28,6 +28,7 @@ class CrossEncoderScorer(PairScorer):
     """`ce:<directory or hub id>`: one relevance score per (query, passage) pair, higher = more relevant."""
 
     options_read = frozenset({"query_instruction", "document_instruction", "max_length", "device"})
+    requires = ("torch", "sentence_transformers")
 
     def __init__(self, spec: str, options: ModelOptions | None = None) -> None:
         self.spec, self.options = spec, options or ModelOptions()

@@ -85,6 +85,11 @@ def parse_label(label: str) -> Variant:
     return parse_variant(backend, quantize or None)
 
 
+def backend_requires(backend: str) -> tuple[str, ...]:
+    """The optional modules a backend needs (checked before any work, with the models' own)."""
+    return tuple(_EXTRA_MODULES.get(backend, ()))
+
+
 def require_backend(backend: str) -> None:
     """Import the backend's packages now, or raise the error naming the extra that installs them."""
     for module in _EXTRA_MODULES.get(backend, ()):

@@ -82,6 +82,7 @@ class HttpApi:
     # what every API backend reads (its settings of the HTTP client)
     options_read = frozenset({"base_url", "api_key_env", "concurrency", "max_inputs", "timeout", "max_retries",
                               "rpm", "tpm"})
+    requires = ("httpx", "tenacity")
 
     def _connect(self, options: ModelOptions, default_url: str, purpose: str) -> None:
         """Reads the key, opens the client, and sets up usage counts, rate limits and request sizes."""

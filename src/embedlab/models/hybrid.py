@@ -151,6 +151,11 @@ class Hybrid(Combination):
         parts = [backend_class(sub).options_read_by(name_part(sub)) for sub in split_spec(spec) if sub.strip()]
         return cls.options_read.union(*parts)
 
+    @classmethod
+    def requires_for(cls, spec: str) -> tuple[str, ...]:
+        parts = [backend_class(sub).requires_for(name_part(sub)) for sub in split_spec(spec) if sub.strip()]
+        return tuple(dict.fromkeys(module for part in parts for module in part))
+
     def sweep_weights(self) -> list[tuple[float, ...]] | None:
         return weight_grid(len(self.models)) if self.sweep else None
 

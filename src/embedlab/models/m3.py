@@ -177,6 +177,7 @@ class BGEM3(Model):
     """`m3:PATH|ID#OUTPUTS`: picks the kind the outputs make (`from_spec`)."""
 
     gives = M3Fused.gives
+    requires = ("torch", "FlagEmbedding", "scipy.sparse")
 
     @classmethod
     def check_name(cls, name: str) -> None:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from importlib.metadata import entry_points
 
-from embedlab.errors import ModelError, UnknownNameError
+from embedlab.errors import ModelError, UnknownNameError, require_all
 from embedlab.models.base import Model, ModelOptions, PairScorer, as_model
 
 _PREFIX = re.compile(r"^([a-z][a-z0-9_-]+):(?!//)(.+)$")
@@ -120,6 +120,17 @@ def is_paid(spec: str, options: ModelOptions | None = None) -> bool:
     """Whether the model a name selects costs money, known before it is constructed (a hybrid: any of its parts)."""
     rest = spec[len(backend_of(spec)) + 1:] if _PREFIX.match(spec) else spec
     return backend_class(spec).paid_for(rest, options or ModelOptions())
+
+
+def check_installed(specs: Iterable[str], *, reranker: str | None = None,
+                    others: Iterable[tuple[str, str]] = ()) -> None:
+    """Refuse, before any work, a run whose models (or `others`: (module, what needs it) pairs, such as an index)
+    need optional packages that are not installed: one error naming them all and the one pip command."""
+    needs = [(module, f"-m {spec}") for spec in specs for module in backend_class(spec).requires_for(name_part(spec))]
+    if reranker is not None:
+        spec = reranker_spec(reranker)
+        needs += [(module, f"--reranker {reranker}") for module in backend_class(spec).requires_for(name_part(spec))]
+    require_all([*needs, *others])
 
 
 # run-level settings every model takes, never refused

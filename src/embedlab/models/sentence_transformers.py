@@ -89,6 +89,7 @@ class SentenceTransformerEncoder(Encoder):
 
     options_read = Encoder.options_read | {"query_instruction", "document_instruction", "max_length", "device", "backend",
                                            "quantize"}
+    requires = ("torch", "sentence_transformers")
 
     def __init__(self, spec: str, options: ModelOptions | None = None) -> None:
         options = options or ModelOptions()
@@ -259,6 +260,7 @@ class SentenceTransformerKind:
 
     model_class = "SentenceTransformer"
     options_read = frozenset({"query_instruction", "document_instruction", "max_length", "device"})
+    requires = ("torch", "sentence_transformers")
     prefix = "st"
 
     def __init__(self, spec: str, options: ModelOptions | None = None) -> None:

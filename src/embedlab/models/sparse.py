@@ -29,6 +29,7 @@ class SparseSentenceTransformer(SentenceTransformerKind, SparseEncoder):
 
     model_class = "SparseEncoder"
     prefix = "sparse"
+    requires = (*SentenceTransformerKind.requires, "scipy.sparse")
 
     def __init__(self, spec: str, options: ModelOptions | None = None) -> None:
         require("scipy.sparse", "learned sparse models")

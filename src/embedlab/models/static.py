@@ -44,6 +44,7 @@ class StaticEncoder(Encoder):
     such text, and is counted in the provenance (`texts_without_tokens`)."""
 
     options_read = Encoder.options_read | {"query_instruction", "document_instruction", "max_length"}
+    requires = ("model2vec",)
 
     preferred_batch = 1024  # a batch is a table lookup: larger batches cost nothing
 

@@ -1,6 +1,7 @@
 """A deployment sweep (`results/deploy.py`) as a terminal table, markdown and one HTML page with the Pareto
-frontiers of quality against bytes per vector and against ms per query. (`report/sweep.py` renders the
-hybrid's weight sweep.)"""
+frontiers of quality against bytes per vector and against ms per query, each ending with the recommendations.
+The terminal table keeps the columns that decide (it fits a terminal); markdown, HTML and JSON have them all.
+(`report/sweep.py` renders the hybrid's weight sweep.)"""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ import html
 
 from embedlab.report.figures import png, pyplot
 from embedlab.report.markup import html_page, html_table, markdown_table, png_img
-from embedlab.results.deploy import DeploySummary, VariantRow
-from embedlab.results.table import LABELS
+from embedlab.results.deploy import DeploySummary, VariantRow, overall, variant_label
+from embedlab.results.table import LABELS, short_name
 
 HEADER = ["variant", "score", "95% CI", "Δ", "CI of Δ", "p (Holm)", "bytes/vec", "index", "ms/q batch",
           "ms/q single", "nbr recall@10", ""]
 
 
+# the terminal's columns: what decides (score, the difference and its CI, bytes, latency, recall, the verdict)
+TERMINAL = ["variant", "score", "Δ [95% CI]", "bytes", "ms/q", "nbr recall", "", "frontier"]
+
+
 def heading(s: DeploySummary) -> str:
-    return (f"{s.task}: {s.model}, {LABELS.get(s.metric, s.metric)} ({s.queries:,} queries), sorted by cost; "
-            f"Δ vs {s.baseline}")
+    return (f"{s.task}: {short_name(s.model)}, {LABELS.get(s.metric, s.metric)} ({s.queries:,} queries), sorted by "
+            f"cost; Δ vs {variant_label(s.rows[0].variant)}")
 
 
 def _size(n: float | None) -> str:
@@ -33,17 +38,18 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
+def _verdict(r: VariantRow) -> str:
+    return "baseline" if r.delta is None else "free saving" if r.free else "" if r.tied else \
+        "better" if r.delta.mean > 0 else "worse"
+
+
+def _frontiers(r: VariantRow, latency: bool = True) -> str:
+    return "+".join(w for w, on in (("bytes", r.frontier_bytes), ("ms", r.frontier_ms and latency)) if on)
+
+
 def _mark(r: VariantRow) -> str:
-    marks = []
-    if r.delta is None:
-        marks.append("baseline")
-    elif r.free:
-        marks.append("free saving")
-    elif not r.tied:
-        marks.append("better" if r.delta.mean > 0 else "worse")
-    if r.frontier_bytes or r.frontier_ms:
-        marks.append("frontier:" + "+".join(w for w, on in (("bytes", r.frontier_bytes), ("ms", r.frontier_ms)) if on))
-    return ", ".join(marks)
+    frontier = _frontiers(r)
+    return ", ".join(m for m in (_verdict(r), f"frontier:{frontier}" if frontier else "") if m)
 
 
 def deploy_rows(s: DeploySummary) -> tuple[list[str], list[list[str]]]:
@@ -59,6 +65,42 @@ def deploy_rows(s: DeploySummary) -> tuple[list[str], list[list[str]]]:
     return HEADER, rows
 
 
+def terminal_rows(s: DeploySummary) -> tuple[list[str], list[list[str]]]:
+    """The terminal's rows: the variant without the model's name, the columns of `TERMINAL`, and no column that is
+    empty on every row (no neighbour recall without an approximate index), nor latency where it means nothing (no
+    corpus: reranking rows; a corpus too small, `DeploySummary.latency_meaningful`)."""
+    rows = []
+    for r in s.rows:
+        delta = "" if r.delta is None else \
+            f"{100 * r.delta.mean:+.2f} [{100 * r.delta.low:+.2f}, {100 * r.delta.high:+.2f}]"
+        rows.append([variant_label(r.variant), f"{100 * r.mean:.2f}", delta, f"{r.variant['bytes_per_vector']:g}",
+                     _ms(r.ms_single if s.latency_meaningful else None),
+                     "–" if r.neighbour_recall is None else f"{r.neighbour_recall:.3f}", _verdict(r),
+                     _frontiers(r, s.latency_meaningful)])
+    keep = [i for i in range(len(TERMINAL)) if any(row[i] not in ("", "–") for row in rows) or i in (0, 6)]
+    return [TERMINAL[i] for i in keep], [[row[i] for i in keep] for row in rows]
+
+
+def recommendations(summaries: list[DeploySummary]) -> list[str]:
+    """One line per task, then overall (several tasks): the cheapest variant that holds, and why."""
+    return [s.recommendation for s in summaries] + [line for line in [overall(summaries)] if line]
+
+
+def recommendation_text(summaries: list[DeploySummary], width: int = 110) -> str:
+    """The recommendations for a terminal or a log: a heading, then each wrapped under its first line."""
+    import textwrap
+
+    lines = ["recommended (the cheapest variant not significantly worse than the baseline):"]
+    lines += [textwrap.fill(line, width, initial_indent="  ", subsequent_indent="      ")
+              for line in recommendations(summaries)]
+    return "\n".join(lines)
+
+
+TERMINAL_CAPTION = ("scores ×100; Δ vs the baseline with its 95% paired bootstrap CI; bytes per vector; ms/q: one query\n"
+                    "at a time, top 10 (on 10,000+ documents); nbr recall: of the exact top 10; free saving = not "
+                    "significantly\ndifferent (Holm-corrected) and cheaper; frontier: Pareto, score against bytes / "
+                    "ms; every column\n(p, index size, batch ms) in --format json and report.html")
+
 CAPTION = ("scores ×100, 95% bootstrap CIs over queries; Δ vs the baseline: paired bootstrap CI, paired randomization "
            "test Holm-corrected across variants; free saving = not significantly different and cheaper; index = "
            "vectors + structure; ms per query for a top 10, all queries at once (batch) and one at a time (median)")
@@ -69,28 +111,33 @@ def rich_deploy(s: DeploySummary) -> list:
     from rich.table import Table
     from rich.text import Text
 
-    header, rows = deploy_rows(s)
-    table = Table(box=box.SIMPLE_HEAD, caption=CAPTION, caption_justify="left")
+    header, rows = terminal_rows(s)
+    table = Table(box=box.SIMPLE_HEAD)  # the caption under it, apart: as a caption it would widen the table
     for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i in (0, len(header) - 1) else "right", overflow="fold")
+        table.add_column(name, justify="left" if i == 0 or not name or name == "frontier" else "right",
+                         overflow="fold")
+    verdict = header.index("")
     for row in rows:
-        style = "green" if "free" in row[-1] else "red" if row[-1].startswith("worse") else None
-        table.add_row(*[Text(cell, style=style) if style and i in (0, len(row) - 1) else Text(cell)
+        style = "green" if row[verdict] == "free saving" else "red" if row[verdict] == "worse" else None
+        table.add_row(*[Text(cell, style=style) if style and i in (0, verdict) else Text(cell)
                         for i, cell in enumerate(row)])
-    return [Text(heading(s), style="bold"), table]
+    return [Text(heading(s), style="bold"), table, Text(TERMINAL_CAPTION)]
 
 
 def markdown_deploy(s: DeploySummary) -> list[str]:
     header, rows = deploy_rows(s)
-    return [f"## {heading(s)}", "", *markdown_table(header, rows), "", f"_{CAPTION}_", ""]
+    return [f"## {heading(s)}", "", *markdown_table(header, rows), "", f"_{CAPTION}_", "",
+            *(f"warning: {note}\n" for note in s.notes), f"**recommended**: {s.recommendation}", ""]
 
 
 def deploy_page(summaries: list[DeploySummary], title: str = "embedlab sweep: what will it cost to deploy?") -> str:
     """One self-contained HTML page: per task the table and the two frontier plots (inlined PNG)."""
-    parts = [f"<h1>{html.escape(title)}</h1>"]
+    parts = [f"<h1>{html.escape(title)}</h1>", "<h2>Recommendations</h2><ul>",
+             *(f"<li>{html.escape(line)}</li>" for line in recommendations(summaries)), "</ul>"]
     for s in summaries:
         plots = [_frontier(s, "bytes")] + ([_frontier(s, "ms")] if any(r.ms_single for r in s.rows) else [])
         parts += [f"<h2>{html.escape(heading(s))}</h2>", html_table(*deploy_rows(s), CAPTION),
+                  *(f"<p>warning: {html.escape(note)}</p>" for note in s.notes),
                   "<div>" + "".join(png_img(p, "frontier") for p in plots) + "</div>"]
     return html_page(title, "".join(parts), "img{max-width:49%}")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from embedlab.data.output import MARK
 from embedlab.report.compare import comparison_rows
@@ -21,6 +21,7 @@ from embedlab.report.sweep import html_sweep, markdown_sweep
 from embedlab.results.compare import TaskComparison, compare, named_runs
 from embedlab.results.costs import cost_rows
 from embedlab.results.curve import Curve
+from embedlab.results.duplicates import merge_duplicates
 from embedlab.results.results import Results
 from embedlab.results.sweep import fusion_notes, sweep_summaries
 from embedlab.results.table import LABELS, short_name
@@ -35,21 +36,24 @@ th:first-child,td:first-child{text-align:left}.better{color:#11772d;font-weight:
 
 def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | None = None,
           title: str = "embedlab report", price_per_mtok: float | None = None, queries: int = 10,
-          progress: Callable[[str], None] | None = None) -> tuple[str, str]:
+          progress: Callable[[str], None] | None = None, notes: Sequence[str] = ()) -> tuple[str, str]:
     """(html, markdown) for the runs in `results` and the fine-tuning `curves`. `price_per_mtok` prices the
     tokens of API models the price table does not know (a custom endpoint), as `eval --price-per-mtok` does;
     `queries`: per task, the queries where each model and the baseline differ most (runs saved by `eval
     --save-run`; 0: none). `progress` gets a line as each part starts (the bootstrap and plots take minutes on
-    large sets)."""
+    large sets). A run that repeats another (the same file twice, two files holding it) is counted once, said under
+    the title with the `notes` given."""
     say = progress or (lambda line: None)
+    results, merged = merge_duplicates(results)
+    notes = [*notes, *merged]
     say(f"comparing {sum(len(r.runs) for r in results)} runs (bootstrap CIs, paired tests)")
     comparisons = compare(results, baseline=baseline) if results else []
     queries_html, queries_md, query_notes, page_end = query_parts(results, comparisons, queries)
     costs = _costs(results, price_per_mtok)
     encode = {(name, t.task): t.timings.get("encode_seconds", 0.0)
               for name, run in named_runs(results).items() for t in run.tasks}
-    parts_html = [f"<h1>{html.escape(title)}</h1>"]
-    parts_md = [f"# {title}", ""]
+    parts_html = [f"<h1>{html.escape(title)}</h1>", *(f"<p>note: {html.escape(note)}</p>" for note in notes)]
+    parts_md = [f"# {title}", "", *(line for note in notes for line in (f"note: {note}", ""))]
     for number, c in enumerate(comparisons, start=1):
         say(f"task {number}/{len(comparisons)}: {c.task}: tables and plots")
         header, rows = comparison_rows(c)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from embedlab.errors import EmbedlabError, UnknownNameError
+from embedlab.results.duplicates import merge_duplicates
 from embedlab.results.results import ModelRun, Results, TaskResult
 from embedlab.results.stats import Interval, bootstrap_cis
 from embedlab.results.table import display_names, short_name
@@ -138,10 +139,14 @@ def rows_for_margin(interval: Interval, n: int, margin: float) -> int:
 
 
 def named_runs(results: list[Results]) -> dict[str, ModelRun]:
-    """Every model run by its display name (`results.table.display_names`): unique, short, and what
-    tables, plots, `--baseline` and `to_frame` all use."""
-    runs = [run for result in results for run in result.runs]
-    return dict(zip(display_names(runs), runs))
+    """Every distinct model run by its display name (`results.table.display_names`): unique, short, and what
+    tables, plots, `--baseline` and `to_frame` all use. A run that repeats another (`results.duplicates`) is one run;
+    runs of the same settings that differ are named by where they differ (package versions, when evaluated)."""
+    runs, origins = [], []
+    for result in merge_duplicates(results)[0]:
+        runs += result.runs
+        origins += [{**result.environment, "created": result.created}] * len(result.runs)
+    return dict(zip(display_names(runs, origins), runs))
 
 
 def resolve_name(name: str, named: dict[str, ModelRun]) -> str:

@@ -3,8 +3,12 @@ variant's score with its bootstrap CI, the paired difference to the baseline (fu
 the configured prompt) with its CI and Holm-corrected test (by `results.compare`), its cost (bytes per vector,
 index bytes, ms per query) and whether it is on the Pareto frontier of quality against bytes and against ms.
 
-A variant not significantly different from the baseline and cheaper is a free saving. (`results/sweep.py` is
-the hybrid's weight sweep; this is the deployment one.)
+A variant not significantly different from the baseline and cheaper is a free saving. Each summary ends with a
+recommendation (`recommend`): the cheapest variant not significantly worse than the baseline, what it saves, and how
+much the CI of its difference leaves open; `overall` gives the cheapest vector format that holds on every task, and
+names the cheaper ones that hold on some tasks but are significantly worse on others. Index latencies on a corpus
+under `MEANINGFUL_DOCUMENTS` are flagged and not used to choose. (`results/sweep.py` is the hybrid's weight sweep;
+this is the deployment one.)
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from embedlab.results.compare import compare
 from embedlab.results.results import ModelRun, Results, TaskResult
 from embedlab.results.stats import Interval
 from embedlab.results.table import display_names
+
+# below this many documents an exact scan takes microseconds and an index's fixed costs dominate: what an approximate
+# index costs or saves in ms per query says nothing about a deployment there (its recall and the scores stand)
+MEANINGFUL_DOCUMENTS = 10_000
 
 
 @dataclass
@@ -51,6 +59,13 @@ class DeploySummary:
     alpha: float
     rows: list[VariantRow]  # sorted by cost: bytes per vector, then ms per query
     notes: list[str]
+    documents: int | None = None  # the corpus searched (retrieval); None for reranking rows
+    recommendation: str = ""  # the cheapest variant that holds, and why (`recommend`)
+
+    @property
+    def latency_meaningful(self) -> bool:
+        """Whether ms per query can tell indexes apart here (`MEANINGFUL_DOCUMENTS`)."""
+        return self.documents is not None and self.documents >= MEANINGFUL_DOCUMENTS
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,7 +104,9 @@ def _summary(model, pairs, names, alpha, resamples, seed) -> DeploySummary:
     alone = Results([ModelRun(run.model, run.embedding, [result]) for run, result in pairs])
     comparison = compare(alone, alpha=alpha, resamples=resamples, seed=seed)[0]
     base_bytes = pairs[0][0].model["deploy"]["bytes_per_vector"]
-    base_ms = pairs[0][1].timings.get("ms_per_query_single")
+    documents = pairs[0][1].counts.get("documents")
+    # faster counts as cheaper only where ms per query mean something (`MEANINGFUL_DOCUMENTS`)
+    base_ms = pairs[0][1].timings.get("ms_per_query_single") if (documents or 0) >= MEANINGFUL_DOCUMENTS else None
     rows = []
     for (run, result), compared in zip(pairs, comparison.rows):
         variant = {k: v for k, v in run.model["deploy"].items() if k not in ("knobs", "of", "baseline")}
@@ -101,8 +118,12 @@ def _summary(model, pairs, names, alpha, resamples, seed) -> DeploySummary:
                                result.scores.get("neighbour_recall@10"), cheaper))
     _mark_frontiers(rows)
     rows[1:] = sorted(rows[1:], key=lambda r: (r.variant["bytes_per_vector"], r.ms_single or 0.0, -r.mean))
-    return DeploySummary(pairs[0][1].task, comparison.metric, comparison.queries, model, rows[0].name, alpha,
-                         rows, _prompt_notes(rows, comparison.metric, pairs[0][1].task))
+    task = pairs[0][1]
+    summary = DeploySummary(task.task, comparison.metric, comparison.queries, model, rows[0].name, alpha, rows,
+                            _prompt_notes(rows, comparison.metric, task.task), task.counts.get("documents"))
+    summary.notes += _latency_notes(summary)
+    summary.recommendation = recommend(summary)
+    return summary
 
 
 def _mark_frontiers(rows: list[VariantRow]) -> None:
@@ -132,3 +153,126 @@ def _prompt_notes(rows: list[VariantRow], metric: str, task: str) -> list[str]:
                      f"(Δ {100 * row.delta.mean:+.2f}, CI {100 * row.delta.low:+.2f} to {100 * row.delta.high:+.2f}, "
                      "Holm-corrected): the configured query prompt is not the best here")
     return notes
+
+
+def variant_label(variant: dict[str, Any]) -> str:
+    """`@256 int8 hnsw` (and the query prompt when it is not the configured one)."""
+    return _label(variant["dimension"], variant["precision"], variant.get("prompt", "configured"), variant["index"])
+
+
+def _label(dimension: int, precision: str, prompt: str, index: str | None = None) -> str:
+    tail = "" if prompt == "configured" else " prompt:" + (repr(prompt) if prompt else "none")
+    return f"@{dimension} {precision}{f' {index}' if index else ''}{tail}"
+
+
+def holds(row: VariantRow) -> bool:
+    """Not significantly worse than the baseline (tied, or significantly better)."""
+    return row.delta is not None and (row.tied or row.delta.mean > 0)
+
+
+def _cost(summary: DeploySummary):
+    """What 'cheaper' means on a task: bytes per vector, then ms per query where it means something, else exact
+    search first (an approximate index buys nothing that can be measured here), then the index's bytes."""
+    def key(row: VariantRow):
+        speed = (row.ms_single or 0.0) if summary.latency_meaningful else float(row.variant["index"] != "exact")
+        return (row.variant["bytes_per_vector"], speed, row.index_bytes or 0)
+    return key
+
+
+def recommend(s: DeploySummary) -> str:
+    """The cheapest variant that holds against the baseline and is cheaper, with what it saves and what the CI of
+    its difference leaves open; or the baseline, with the closest cheaper variant's loss."""
+    base = s.rows[0]
+    cheaper = [r for r in s.rows[1:] if _cost(s)(r) < _cost(s)(base)]
+    held = sorted((r for r in cheaper if holds(r)), key=_cost(s))
+    if not held:
+        if not cheaper:
+            return f"{s.task}: keep the baseline ({variant_label(base.variant)}): no cheaper variant was tried"
+        closest = max(cheaper, key=lambda r: r.mean)
+        return (f"{s.task}: keep the baseline ({variant_label(base.variant)}): every cheaper variant scores "
+                f"significantly lower (the closest, {variant_label(closest.variant)}: {_delta(closest)})")
+    best = held[0]
+    better = [r for r in s.rows[1:] if r.delta is not None and not r.tied and r.delta.mean > 0]
+    return (f"{s.task}: {variant_label(best.variant)}: {_savings(best, base, s)}; "
+            f"{'significantly better than' if best in better else 'not significantly different from'} the baseline "
+            f"({_delta(best)}){_open(best, s)}")
+
+
+def _savings(row: VariantRow, base: VariantRow, s: DeploySummary) -> str:
+    size, base_size = row.variant["bytes_per_vector"], base.variant["bytes_per_vector"]
+    parts = [f"{size:,g} bytes per vector instead of {base_size:,g} ({base_size / size:.3g}x smaller)"
+             if size < base_size else f"{size:,g} bytes per vector, as the baseline"]
+    if s.latency_meaningful and row.ms_single and base.ms_single and row.ms_single < base.ms_single:
+        parts.append(f"{row.ms_single:.3g} ms per query instead of {base.ms_single:.3g}")
+    return ", ".join(parts)
+
+
+def _delta(row: VariantRow) -> str:
+    return (f"Δ {100 * row.delta.mean:+.2f}, 95% CI {100 * row.delta.low:+.2f} to {100 * row.delta.high:+.2f}, "
+            f"p={row.p_holm:.3g}")
+
+
+def _open(row: VariantRow, s: DeploySummary) -> str:
+    """What a tie leaves open: the loss its CI does not rule out, when that is more than a point."""
+    if row.tied and 100 * row.delta.low < -1:
+        return f": a loss of up to {-100 * row.delta.low:.2f} points is not ruled out on {s.queries:,} queries"
+    return ""
+
+
+def overall(summaries: list[DeploySummary]) -> str | None:
+    """For a sweep of several tasks: the cheapest vector format (dimensions, precision, prompt) that holds on every
+    task, and the cheaper formats that hold on some tasks but are significantly worse on others."""
+    if len(summaries) < 2:
+        return None
+    verdicts: dict[tuple, dict[str, VariantRow | None]] = {}  # format -> task -> its best row that holds (or None)
+    failed: dict[tuple, dict[str, VariantRow]] = {}  # format -> task -> its closest row, significantly worse
+    for s in summaries:
+        for row in s.rows[1:]:
+            key = _format(row)
+            per_task = verdicts.setdefault(key, {})
+            if holds(row):
+                per_task[s.task] = row
+                continue
+            per_task.setdefault(s.task, None)
+            closest = failed.setdefault(key, {}).get(s.task)
+            if closest is None or row.mean > closest.mean:
+                failed[key][s.task] = row
+    base = summaries[0].rows[0]
+    everywhere = [key for key, per_task in verdicts.items()
+                  if len(per_task) == len(summaries) and all(per_task.values()) and key[1] < _format(base)[1]]
+    chosen = min(everywhere, key=lambda key: key[1]) if everywhere else None
+    limit = chosen[1] if chosen else _format(base)[1]
+    mixed = sorted((key for key, per_task in verdicts.items() if key[1] < limit and any(per_task.values())
+                    and not all(per_task.values())), key=lambda key: key[1])
+    lines = [f"overall: {_format_label(chosen)}: {limit:,g} bytes per vector instead of {_format(base)[1]:,g} "
+             f"({_format(base)[1] / limit:.3g}x smaller), not significantly worse than the baseline on any of the "
+             f"{len(summaries)} tasks" if chosen else
+             f"overall: keep the baseline ({_format_label(_format(base))}): no cheaper vector format holds on every "
+             f"task"]
+    for key in mixed[:3]:
+        good = [task for task, row in verdicts[key].items() if row is not None]
+        bad = [f"{task} ({_delta(failed[key][task])})" for task, row in verdicts[key].items() if row is None]
+        lines.append(f"{_format_label(key)} holds on {', '.join(good)} but is significantly worse on {', '.join(bad)}")
+    return "; ".join(lines)
+
+
+def _format(row: VariantRow) -> tuple:
+    """A vector format: what is stored per document (the index aside)."""
+    v = row.variant
+    return (v["dimension"], v["bytes_per_vector"], v["precision"], v.get("prompt", "configured"))
+
+
+def _format_label(key: tuple) -> str:
+    dimension, _, precision, prompt = key
+    return _label(dimension, precision, prompt)
+
+
+def _latency_notes(s: DeploySummary) -> list[str]:
+    """A warning where index latencies are measured on a corpus too small for them to mean anything."""
+    indexed = [r for r in s.rows if r.variant["index"] != "exact"]
+    if not indexed or s.documents is None or s.latency_meaningful:
+        return []
+    return [f"{s.task}: {s.documents:,} documents: the indexes' ms per query say nothing about a deployment here "
+            f"(below {MEANINGFUL_DOCUMENTS:,} documents an exact scan takes microseconds and an index's fixed costs "
+            "dominate); their recall and the scores stand, and the recommendation does not rely on latency: measure "
+            "the indexes' speed on a corpus of the deployed size"]

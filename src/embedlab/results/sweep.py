@@ -87,27 +87,34 @@ def _summary(task: str, points: list[ModelRun], subs: list[ModelRun], alpha, res
     options = {"alpha": alpha, "resamples": resamples, "seed": seed}
     comparison = compare(_alone([(best_run, best), *sub_results]), **options)[0]
     equal_run = next((pair for pair in scored if _equal(pair[0].model["weights"])), None)
-    equal, note = (None, None) if equal_run is None else equal_weight_check(equal_run, sub_results, **options)
+    equal, note = (None, None) if equal_run is None else equal_weight_check(equal_run, sub_results, in_sweep=True,
+                                                                              **options)
     return SweepSummary(task, metric, points[0].model["sweep"]["of"],
                         [(run.model["weights"], result.scores[metric]) for run, result in scored],
                         best_run.model["weights"], comparison, equal, note)
 
 
-def equal_weight_check(equal: tuple[ModelRun, TaskResult], subs: list[tuple[ModelRun, TaskResult]], **options
-                       ) -> tuple[TaskComparison, str | None]:
-    """The equal-weight fusion against the best sub-model alone on one task, and a note when it is worse."""
+def equal_weight_check(equal: tuple[ModelRun, TaskResult], subs: list[tuple[ModelRun, TaskResult]], *,
+                       in_sweep: bool = False, **options) -> tuple[TaskComparison, str | None]:
+    """The equal-weight fusion against the best sub-model alone on one task, and a note when it scores lower: worded
+    by the paired test (a loss within the noise is not called one), suggesting a sweep only outside one."""
     metric = equal[1].main_score
     best_sub = max(subs, key=lambda pair: pair[1].scores[metric])
     comparison = compare(_alone([best_sub, equal]), **options)[0]
     row = comparison.rows[1]
     if row.delta is None or row.delta.mean >= 0:
         return comparison, None
-    verdict = "significantly" if row.significant else f"not significantly (p={row.p_holm:.3g})"
     weights = ",".join(f"{w:.3g}" for w in equal[0].model["weights"])
+    if row.significant:
+        verdict, meaning, advice = "significantly worse", "equal weights hurt here", "try --weights sweep"
+    else:
+        verdict = f"not significantly worse, p={row.p_holm:.3g}"
+        meaning = "equal weights bring no gain here, and the loss is not significant"
+        advice = "--weights sweep tries other weights"
     note = (f"{equal[1].task}: equal-weight fusion ({weights}) scores {100 * row.mean:.2f} {metric}, below "
             f"{short_name(best_sub[0].model['name'])} alone ({100 * comparison.rows[0].mean:.2f}; "
             f"Δ {100 * row.delta.mean:+.2f}, {100 * (1 - comparison.alpha):g}% CI {100 * row.delta.low:+.2f} to "
-            f"{100 * row.delta.high:+.2f}, {verdict} worse): equal weights hurt here; try --weights sweep")
+            f"{100 * row.delta.high:+.2f}, {verdict}): {meaning}" + ("" if in_sweep else f"; {advice}"))
     return comparison, note
 
 

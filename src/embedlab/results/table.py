@@ -31,10 +31,12 @@ def short_name(name: str) -> str:
     return model_short_name(name)
 
 
-def display_names(runs: list[ModelRun]) -> list[str]:
+def display_names(runs: list[ModelRun], origins: list[dict[str, str]] | None = None) -> list[str]:
     """One name per run, unique, used everywhere (tables, plots, --baseline, to_frame): the short name;
     the full name where two models share a short one; and for runs of one model with other settings,
-    what differs (`model [max_length=24]`), or their order (`model [run 2]`) when nothing does."""
+    what differs (`model [max_length=24]`); with the same settings, where they come from differs (`origins`, one per
+    run: package versions, then when it was evaluated: `model [torch=2.13.0]`, `model [2026-12-01 10:22]`); their
+    order (`model [run 2]`) when nothing does."""
     full = [run.model["name"] for run in runs]
     short = [short_name(name) for name in full]
     base = [s if len({f for f, t in zip(full, short) if t == s}) == 1 else f for f, s in zip(full, short)]
@@ -44,8 +46,10 @@ def display_names(runs: list[ModelRun]) -> list[str]:
         if len(group) == 1:
             continue
         differing = _differing_settings([runs[i].model for i in group])
+        details = _origin_details([origins[i] for i in group]) if not differing and origins is not None else None
         for order, i in enumerate(group, start=1):
-            detail = ", ".join(f"{key}={_setting(runs[i].model.get(key))}" for key in differing)
+            detail = details[order - 1] if details else \
+                ", ".join(f"{key}={_setting(runs[i].model.get(key))}" for key in differing)
             names[i] = f"{name} [{detail}]" if detail else f"{name} [run {order}]"
     seen: dict[str, int] = {}
     for i, name in enumerate(names):  # identical settings shown by the same values: number them
@@ -62,6 +66,19 @@ _NOT_SETTINGS = {"name", "usage", "saved_runs", "saved_runs_sha256", "run_covera
 def _differing_settings(models: list[dict[str, Any]]) -> list[str]:
     keys = dict.fromkeys(k for model in models for k in model if k not in _NOT_SETTINGS)
     return [k for k in keys if len({repr(model.get(k)) for model in models}) > 1]
+
+
+def _origin_details(origins: list[dict[str, str]]) -> list[str] | None:
+    """What tells runs of the same settings apart: the package versions that differ, else when each was evaluated;
+    None when nothing does."""
+    keys = dict.fromkeys(k for origin in origins for k in origin)
+    differing = [k for k in keys if len({origin.get(k) for origin in origins}) > 1]
+    versions = [k for k in differing if k != "created"]
+    if versions:
+        return [", ".join(f"{k}={_setting(origin.get(k))}" for k in versions) for origin in origins]
+    if differing:
+        return [f"evaluated {str(origin.get('created', ''))[:16].replace('T', ' ')}" for origin in origins]
+    return None
 
 
 def _setting(value: Any) -> str:

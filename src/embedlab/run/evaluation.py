@@ -15,13 +15,20 @@ from typing import Any
 from embedlab.data.resolve import Spec, distinct_names, resolve_all
 from embedlab.errors import EmbedlabError, MissingDependencyError, SetupError
 from embedlab.models.base import Model, ModelOptions, PairScorer, as_model
-from embedlab.models.registry import load_reranker, options_changed, reranker_options, unread_options
+from embedlab.models.registry import (
+    check_installed,
+    load_reranker,
+    options_changed,
+    reranker_options,
+    unread_options,
+)
 from embedlab.results import ModelRun, Results
 from embedlab.run.context import RunContext, environment, seed_everything
 from embedlab.run.estimate import estimate_models, estimate_reranker
 from embedlab.run.observers import Observer, Priced, SavedRuns
 from embedlab.run.options import RunOptions
 from embedlab.run.plan import Plan, PlannedRun, check_rerank_depths, plan_evaluation
+from embedlab.search.names import INDEX_REQUIRES
 from embedlab.tasks.types import Task, task_type
 
 log = logging.getLogger(__name__)
@@ -39,12 +46,16 @@ def evaluate(models: str | Model | Any | Sequence[str | Model | Any], tasks: Spe
     encoded once per model, across all tasks. Paid models are estimated before anything is sent (`run.max_cost`
     refuses a run above it). With `run.reranker`, each model is also the first stage of a two-stage run per
     `run.rerank_depths`; with `run.save_run`, the rankings scored are saved as TREC runs. A setting of `model`
-    that no model reads (`--bm25-k1` without a BM25 model) is refused.
+    that no model reads (`--bm25-k1` without a BM25 model) is refused, and so is a model (reranker, index) whose
+    optional packages are not installed, before anything is read (`registry.check_installed`).
     """
     run, options = run or RunOptions(), model or ModelOptions()
+    specs = [models] if isinstance(models, str) or not isinstance(models, Sequence) else list(models)
+    check_installed([spec for spec in specs if isinstance(spec, str)],
+                    reranker=run.reranker if isinstance(run.reranker, str) else None,
+                    others=[(INDEX_REQUIRES[run.index], f"index {run.index}")] if run.index in INDEX_REQUIRES else [])
     if not (loaded := load_tasks(tasks, run)):
         raise ValueError("nothing to evaluate: give reranking and/or retrieval data")
-    specs = [models] if isinstance(models, str) or not isinstance(models, Sequence) else list(models)
     depths = check_rerank_depths(run.reranker, run.rerank_depths, loaded)
     check_options_read(options, [*specs, *([run.reranker] if run.reranker is not None else [])], run)
     observers: list[Observer] = [Priced(run.price_per_mtok)]

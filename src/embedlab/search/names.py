@@ -13,6 +13,8 @@ from embedlab.errors import UnknownNameError
 EXACT = "exact"
 INDEXES = ("exact", "flat", "hnsw", "ivf", "usearch")
 APPROXIMATE = ("hnsw", "ivf", "usearch")
+# the optional module each index needs (a key of `errors.PROVIDERS`): checked before any work
+INDEX_REQUIRES = {"flat": "faiss", "hnsw": "faiss", "ivf": "faiss", "usearch": "usearch.index"}
 # rank fusion (`search.fusion`, as mteb's HybridSearch): reciprocal rank, distribution-based, relative score
 FUSIONS = ("rrf", "dbsf", "rsf")
 DEFAULT_RRF_K = 60  # the rank constant k of 1/(k + rank)
