@@ -230,8 +230,9 @@ def priced(row: dict, model: Model, price_per_mtok: float | None) -> None:
 
 def cost_line(row: dict, *, at_most: bool = False) -> str:
     """The line every paid command prints before its first request. `at_most`: the figures are an upper
-    bound (mining's second model embeds only what it checks; a reranker's pairs on retrieval)."""
-    what = "pairs to score" if row.get("unit") == "pairs" else "texts to embed"
+    bound (mining's second model embeds only what it checks; a reranker's pairs on retrieval). A chat model's row
+    counts passages to ask (`unit` "passages")."""
+    what = {"pairs": "pairs to score", "passages": "passages to ask"}.get(row.get("unit"), "texts to embed")
     return (f"estimate: {row['model']}: {'at most ' if at_most else ''}{row['to_embed']:,} {what} "
             f"({row['cached']:,} cached), {row['requests']:,} requests, ~{row['tokens']:,} tokens, {_cost(row)}")
 
