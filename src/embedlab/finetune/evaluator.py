@@ -13,6 +13,7 @@ from __future__ import annotations
 from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import require
 from embedlab.finetune.health import collapse_indicators, collapse_warnings, health_sample
+from embedlab.finetune.matryoshka import dimension_line, dimension_scores
 from embedlab.models.base import ModelOptions
 from embedlab.results.curve import Curve
 from embedlab.scorers import DenseScorer
@@ -29,9 +30,9 @@ class CurveEvaluator(BaseEvaluator):
     """Scores the model being trained on held-out tasks (and guard tasks) plus collapse indicators."""
 
     def __init__(self, tasks: dict[str, Task], curve: Curve, *, options: ModelOptions,
-                 batch_size: int = 64, max_length: int | None = None, announce=None) -> None:
+                 batch_size: int = 64, max_length: int | None = None, announce=None, dimensions=None) -> None:
         super().__init__()
-        self.announce, self.max_length = announce, max_length
+        self.announce, self.max_length, self.dimensions = announce, max_length, dimensions  # Matryoshka widths
         self.tasks, self.curve, self.options, self.batch_size = tasks, curve, options, batch_size
         self.health_texts = health_sample(tasks[curve.task])
         self.primary_metric = f"{curve.task}_{curve.metric_name}"
@@ -47,6 +48,7 @@ class CurveEvaluator(BaseEvaluator):
             results = {label: DenseScorer(store).score(task) for label, task in self.tasks.items()}
             queries, passages = self.health_texts
             health = collapse_indicators(store.embed(queries, "query"), store.embed(passages, "document"))
+            dims = dimension_scores(store, self.tasks, self.curve, self.dimensions) if self.dimensions else None
         base = self.curve.points[0]["health"] if self.curve.points and step > 0 else health
         point = {
             "step": step,
@@ -57,13 +59,14 @@ class CurveEvaluator(BaseEvaluator):
             "health": health,
             "warnings": collapse_warnings(base, health),
             "encode_seconds": round(store.stats.seconds, 3),
+            **({"dims": dims} if dims else {}),
         }
         self.curve.add(point)
         if self.announce is not None:
             value, base_value = self.curve.value(point), self.curve.value(self.curve.points[0])
             loss = [p["loss"] for p in self.curve.loss if 0 < p["step"] <= step][-1:]
             self.announce(f"step {step}: {self.curve.metric} {value:.4f} ({value - base_value:+.4f} vs base)"
-                          + "".join(f"; train loss {x:.4f}" for x in loss)
+                          + dimension_line(self.curve, point) + "".join(f"; train loss {x:.4f}" for x in loss)
                           + "".join(f"; warning: {w}" for w in point["warnings"]))
         metrics = {f"{label}_{name}": value for label, r in results.items()
                    for name, value in r.scores.items()}
