@@ -114,13 +114,13 @@ def run_job(job: Job, model=None, *, announce=None, line=None) -> Trained | None
     trainer = build_trainer(st, setup, evaluator, job.curve, job.config, job.out_dir, mini_batch=job.mini_batch,
                             verbose=job.verbose, eval_on_start=not any(p["step"] == 0 for p in job.curve.points),
                             callbacks=[*([line] if line else []), *job.callbacks], world_size=place.size)
-    trained = _train(trainer, job.checkpoint, device, job.out_dir, line)
+    trained = train_until_done(trainer, job.checkpoint, device, job.out_dir, line)
     if initial is not None and not (job.checkpoint is not None and training_finished(job.checkpoint)):
         trained.adapter_moved = check_trained(initial, trainer.model)
     return trained if place.main else None
 
 
-def _train(trainer, checkpoint: Path | None, device: str, out_dir: Path, line) -> Trained:
+def train_until_done(trainer, checkpoint: Path | None, device: str, out_dir: Path, line) -> Trained:
     """Run the trainer (from `checkpoint` when resuming; not at all when training ended there: the trainer would
     take one more step)."""
     with PeakMemory(device) as peak:

@@ -104,8 +104,8 @@ def check_trained(initial: dict[str, Any], model) -> float:
 
 
 def merge_adapter(model) -> None:
-    """Merge the LoRA weights into the base weights of `model` (a SentenceTransformer) and drop the adapter
-    layers: the model saves and loads as a plain sentence-transformers model."""
+    """Merge the LoRA weights into the base weights of `model` (a SentenceTransformer, in place) and drop the
+    adapter layers. (Save it through `plain_copy`: a model loaded with an adapter keeps peft's key names.)"""
     from peft.tuners.tuners_utils import BaseTunerLayer
 
     backbone = model[0].auto_model
@@ -114,9 +114,16 @@ def merge_adapter(model) -> None:
             module.merge(safe_merge=True)
             parent, _, child = name.rpartition(".")
             setattr(backbone.get_submodule(parent) if parent else backbone, child, module.get_base_layer())
-    backbone._hf_peft_config_loaded = False
-    if hasattr(backbone, "peft_config"):
-        del backbone.peft_config
+
+
+def plain_copy(merged, base):
+    """`base` (the base SentenceTransformer, freshly loaded) with the weights of `merged` (the adapter merged in),
+    its prompts and max length: a plain model that saves and loads as sentence-transformers does."""
+    base[0].auto_model.load_state_dict(merged[0].auto_model.state_dict(), strict=True)
+    for theirs, ours in zip(list(merged)[1:], list(base)[1:]):
+        ours.load_state_dict(theirs.state_dict(), strict=True)
+    base.prompts, base.max_seq_length = dict(merged.prompts or {}), merged.max_seq_length
+    return base
 
 
 def adapter_proof(adapter_model, base_model, merged_model, texts: list[str], batch_size: int = 32) -> dict[str, float]:

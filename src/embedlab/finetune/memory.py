@@ -143,8 +143,9 @@ def layer_bytes(shape: ModelShape, tokens: int, dtype_bytes: int = 4, *, adapter
         attention = e * (q + 2 * kv) + (3 if dropout else 1) * e * shape.heads * s * s
     else:  # flash: q, k, v, the output and the log-sum-exp
         attention = e * (2 * q + 2 * kv) + 4 * shape.heads * s
-    if shape.family == "decoder":  # 2 RMSNorms keeping 2 fp32 tensors each; SiLU input, its output, up's output
-        rest = 16 * s * shape.hidden + 3 * e * s * shape.mlp_width
+    if shape.family == "decoder":  # RMSNorms in fp32: their input, and (weights trained) the normalised input;
+        norm = 4 if adapter is not None else 8  # SiLU's input and output, up's output
+        rest = 2 * norm * s * shape.hidden + 3 * e * s * shape.mlp_width + (norm * (q + kv) if shape.qk_norm else 0)
     else:  # 2 LayerNorm inputs, GELU input, 2 hidden dropout masks
         rest = 2 * e * s * shape.hidden + e * s * shape.mlp_width + (2 * e * s * shape.hidden if dropout else 0)
     return attention + rest + _input_bytes(shape, s, e, adapter)

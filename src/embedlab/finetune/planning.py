@@ -79,11 +79,18 @@ def plans(shape: ModelShape, config: FinetuneConfig, target: Target, adapter: Ad
     return estimate(mini), alternatives, mini
 
 
+def _name(name: str) -> str:
+    return name.replace("_", " ") if name == "full_fine_tune" else name.replace("_", " + ")
+
+
 def plan_text(chosen: MemoryPlan, alternatives: dict[str, MemoryPlan], mini_default: int) -> str:
-    others = ", ".join(f"{name.replace('_', ' + ' if name != 'full_fine_tune' else ' ')} {gib(p.total)}"
-                       for name, p in alternatives.items())
+    others = ", ".join(f"{_name(name)} {gib(p.total)}" for name, p in alternatives.items())
+    fitting = [f"{_name(name)} ({gib(p.total)} GiB)" for name, p in alternatives.items() if p.fits]
+    verdict = (f"  fits: {', '.join(fitting)}" if fitting else
+               "  none of these fits: lower --batch-size or the max lengths, or use --lora")
+    room = "" if chosen.available is None else f" of {gib(chosen.available)} GiB"
     return (f"memory plan (estimate): {chosen.describe()}\n"
-            f"  alternatives (GiB, GradCache mini-batch {mini_default}): {others}")
+            f"  alternatives (GiB, GradCache mini-batch {mini_default}): {others}\n{verdict}{room}")
 
 
 def memory_plan(shape: ModelShape, config: FinetuneConfig, target: Target, announce, *,
@@ -124,6 +131,7 @@ def plan_only(spec: str, config: FinetuneConfig, *, gpu_memory: int | None, anno
         where = f"a {gib(gpu_memory)} GiB CUDA GPU (no GPU was used: an estimate)"
     else:
         target = Target.here("cpu", "fp32", world)
+        target.process += shape.parameters * 4  # the plan subtracts the weights, which this process has not loaded
         where = "this machine (CPU, fp32)"
     announce(f"{spec}: {shape.parameters:,} parameters, {shape.layers} {shape.family} layers, hidden {shape.hidden}; "
              f"planned for {where}" + (f", per process of {world}" if world > 1 else ""))

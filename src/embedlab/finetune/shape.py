@@ -52,6 +52,7 @@ class ModelShape:
     head_dim: int | None = None  # default hidden / heads
     family: str = "encoder"  # or "decoder" (see the module docstring)
     dropout: float = 0.1  # hidden and attention dropout in training (encoders; decoders train without)
+    qk_norm: bool = False  # RMSNorm on each head's queries and keys (Qwen3)
     linears: tuple[Linear, ...] = field(default=(), compare=False)  # of one layer (every layer is alike)
     layer_prefixes: tuple[str, ...] = field(default=(), compare=False)  # "encoder.layer.0." ... one per layer
 
@@ -97,7 +98,8 @@ class ModelShape:
                    intermediate=getattr(config, "intermediate_size", None),
                    kv_heads=getattr(config, "num_key_value_heads", None),
                    head_dim=getattr(config, "head_dim", None), family="decoder" if decoder else "encoder",
-                   dropout=dropout, linears=tuple(linears), layer_prefixes=tuple(prefixes))
+                   dropout=dropout, qk_norm=any(name.endswith("q_norm") for name, _ in backbone.named_modules()),
+                   linears=tuple(linears), layer_prefixes=tuple(prefixes))
 
 
 def layer_linears(backbone) -> tuple[list[Linear], list[str]]:

@@ -139,11 +139,11 @@ def _prepare(model, train, out_dir: Path, test, retrieval, guard, guard_retrieva
     """Everything before training: inputs read and checked, the run folder (resumed or cleared), the model
     loaded, its examples (a teacher's labels), the memory plan. Fails without leaving a folder it created."""
     data = train if isinstance(train, TrainingData) else load_training(train)
-    tasks, curve = _held_out(test, retrieval, guard, guard_retrieval, config)
+    tasks, curve = held_out(test, retrieval, guard, guard_retrieval, config)
     device, record = pick_device(config.device), run_record(model, data, curve, config)
     dtype = _dtype(config.dtype, device)
     _check_settings(config, device)
-    check_output(out_dir, inputs=_inputs(model, train, test, retrieval, *guard, *guard_retrieval),
+    check_output(out_dir, inputs=train_inputs(model, train, test, retrieval, *guard, *guard_retrieval),
                  folder=True, overwrite=True, role="run folder")
     previous = previous_run(out_dir, record, resume=resume)
     if previous.complete:
@@ -158,7 +158,7 @@ def _prepare(model, train, out_dir: Path, test, retrieval, guard, guard_retrieva
     memory = memory_plan(shape, _plannable(config), Target.here(device, dtype, config.nproc or 1), announce,
                          adapter=adapter, label=facts.get("lora", {}).get("label"))
     job.mini_batch = None if config.teacher or teacher is not None else memory["mini_batch_size"]
-    with _removed_on_failure(out_dir):
+    with removed_on_failure(out_dir):
         job.checkpoint = resume_or_clear(out_dir, curve, resume=resume, announce=announce)
         if job.checkpoint is None:
             write_json(out_dir / RECORD, record)
@@ -250,7 +250,7 @@ def _finish(prepared: Prepared, trained: Trained, announce) -> FinetuneRun:
                    prompts=job.prompts)
     summary = {
         **curve.summary(seed=job.config.seed), "model": job.model, **_run_facts(job, trained.steps),
-        "examples": job.examples.counts, "skipped": prepared.data.skipped, "leakage": _leakage(prepared.data, job.tasks),
+        "examples": job.examples.counts, "skipped": prepared.data.skipped, "leakage": leakage(prepared.data, job.tasks),
         "loss": _loss_name(job, prepared.memory), "memory": _measured(prepared.memory, trained),
         "health": {"base": curve.points[0]["health"], "best": curve.best()["health"], "thresholds": thresholds_text()},
         **prepared.facts,
@@ -262,7 +262,7 @@ def _finish(prepared: Prepared, trained: Trained, announce) -> FinetuneRun:
 
         summary["matryoshka"] = {**summary["matryoshka"], **ties(curve, job.config.matryoshka, job.config.seed)}
     write_json(job.out_dir / SUMMARY, summary)
-    _plot(curve, job.out_dir, job.model, announce)
+    plot(curve, job.out_dir, job.model, announce)
     return FinetuneRun(job.out_dir, summary, curve)
 
 
@@ -273,7 +273,7 @@ def _loss_name(job: Job, memory: dict[str, Any]) -> str:
 
 
 @contextlib.contextmanager
-def _removed_on_failure(out_dir: Path):
+def removed_on_failure(out_dir: Path):
     """Creates `out_dir`; removes it again if the block fails and it did not exist before."""
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -297,7 +297,7 @@ def _removed_if_untrained(out_dir: Path, created: bool):
         raise
 
 
-def _inputs(*sources) -> list[Path]:
+def train_inputs(*sources) -> list[Path]:
     """The local files and folders a run reads (a hub id or a loaded object is none)."""
     return [Path(s).expanduser() for s in sources
             if isinstance(s, (str, Path)) and Path(s).expanduser().exists()]
@@ -316,7 +316,7 @@ def _measured(memory: dict[str, Any], trained: Trained) -> dict[str, Any]:
             "measured": trained.measured}
 
 
-def _plot(curve: Curve, out_dir: Path, model: str, announce) -> None:
+def plot(curve: Curve, out_dir: Path, model: str, announce) -> None:
     try:
         from embedlab.report.curve import plot_curve
 
@@ -330,7 +330,7 @@ def _short(model: str) -> str:
     return f"{path.parent.name}/{path.name}" if path.name in ("model", "best") else path.name
 
 
-def _held_out(test, retrieval, guard, guard_retrieval, config: FinetuneConfig
+def held_out(test, retrieval, guard, guard_retrieval, config: FinetuneConfig
               ) -> tuple[dict[str, Task], Curve]:
     if test is None and retrieval is None:
         raise EmbedlabError("fine-tuning needs held-out data to draw the curve: give --test "
@@ -357,7 +357,7 @@ def _held_out(test, retrieval, guard, guard_retrieval, config: FinetuneConfig
     return tasks, Curve(f"{label}/{name}", info)
 
 
-def _leakage(data: TrainingData, tasks: dict[str, Task]) -> dict[str, int]:
+def leakage(data: TrainingData, tasks: dict[str, Task]) -> dict[str, int]:
     """Held-out queries (normalised) that are also training queries: these inflate the curve."""
     train_queries = {text_key(row.query) for row in data.rows}
     return {label: sum(text_key(q) in train_queries for q in dict.fromkeys(task.texts("query")))

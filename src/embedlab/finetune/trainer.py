@@ -55,7 +55,7 @@ def build_trainer(st, setup: Setup, evaluator, curve: Curve, config: FinetuneCon
                       gather=world_size > 1)
     args = _training_arguments(st, setup, config, out_dir, metric=f"eval_{evaluator.primary_metric}",
                                eval_on_start=eval_on_start, world_size=world_size)
-    callbacks = [_curve_log(curve, config, out_dir), *callbacks]
+    callbacks = [curve_log(curve, config, out_dir), *callbacks]
     if config.early_stopping:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping))
     # sentence-transformers draws a raw tqdm bar ("Computing widget examples") while it is built
@@ -146,7 +146,7 @@ def _training_arguments(st, setup: Setup, config: FinetuneConfig, out_dir: Path,
     )
 
 
-def _curve_log(curve: Curve, config: FinetuneConfig, out_dir: Path):
+def curve_log(curve: Curve, config: FinetuneConfig, out_dir: Path):
     from transformers import TrainerCallback
 
     class CurveLog(TrainerCallback):
