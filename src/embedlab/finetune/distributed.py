@@ -3,8 +3,9 @@
 The trainer is sentence-transformers' (DDP through accelerate): each process takes `batch_size / N` queries of a
 step, the loss gathers every process's embeddings (`gather_across_devices`), so each query's in-batch negatives
 are the other queries' passages of the whole step, as in one process with the whole batch, and the gradients are
-averaged. Only the main process (rank 0) writes checkpoints, scores the curve and prints; the others get its
-scores (`MainOnly`), so every process takes the same decisions (best checkpoint, early stopping).
+averaged. Only the main process (rank 0) writes checkpoints, runs the curve's evaluator and prints: the others
+encode its shards of the texts (sentence-transformers' distributed evaluation, every process at the deployment
+max length) and get its scores, so every process takes the same decisions (best checkpoint, early stopping).
 
 - backend: NCCL when the processes train on CUDA GPUs (bf16 there), gloo on CPU;
 - `--nproc N` starts N processes with torch's elastic launcher on this machine (`launch`); a process that dies
@@ -23,11 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from embedlab.errors import EmbedlabError, SetupError
-
-try:
-    from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
-except ImportError:  # pragma: no cover - sentence-transformers < 6, or not installed (the error comes on use)
-    BaseEvaluator = object
 
 
 @dataclass(frozen=True)
@@ -106,20 +102,6 @@ def share(value: Any) -> Any:
     return box[0]
 
 
-class MainOnly(BaseEvaluator):
-    """The curve's evaluator on the main process; the other processes get its scores."""
-
-    def __init__(self, evaluator) -> None:
-        super().__init__()
-        self.evaluator = evaluator
-        self.primary_metric = evaluator.primary_metric if evaluator is not None else None
-        self.greater_is_better = True
-
-    def __call__(self, model, output_path=None, epoch: float = -1, steps: int = -1) -> dict[str, float]:
-        metrics = self.evaluator(model, output_path, epoch, steps) if world().main else None
-        return share(metrics)
-
-
 def launch(nproc: int, entrypoint, *args) -> Any:
     """Run `entrypoint(*args)` in `nproc` processes on this machine; rank 0's return value. A process that fails
     stops the others; the run then fails with one line naming it."""
@@ -129,7 +111,9 @@ def launch(nproc: int, entrypoint, *args) -> Any:
     config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=uuid.uuid4().hex,
                           rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0, monitor_interval=0.2,
                           start_method="spawn")
-    quiet = [logging.getLogger(name) for name in ("torch.distributed.elastic", "torch.distributed.launcher")]
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, cores() // nproc)))  # each process its share of the cores
+    quiet = [logging.getLogger(name) for name in ("torch.distributed.elastic", "torch.distributed.launcher",
+                                                  "torch.multiprocessing")]
     levels = [logger.level for logger in quiet]
     for logger in quiet:
         logger.setLevel(logging.CRITICAL)

@@ -103,12 +103,10 @@ def run_job(job: Job, model=None, *, announce=None, line=None) -> Trained | None
     initial = adapter_weights(model) if job.config.lora is not None else None
     if not place.main:
         job.curve.path = None  # only the main process writes the curve
+    # sentence-transformers runs it on rank 0 only (the others encode its shards) and shares its scores
     evaluator = CurveEvaluator(job.tasks, job.curve, batch_size=job.config.eval_batch_size, announce=announce,
                                max_length=job.max_length, dimensions=job.config.matryoshka,
-                               options=ModelOptions(batch_size=job.config.eval_batch_size, device=device)) \
-        if place.main else None
-    if place.size > 1:
-        evaluator = distributed.MainOnly(evaluator)
+                               options=ModelOptions(batch_size=job.config.eval_batch_size, device=device))
     setup = Setup(model, device, job.dtype, job.examples, job.steps_per_epoch, job.total_steps,
                   max_length=job.max_length)
     trainer = build_trainer(st, setup, evaluator, job.curve, job.config, job.out_dir, mini_batch=job.mini_batch,
@@ -159,6 +157,10 @@ def worker(job: Job) -> Trained | None:
 
 def _work(job: Job) -> Trained | None:
     import sys
+    import warnings
+
+    # accelerate's and sentence-transformers' notes on deprecated DDP arguments, once per process: not the user's
+    warnings.filterwarnings("ignore", category=FutureWarning)
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)

@@ -76,6 +76,7 @@ class MemoryPlan:
     parameters: int = 0
     adapter: str | None = None  # "LoRA r=16 on 4 layers" when training an adapter
     checkpointing: bool = False
+    processes: int = 1  # the batch and the figures are per process
 
     @property
     def fits(self) -> bool:
@@ -91,7 +92,8 @@ class MemoryPlan:
         room = f" of {gib(self.available)} GiB available" if self.available is not None else ""
         verdict = "fits" if self.fits else "does NOT fit"
         process = "CUDA context" if self.device.startswith("cuda") else "process"
-        return (f"{what}{self.mode} batch {self.batch_size}{chunk}{ckpt}: ~{gib(self.total)} GiB estimated "
+        per = f" per process of {self.processes}" if self.processes > 1 else ""
+        return (f"{what}{self.mode} batch {self.batch_size}{per}{chunk}{ckpt}: ~{gib(self.total)} GiB estimated "
                 f"({process} {gib(self.process)}, weights {gib(self.weights)}, grads {gib(self.gradients)}, AdamW "
                 f"{gib(self.optimizer)}, activations {gib(self.activations)} GiB; {self.trainable:,} of "
                 f"{self.parameters:,} parameters trained){room} on {self.device}: {verdict}")
@@ -190,7 +192,7 @@ def plan(shape: ModelShape, *, batch_size: int, group_size: int, query_length: i
     total = int(process + weights + trainable * 12 + activations)
     return MemoryPlan(mode, batch_size, mini_batch_size, int(weights), trainable * 4, trainable * 8,
                       int(activations), total, available, device, int(process), trainable, shape.parameters,
-                      adapter_label, checkpointing)
+                      adapter_label, checkpointing, world_size)
 
 
 def with_available(memory: MemoryPlan, available: int | None) -> MemoryPlan:

@@ -11,6 +11,7 @@ best checkpoint (or the base model), usable as `eval --reranker runs/x/best` and
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from pathlib import Path
@@ -153,6 +154,13 @@ def _write_best(out_dir: Path, step: int, st, spec: str, device: str, config: Fi
         write_json(target / "embedlab-best.json", {"step": 0}, indent=None)
 
 
+def _steps(data: TrainingData, config: FinetuneConfig) -> int:
+    if config.max_steps:
+        return config.max_steps
+    examples = len(pairs(data, config.group_size - 1, config.seed)["label"])
+    return math.ceil(math.ceil(examples / config.batch_size) * config.epochs)
+
+
 def _trainer(st, cross, data, tasks, curve, config: FinetuneConfig, out_dir: Path, device: str, announce, callbacks,
              checkpoint):
     from datasets import Dataset
@@ -167,7 +175,8 @@ def _trainer(st, cross, data, tasks, curve, config: FinetuneConfig, out_dir: Pat
     args = CrossEncoderTrainingArguments(
         output_dir=str(out_dir), num_train_epochs=config.epochs, max_steps=config.max_steps or -1,
         per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
-        warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay, seed=config.seed, data_seed=config.seed,
+        warmup_steps=int(config.warmup_ratio * _steps(data, config)), weight_decay=config.weight_decay,
+        seed=config.seed, data_seed=config.seed,
         use_cpu=device == "cpu", eval_strategy=strategy, save_strategy=strategy, eval_steps=config.eval_every,
         save_steps=config.eval_every, eval_on_start=not any(p["step"] == 0 for p in curve.points),
         load_best_model_at_end=True, metric_for_best_model=f"eval_{curve.task}_{curve.metric_name}",

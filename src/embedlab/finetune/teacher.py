@@ -65,8 +65,9 @@ def label_examples(examples: Examples, data: TrainingData, build, config: Finetu
     facts = {"model": model.name, "loss": config.distill_loss, "scale": scale,
              "scale_used": "probability" if config.distill_loss == "margin-mse" else "logit",
              "relative_margin": config.relative_margin, **counts, "pairs": stats}
+    kind = "probabilities (in [0, 1])" if scale == "probability" else "logits"
     announce(f"teacher {model.name}: {stats['unique_pairs']:,} pairs ({stats['cache_hits']:,} from the cache); "
-             f"scores are {scale}s; {counts['above_positive']:,} negatives scored above their positive, "
+             f"scores are {kind}; {counts['above_positive']:,} negatives scored above their positive, "
              f"{counts['dropped']:,} dropped as likely false negatives (relative margin {config.relative_margin})")
     return Examples(columns, {**examples.counts, "teacher_dropped_negatives": counts["dropped"]}, examples.raw), facts
 

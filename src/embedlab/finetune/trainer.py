@@ -99,13 +99,17 @@ def loss_name(config: FinetuneConfig, mini_batch: int | None, *, teacher: bool) 
 
 
 def _trainer_class(st, max_length: int | None):
-    """The trainer, saving every checkpoint with the deployment max length instead of the training one."""
+    """The trainer, saving and evaluating every checkpoint at the deployment max length instead of the training one."""
     from embedlab.models.sentence_transformers import at_max_length
 
     class Trainer(st.SentenceTransformerTrainer):
         def save_model(self, output_dir=None, _internal_call=False):
             with at_max_length(self.model, max_length):
                 super().save_model(output_dir, _internal_call)
+
+        def evaluate(self, *args, **kwargs):  # every process: they share the encoding of several
+            with at_max_length(self.model, max_length):
+                return super().evaluate(*args, **kwargs)
 
     return Trainer
 
