@@ -152,6 +152,8 @@ def finetune_command(model, train_path, test_path, retrieval_test, guard, guard_
         result = finetune(model, train_path, out_dir, test=test_path, retrieval=retrieval_test, guard=guard,
                           guard_retrieval=guard_retrieval, config=config, resume=not no_resume, verbose=verbose,
                           run=run)
+    if not result.summary:  # a process of a torchrun / accelerate launch run other than rank 0: it says nothing
+        return
     if fmt == "json":
         click.echo(json.dumps(result.summary, ensure_ascii=False, indent=1))
         return

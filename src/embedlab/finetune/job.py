@@ -78,7 +78,7 @@ def load_for_training(job: Job, device: str) -> tuple[Any, int | None]:
 def _base_dtype(job: Job, device: str) -> dict[str, Any] | None:
     """A LoRA run on a GPU loads the frozen base in the training dtype (the adapter stays fp32)."""
     if job.config.lora is None or not device.startswith("cuda") or job.dtype == "fp32":
-        return {}
+        return None
     import torch
 
     return {"dtype": torch.bfloat16 if job.dtype == "bf16" else torch.float16}

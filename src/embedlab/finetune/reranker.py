@@ -11,6 +11,7 @@ best checkpoint (or the base model), usable as `eval --reranker runs/x/best` and
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
@@ -22,7 +23,6 @@ from embedlab.embedding.pairs import PairStore
 from embedlab.errors import EmbedlabError, require
 from embedlab.finetune.checkpoints import resume_or_clear, step_of, write_best
 from embedlab.finetune.config import FinetuneConfig
-from embedlab.finetune.distributed import BaseEvaluator
 from embedlab.finetune.job import Trained, train_until_done
 from embedlab.finetune.record import RECORD, SUMMARY, previous_run, run_record
 from embedlab.finetune.train import FinetuneRun, held_out, leakage, plot, removed_on_failure, train_inputs
@@ -32,6 +32,12 @@ from embedlab.results.curve import Curve
 from embedlab.run.context import environment
 from embedlab.run.options import RunOptions
 from embedlab.scorers.kinds import PairScoring
+
+require("sentence_transformers", "fine-tuning")
+try:
+    from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
+except ImportError:  # pragma: no cover - sentence-transformers < 6
+    from sentence_transformers.evaluation import SentenceEvaluator as BaseEvaluator
 
 
 def pairs(data: TrainingData, negatives: int, seed: int) -> dict[str, list]:
@@ -102,6 +108,8 @@ def finetune_cross_encoder(model: str, train: str | Path | TrainingData, out_dir
                  "(--no-resume trains it again)")
         return FinetuneRun.load(out_dir)
     cross = _load(st, model, device, config)
+    if cross.config.architectures and not any(a.endswith("ForSequenceClassification") for a in cross.config.architectures):
+        announce(f"note: {model} has no scoring head: a fresh one-label head (seed {config.seed}) is trained on it")
     with removed_on_failure(out_dir):
         checkpoint = resume_or_clear(out_dir, curve, resume=resume, announce=announce)
         if checkpoint is None:
@@ -132,11 +140,16 @@ def _load(st, spec: str, device: str, config: FinetuneConfig):
     if Path(spec).expanduser().is_dir() and not (Path(spec).expanduser() / "config.json").exists() and \
             not (Path(spec).expanduser() / "modules.json").exists():
         raise EmbedlabError(f"cannot load '{spec}': no model files (config.json) in that folder")
+    logger = logging.getLogger("sentence_transformers.base.model")  # "Converting ... to CrossEncoder": said once
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     try:
         cross = st.CrossEncoder(str(Path(spec).expanduser()) if Path(spec).expanduser().exists() else spec,
                                 num_labels=1, max_length=config.max_length, device=device)
     except (OSError, ValueError):
         cross = load_cross_encoder(spec, device, config.max_length)  # raises the one-line ModelError
+    finally:
+        logger.setLevel(level)
     if cross.num_labels != 1:
         raise EmbedlabError(f"'{spec}' is a classifier of {cross.num_labels} labels; a reranker gives one score")
     return cross

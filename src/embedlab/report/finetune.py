@@ -67,10 +67,12 @@ def summary_text(summary: dict, out_dir: Path) -> str:
     if "health" in summary:  # not in summaries of earlier versions
         lines.append(health_line(summary["health"]))
     memory = summary["memory"]
-    lines.append(f"loss: {summary['loss']}; memory: planned ~{memory['chosen']['total'] / GIB:.2f} GiB "
-                 f"(estimate), measured peak {memory['measured_peak_bytes'] / GIB:.2f} GiB "
-                 f"({memory['measured']})")
-    if "max_length" in summary:  # not in summaries of earlier versions
+    planned = f"planned ~{memory['chosen']['total'] / GIB:.2f} GiB (estimate), " if "chosen" in memory else ""
+    lines.append(f"loss: {summary['loss']}; memory: {planned}measured peak {memory['measured_peak_bytes'] / GIB:.2f} "
+                 f"GiB ({memory['measured']})")
+    if summary.get("kind") == "cross-encoder":
+        lines.append(f"max length: (query, passage) pairs trained, scored and saved at {summary['max_length']} tokens")
+    elif "max_length" in summary:  # not in summaries of earlier versions
         trained = summary["train_max_length"]
         lines.append(f"max length: trained at {trained['query']} (queries) / {trained['passage']} (passages) "
                      f"tokens; checkpoints, best/ and the curve at {summary['max_length']}")
