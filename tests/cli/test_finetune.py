@@ -127,7 +127,7 @@ def test_each_new_mode_refuses_bad_input_in_one_line(tmp_path, tiny_model, tiny_
         ("--lora", "r=x"): "--lora 'r=x': r must be a number",
         ("--matryoshka", "64,16"): "--matryoshka 64,16: 64 is above the model's 32 dimensions",
         ("--nproc", "64"): "--nproc 64: only",
-        ("--batch-size", "9", "--nproc", "2"): "--batch-size 9 is not a multiple of --nproc 2",
+        ("--batch-size", "9", "--nproc", "2"): "--batch-size 9 is not a multiple of the 2 processes",
         ("--keep-adapter",): "--keep-adapter needs --lora",
         ("--distill-loss", "kl"): "--distill-loss needs --teacher",
         ("--max-cost", "1"): "--max-cost needs --teacher",
@@ -144,6 +144,7 @@ def test_each_new_mode_refuses_bad_input_in_one_line(tmp_path, tiny_model, tiny_
     assert plan_bad.exit_code == 2 and "give a size such as 24GB" in plan_bad.stderr
 
 
+@pytest.mark.slow
 def test_a_reranker_from_the_command_line_is_evals_reranker(tmp_path, tiny_model):
     tune = run("finetune", "--cross-encoder", "-m", str(tiny_model), "--train", str(RERANKING), "--test",
                str(RERANKING), "-o", str(tmp_path / "ce"), "--max-steps", "2", "--eval-every", "2",
@@ -156,3 +157,24 @@ def test_a_reranker_from_the_command_line_is_evals_reranker(tmp_path, tiny_model
     assert scored.returncode == 0, scored.stderr
     alone = [r for r in json.loads(scored.stdout)["runs"] if r["model"]["name"] == str(tmp_path / "ce" / "best")][0]
     assert abs(alone["tasks"][0]["scores"]["v1.map"] - summary["best"]) < 1e-9
+
+
+@pytest.mark.slow
+def test_torchrun_starts_the_same_run_as_nproc(tmp_path, tiny_model_without_dropout):
+    """Every process of `torchrun` runs the command; rank 0 prepares, prints and writes; the curve equals --nproc's."""
+    import os
+    import subprocess
+    import sys
+
+    args = ["finetune", "-m", str(tiny_model_without_dropout), "--train", str(RERANKING), "--test", str(RERANKING),
+            "--max-steps", "2", "--eval-every", "2", "--batch-size", "8", "--group-size", "2", "--lr", "1e-3", "-q"]
+    launched = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                               "-m", "embedlab.cli.main", *args, "-o", str(tmp_path / "torchrun")], capture_output=True,
+                              text=True, env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}, timeout=900)
+    assert launched.returncode == 0, launched.stderr[-3000:]
+    assert launched.stdout.count("best model:") == 1 and launched.stderr.count("step 2: test/v1.map") == 1
+    nproc = run(*args, "--nproc", "2", "-o", str(tmp_path / "nproc"))
+    assert nproc.returncode == 0, nproc.stderr
+    summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("torchrun", "nproc")]
+    assert summaries[0]["processes"] == summaries[1]["processes"] == 2
+    assert abs(summaries[0]["best"] - summaries[1]["best"]) < 1e-6

@@ -137,3 +137,45 @@ def test_peak_memory_sees_an_allocation():
         block += 1
         del block
     assert peak.peak - peak.start > 200 * 1024 ** 2
+
+
+PEAK = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from tests.conftest import make_tiny_decoder, write_jsonl
+from embedlab.finetune import FinetuneConfig, finetune
+from embedlab.finetune.lora import LoraSpec
+case, tmp = sys.argv[2], Path(sys.argv[3])
+if case == "minilm":
+    from embedlab.demo import default_model
+    model, batch, group = str(default_model()), 16, 8
+else:
+    model = str(make_tiny_decoder(tmp, hidden=256, layers=4, heads=8, kv_heads=2, intermediate=704, max_length=128))
+    batch, group = 8, 4
+rows = [{"query": f"question {i} " + "about words " * 12, "pos": [f"passage {i} " + "long text here " * 60],
+         "neg": [f"other {i} {j} " + "more text words " * 60 for j in range(group - 1)]} for i in range(2 * batch)]
+train = write_jsonl(tmp / "train.jsonl", rows)
+config = FinetuneConfig(max_steps=2, eval_every=2, batch_size=batch, group_size=group, mini_batch_size=None,
+                        learning_rate=1e-4, lora=LoraSpec(r=8) if case.endswith("lora") else None)
+memory = finetune(model, train, tmp / "run", test=train, config=config).summary["memory"]
+print(json.dumps({"planned": memory["chosen"]["total"], "peak": memory["measured_peak_bytes"]}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["minilm", "decoder", "decoder-lora"])
+def test_the_plan_is_within_20_percent_of_the_measured_cpu_peak(case, tmp_path):
+    """Every text at its max length (as the planner assumes); one process per case, its RSS sampled every 20 ms
+    (issue 30: the plan was 35% under the measured peak: the process and glibc's retained heap were missing)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-c", PEAK, root, case, str(tmp_path)], capture_output=True, text=True,
+                          env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"}, timeout=1800)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 0.8 <= figures["peak"] / figures["planned"] <= 1.2, figures

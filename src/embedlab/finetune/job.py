@@ -38,6 +38,7 @@ class Job:
     checkpoint: Path | None = None  # resume from it
     verbose: bool = False
     callbacks: list = field(default_factory=list)
+    processes: int = 1  # of a data-parallel run (--nproc, or torchrun's world size)
 
     @property
     def steps_per_epoch(self) -> int:

@@ -129,6 +129,8 @@ def _launched(model, train, out_dir: Path, arguments: dict, config: FinetuneConf
     shared = distributed.share(None if prepared is None or isinstance(prepared, FinetuneRun) else prepared.job)
     if shared is None:  # complete, or not rank 0 of a complete run
         return prepared if isinstance(prepared, FinetuneRun) else FinetuneRun.load(out_dir)
+    if place.main:
+        prepared.model = None  # every process loads its own, on its device
     trained = run_job(shared, announce=announce if place.main else None)
     distributed.barrier()
     return _finish(prepared, trained, announce) if place.main else FinetuneRun(out_dir, {}, shared.curve)
@@ -141,8 +143,8 @@ def _prepare(model, train, out_dir: Path, test, retrieval, guard, guard_retrieva
     data = train if isinstance(train, TrainingData) else load_training(train)
     tasks, curve = held_out(test, retrieval, guard, guard_retrieval, config)
     device, record = pick_device(config.device), run_record(model, data, curve, config)
-    dtype = _dtype(config.dtype, device)
-    _check_settings(config, device)
+    dtype, processes = _dtype(config.dtype, device), config.nproc or distributed.world().size
+    _check_settings(config, device, processes)
     check_output(out_dir, inputs=train_inputs(model, train, test, retrieval, *guard, *guard_retrieval),
                  folder=True, overwrite=True, role="run folder")
     previous = previous_run(out_dir, record, resume=resume)
@@ -151,11 +153,11 @@ def _prepare(model, train, out_dir: Path, test, retrieval, guard, guard_retrieva
                  "(--no-resume trains it again)")
         return FinetuneRun.load(out_dir)
     job = Job(model, out_dir, tasks, curve, config, examples=None, device=device, dtype=dtype, prompts={},
-              max_length=None, mini_batch=None, verbose=verbose, callbacks=list(callbacks))
+              max_length=None, mini_batch=None, verbose=verbose, callbacks=list(callbacks), processes=processes)
     loaded, facts = _load(job, data, run, teacher, announce)
     shape = ModelShape.of(loaded)
     adapter = _planned_adapter(config, shape)
-    memory = memory_plan(shape, _plannable(config), Target.here(device, dtype, config.nproc or 1), announce,
+    memory = memory_plan(shape, _plannable(config), Target.here(device, dtype, processes), announce,
                          adapter=adapter, label=facts.get("lora", {}).get("label"))
     job.mini_batch = None if config.teacher or teacher is not None else memory["mini_batch_size"]
     with removed_on_failure(out_dir):
@@ -221,12 +223,12 @@ def _plannable(config: FinetuneConfig) -> FinetuneConfig:
     return replace(config, mini_batch_size=None)
 
 
-def _check_settings(config: FinetuneConfig, device: str) -> None:
+def _check_settings(config: FinetuneConfig, device: str, processes: int) -> None:
     """Settings that cannot work, refused before anything loads."""
     distributed.check_nproc(config.nproc, device)
-    if config.nproc and config.nproc > 1 and config.batch_size % config.nproc:
-        raise EmbedlabError(f"--batch-size {config.batch_size} is not a multiple of --nproc {config.nproc}: each "
-                            "process takes an equal share of a step's queries")
+    if processes > 1 and config.batch_size % processes:
+        raise EmbedlabError(f"--batch-size {config.batch_size} is not a multiple of the {processes} processes "
+                            "(--nproc): each process takes an equal share of a step's queries")
     if config.distill_loss not in DISTILL_LOSSES:
         raise UnknownNameError("distillation loss", config.distill_loss, list(DISTILL_LOSSES))
     if config.keep_adapter and config.lora is None:
@@ -306,7 +308,7 @@ def train_inputs(*sources) -> list[Path]:
 def _run_facts(job: Job, steps: int) -> dict[str, Any]:
     """Where and how it ran: device, dtype, steps, processes, and both lengths (trained at; saved and scored at)."""
     passage = min(job.config.passage_max_length, job.max_length or job.config.passage_max_length)
-    return {"device": job.device, "dtype": job.dtype, "steps": steps, "processes": job.config.nproc or 1,
+    return {"device": job.device, "dtype": job.dtype, "steps": steps, "processes": job.processes,
             "steps_per_epoch": job.steps_per_epoch, "max_length": job.max_length,
             "train_max_length": {"query": job.config.query_max_length, "passage": passage}}
 
