@@ -28,7 +28,7 @@ def split() -> Path:
                                "--test-size", "0.2", "--seed", "42"], capture_output=True, text=True)
         if done.returncode:
             raise SystemExit(done.stderr)
-        print(done.stdout.strip())
+        print("\n".join(line for line in done.stdout.splitlines() if not line.startswith("  e.g.")))  # no data text
     return folder
 
 

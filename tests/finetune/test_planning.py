@@ -36,13 +36,17 @@ def test_the_plan_is_announced_with_what_fits_and_recorded(tiny_model):
     notes = []
     recorded = memory_plan(MINILM, FinetuneConfig(batch_size=256), Target("cpu", 8 * GIB, 4), notes.append)
     text = "\n".join(notes)
-    assert text.startswith("memory plan (estimate): ") and "fits: gradcache" in text and "of 8.00 GiB" in text
+    assert text.startswith("memory plan (estimate): ") and "fits in 8.00 GiB: gradcache" in text
     assert not any(note.startswith("warning") for note in notes)
     assert recorded["chosen"]["loss"] == "CachedMultipleNegativesRankingLoss" and recorded["mini_batch_size"]
     nothing = []
     memory_plan(MINILM, FinetuneConfig(batch_size=256, mini_batch_size=None), Target("cpu", GIB // 4, 4),
                 nothing.append)
     assert "none of these fits" in nothing[0] and nothing[1].startswith("warning: the estimate is above")
+    assert "fits with --mini-batch-size" in nothing[0] or "no GradCache mini-batch" in nothing[0]
+    hint = []
+    memory_plan(MINILM, FinetuneConfig(batch_size=256, mini_batch_size=None), Target("cpu", 2 * GIB, 4), hint.append)
+    assert "\n  fits with --mini-batch-size 32: ~1.59 GiB" in hint[0]  # the largest chunk that fits (64 does not)
 
 
 def test_plan_only_reads_the_config_and_plans_lora_for_a_gpu(tiny_decoder):

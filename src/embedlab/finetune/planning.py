@@ -72,7 +72,7 @@ def plans(shape: ModelShape, config: FinetuneConfig, target: Target, adapter: Ad
         mini = None if estimate(None).fits else choose_mini_batch(lambda m: estimate(m).fits, per_process)
     mini = int(mini) if mini and int(mini) < per_process else None
     other = mini or min(32, max(1, per_process // 2))
-    alternatives = {"plain": estimate(None), "gradcache": estimate(other),
+    alternatives = {"plain": estimate(None, False), "gradcache": estimate(other, False),
                     "plain_checkpointing": estimate(None, True), "gradcache_checkpointing": estimate(other, True)}
     if adapter is not None:
         alternatives["full_fine_tune"] = estimate(mini, lora=False)
@@ -83,14 +83,32 @@ def _name(name: str) -> str:
     return name.replace("_", " ") if name == "full_fine_tune" else name.replace("_", " + ")
 
 
+def suggestion(shape: ModelShape, config: FinetuneConfig, target: Target, adapter: Adapter | None) -> str | None:
+    """The settings that make this batch fit when the chosen ones do not: the largest GradCache mini-batch, without
+    gradient checkpointing first (it costs ~30% more time), as options to type."""
+    from dataclasses import replace
+
+    per_process = max(1, config.batch_size // target.world_size)
+    for checkpointing in (False, True):
+        minis = [None] + [2 ** k for k in range(per_process.bit_length(), -1, -1) if 2 ** k < per_process]
+        for mini in minis:
+            trial = replace(config, mini_batch_size=mini or 0, gradient_checkpointing=checkpointing)
+            found = plans(shape, trial, target, adapter, None)[0]
+            if found.fits:
+                options = [f"--mini-batch-size {mini}" if mini else "--mini-batch-size 0",
+                           *(["--gradient-checkpointing"] if checkpointing else [])]
+                return f"  fits with {' '.join(options)}: ~{gib(found.total)} GiB"
+    return None
+
+
 def plan_text(chosen: MemoryPlan, alternatives: dict[str, MemoryPlan], mini_default: int) -> str:
     others = ", ".join(f"{_name(name)} {gib(p.total)}" for name, p in alternatives.items())
     fitting = [f"{_name(name)} ({gib(p.total)} GiB)" for name, p in alternatives.items() if p.fits]
-    verdict = (f"  fits: {', '.join(fitting)}" if fitting else
-               "  none of these fits: lower --batch-size or the max lengths, or use --lora")
-    room = "" if chosen.available is None else f" of {gib(chosen.available)} GiB"
+    room = "" if chosen.available is None else f" in {gib(chosen.available)} GiB"
+    verdict = (f"  fits{room}: {', '.join(fitting)}" if fitting else
+               f"  none of these fits{room}")
     return (f"memory plan (estimate): {chosen.describe()}\n"
-            f"  alternatives (GiB, GradCache mini-batch {mini_default}): {others}\n{verdict}{room}")
+            f"  alternatives (GiB, GradCache mini-batch {mini_default}): {others}\n{verdict}")
 
 
 def memory_plan(shape: ModelShape, config: FinetuneConfig, target: Target, announce, *,
@@ -99,6 +117,9 @@ def memory_plan(shape: ModelShape, config: FinetuneConfig, target: Target, annou
     alternatives and the loss it implies."""
     chosen, alternatives, mini = plans(shape, config, target, adapter, label)
     text = plan_text(chosen, alternatives, alternatives["gradcache"].mini_batch_size or 1)
+    if not chosen.fits:
+        text += "\n" + (suggestion(shape, config, target, adapter) or "  no GradCache mini-batch or checkpointing "
+                                                                         "makes this batch fit")
     announce(text)
     if not chosen.fits:
         announce("warning: the estimate is above the free memory; lower --batch-size, set --mini-batch-size, "
