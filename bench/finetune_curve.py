@@ -30,6 +30,7 @@ def main() -> None:
     from embedlab.data.split import split_rows
     from embedlab.demo import default_model
     from embedlab.finetune import FinetuneConfig, finetune
+    from embedlab.run.options import RunOptions
 
     shutil.rmtree(args.out, ignore_errors=True)
     split = split_rows(data / "xquad_r_zh" / "reranking" / "test.jsonl", args.out / "split", test=0.2,
@@ -41,7 +42,7 @@ def main() -> None:
     started = time.perf_counter()
     run = finetune(default_model(), args.out / "split" / "train.jsonl", args.out / "run",
                    test=args.out / "split" / "test.jsonl",
-                   guard_retrieval=[data / "cranfield_en" / "retrieval"], config=config, announce=print)
+                   guard_retrieval=[data / "cranfield_en" / "retrieval"], config=config, run=RunOptions(announce=print))
     seconds = time.perf_counter() - started
     s = run.summary
     results = HERE / "results"

@@ -126,6 +126,40 @@ def make_tiny_model(path: Path, seed: int = 0, dropout: float = 0.1) -> Path:
     return path / "model"
 
 
+# A tiny randomly initialised decoder-only model from a Qwen-style config (Qwen2: RMSNorm, gated MLP, grouped-query
+# attention, as gte-Qwen2 / Qwen3-Embedding) with last-token pooling, as LLM-based embedders pool: no download.
+def make_tiny_decoder(path: Path, seed: int = 0, hidden: int = 64, layers: int = 2, heads: int = 4, kv_heads: int = 2,
+                      intermediate: int = 176, max_length: int = 64, qwen3: bool = False) -> Path:
+    """`qwen3`: Qwen3's layout (RMSNorm on each head's queries and keys, as Qwen3-Embedding) instead of Qwen2's."""
+    import torch
+    import transformers
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers import AutoTokenizer
+
+    from embedlab.demo import default_model
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(default_model())  # its [SEP] ends every text: the last token pooled
+    kind = "Qwen3" if qwen3 else "Qwen2"
+    config = getattr(transformers, f"{kind}Config")(
+        vocab_size=tokenizer.vocab_size, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+        num_key_value_heads=kv_heads, intermediate_size=intermediate, max_position_embeddings=256,
+        tie_word_embeddings=False, **({"head_dim": hidden // heads} if qwen3 else {}))
+    raw = path / "raw"
+    getattr(transformers, f"{kind}Model")(config).save_pretrained(raw)
+    tokenizer.save_pretrained(raw)
+    transformer = Transformer(str(raw), max_seq_length=max_length)
+    model = SentenceTransformer(modules=[transformer, Pooling(hidden, "lasttoken"), Normalize()], device="cpu")
+    model.save(str(path / "decoder"))
+    return path / "decoder"
+
+
+@pytest.fixture(scope="session")
+def tiny_decoder(tmp_path_factory) -> Path:
+    return make_tiny_decoder(tmp_path_factory.mktemp("tiny-decoder"))
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     return make_tiny_model(tmp_path_factory.mktemp("tiny-bert"))

@@ -83,6 +83,7 @@ PROVIDERS = {
     "sentence_transformers": ("sentence-transformers", "local"),
     "transformers": ("sentence-transformers", "local"),
     "accelerate": ("accelerate", "finetune"),
+    "peft": ("peft", "lora"),
     "datasets": ("datasets", "formats"),
     "pyarrow": ("pyarrow", "formats"),
     "pyarrow.parquet": ("pyarrow", "formats"),

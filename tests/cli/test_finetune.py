@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from embedlab.demo import RERANKING
 from tests.cli.test_main import run
 
@@ -92,3 +94,88 @@ def test_finetune_output_new_and_old_spelling(tmp_path, monkeypatch):
     assert folders == [tmp_path / "new", tmp_path / "old"]
     assert not re.search(r"--out(?![\w-])", CliRunner().invoke(finetune_command, ["--help"]).output)
     assert "Missing option '-o' / '--output'" in CliRunner().invoke(finetune_command, args).stderr
+
+
+def _cli(*args):
+    """The command in this process (as `embedlab` runs it: EmbedlabError -> one line, exit 2)."""
+    from click.testing import CliRunner
+
+    from embedlab.cli.main import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_plan_prints_the_memory_plan_and_writes_nothing(tmp_path, tiny_decoder):
+    planned = _cli("finetune", "-m", str(tiny_decoder), "--plan", "--batch-size", "16")
+    assert planned.exit_code == 0, planned.output
+    assert "2 decoder layers" in planned.stdout and "planned for this machine (CPU, fp32)" in planned.stdout
+    assert "memory plan (estimate): plain batch 16" in planned.stdout
+    assert "\n  fits in " in planned.stdout and "GiB: plain (" in planned.stdout
+    gpu = _cli("finetune", "-m", str(tiny_decoder), "--plan", "--lora", "r=4", "--gpu-memory", "24GB",
+               "--format", "json")
+    assert gpu.exit_code == 0, gpu.output
+    chosen = json.loads(gpu.stdout)["chosen"]
+    assert chosen["device"] == "cuda" and chosen["adapter"].startswith("LoRA r=4") and chosen["fits"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_each_new_mode_refuses_bad_input_in_one_line(tmp_path, tiny_model, tiny_decoder):
+    pytest.importorskip("peft")
+    base = ["finetune", "-m", str(tiny_model), "--train", str(RERANKING), "--test", str(RERANKING),
+            "-o", str(tmp_path / "r")]
+    cases = {
+        ("--lora", "targets=query+wq"): "targets=wq matches no linear layer of this model; its layers have: query",
+        ("--lora", "r=x"): "--lora 'r=x': r must be a number",
+        ("--matryoshka", "64,16"): "--matryoshka 64,16: 64 is above the model's 32 dimensions",
+        ("--nproc", "64"): "--nproc 64: only",
+        ("--batch-size", "9", "--nproc", "2"): "--batch-size 9 is not a multiple of the 2 processes",
+        ("--keep-adapter",): "--keep-adapter needs --lora",
+        ("--distill-loss", "kl"): "--distill-loss needs --teacher",
+        ("--max-cost", "1"): "--max-cost needs --teacher",
+        ("--gpu-memory", "24GB"): "--gpu-memory needs --plan",
+        ("--cross-encoder", "--lora"): "--lora trains an embedding model; --cross-encoder trains a reranker",
+        ("--teacher", str(tiny_decoder)): "is a SentenceTransformer model (it embeds texts), not a cross-encoder",
+    }
+    for extra, says in cases.items():
+        result = _cli(*base, *extra)
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code == 2 and says in lines[-1], (extra, result.output)
+        assert lines[-1].startswith(("error: ", "Error: ")) and not (tmp_path / "r").exists(), extra
+    plan_bad = _cli("finetune", "-m", str(tiny_model), "--plan", "--gpu-memory", "lots")
+    assert plan_bad.exit_code == 2 and "give a size such as 24GB" in plan_bad.stderr
+
+
+@pytest.mark.slow
+def test_a_reranker_from_the_command_line_is_evals_reranker(tmp_path, tiny_model):
+    tune = run("finetune", "--cross-encoder", "-m", str(tiny_model), "--train", str(RERANKING), "--test",
+               str(RERANKING), "-o", str(tmp_path / "ce"), "--max-steps", "2", "--eval-every", "2",
+               "--batch-size", "8", "--lr", "5e-4", "-q")
+    assert tune.returncode == 0, tune.stderr
+    assert "step 2: test/v1.map" in tune.stderr and "best model:" in tune.stdout
+    summary = json.loads((tmp_path / "ce" / "summary.json").read_text())
+    scored = run("eval", "-m", str(tiny_model), "--reranker", str(tmp_path / "ce" / "best"), "--reranking",
+                 str(RERANKING), "--format", "json", "-q")
+    assert scored.returncode == 0, scored.stderr
+    alone = [r for r in json.loads(scored.stdout)["runs"] if r["model"]["name"] == str(tmp_path / "ce" / "best")][0]
+    assert abs(alone["tasks"][0]["scores"]["v1.map"] - summary["best"]) < 1e-9
+
+
+@pytest.mark.slow
+def test_torchrun_starts_the_same_run_as_nproc(tmp_path, tiny_model_without_dropout):
+    """Every process of `torchrun` runs the command; rank 0 prepares, prints and writes; the curve equals --nproc's."""
+    import os
+    import subprocess
+    import sys
+
+    args = ["finetune", "-m", str(tiny_model_without_dropout), "--train", str(RERANKING), "--test", str(RERANKING),
+            "--max-steps", "2", "--eval-every", "2", "--batch-size", "8", "--group-size", "2", "--lr", "1e-3", "-q"]
+    launched = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                               "-m", "embedlab.cli.main", *args, "-o", str(tmp_path / "torchrun")], capture_output=True,
+                              text=True, env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}, timeout=900)
+    assert launched.returncode == 0, launched.stderr[-3000:]
+    assert launched.stdout.count("best model:") == 1 and launched.stderr.count("step 2: test/v1.map") == 1
+    nproc = run(*args, "--nproc", "2", "-o", str(tmp_path / "nproc"))
+    assert nproc.returncode == 0, nproc.stderr
+    summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("torchrun", "nproc")]
+    assert summaries[0]["processes"] == summaries[1]["processes"] == 2
+    assert abs(summaries[0]["best"] - summaries[1]["best"]) < 1e-6

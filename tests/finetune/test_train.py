@@ -250,7 +250,7 @@ def test_a_run_failing_before_training_leaves_no_folder(tiny_model, tmp_path, ca
 
 
 def test_a_failure_after_the_checks_removes_only_a_folder_it_created(tiny_model, tmp_path, monkeypatch):
-    import embedlab.finetune.train as train_module
+    import embedlab.finetune.job as train_module  # where the trainer is built
 
     def broken(*args, **kwargs):
         raise RuntimeError("trainer could not be built")

@@ -73,9 +73,10 @@ def resume_or_clear(out_dir: Path, curve: Curve, *, resume: bool, announce) -> P
 
 
 def write_best(out_dir: Path, step: int, spec: str, trained_model, device: str, *,
-               max_length: int | None = None) -> None:
-    """best/ for the curve's best `step`; `spec` is the base model, `trained_model` the trainer's;
-    saved with `max_length` (the deployment length; checkpoints already carry it)."""
+               max_length: int | None = None, prompts: dict | None = None) -> None:
+    """best/ for the curve's best `step`; `spec` is the base model, `trained_model` the trainer's (None when
+    other processes trained it: the run's `prompts` then); saved with `max_length` (the deployment length;
+    checkpoints already carry it)."""
     from embedlab.models.sentence_transformers import at_max_length, load_sentence_transformer
 
     source = out_dir / f"checkpoint-{step}"
@@ -85,10 +86,13 @@ def write_best(out_dir: Path, step: int, spec: str, trained_model, device: str, 
                             ignore=shutil.ignore_patterns(*TRAINER_STATE_FILES, "rng_state*"))
         elif step == 0:
             base = load_sentence_transformer(spec, device)
-            base.prompts = trained_model.prompts
+            base.prompts = trained_model.prompts if trained_model is not None else \
+                {**(base.prompts or {}), **(prompts or {})}
             with at_max_length(base, max_length):
                 base.save(str(target))
         else:  # not on disk: the trainer has loaded the best weights at the end
+            if trained_model is None:
+                raise FileNotFoundError(f"{source} (the best checkpoint) is missing")
             with at_max_length(trained_model, max_length):
                 trained_model.save(str(target))
         write_json(target / "embedlab-best.json", {"step": step}, indent=None)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from embedlab.finetune.lora import LoraSpec
+
+DISTILL_LOSSES = ("margin-mse", "kl")
 
 
 @dataclass
 class FinetuneConfig:
     epochs: float = 1.0
     max_steps: int | None = None  # overrides epochs when set
-    batch_size: int = 32  # queries per optimizer step (the in-batch negative pool)
+    batch_size: int = 32  # queries per optimizer step, over all processes (the in-batch negative pool)
     mini_batch_size: int | str | None = "auto"  # GradCache chunk; "auto" = only when plain does not fit
     group_size: int = 8  # 1 positive + group_size - 1 hard negatives per query
     temperature: float = 0.02
@@ -31,6 +36,14 @@ class FinetuneConfig:
     metric: str | None = None  # curve metric (default: the test task's main score)
     eval_batch_size: int = 64
     device: str | None = None
+    lora: LoraSpec | None = None  # train a LoRA adapter (best/ is merged into the base weights)
+    keep_adapter: bool = False  # also keep the best adapter alone (adapter/)
+    matryoshka: tuple[int, ...] | None = None  # MatryoshkaLoss over these widths; each scored at every checkpoint
+    teacher: str | None = None  # distil a reranker's scores: ce:PATH, rerank:<model>, qianfan-rerank:<model>
+    distill_loss: str = "margin-mse"  # or kl (see DISTILL_LOSSES)
+    relative_margin: float = 0.05  # a negative the teacher scores above positive - |positive| * margin is dropped
+    nproc: int | None = None  # processes of a data-parallel run (None or 1: this one)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON values (a tuple as a list), as run.json records them."""
+        return json.loads(json.dumps(asdict(self)))

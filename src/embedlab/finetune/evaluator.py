@@ -19,6 +19,7 @@ from embedlab.finetune.health import collapse_indicators, collapse_warnings, hea
 from embedlab.finetune.progress import Announcer
 from embedlab.models.base import KINDS, ModelOptions
 from embedlab.models.sentence_transformers import SentenceTransformerEncoder
+from embedlab.finetune.matryoshka import dimension_line, dimension_scores
 from embedlab.results.curve import Curve
 from embedlab.scorers import DenseScorer
 from embedlab.tasks.types import Task
@@ -34,9 +35,9 @@ class CurveEvaluator(BaseEvaluator):
     """Scores the model being trained on held-out tasks (and guard tasks) plus collapse indicators."""
 
     def __init__(self, tasks: dict[str, Task], curve: Curve, *, options: ModelOptions,
-                 batch_size: int = 64, max_length: int | None = None, announce=None) -> None:
+                 batch_size: int = 64, max_length: int | None = None, announce=None, dimensions=None) -> None:
         super().__init__()
-        self.announce, self.max_length = announce, max_length
+        self.announce, self.max_length, self.dimensions = announce, max_length, dimensions  # Matryoshka widths
         self.tasks, self.curve, self.options, self.batch_size = tasks, curve, options, batch_size
         self.health_texts = health_sample(tasks[curve.task])
         self.texts = len({(kind, text) for task in tasks.values() for kind in KINDS for text in task.texts(kind)})
@@ -57,6 +58,7 @@ class CurveEvaluator(BaseEvaluator):
                 results[label] = DenseScorer(store).score(task)
             queries, passages = self.health_texts
             health = collapse_indicators(store.embed(queries, "query"), store.embed(passages, "document"))
+            dims = dimension_scores(store, self.tasks, self.curve, self.dimensions) if self.dimensions else None
             encoder.watch(None)
         if isinstance(self.announce, Announcer):
             self.announce.scoring(step)  # done: the line shows the training again
@@ -70,13 +72,14 @@ class CurveEvaluator(BaseEvaluator):
             "health": health,
             "warnings": collapse_warnings(base, health),
             "encode_seconds": round(store.stats.seconds, 3),
+            **({"dims": dims} if dims else {}),
         }
         self.curve.add(point)
         if self.announce is not None:
             value, base_value = self.curve.value(point), self.curve.value(self.curve.points[0])
             loss = [p["loss"] for p in self.curve.loss if 0 < p["step"] <= step][-1:]
             self.announce(f"step {step}: {self.curve.metric} {value:.4f} ({value - base_value:+.4f} vs base)"
-                          + "".join(f"; train loss {x:.4f}" for x in loss)
+                          + dimension_line(self.curve, point) + "".join(f"; train loss {x:.4f}" for x in loss)
                           + "".join(f"; warning: {w}" for w in point["warnings"]))
         metrics = {f"{label}_{name}": value for label, r in results.items()
                    for name, value in r.scores.items()}

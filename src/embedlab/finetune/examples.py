@@ -15,11 +15,16 @@ from embedlab.data.training import TrainingData
 
 @dataclass
 class Examples:
-    columns: dict[str, list[str]]
+    columns: dict[str, list]  # anchor, positive, negative_1.. (and a teacher's "label": scores per candidate)
     counts: dict[str, int] = field(default_factory=dict)
+    raw: list[tuple[str, list[str]]] = field(default_factory=list, repr=False)  # (query, candidates) as written
 
     def __len__(self) -> int:
         return len(self.columns["anchor"])
+
+    @property
+    def labels(self) -> list | None:
+        return self.columns.get("label")
 
 
 def build_examples(data: TrainingData, *, group_size: int = 8, seed: int = 0,
@@ -31,8 +36,8 @@ def build_examples(data: TrainingData, *, group_size: int = 8, seed: int = 0,
     rng = random.Random(seed)
     pool = data.passages()
     n_neg = group_size - 1
-    columns: dict[str, list[str]] = {"anchor": [], "positive": [],
-                                     **{f"negative_{i + 1}": [] for i in range(n_neg)}}
+    columns: dict[str, list] = {"anchor": [], "positive": [], **{f"negative_{i + 1}": [] for i in range(n_neg)}}
+    raw: list[tuple[str, list[str]]] = []
     counts = {"rows": len(data.rows), "examples": 0, "filled_negatives": 0, "rows_filled": 0,
               "rows_skipped": sum(data.skipped.values())}
     doc_prefix = document_instruction or ""
@@ -48,12 +53,13 @@ def build_examples(data: TrainingData, *, group_size: int = 8, seed: int = 0,
                 counts["rows_filled"] += 1
             columns["anchor"].append(query)
             columns["positive"].append(doc_prefix + positive)
+            raw.append((row.query, [positive, *negatives]))
             for i, text in enumerate(negatives):
                 columns[f"negative_{i + 1}"].append(doc_prefix + text)
     counts["examples"] = len(columns["anchor"])
     if truncate_query is not None:
         columns["anchor"], counts["queries_truncated"] = truncate_query(columns["anchor"])
-    return Examples(columns, counts)
+    return Examples(columns, counts, raw)
 
 
 def _random_others(rng: random.Random, pool: list[str], own: set[str], n: int) -> list[str]:

@@ -1,28 +1,43 @@
-"""Memory planner for contrastive fine-tuning, and a peak-memory meter.
+"""Memory planner for contrastive fine-tuning (full or LoRA), and a peak-memory meter.
 
-Estimate (bytes) = weights + gradients + AdamW state (2 moments, fp32) + activations kept for backward.
-Activations per encoder layer for one sequence of s tokens follow Korthikanti et al. 2022
-("Reducing Activation Recomputation in Large Transformer Models", eq. 2):
-s * h * (34 + 5 * a * s / h) bytes in 16-bit (x2 in fp32), h = hidden size, a = attention heads
-(tested against the tensors autograd really saves: within 12%).
-- plain in-batch loss: every sequence of the step (B queries + B * group_size passages) at once;
-- GradCache (CachedMultipleNegativesRankingLoss): one mini-batch of sequences at a time, plus the
-  cached embeddings of the whole batch;
-- gradient checkpointing: per layer only its input (s * h), plus one layer's full activations;
+Estimate (bytes) = the process (CPU: what it holds before training, the model included; CUDA: its context)
++ weights + gradients and AdamW state (2 fp32 moments) of the trainable parameters + the activations kept for
+backward + a backward workspace. Activations are counted per tensor autograd keeps (`layer_bytes`), per kind of
+layer (`shape.py`: "encoder" = BERT-like, "decoder" = Qwen/Llama-like), tested against the tensors a training
+forward pass really saves (tests/finetune/test_memory.py) and the peak against measured CPU peaks:
+- full fine-tuning keeps every linear layer's input; LoRA keeps only the inputs of the layers it adapts (their
+  dropout's output and mask when `lora_dropout` > 0, and the rank-r projection), frozen layers keep none;
+- the s x s attention probabilities are kept only where the kernel materialises them: on CPU with attention
+  dropout (the math kernel, BERT-like models in training); flash kernels (CUDA, and CPU without dropout) keep the
+  output and a log-sum-exp instead;
+- plain in-batch loss: every sequence of the step (B queries + B * group_size passages) at once; GradCache
+  (CachedMultipleNegativesRankingLoss): one mini-batch of sequences at a time, plus the cached embeddings;
+- gradient checkpointing: per layer only its input, plus one layer's activations recomputed in backward;
 - backward workspace: the gradients of one layer's activations for the sequences in flight.
-Every text is assumed at its max length. Measured on CPU (bench/RESULTS.md), the process peak was
-0.95-1.3x the estimate: shorter texts need less, allocator and library overhead adds some.
+Every text is assumed at its max length (an upper bound: a batch is padded to its longest text).
+
+On CPU the measure is the process RSS. glibc's malloc keeps freed activation memory in its heap (RSS grew to
+1.5x the live tensors by the second step on MiniLM, bench/RESULTS.md section 6), so CPU training sets a fixed
+mmap threshold (`release_freed_memory`): tensors of 1 MiB and more go back to the system when freed.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from embedlab.finetune.shape import Linear, ModelShape
+
+__all__ = ["Adapter", "MemoryPlan", "ModelShape", "PeakMemory", "activation_bytes", "available_memory",
+           "choose_mini_batch", "gib", "layer_bytes", "plan", "release_freed_memory"]
+
 GIB = 1024 ** 3
+CUDA_CONTEXT = GIB // 2  # what CUDA and its kernels take on a GPU before any tensor (about 0.3-0.5 GiB)
+MMAP_THRESHOLD = 1024 ** 2
 
 
 def gib(n: float) -> str:
@@ -31,23 +46,17 @@ def gib(n: float) -> str:
 
 
 @dataclass(frozen=True)
-class ModelShape:
-    parameters: int
-    hidden: int
-    layers: int
-    heads: int
-    dimension: int
+class Adapter:
+    """LoRA as the planner sees it: rank, dropout, and the linear layers (names inside a layer) it adapts."""
 
-    @classmethod
-    def of(cls, model) -> ModelShape:
-        """Shape of a SentenceTransformer whose first module wraps a Hugging Face encoder."""
-        config = model[0].auto_model.config
-        get_dimension = getattr(model, "get_embedding_dimension", None) or \
-            model.get_sentence_embedding_dimension
-        return cls(parameters=sum(p.numel() for p in model.parameters()),
-                   hidden=config.hidden_size, layers=config.num_hidden_layers,
-                   heads=config.num_attention_heads,
-                   dimension=int(get_dimension() or config.hidden_size))
+    rank: int
+    dropout: float
+    targets: frozenset[str]
+
+    def trainable(self, shape: ModelShape) -> int:
+        per_layer = sum(self.rank * (lin.in_features + lin.out_features)
+                        for lin in linears_of(shape) if lin.name in self.targets)
+        return per_layer * shape.layers
 
 
 @dataclass
@@ -62,6 +71,12 @@ class MemoryPlan:
     total: int
     available: int | None
     device: str
+    process: int = 0  # CPU: the process before training besides the weights; CUDA: the context
+    trainable: int = 0
+    parameters: int = 0
+    adapter: str | None = None  # "LoRA r=16 on 4 layers" when training an adapter
+    checkpointing: bool = False
+    processes: int = 1  # the batch and the figures are per process
 
     @property
     def fits(self) -> bool:
@@ -72,53 +87,132 @@ class MemoryPlan:
 
     def describe(self) -> str:
         chunk = f", mini-batch {self.mini_batch_size}" if self.mode == "gradcache" else ""
+        what = f"{self.adapter}, " if self.adapter else ""
+        ckpt = " + gradient checkpointing" if self.checkpointing else ""
         room = f" of {gib(self.available)} GiB available" if self.available is not None else ""
         verdict = "fits" if self.fits else "does NOT fit"
-        return (f"{self.mode} batch {self.batch_size}{chunk}: ~{gib(self.total)} GiB estimated "
-                f"(weights {gib(self.weights)} GiB, grads {gib(self.gradients)} GiB, AdamW "
-                f"{gib(self.optimizer)} GiB, activations {gib(self.activations)} GiB){room} on "
-                f"{self.device}: {verdict}")
+        process = "CUDA context" if self.device.startswith("cuda") else "process"
+        per = f" per process of {self.processes}" if self.processes > 1 else ""
+        return (f"{what}{self.mode} batch {self.batch_size}{per}{chunk}{ckpt}: ~{gib(self.total)} GiB estimated "
+                f"({process} {gib(self.process)}, weights {gib(self.weights)}, grads {gib(self.gradients)}, AdamW "
+                f"{gib(self.optimizer)}, activations {gib(self.activations)} GiB; {self.trainable:,} of "
+                f"{self.parameters:,} parameters trained){room} on {self.device}: {verdict}")
 
 
-def layer_bytes(shape: ModelShape, tokens: int, dtype_bytes: int = 4) -> float:
-    """Activations one encoder layer keeps for backward, for one sequence (Korthikanti et al. eq. 2)."""
-    return tokens * shape.hidden * (34 + 5 * shape.heads * tokens / shape.hidden) * dtype_bytes / 2
+def linears_of(shape: ModelShape) -> tuple[Linear, ...]:
+    """The shape's linear layers, or the standard ones of its kind when it does not list them."""
+    if shape.linears:
+        return shape.linears
+    h, i, q, kv = shape.hidden, shape.mlp_width, shape.heads * shape.head_width, \
+        (shape.kv_heads or shape.heads) * shape.head_width
+    if shape.family == "decoder":
+        return (Linear("self_attn.q_proj", h, q), Linear("self_attn.k_proj", h, kv), Linear("self_attn.v_proj", h, kv),
+                Linear("self_attn.o_proj", q, h), Linear("mlp.gate_proj", h, i), Linear("mlp.up_proj", h, i),
+                Linear("mlp.down_proj", i, h))
+    return (Linear("attention.self.query", h, q), Linear("attention.self.key", h, kv),
+            Linear("attention.self.value", h, kv), Linear("attention.output.dense", q, h),
+            Linear("intermediate.dense", h, i), Linear("output.dense", i, h))
 
 
-def activation_bytes(shape: ModelShape, tokens: int, *, dtype_bytes: int = 4,
-                     checkpointing: bool = False) -> int:
-    """Activations kept for backward by one sequence of `tokens` tokens."""
-    per_layer = layer_bytes(shape, tokens, dtype_bytes)
-    embeddings = 4 * tokens * shape.hidden * dtype_bytes  # embedding sum, layer norm, dropout
+def _input_bytes(shape: ModelShape, tokens: int, e: int, adapter: Adapter | None) -> float:
+    """The linear layers' inputs kept for backward (full: each distinct input once; LoRA: see the docstring)."""
+    total, seen = 0.0, set()
+    for lin in linears_of(shape):
+        if adapter is None:
+            if lin.group not in seen:
+                seen.add(lin.group)
+                total += e * tokens * lin.in_features
+        elif lin.name in adapter.targets:
+            if adapter.dropout > 0:
+                total += 2 * e * tokens * lin.in_features  # the dropout's mask and output
+            elif lin.group not in seen:
+                seen.add(lin.group)
+                total += e * tokens * lin.in_features
+            total += e * tokens * adapter.rank
+    return total
+
+
+def layer_bytes(shape: ModelShape, tokens: int, dtype_bytes: int = 4, *, adapter: Adapter | None = None,
+                attention_matrix: bool | None = None) -> float:
+    """Activations one transformer layer keeps for backward, for one sequence of `tokens` tokens.
+    `attention_matrix`: whether the attention kernel keeps the s x s probabilities (default: as on CPU)."""
+    e, s = dtype_bytes, tokens
+    q, kv = s * shape.heads * shape.head_width, s * (shape.kv_heads or shape.heads) * shape.head_width
+    if attention_matrix is None:
+        attention_matrix = shape.dropout > 0
+    dropout = shape.dropout > 0
+    if attention_matrix:  # softmax output (+ dropout mask and output): q and k for QK^T, v for probs @ V
+        attention = e * (q + 2 * kv) + (3 if dropout else 1) * e * shape.heads * s * s
+    else:  # flash: q, k, v, the output and the log-sum-exp
+        attention = e * (2 * q + 2 * kv) + 4 * shape.heads * s
+    if shape.family == "decoder":  # RMSNorms in fp32: their input, and (weights trained) the normalised input;
+        norm = 4 if adapter is not None else 8  # SiLU's input and output, up's output
+        rest = 2 * norm * s * shape.hidden + 3 * e * s * shape.mlp_width + (norm * (q + kv) if shape.qk_norm else 0)
+    else:  # 2 LayerNorm inputs, GELU input, 2 hidden dropout masks
+        rest = 2 * e * s * shape.hidden + e * s * shape.mlp_width + (2 * e * s * shape.hidden if dropout else 0)
+    return attention + rest + _input_bytes(shape, s, e, adapter)
+
+
+def activation_bytes(shape: ModelShape, tokens: int, *, dtype_bytes: int = 4, checkpointing: bool = False,
+                     adapter: Adapter | None = None, attention_matrix: bool | None = None) -> int:
+    """Activations kept for backward by one sequence of `tokens` tokens (every layer, embeddings, final norm)."""
+    per_layer = layer_bytes(shape, tokens, dtype_bytes, adapter=adapter, attention_matrix=attention_matrix)
+    around = (8 + dtype_bytes if shape.family == "decoder" else 3 * dtype_bytes) * tokens * shape.hidden
     if checkpointing:
-        return int(shape.layers * tokens * shape.hidden * dtype_bytes + per_layer + embeddings)
-    return int(shape.layers * per_layer + embeddings)
+        return int(shape.layers * tokens * shape.hidden * dtype_bytes + per_layer + around)
+    return int(shape.layers * per_layer + around)
 
 
-def plan(shape: ModelShape, *, batch_size: int, group_size: int, query_length: int,
-         passage_length: int, mini_batch_size: int | None = None, dtype_bytes: int = 4,
-         checkpointing: bool = False, device: str = "cpu", available: int | None = None) -> MemoryPlan:
-    """Peak training memory for one optimizer step (see the module docstring)."""
-    weight_bytes = shape.parameters * 4  # master weights stay fp32 under mixed precision
-    gradients = shape.parameters * 4
-    optimizer = shape.parameters * 8
-    per_query = activation_bytes(shape, query_length, dtype_bytes=dtype_bytes, checkpointing=checkpointing)
-    per_passage = activation_bytes(shape, passage_length, dtype_bytes=dtype_bytes,
-                                   checkpointing=checkpointing)
-    layer_query, layer_passage = (layer_bytes(shape, n, dtype_bytes) for n in (query_length, passage_length))
+def plan(shape: ModelShape, *, batch_size: int, group_size: int, query_length: int, passage_length: int,
+         mini_batch_size: int | None = None, dtype_bytes: int = 4, checkpointing: bool = False,
+         device: str = "cpu", available: int | None = None, adapter: Adapter | None = None,
+         process_bytes: int = 0, world_size: int = 1, adapter_label: str | None = None) -> MemoryPlan:
+    """Peak training memory of one process for one optimizer step (see the module docstring). `batch_size` is
+    the queries of this process; `world_size` processes gather their embeddings (in-batch negatives across all)."""
+    cuda = device.startswith("cuda")
+    trainable = adapter.trainable(shape) if adapter else shape.parameters
+    base_bytes = dtype_bytes if adapter and cuda else 4  # a frozen base is loaded in the training dtype on a GPU
+    weights = shape.parameters * base_bytes + (trainable * 4 if adapter else 0)
+    if cuda and dtype_bytes < 4 and not adapter:
+        weights += shape.parameters * dtype_bytes  # autocast's 16-bit copy of the fp32 weights
+    common = {"dtype_bytes": dtype_bytes, "checkpointing": checkpointing, "adapter": adapter,
+              "attention_matrix": shape.dropout > 0 and not cuda}
+    per_query, per_passage = (activation_bytes(shape, n, **common) for n in (query_length, passage_length))
+    layer_q, layer_p = (layer_bytes(shape, n, dtype_bytes, adapter=adapter, attention_matrix=common["attention_matrix"])
+                        for n in (query_length, passage_length))
+    gathered = world_size * batch_size * (1 + group_size) * shape.dimension * 4 * 2  # embeddings + their grads
     if mini_batch_size and mini_batch_size < batch_size:
-        cached = batch_size * (1 + group_size) * shape.dimension * 4 * 2  # embeddings + their grads
-        activations = mini_batch_size * (max(per_query, per_passage) + max(layer_query, layer_passage)) \
-            + cached
+        activations = mini_batch_size * (max(per_query, per_passage) + max(layer_q, layer_p)) + gathered
         mode = "gradcache"
     else:
-        activations = batch_size * (per_query + layer_query) \
-            + batch_size * group_size * (per_passage + layer_passage)
+        activations = batch_size * (per_query + layer_q) + batch_size * group_size * (per_passage + layer_p) \
+            + (gathered if world_size > 1 else 0)
         mode, mini_batch_size = "plain", None
-    activations = int(activations)
-    total = weight_bytes + gradients + optimizer + activations
-    return MemoryPlan(mode, batch_size, mini_batch_size, weight_bytes, gradients, optimizer,
-                      activations, total, available, device)
+    process = CUDA_CONTEXT if cuda else max(0, process_bytes - weights)
+    total = int(process + weights + trainable * 12 + activations)
+    return MemoryPlan(mode, batch_size, mini_batch_size, int(weights), trainable * 4, trainable * 8,
+                      int(activations), total, available, device, int(process), trainable, shape.parameters,
+                      adapter_label, checkpointing, world_size)
+
+
+def with_available(memory: MemoryPlan, available: int | None) -> MemoryPlan:
+    return replace(memory, available=available)
+
+
+def release_freed_memory() -> bool:
+    """On glibc (Linux), give blocks of 1 MiB and more back to the system when they are freed (a fixed mmap
+    threshold): activations freed after backward leave the process instead of staying in malloc's heap, so the
+    RSS follows the live tensors. True when set."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(-3, MMAP_THRESHOLD))  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        return False
+
+
+def process_memory() -> int:
+    """The resident memory of this process now (bytes)."""
+    return _rss()
 
 
 def available_memory(device: str) -> int | None:

@@ -53,8 +53,9 @@ def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     if "precision" in old_config and "dtype" not in old_config:  # recorded before the setting was renamed
         old_config = {**old_config, "dtype": old_config["precision"]}
         old_config.pop("precision")
+    defaults = FinetuneConfig().as_dict()  # a setting added since the old run was recorded: it had the default
     for key in new_config:
-        if key not in RESUMABLE and old_config.get(key) != new_config[key]:
+        if key not in RESUMABLE and old_config.get(key, defaults.get(key)) != new_config[key]:
             name = OPTION_NAMES.get(key, key.replace("_", "-"))
             found.append(f"{name} {old_config.get(key)} -> {new_config[key]}")
     old_model, new_model = old.get("model", {}), new["model"]

@@ -1,8 +1,10 @@
 """`finetune()`: training rows -> sentence-transformers trainer -> checkpoints, each on the curve.
 
-The trainer, losses and batch sampler are sentence-transformers' own (see `trainer.py`); every
-checkpoint is scored by `CurveEvaluator` (the code of `embedlab eval`), and a killed run resumes
-from its last checkpoint and keeps its curve (see `checkpoints.py`).
+The trainer, losses and batch sampler are sentence-transformers' own (see `trainer.py`); every checkpoint is
+scored by `CurveEvaluator` (the code of `embedlab eval`), and a killed run resumes from its last checkpoint and
+keeps its curve (see `checkpoints.py`). A run is prepared once (data, checks, the run folder, the memory plan,
+a teacher's scores), trained by one process or several (`job.py`, `distributed.py`), and finished once (best/,
+the LoRA proof, the summary).
 """
 
 from __future__ import annotations
@@ -10,10 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +22,17 @@ from embedlab.data.output import check_output, write_json
 from embedlab.data.text import text_key
 from embedlab.data.training import TrainingData, load_training
 from embedlab.errors import EmbedlabError, UnknownNameError, require
-from embedlab.finetune.checkpoints import resume_or_clear, step_of, training_finished, write_best
-from embedlab.finetune.config import FinetuneConfig
-from embedlab.finetune.evaluator import CurveEvaluator
+from embedlab.finetune import distributed
+from embedlab.finetune.checkpoints import resume_or_clear, step_of, write_best
+from embedlab.finetune.config import DISTILL_LOSSES, FinetuneConfig
 from embedlab.finetune.examples import build_examples, token_truncator
-from embedlab.finetune.memory import (
-    ModelShape,
-    PeakMemory,
-    available_memory,
-    choose_mini_batch,
-    gib,
-    plan,
-)
+from embedlab.finetune.health import thresholds_text
+from embedlab.finetune.job import Job, Trained, load_for_training, run_job, worker
+from embedlab.finetune.planning import Target, memory_plan
 from embedlab.finetune.progress import progress_line
 from embedlab.finetune.record import RECORD, SUMMARY, previous_run, run_record
-from embedlab.finetune.trainer import Setup, build_trainer, quiet_libraries
-from embedlab.models.base import ModelOptions
+from embedlab.finetune.shape import ModelShape
+from embedlab.finetune.trainer import quiet_libraries
 from embedlab.models.sentence_transformers import pick_device
 from embedlab.results.curve import Curve
 from embedlab.run.context import environment
@@ -65,11 +61,23 @@ class FinetuneRun:
         return cls(out_dir, summary, Curve.load(out_dir / "curve.json"), already_complete=True)
 
 
+@dataclass
+class Prepared:
+    """A run ready to train: its job, the data it read, the memory plan, and what the summary reports of it."""
+
+    job: Job
+    data: TrainingData
+    memory: dict[str, Any]
+    model: Any = None  # the model loaded for training in this process (None: each process loads its own)
+    facts: dict[str, Any] = field(default_factory=dict)  # teacher, LoRA, Matryoshka: summary sections
+    started: float = field(default_factory=time.perf_counter)
+
+
 def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, *,
              test: str | Path | Task | None = None, retrieval: str | Path | Task | None = None,
              guard: list | tuple = (), guard_retrieval: list | tuple = (),
              config: FinetuneConfig | None = None, run: RunOptions | None = None, resume: bool = True,
-             verbose: bool = False, callbacks: list | tuple = ()) -> FinetuneRun:
+             verbose: bool = False, callbacks: list | tuple = (), teacher=None) -> FinetuneRun:
     """Fine-tune `model` on `train`, scoring every checkpoint on the held-out `test` (reranking)
     and/or `retrieval` data and on optional general-domain `guard` sets (to expose forgetting).
 
@@ -79,100 +87,195 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
     same run in `out_dir` is resumed (returned if complete); another is refused unless `resume=False`.
     A run failing before training leaves no folder it created. `run.announce(str)` gets the plan and notes (the
     log by default), `run.progress` a progress line on a terminal; `verbose`: the libraries' logs and bars too.
+    `config.lora`, `config.matryoshka`, `config.teacher` (or `teacher=`, a pair scorer), `config.nproc`: see
+    README "Fine-tune". Started by torchrun / accelerate launch, every process calls this; rank 0 does the rest.
     """
     config, run = config or FinetuneConfig(), run or RunOptions()
     announce = run.announce or log.info
-    st, out_dir = _require_training_stack(), Path(out_dir)
+    require("sentence_transformers", "fine-tuning")
+    require("datasets", "fine-tuning")
+    require("accelerate", "fine-tuning with the sentence-transformers trainer")
+    place, out_dir = distributed.world(), Path(out_dir)
     if not verbose:
         quiet_libraries()
-    started = time.perf_counter()
+    if place.size > 1:
+        return _launched(model, train, out_dir, locals(), config, run, announce)
+    created = not out_dir.exists()
+    prepared = _prepare(model, train, out_dir, test, retrieval, guard, guard_retrieval, config, run, resume,
+                        verbose, callbacks, teacher, announce)
+    if isinstance(prepared, FinetuneRun):
+        return prepared
+    with _removed_if_untrained(out_dir, created):
+        if config.nproc and config.nproc > 1:
+            prepared.model = None  # each process loads its own
+            trained = distributed.launch(config.nproc, worker, prepared.job)
+        else:
+            line = progress_line(prepared.job.curve) if run.progress else None
+            say = line.announcing(announce) if line else announce
+            trained = run_job(prepared.job, prepared.model, announce=say, line=line)
+    return _finish(prepared, trained, announce)
+
+
+def _launched(model, train, out_dir: Path, arguments: dict, config: FinetuneConfig, run: RunOptions, announce):
+    """A process of a run started by torchrun / accelerate launch: rank 0 prepares and finishes, every process
+    trains the job rank 0 prepared."""
+    place = distributed.world()
+    distributed.start(pick_device(config.device))
+    prepared = None
+    if place.main:
+        prepared = _prepare(model, train, out_dir, arguments["test"], arguments["retrieval"], arguments["guard"],
+                            arguments["guard_retrieval"], config, run, arguments["resume"], arguments["verbose"],
+                            arguments["callbacks"], arguments["teacher"], announce)
+    shared = distributed.share(None if prepared is None or isinstance(prepared, FinetuneRun) else prepared.job)
+    if shared is None:  # complete, or not rank 0 of a complete run
+        return prepared if isinstance(prepared, FinetuneRun) else FinetuneRun.load(out_dir)
+    if place.main:
+        prepared.model = None  # every process loads its own, on its device
+    trained = run_job(shared, announce=announce if place.main else None)
+    distributed.barrier()
+    return _finish(prepared, trained, announce) if place.main else FinetuneRun(out_dir, {}, shared.curve)
+
+
+def _prepare(model, train, out_dir: Path, test, retrieval, guard, guard_retrieval, config: FinetuneConfig,
+             run: RunOptions, resume: bool, verbose: bool, callbacks, teacher, announce) -> Prepared | FinetuneRun:
+    """Everything before training: inputs read and checked, the run folder (resumed or cleared), the model
+    loaded, its examples (a teacher's labels), the memory plan. Fails without leaving a folder it created."""
     data = train if isinstance(train, TrainingData) else load_training(train)
-    tasks, curve = _held_out(test, retrieval, guard, guard_retrieval, config)
+    tasks, curve = held_out(test, retrieval, guard, guard_retrieval, config)
     device, record = pick_device(config.device), run_record(model, data, curve, config)
-    dtype = _dtype(config.dtype, device)
-    check_output(out_dir, inputs=_inputs(model, train, test, retrieval, *guard, *guard_retrieval),
+    dtype, processes = _dtype(config.dtype, device), config.nproc or distributed.world().size
+    _check_settings(config, device, processes)
+    check_output(out_dir, inputs=train_inputs(model, train, test, retrieval, *guard, *guard_retrieval),
                  folder=True, overwrite=True, role="run folder")
     previous = previous_run(out_dir, record, resume=resume)
     if previous.complete:
         announce(f"{out_dir} holds this run, complete at {previous.checkpoint.name}: nothing to train "
                  "(--no-resume trains it again)")
         return FinetuneRun.load(out_dir)
-    setup = _load_model(model, data, config, device, dtype)
-    memory = _memory_plan(setup, config, announce)
-    line = progress_line(curve) if run.progress else None
-    announce = line.announcing(announce) if line else announce
-    with _removed_on_failure(out_dir):
-        checkpoint = resume_or_clear(out_dir, curve, resume=resume, announce=announce)
-        if checkpoint is None:
+    job = Job(model, out_dir, tasks, curve, config, examples=None, device=device, dtype=dtype, prompts={},
+              max_length=None, mini_batch=None, verbose=verbose, callbacks=list(callbacks), processes=processes)
+    loaded, facts = _load(job, data, run, teacher, announce)
+    shape = ModelShape.of(loaded)
+    adapter = _planned_adapter(config, shape)
+    memory = memory_plan(shape, _plannable(config), Target.here(device, dtype, processes), announce,
+                         adapter=adapter, label=facts.get("lora", {}).get("label"))
+    job.mini_batch = None if config.teacher or teacher is not None else memory["mini_batch_size"]
+    with removed_on_failure(out_dir):
+        job.checkpoint = resume_or_clear(out_dir, curve, resume=resume, announce=announce)
+        if job.checkpoint is None:
             write_json(out_dir / RECORD, record)
-        evaluator = CurveEvaluator(tasks, curve, batch_size=config.eval_batch_size, announce=announce,
-                                   max_length=setup.max_length,
-                                   options=ModelOptions(batch_size=config.eval_batch_size, device=device))
-        trainer = build_trainer(st, setup, evaluator, curve, config, out_dir,
-                                mini_batch=memory["chosen"]["mini_batch_size"], verbose=verbose,
-                                eval_on_start=not any(p["step"] == 0 for p in curve.points),
-                                callbacks=[*([line] if line else []), *callbacks])
-    peak, steps = _train(trainer, checkpoint, device, out_dir, line)
-    curve.save()
-    write_best(out_dir, curve.best()["step"], model, trainer.model, device, max_length=setup.max_length)
+    return Prepared(job, data, memory, loaded, facts)
+
+
+def _load(job: Job, data: TrainingData, run: RunOptions, teacher, announce) -> tuple[Any, dict[str, Any]]:
+    """The model loaded for training (with its adapter), the examples (and a teacher's labels), the deployment
+    max length; the summary's sections for LoRA / Matryoshka / teacher."""
+    from embedlab.finetune.matryoshka import check_dimensions
+    from embedlab.finetune.teacher import label_examples
+    from embedlab.models.sentence_transformers import model_instructions
+
+    config, facts = job.config, {}
+    loaded, base_length = load_for_training(job, job.device)
+    instructions = model_instructions(loaded, config.query_instruction, config.document_instruction)
+    job.prompts = {k: v for k, v in instructions.items() if v}
+    loaded.prompts = {**(loaded.prompts or {}), **job.prompts}
+    job.max_length = config.max_length or base_length or loaded.max_seq_length
+    if config.matryoshka:
+        facts["matryoshka"] = check_dimensions(config.matryoshka, ModelShape.of(loaded).dimension)
+    if config.lora is not None:
+        facts["lora"] = _lora_facts(loaded, config)
+    def build(rows: TrainingData):
+        return build_examples(rows, group_size=config.group_size, seed=config.seed,
+                              query_instruction=instructions["query"], document_instruction=instructions["document"],
+                              truncate_query=token_truncator(loaded.tokenizer, config.query_max_length))
+
+    job.examples = build(data)
+    if config.teacher or teacher is not None:
+        job.examples, facts["teacher"] = label_examples(job.examples, data, build, config, run, teacher, announce)
+    return loaded, facts
+
+
+def _lora_facts(loaded, config: FinetuneConfig) -> dict[str, Any]:
+    from embedlab.finetune.lora import target_layers
+
+    shape = ModelShape.of(loaded)
+    targets = target_layers(config.lora, shape)
+    trainable = sum(p.numel() for p in loaded.parameters() if p.requires_grad)
+    return {**config.lora.as_dict(), "label": config.lora.label(len(targets)), "target_layers": targets,
+            "trainable_parameters": trainable, "parameters": shape.parameters}
+
+
+def _planned_adapter(config: FinetuneConfig, shape: ModelShape):
+    from embedlab.finetune.lora import target_layers
+    from embedlab.finetune.memory import Adapter
+
+    if config.lora is None:
+        return None
+    return Adapter(config.lora.r, config.lora.dropout, frozenset(target_layers(config.lora, shape)))
+
+
+def _plannable(config: FinetuneConfig) -> FinetuneConfig:
+    """Distillation losses have no GradCache variant: the plan is for the plain loss."""
+    if not config.teacher:
+        return config
+    from dataclasses import replace
+
+    return replace(config, mini_batch_size=None)
+
+
+def _check_settings(config: FinetuneConfig, device: str, processes: int) -> None:
+    """Settings that cannot work, refused before anything loads."""
+    distributed.check_nproc(config.nproc, device)
+    if processes > 1 and config.batch_size % processes:
+        raise EmbedlabError(f"--batch-size {config.batch_size} is not a multiple of the {processes} processes "
+                            "(--nproc): each process takes an equal share of a step's queries")
+    if config.distill_loss not in DISTILL_LOSSES:
+        raise UnknownNameError("distillation loss", config.distill_loss, list(DISTILL_LOSSES))
+    if config.keep_adapter and config.lora is None:
+        raise EmbedlabError("--keep-adapter needs --lora (a full fine-tune has no adapter)")
+    if config.teacher and config.group_size < 2 and config.distill_loss == "kl":
+        raise EmbedlabError("--distill-loss kl needs --group-size 2 or more (a softmax over one passage is constant)")
+
+
+def _finish(prepared: Prepared, trained: Trained, announce) -> FinetuneRun:
+    """best/ (the LoRA adapter merged and proven), summary.json, curve.png."""
+    job = prepared.job
+    curve = Curve.load(job.out_dir / "curve.json")
+    curve.path = job.out_dir / "curve.json"
+    best_step = curve.best()["step"]
+    if job.config.lora is not None:
+        from embedlab.finetune.adapters import write_merged_best
+
+        prepared.facts["lora"].update(write_merged_best(job, best_step, prepared.facts["lora"], trained))
+    else:
+        write_best(job.out_dir, best_step, job.model, prepared.model, job.device, max_length=job.max_length,
+                   prompts=job.prompts)
     summary = {
-        **curve.summary(seed=config.seed), "model": model, **_run_facts(setup, config, steps),
-        "examples": setup.examples.counts, "skipped": data.skipped, "leakage": _leakage(data, tasks),
-        "loss": memory["chosen"]["loss"], "memory": _measured(memory, peak, device),
-        "best_dir": "best", "config": config.as_dict(), "environment": environment(),
-        "seconds": round(time.perf_counter() - started, 1),
+        **curve.summary(seed=job.config.seed), "model": job.model, **_run_facts(job, trained.steps),
+        "examples": job.examples.counts, "skipped": prepared.data.skipped, "leakage": leakage(prepared.data, job.tasks),
+        "loss": _loss_name(job, prepared.memory), "memory": _measured(prepared.memory, trained),
+        "health": {"base": curve.points[0]["health"], "best": curve.best()["health"], "thresholds": thresholds_text()},
+        **prepared.facts,
+        "best_dir": "best", "config": job.config.as_dict(), "environment": environment(),
+        "seconds": round(time.perf_counter() - prepared.started, 1),
     }
-    write_json(out_dir / SUMMARY, summary)
-    _plot(curve, out_dir, model, announce)
-    return FinetuneRun(out_dir, summary, curve)
+    if job.config.matryoshka:
+        from embedlab.finetune.matryoshka import ties
+
+        summary["matryoshka"] = {**summary["matryoshka"], **ties(curve, job.config.matryoshka, job.config.seed)}
+    write_json(job.out_dir / SUMMARY, summary)
+    plot(curve, job.out_dir, job.model, announce)
+    return FinetuneRun(job.out_dir, summary, curve)
 
 
-def _require_training_stack():
-    """sentence-transformers (returned), datasets and accelerate, or an error naming the extra."""
-    st = require("sentence_transformers", "fine-tuning")
-    require("datasets", "fine-tuning")
-    require("accelerate", "fine-tuning with the sentence-transformers trainer")
-    return st
+def _loss_name(job: Job, memory: dict[str, Any]) -> str:
+    from embedlab.finetune.trainer import loss_name
 
-
-def _load_model(spec: str, data: TrainingData, config: FinetuneConfig, device: str, dtype: str) -> Setup:
-    """The model on its device at the training max length, with the instructions; its examples and
-    the deployment max length (`config.max_length`, else the base model's)."""
-    from embedlab.models.sentence_transformers import load_sentence_transformer, model_instructions
-
-    st_model = load_sentence_transformer(spec, device)
-    base_length = st_model.max_seq_length
-    st_model.max_seq_length = min(config.passage_max_length, base_length or config.passage_max_length)
-    instructions = model_instructions(st_model, config.query_instruction, config.document_instruction)
-    st_model.prompts = {**(st_model.prompts or {}), **{k: v for k, v in instructions.items() if v}}
-    examples = build_examples(data, group_size=config.group_size, seed=config.seed,
-                              query_instruction=instructions["query"],
-                              document_instruction=instructions["document"],
-                              truncate_query=token_truncator(st_model.tokenizer, config.query_max_length))
-    steps_per_epoch = math.ceil(len(examples) / config.batch_size)
-    return Setup(st_model, device, dtype, examples, steps_per_epoch,
-                 config.max_steps or math.ceil(steps_per_epoch * config.epochs),
-                 max_length=config.max_length or base_length or st_model.max_seq_length)
-
-
-def _train(trainer, checkpoint: Path | None, device: str, out_dir: Path, line) -> tuple[PeakMemory, int]:
-    """Run the trainer (from `checkpoint` when resuming; not at all when training ended there: the
-    trainer would take one more step); the peak memory it took and the last step."""
-    with PeakMemory(device) as peak:
-        if checkpoint is not None and training_finished(checkpoint):
-            return peak, step_of(checkpoint)
-        try:
-            trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        finally:
-            if line is not None:
-                line.stop()
-    if (out_dir / "eval").is_dir() and not any((out_dir / "eval").iterdir()):
-        (out_dir / "eval").rmdir()  # the trainer makes it for evaluators that write files
-    return peak, trainer.state.global_step
+    return loss_name(job.config, job.mini_batch, teacher=bool(job.examples.labels))
 
 
 @contextlib.contextmanager
-def _removed_on_failure(out_dir: Path):
+def removed_on_failure(out_dir: Path):
     """Creates `out_dir`; removes it again if the block fails and it did not exist before."""
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -184,26 +287,38 @@ def _removed_on_failure(out_dir: Path):
         raise
 
 
-def _inputs(*sources) -> list[Path]:
+@contextlib.contextmanager
+def _removed_if_untrained(out_dir: Path, created: bool):
+    """A run that fails before its first checkpoint (the trainer cannot be built, say) leaves no folder it created;
+    once a checkpoint exists the folder stays, to resume from."""
+    try:
+        yield
+    except BaseException:
+        if created and not any(step_of(p) is not None for p in out_dir.glob("checkpoint-*")):
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+
+
+def train_inputs(*sources) -> list[Path]:
     """The local files and folders a run reads (a hub id or a loaded object is none)."""
     return [Path(s).expanduser() for s in sources
             if isinstance(s, (str, Path)) and Path(s).expanduser().exists()]
 
 
-def _run_facts(setup: Setup, config: FinetuneConfig, steps: int) -> dict[str, Any]:
-    """Where and how it ran: device, dtype, steps, and both lengths (trained at; saved and scored at)."""
-    return {"device": setup.device, "dtype": setup.dtype, "steps": steps,
-            "steps_per_epoch": setup.steps_per_epoch, "max_length": setup.max_length,
-            "train_max_length": {"query": config.query_max_length, "passage": setup.model.max_seq_length}}
+def _run_facts(job: Job, steps: int) -> dict[str, Any]:
+    """Where and how it ran: device, dtype, steps, processes, and both lengths (trained at; saved and scored at)."""
+    passage = min(job.config.passage_max_length, job.max_length or job.config.passage_max_length)
+    return {"device": job.device, "dtype": job.dtype, "steps": steps, "processes": job.processes,
+            "steps_per_epoch": job.steps_per_epoch, "max_length": job.max_length,
+            "train_max_length": {"query": job.config.query_max_length, "passage": passage}}
 
 
-def _measured(memory: dict[str, Any], peak: PeakMemory, device: str) -> dict[str, Any]:
-    return {**memory, "measured_peak_bytes": peak.peak, "measured_start_bytes": peak.start,
-            "measured": "CUDA max allocated" if device.startswith("cuda")
-            else "process RSS (sampled every 20 ms)"}
+def _measured(memory: dict[str, Any], trained: Trained) -> dict[str, Any]:
+    return {**memory, "measured_peak_bytes": trained.peak, "measured_start_bytes": trained.start,
+            "measured": trained.measured}
 
 
-def _plot(curve: Curve, out_dir: Path, model: str, announce) -> None:
+def plot(curve: Curve, out_dir: Path, model: str, announce) -> None:
     try:
         from embedlab.report.curve import plot_curve
 
@@ -217,7 +332,7 @@ def _short(model: str) -> str:
     return f"{path.parent.name}/{path.name}" if path.name in ("model", "best") else path.name
 
 
-def _held_out(test, retrieval, guard, guard_retrieval, config: FinetuneConfig
+def held_out(test, retrieval, guard, guard_retrieval, config: FinetuneConfig
               ) -> tuple[dict[str, Task], Curve]:
     if test is None and retrieval is None:
         raise EmbedlabError("fine-tuning needs held-out data to draw the curve: give --test "
@@ -244,7 +359,7 @@ def _held_out(test, retrieval, guard, guard_retrieval, config: FinetuneConfig
     return tasks, Curve(f"{label}/{name}", info)
 
 
-def _leakage(data: TrainingData, tasks: dict[str, Task]) -> dict[str, int]:
+def leakage(data: TrainingData, tasks: dict[str, Task]) -> dict[str, int]:
     """Held-out queries (normalised) that are also training queries: these inflate the curve."""
     train_queries = {text_key(row.query) for row in data.rows}
     return {label: sum(text_key(q) in train_queries for q in dict.fromkeys(task.texts("query")))
@@ -261,41 +376,3 @@ def _dtype(requested: str, device: str) -> str:
 
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     return "fp32"
-
-
-def _memory_plan(setup: Setup, config: FinetuneConfig, announce) -> dict[str, Any]:
-    """The chosen configuration's estimate (announced, with a warning when it does not fit), and the
-    alternatives (GradCache / checkpointing on or off)."""
-    shape = ModelShape.of(setup.model)
-    common = {"batch_size": config.batch_size, "group_size": config.group_size,
-              "query_length": config.query_max_length, "passage_length": config.passage_max_length,
-              "dtype_bytes": 2 if setup.dtype != "fp32" else 4, "device": setup.device,
-              "available": available_memory(setup.device)}
-
-    def estimate(mini: int | None, checkpointing: bool = config.gradient_checkpointing):
-        return plan(shape, mini_batch_size=mini, checkpointing=checkpointing, **common)
-
-    mini = config.mini_batch_size
-    if mini == "auto":
-        mini = None if estimate(None).fits else \
-            choose_mini_batch(lambda m: estimate(m).fits, config.batch_size)
-    mini = int(mini) if mini and int(mini) < config.batch_size else None
-    chosen = estimate(mini)
-    other_mini = mini or min(32, max(1, config.batch_size // 2))
-    alternatives = {"plain": estimate(None), "gradcache": estimate(other_mini),
-                    "plain_checkpointing": estimate(None, True),
-                    "gradcache_checkpointing": estimate(other_mini, True)}
-    others = ", ".join(f"{name.replace('_', ' + ')} {gib(p.total)}" for name, p in alternatives.items())
-    text = (f"memory plan (estimate): {chosen.describe()}\n"
-            f"  alternatives (GiB, GradCache mini-batch {other_mini}): {others}")
-    announce(text)
-    if not chosen.fits:
-        announce("warning: the estimate is above the free memory; lower --batch-size or set "
-                 "--mini-batch-size (the estimate assumes every text at max length)")
-    return {
-        **{name: p.as_dict() for name, p in alternatives.items()},
-        "chosen": {**chosen.as_dict(), "loss": "CachedMultipleNegativesRankingLoss" if mini
-                   else "MultipleNegativesRankingLoss"},
-        "text": text,
-        "estimate": "planner estimate (texts at max length), not a measurement",
-    }

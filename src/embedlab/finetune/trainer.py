@@ -3,6 +3,9 @@
 - loss: InfoNCE over in-batch negatives plus `group_size - 1` hard negatives per query
   (MultipleNegativesRankingLoss, scale = 1 / temperature), or its GradCache variant
   CachedMultipleNegativesRankingLoss when a mini-batch is set (memory flat in the batch size);
+- with a teacher's scores, MarginMSE or KL over each query's group (`teacher.py`); any of these wrapped in
+  MatryoshkaLoss with `--matryoshka` (`matryoshka.py`);
+- several processes: DDP, each with batch_size / N queries of a step, embeddings gathered across them;
 - the NO_DUPLICATES batch sampler, so no text appears twice in a batch (no in-batch false negatives
   from repeated passages);
 - evaluation and a checkpoint every `eval_every` steps and at each epoch end; checkpoints are saved at
@@ -22,6 +25,7 @@ from typing import Any
 
 from embedlab.finetune.checkpoints import prune_checkpoints
 from embedlab.finetune.config import FinetuneConfig
+from embedlab.finetune.distributed import backend
 from embedlab.finetune.examples import Examples
 from embedlab.results.curve import Curve
 
@@ -40,19 +44,18 @@ class Setup:
 
 
 def build_trainer(st, setup: Setup, evaluator, curve: Curve, config: FinetuneConfig, out_dir: Path, *,
-                  mini_batch: int | None, verbose: bool, eval_on_start: bool, callbacks: list):
-    """A SentenceTransformerTrainer whose evaluator puts every checkpoint on `curve`."""
+                  mini_batch: int | None, verbose: bool, eval_on_start: bool, callbacks: list, world_size: int = 1):
+    """A SentenceTransformerTrainer whose evaluator puts every checkpoint on `curve` (`world_size` processes:
+    each takes its share of a step's queries)."""
     from datasets import Dataset
     from transformers import EarlyStoppingCallback
     from transformers.trainer_callback import PrinterCallback
 
-    losses, _ = _st_modules()
-    scale = 1.0 / config.temperature
-    loss = (losses.CachedMultipleNegativesRankingLoss(setup.model, scale=scale, mini_batch_size=mini_batch)
-            if mini_batch else losses.MultipleNegativesRankingLoss(setup.model, scale=scale))
+    loss = build_loss(setup.model, config, mini_batch, teacher="label" in setup.examples.columns,
+                      gather=world_size > 1)
     args = _training_arguments(st, setup, config, out_dir, metric=f"eval_{evaluator.primary_metric}",
-                               eval_on_start=eval_on_start)
-    callbacks = [_curve_log(curve, config, out_dir), *callbacks]
+                               eval_on_start=eval_on_start, world_size=world_size)
+    callbacks = [curve_log(curve, config, out_dir), *callbacks]
     if config.early_stopping:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping))
     # sentence-transformers draws a raw tqdm bar ("Computing widget examples") while it is built
@@ -64,8 +67,39 @@ def build_trainer(st, setup: Setup, evaluator, curve: Curve, config: FinetuneCon
     return trainer
 
 
+def build_loss(model, config: FinetuneConfig, mini_batch: int | None, *, teacher: bool = False, gather: bool = False):
+    """The loss of the run: InfoNCE (its GradCache variant with a mini-batch; embeddings gathered across processes
+    with `gather`), or with a teacher's scores MarginMSE / KL over each query's group; wrapped in MatryoshkaLoss
+    with `config.matryoshka`."""
+    losses, _ = _st_modules()
+    scale = 1.0 / config.temperature
+    if teacher:
+        from embedlab.finetune.teacher import distillation_loss
+
+        loss = distillation_loss(losses, model, config)
+    elif mini_batch:
+        loss = losses.CachedMultipleNegativesRankingLoss(model, scale=scale, mini_batch_size=mini_batch,
+                                                         gather_across_devices=gather)
+    else:
+        loss = losses.MultipleNegativesRankingLoss(model, scale=scale, gather_across_devices=gather)
+    if config.matryoshka:
+        from embedlab.finetune.matryoshka import loss_dimensions
+
+        loss = losses.MatryoshkaLoss(model, loss, matryoshka_dims=loss_dimensions(config.matryoshka, model))
+    return loss
+
+
+def loss_name(config: FinetuneConfig, mini_batch: int | None, *, teacher: bool) -> str:
+    """The loss `build_loss` builds, by the names of sentence-transformers' classes."""
+    if teacher:
+        name = "MarginMSELoss" if config.distill_loss == "margin-mse" else "DistillKLDivLoss"
+    else:
+        name = "CachedMultipleNegativesRankingLoss" if mini_batch else "MultipleNegativesRankingLoss"
+    return f"MatryoshkaLoss({name}, dims {','.join(map(str, config.matryoshka))})" if config.matryoshka else name
+
+
 def _trainer_class(st, max_length: int | None):
-    """The trainer, saving every checkpoint with the deployment max length instead of the training one."""
+    """The trainer, saving and evaluating every checkpoint at the deployment max length instead of the training one."""
     from embedlab.models.sentence_transformers import at_max_length
 
     class Trainer(st.SentenceTransformerTrainer):
@@ -73,11 +107,15 @@ def _trainer_class(st, max_length: int | None):
             with at_max_length(self.model, max_length):
                 super().save_model(output_dir, _internal_call)
 
+        def evaluate(self, *args, **kwargs):  # every process: they share the encoding of several
+            with at_max_length(self.model, max_length):
+                return super().evaluate(*args, **kwargs)
+
     return Trainer
 
 
 def _training_arguments(st, setup: Setup, config: FinetuneConfig, out_dir: Path, *, metric: str,
-                        eval_on_start: bool):
+                        eval_on_start: bool, world_size: int = 1):
     _, batch_samplers = _st_modules()
     strategy = "steps" if config.eval_every else "epoch"
     log_every = config.eval_every or math.ceil(setup.total_steps / max(config.epochs, 1))
@@ -85,7 +123,7 @@ def _training_arguments(st, setup: Setup, config: FinetuneConfig, out_dir: Path,
         output_dir=str(out_dir),
         num_train_epochs=config.epochs,
         max_steps=config.max_steps or -1,
-        per_device_train_batch_size=config.batch_size,
+        per_device_train_batch_size=config.batch_size // world_size,
         learning_rate=config.learning_rate,
         warmup_steps=int(config.warmup_ratio * setup.total_steps),
         weight_decay=config.weight_decay,
@@ -94,6 +132,7 @@ def _training_arguments(st, setup: Setup, config: FinetuneConfig, out_dir: Path,
         fp16=setup.dtype == "fp16",
         bf16=setup.dtype == "bf16",
         use_cpu=setup.device == "cpu",
+        **({"ddp_backend": backend(setup.device), "dataloader_drop_last": True} if world_size > 1 else {}),
         **_checkpointing_argument(st, config.gradient_checkpointing),
         batch_sampler=batch_samplers.NO_DUPLICATES,
         eval_strategy=strategy,
@@ -111,7 +150,7 @@ def _training_arguments(st, setup: Setup, config: FinetuneConfig, out_dir: Path,
     )
 
 
-def _curve_log(curve: Curve, config: FinetuneConfig, out_dir: Path):
+def curve_log(curve: Curve, config: FinetuneConfig, out_dir: Path):
     from transformers import TrainerCallback
 
     class CurveLog(TrainerCallback):
@@ -129,6 +168,8 @@ def _curve_log(curve: Curve, config: FinetuneConfig, out_dir: Path):
                 control.should_evaluate = control.should_save = True
 
         def on_save(self, args, state, control, **kwargs):
+            if not state.is_world_process_zero:
+                return
             best = {curve.best()["step"]} if curve.points else set()
             prune_checkpoints(out_dir, config.keep_checkpoints, best | {state.global_step})
             if state.best_model_checkpoint and not Path(state.best_model_checkpoint).is_dir():

@@ -45,6 +45,16 @@ class CrossEncoderScorer(PairScorer):
         self.prefixes = (self.options.query_instruction or "", self.options.document_instruction or "")
         self.texts_cut = 0
 
+    @classmethod
+    def from_model(cls, model, options: ModelOptions | None = None, name: str = "in-memory cross-encoder"
+                   ) -> CrossEncoderScorer:
+        """Wrap an already loaded CrossEncoder (e.g. one being trained) without copying it; never cached."""
+        self = cls.__new__(cls)
+        self.spec, self.options, self.model, self.name = name, options or ModelOptions(), model, name
+        self.device, self.revision = str(model.device), None
+        self.prefixes, self.texts_cut = ("", ""), 0
+        return self
+
     @property
     def preferred_batch(self) -> int:
         return self.options.batch_size

@@ -40,16 +40,17 @@ def model_instructions(model, query_instruction: str | None, document_instructio
     }
 
 
-def load_sentence_transformer(spec: str, device: str, model_class: str = "SentenceTransformer"):
+def load_sentence_transformer(spec: str, device: str, model_class: str = "SentenceTransformer",
+                              model_kwargs: dict | None = None):
     """A SentenceTransformer (or another sentence-transformers model class: SparseEncoder, MultiVectorEncoder) from
-    a directory or hub id, or a ModelError that says why not."""
+    a directory or hub id, or a ModelError that says why not. `model_kwargs` go to transformers (e.g. a dtype)."""
     if _looks_like_path(spec) and not Path(spec).expanduser().exists():
         raise ModelError(f"cannot load model '{spec}': no such directory (a local model is a folder "
                          "saved by sentence-transformers; a hub id looks like BAAI/bge-small-zh-v1.5)")
     st = require("sentence_transformers", "running a local model")
     try:
         return getattr(st, model_class)(str(Path(spec).expanduser()) if _looks_like_path(spec) else spec,
-                                        device=device)
+                                        device=device, **({"model_kwargs": model_kwargs} if model_kwargs else {}))
     except (OSError, ValueError) as exc:
         where = "local directory" if Path(spec).exists() else "Hugging Face id"
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"

@@ -36,6 +36,15 @@ def split_lines(report: Any, out_dir: Path, *, by_passage: bool = False) -> list
     return lines
 
 
+def health_line(health: dict) -> str:
+    """The collapse indicators at the best step against the base model, and when they warn."""
+    base, best = health["base"], health["best"]
+    moves = "; ".join(f"{label} {base[name]:.3g} -> {best[name]:.3g} ({best[name] / base[name]:.2f}x)"
+                      for name, label in (("mean_pairwise_cosine", "mean cosine"), ("score_spread", "spread"),
+                                          ("effective_rank", "effective rank")) if base[name])
+    return f"health at the best step: {moves} (thresholds: {health['thresholds']})"
+
+
 def summary_text(summary: dict, out_dir: Path) -> str:
     """The run's honest summary in a few lines."""
     d = summary["delta"]
@@ -58,12 +67,18 @@ def summary_text(summary: dict, out_dir: Path) -> str:
     if leaks:
         lines.append("warning: held-out queries also in train (scores inflated): "
                      + ", ".join(f"{k} {v}" for k, v in leaks.items()) + "; use `embedlab split`")
-    lines += [f"warning: {w}" for w in summary["warnings"]]
+    lines += [f"warning: {w}" for w in summary["warnings"][:3]]
+    if len(summary["warnings"]) > 3:
+        lines.append(f"  ... and {len(summary['warnings']) - 3} more warnings (curve.json has each point's)")
+    if "health" in summary:  # not in summaries of earlier versions
+        lines.append(health_line(summary["health"]))
     memory = summary["memory"]
-    lines.append(f"loss: {summary['loss']}; memory: planned ~{memory['chosen']['total'] / GIB:.2f} GiB "
-                 f"(estimate), measured peak {memory['measured_peak_bytes'] / GIB:.2f} GiB "
-                 f"({memory['measured']})")
-    if "max_length" in summary:  # not in summaries of earlier versions
+    planned = f"planned ~{memory['chosen']['total'] / GIB:.2f} GiB (estimate), " if "chosen" in memory else ""
+    lines.append(f"loss: {summary['loss']}; memory: {planned}measured peak {memory['measured_peak_bytes'] / GIB:.2f} "
+                 f"GiB ({memory['measured']})")
+    if summary.get("kind") == "cross-encoder":
+        lines.append(f"max length: (query, passage) pairs trained, scored and saved at {summary['max_length']} tokens")
+    elif "max_length" in summary:  # not in summaries of earlier versions
         trained = summary["train_max_length"]
         lines.append(f"max length: trained at {trained['query']} (queries) / {trained['passage']} (passages) "
                      f"tokens; checkpoints, best/ and the curve at {summary['max_length']}")
