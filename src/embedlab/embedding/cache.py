@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from embedlab.errors import EmbedlabError
+from embedlab.paths import CACHE_HOME
 
-DEFAULT_PATH = Path.home() / ".cache" / "embedlab" / "embeddings.sqlite"
+DEFAULT_PATH = CACHE_HOME / "embeddings.sqlite"
 _SQL_VARS = 900  # below SQLite's limit on bound parameters
 _COLUMNS = ["model", "text_hash", "dim", "vector", "checksum"]
 

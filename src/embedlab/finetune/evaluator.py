@@ -16,10 +16,10 @@ from collections.abc import Callable
 from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import require
 from embedlab.finetune.health import collapse_indicators, collapse_warnings, health_sample
+from embedlab.finetune.matryoshka import dimension_line, dimension_scores
 from embedlab.finetune.progress import Announcer
 from embedlab.models.base import KINDS, ModelOptions
 from embedlab.models.sentence_transformers import SentenceTransformerEncoder
-from embedlab.finetune.matryoshka import dimension_line, dimension_scores
 from embedlab.results.curve import Curve
 from embedlab.scorers import DenseScorer
 from embedlab.tasks.types import Task

@@ -98,9 +98,9 @@ def require_backend(backend: str) -> None:
 
 def exports_root() -> Path:
     """Where exports are kept: $EMBEDLAB_EXPORT_DIR, else `exports/` beside the default embedding cache."""
-    from embedlab.embedding.cache import DEFAULT_PATH
+    from embedlab.paths import CACHE_HOME
 
-    return Path(os.environ.get("EMBEDLAB_EXPORT_DIR") or DEFAULT_PATH.parent / "exports")
+    return Path(os.environ.get("EMBEDLAB_EXPORT_DIR") or CACHE_HOME / "exports")
 
 
 def content_id(spec: str, revision: str | None) -> str:
