@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from embedlab.report.figures import png, pyplot
-from embedlab.report.markup import html_page, html_table, markdown_table, png_img
+from embedlab.report.markup import html_page, html_table, human_bytes, markdown_table, png_img
 from embedlab.results.chunks import ChunkSummary, ConfigRow
 from embedlab.results.table import short_name
 
@@ -18,15 +18,6 @@ def heading(s: ChunkSummary) -> str:
     level = "" if s.level == "span" else " — DOCUMENT-LEVEL judgments: no span metrics"
     return (f"{s.task}: {short_name(s.model)}, {s.metric} ({s.queries:,} queries), k={s.k}, units: {s.units}; sorted by context "
             f"tokens per query; Δ vs {s.baseline}{level}")
-
-
-def _size(n: float | None) -> str:
-    if n is None:
-        return "–"
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n:g} B"
 
 
 def _pct(value: float | None) -> str:
@@ -54,7 +45,7 @@ def chunk_rows(s: ChunkSummary) -> tuple[list[str], list[list[str]]]:
         rows.append([r.config["label"], f"{100 * r.mean:.2f}", f"{100 * r.ci.low:.2f}–{100 * r.ci.high:.2f}", *delta,
                      *span, _pct(r.scores.get("ndcg@10")), "–" if r.median_rank is None else f"{r.median_rank:g}",
                      f"{r.chunks:,}", f"{r.tokens_mean:.0f}", f"{r.tokens_p95:.0f}", f"{r.context_tokens:,.0f}",
-                     _size(r.index_bytes), "–" if r.encode_seconds is None else f"{r.encode_seconds:.1f}",
+                     human_bytes(r.index_bytes), "–" if r.encode_seconds is None else f"{r.encode_seconds:.1f}",
                      _mark(r, s.best)])
     return HEADER, rows
 
