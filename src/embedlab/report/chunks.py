@@ -82,12 +82,16 @@ def markdown_chunks(s: ChunkSummary) -> list[str]:
 
 def chunks_page(summaries: list[ChunkSummary], title: str = "embedlab chunks: which chunking?") -> str:
     """One self-contained HTML page: per model the table and the quality / context-tokens plot (inlined PNG)."""
-    parts = [f"<h1>{html.escape(title)}</h1>"]
-    for s in summaries:
-        parts += [f"<h2>{html.escape(heading(s))}</h2>", html_table(*chunk_rows(s), caption(s)),
-                  png_img(frontier_plot(s), "quality against context tokens"),
-                  *(f"<p>note: {html.escape(n)}</p>" for n in s.notes)]
+    parts = [f"<h1>{html.escape(title)}</h1>", *(part for s in summaries for part in html_chunks(s))]
     return html_page(title, "".join(parts), "body{max-width:1400px}img{max-width:60%}")
+
+
+def html_chunks(s: ChunkSummary) -> list[str]:
+    """A summary's HTML: the heading, the table, the quality / context-tokens plot and the notes (`chunks_page`, and
+    `report`'s page of chunking results)."""
+    return [f"<h2>{html.escape(heading(s))}</h2>", html_table(*chunk_rows(s), caption(s)),
+            png_img(frontier_plot(s), "quality against context tokens"),
+            *(f"<p>note: {html.escape(n)}</p>" for n in s.notes)]
 
 
 def frontier_plot(s: ChunkSummary) -> bytes:

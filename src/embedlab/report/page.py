@@ -12,12 +12,14 @@ import io
 from collections.abc import Callable, Sequence
 
 from embedlab.data.output import MARK
+from embedlab.report.chunks import html_chunks, markdown_chunks
 from embedlab.report.compare import comparison_rows
 from embedlab.report.costs import CAPTION, cost_cells, markdown_costs
 from embedlab.report.figures import png, pyplot
 from embedlab.report.markup import html_page, html_table, markdown_table, png_img
 from embedlab.report.query_diff import query_parts
 from embedlab.report.sweep import html_sweep, markdown_sweep
+from embedlab.results.chunks import chunk_summaries
 from embedlab.results.compare import TaskComparison, compare, named_runs
 from embedlab.results.costs import cost_rows
 from embedlab.results.curve import Curve
@@ -72,6 +74,9 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
     for summary in sweep_summaries(results) if results else []:
         parts_md += markdown_sweep(summary)
         parts_html.append(html_sweep(summary))
+    for chunking in chunk_summaries(results) if results else []:  # `embedlab chunks`: sorted by context, frontier
+        parts_md += markdown_chunks(chunking)
+        parts_html += html_chunks(chunking)
     for note in [note for result in results for note in fusion_notes(result)] + query_notes:
         parts_md += [f"**{note}**", ""]
         parts_html.append(f"<p class='worse'>{html.escape(note)}</p>")
