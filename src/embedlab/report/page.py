@@ -85,19 +85,25 @@ def build(results: list[Results], *, curves: list[Curve] = (), baseline: str | N
     parts_html += stack_html + ([html_table(*cost_cells(costs), CAPTION)] if costs else [])
     parts_md += stack_md + (markdown_costs(costs) if costs else [])
     for curve in curves:
-        from embedlab.report.curve import plot_curve
-
-        buffer = io.BytesIO()
-        plot_curve(curve, buffer)
-        summary = curve.summary()
-        text = (f"base {summary['base']:.4f} → best {summary['best']:.4f} at step {summary['best_step']} "
-                f"(Δ {summary['delta']['mean']:+.4f}, 95% CI [{summary['delta']['low']:+.4f}, "
-                f"{summary['delta']['high']:+.4f}])")
-        parts_md += [f"## Fine-tuning curve: {curve.metric}", "", text, ""]
-        parts_html += [f"<h2>Fine-tuning curve: {html.escape(curve.metric)}</h2><p>{html.escape(text)}</p>",
-                       _img(buffer.getvalue())]
+        curve_html, curve_md = _curve_parts(curve)
+        parts_html += curve_html
+        parts_md += curve_md
     page = html_page(title, "".join(parts_html) + page_end, STYLE)
     return page, "\n".join([*parts_md, f"<!-- {MARK} -->"])
+
+
+def _curve_parts(curve: Curve) -> tuple[list[str], list[str]]:
+    """A fine-tuning curve's (html, markdown): its plot and base -> best with the CI of the gain."""
+    from embedlab.report.curve import plot_curve
+
+    buffer = io.BytesIO()
+    plot_curve(curve, buffer)
+    summary = curve.summary()
+    text = (f"base {summary['base']:.4f} → best {summary['best']:.4f} at step {summary['best_step']} "
+            f"(Δ {summary['delta']['mean']:+.4f}, 95% CI [{summary['delta']['low']:+.4f}, "
+            f"{summary['delta']['high']:+.4f}])")
+    return ([f"<h2>Fine-tuning curve: {html.escape(curve.metric)}</h2><p>{html.escape(text)}</p>",
+             _img(buffer.getvalue())], [f"## Fine-tuning curve: {curve.metric}", "", text, ""])
 
 
 def stack_section(results: list[Results], price_per_mtok: float | None = None) -> tuple[list[str], list[str]]:

@@ -29,6 +29,7 @@ from embedlab.results.table import display_names, short_name
 from embedlab.tasks.cmteb import TASKS
 from embedlab.tasks.cmteb_table import MTEB_VERSION
 from embedlab.tasks.sampling import sample_note
+from embedlab.tasks.types import task_type
 
 CUSTOM_PREFIX = "Custom-"
 UNKNOWN_LANGUAGE = "und-Zyyy"  # ISO 639-3 "undetermined", script "common"
@@ -110,7 +111,7 @@ def task_result(result: TaskResult, *, created: str = "", embedlab_version: str 
     extra: dict[str, Any] = {"version": embedlab_version, "model": model, "task": result.task, "data": how,
                              "data_hash": result.data_hash, "sample": result.sample, "dataset": result.dataset,
                              "counts": result.counts}
-    if result.type == "reranking":
+    if task_type(result.type).mteb_prefix == "v2.":
         extra["semantics"] = V2_NOTE
         extra["reranking_v1"] = {key: result.scores[ours] for key, ours in V1_KEYS if ours in result.scores}
     return {"dataset_revision": revision, "task_name": name, "mteb_version": MTEB_VERSION,
@@ -123,15 +124,14 @@ def task_result(result: TaskResult, *, created: str = "", embedlab_version: str 
 def mteb_scores(result: TaskResult) -> tuple[dict[str, float], str]:
     """(scores under mteb's names, mteb's main score name): `ndcg@10` -> `ndcg_at_10`; of a reranking task only
     the `v2.*` scores (mteb 2.x's semantics); the main score is mteb's for the task type."""
+    kind = task_type(result.type)
     scores = {}
     for key, value in result.scores.items():
-        if result.type == "reranking":
-            if not key.startswith("v2."):
-                continue
-            key = key.removeprefix("v2.")
-        metric = parse_metric(key)
+        if not key.startswith(kind.mteb_prefix):
+            continue
+        metric = parse_metric(key.removeprefix(kind.mteb_prefix))
         scores[f"{metric.measure}_at_{metric.k}"] = value
-    return scores, ("map_at_1000" if result.type == "reranking" else "ndcg_at_10")
+    return scores, kind.mteb[1]
 
 
 def model_meta(info: dict[str, Any], name: str, revision: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from embedlab.errors import EmbedlabError
 from embedlab.results.compare import TaskComparison, named_runs
 from embedlab.results.results import ModelRun, Results, TaskResult
 from embedlab.tasks.retrieval import RetrievalTask
+from embedlab.tasks.types import task_type
 
 SNIPPET = 160
 
@@ -106,7 +107,7 @@ def query_analyses(results: list[Results], comparisons: list[TaskComparison], n:
         present = {r.model: _result(named[r.model], c.task) for r in c.rows}
         saved = {name: result for name, result in present.items()
                  if result is not None and c.task in named[name].model.get("saved_runs", {})}
-        if not saved or next(iter(present.values())).type != "retrieval":
+        if not saved or not task_type(next(iter(present.values())).type).ranks_corpus:
             continue
         unsaved = [name for name in present if name not in saved]
         if unsaved:

@@ -32,6 +32,7 @@ class TaskType:
     score: Callable[[Task, ModelOutputs, tuple[int, ...]], dict[str, np.ndarray]]
     sample: Callable[..., Task]  # (task, n, seed, prune_corpus=, distractors=) -> a seeded subsample
     mteb: tuple[str, str]  # mteb's task type and main score
+    mteb_prefix: str  # the scores exported under mteb's names: those of mteb 2.x's semantics (`v2.*` of reranking)
     ranks_corpus: bool  # a model ranks a corpus (retrieval), or scores each row's own candidates (reranking)
 
 
@@ -41,7 +42,7 @@ TASK_TYPES = {
         score_names=lambda k_values: list(RERANKING_SCORES),
         query_ids=lambda task: [row.id for row in task.rows],
         score=lambda task, scorer, k_values: score_reranking(task, scorer.candidate_scores(task)),
-        sample=sample_reranking, mteb=("Reranking", "map_at_1000"), ranks_corpus=False),
+        sample=sample_reranking, mteb=("Reranking", "map_at_1000"), mteb_prefix="v2.", ranks_corpus=False),
     "retrieval": TaskType(
         name="retrieval", main_score="ndcg@10",
         table_rows=("ndcg@10", "map@10", "mrr@10", "recall@10", "recall@100", "recall@1000"),
@@ -49,7 +50,7 @@ TASK_TYPES = {
         query_ids=lambda task: list(task.queries),
         score=lambda task, scorer, k_values: score_retrieval(
             task, scorer.ranking(task, max(k_values))[0], all_metrics(k_values)),
-        sample=sample_retrieval, mteb=("Retrieval", "ndcg_at_10"), ranks_corpus=True),
+        sample=sample_retrieval, mteb=("Retrieval", "ndcg_at_10"), mteb_prefix="", ranks_corpus=True),
 }
 
 
