@@ -12,6 +12,7 @@ from embedlab.deploy import DeployOptions, deploy_sweep
 from embedlab.deploy.encoders import check_sweepable, encoder_requires, parse_encoders
 from embedlab.errors import EmbedlabError, UnknownNameError
 from embedlab.results.deploy import deploy_summaries
+from embedlab.run.options import RunOptions
 from tests.conftest import FakeEncoder
 
 TASKS = [demo.RERANKING, demo.RETRIEVAL]
@@ -48,8 +49,8 @@ def exports(tmp_path, monkeypatch):
 
 def test_an_onnx_row_scores_as_torch_does_with_its_speed_and_its_delta(tiny_model, exports):
     pytest.importorskip("onnxruntime")
-    results = deploy_sweep(str(tiny_model), TASKS, deploy=DeployOptions(precisions=("float32",),
-                                                                         encoders=("torch", "onnx")))
+    results = deploy_sweep(str(tiny_model), TASKS, run=RunOptions(sample=12),
+                           deploy=DeployOptions(precisions=("float32",), encoders=("torch", "onnx")))
     torch_run, onnx_run = results.runs
     assert torch_run.model["deploy"]["baseline"] and torch_run.model["deploy"]["encoder"] == "torch"
     assert onnx_run.model["name"].endswith(" @32 float32 exact backend:onnx")
