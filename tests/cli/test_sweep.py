@@ -44,3 +44,55 @@ def test_bad_input_is_one_line(runner, tmp_path, args, line):
     errors = [x for x in result.stderr.splitlines() if x.startswith("error:")]
     assert len(errors) == 1 and line in errors[0], result.stderr
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args,line", [
+    (["--backend", "torch,onnx-int4"], "error: unknown backend 'onnx-int4'; did you mean 'onnx-int8'?"),
+    (["--backend", "torch,onnx", "-m", "bm25"], "error: --backend onnx: only a local sentence-transformers model"),
+    (["--backend", "static", "-m", "openai:text-embedding-3-small"],
+     "error: --backend static: only a local sentence-transformers model given by name can be swept over backends"),
+])
+def test_a_bad_backend_sweep_is_one_line_before_any_work(runner, tmp_path, monkeypatch, args, line):
+    monkeypatch.setattr("embedlab.run.evaluation.load_tasks", lambda *a, **k: pytest.fail("data was read"))
+    result = runner.invoke(cli, ["sweep", "--demo", "-q", "-o", str(tmp_path / "o"), *args])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and line in result.stderr, result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_backend_whose_package_is_missing_names_its_extra_before_any_work(runner, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "model2vec", None)
+    monkeypatch.setattr("embedlab.run.evaluation.load_tasks", lambda *a, **k: pytest.fail("data was read"))
+    result = runner.invoke(cli, ["sweep", "--demo", "-q", "-o", str(tmp_path / "o"), "--backend", "torch,static"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --backend static needs 'model2vec', which is not installed: pip install 'embedlab[static]'"]
+    assert not list(tmp_path.iterdir())
+
+
+def test_backend_rows_in_the_table_and_in_json(runner, tmp_path, monkeypatch):
+    pytest.importorskip("model2vec")
+    from embedlab import demo
+    from tests.models.test_static import tiny_bert
+
+    monkeypatch.setenv("EMBEDLAB_EXPORT_DIR", str(tmp_path / "exports"))
+    model = tiny_bert(tmp_path / "m")
+    args = ["sweep", "-m", str(model), "--reranking", str(demo.RERANKING), "--retrieval", str(demo.RETRIEVAL),
+            "--precision", "float32", "--backend", "torch,static", "-q"]
+    result = runner.invoke(cli, [*args, "--format", "json", "-o", str(tmp_path / "json")])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    for task in printed["tasks"]:
+        base, static = task["rows"]
+        assert (base["encoder"], static["encoder"]) == ("torch", "static")
+        assert static["delta"] is not None and static["p_holm"] is not None and static["ci"]["low"] <= static["mean"]
+        for row in (base, static):
+            assert row["texts_per_second"] > 0 and row["encode_ms"] > 0 and row["model_bytes"] > 0
+            assert isinstance(row["frontier_encode"], bool)
+        assert task["encoder_recommendation"].startswith(f"{task['task']}: encoder")
+    table = runner.invoke(cli, [*args, "-o", str(tmp_path / "table")])
+    assert table.exit_code == 0, table.output
+    assert "@16 float32 exact backend:static" in table.stdout and "enc ms/q" in table.stdout
+    assert "  demo/retrieval: encoder" in table.stdout.split("recommended")[1]

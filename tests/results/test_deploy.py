@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from embedlab.results import ModelRun, Results, TaskResult
-from embedlab.results.deploy import MEANINGFUL_DOCUMENTS, deploy_summaries, is_deploy_run, overall
+from embedlab.results.deploy import MEANINGFUL_DOCUMENTS, deploy_summaries, is_deploy_run, overall, overall_encoder
 
 
 def run(dim, precision, values, *, prompt="configured", ms=1.0, baseline=False, index="exact", task="t",
@@ -105,3 +105,49 @@ def test_index_latencies_on_a_small_corpus_are_flagged_and_not_used_to_choose():
     [large] = deploy_summaries(Results(runs(MEANINGFUL_DOCUMENTS)), resamples=500)
     assert large.notes == [] and large.recommendation.startswith(
         "t: @64 int8 usearch: 64 bytes per vector instead of 256 (4x smaller), 0.01 ms per query instead of 0.05;")
+
+
+def encoder_run(dim, values, encoder, encode_ms, *, task="t", baseline=False, rate=100.0):
+    """A row of a `--backend` sweep: `encoder` (torch for the baseline) at full width, float32, exact, its speed."""
+    made = run(dim, "float32", values, baseline=baseline, task=task)
+    made.model["deploy"]["encoder"] = encoder
+    made.model["model_bytes"] = 1000 * dim
+    made.model["name"] += "" if encoder == "torch" else f" backend:{encoder}"
+    made.tasks[0].timings.update({"encode_ms_per_query": encode_ms, "encode_texts_per_second": rate})
+    return made
+
+
+def test_encoder_rows_get_their_speed_their_frontier_and_a_recommendation_of_their_own():
+    rng = np.random.default_rng(6)
+    base = rng.uniform(0.3, 0.9, 300)
+    near = lambda: base + rng.normal(0, 0.005, 300)  # noqa: E731
+    results = Results([encoder_run(64, base, "torch", 10.0, baseline=True, rate=100),
+                       run(64, "int8", near()),  # a vector variant: the format recommendation's
+                       encoder_run(64, near(), "onnx", 9.0),
+                       encoder_run(64, near(), "onnx-int8", 4.0, rate=300),
+                       encoder_run(32, base - 0.2, "static", 0.05, rate=50_000)])  # smaller vectors, much worse
+    [s] = deploy_summaries(results, resamples=1000)
+    rows = {r.encoder: r for r in s.rows if r.variant["precision"] == "float32"}
+    assert rows["onnx-int8"].free and rows["onnx-int8"].frontier_encode and rows["onnx-int8"].model_bytes == 64_000
+    assert rows["static"].frontier_encode and not rows["static"].tied and rows["static"].texts_per_second == 50_000
+    assert not rows["onnx"].frontier_encode  # onnx-int8 is as good and faster
+    assert s.rows[0].encode_ms == 10.0 and s.rows[0].frontier_encode
+    # the vector format is chosen among torch's vectors: static's smaller ones are another model's
+    assert s.recommendation.startswith("t: @64 int8 exact: 64 bytes per vector instead of 256")
+    assert s.encoder_recommendation.startswith("t: encoder onnx-int8: 2.5x faster per query (4 ms instead of 10, "
+                                               "300 texts/s instead of 100); not significantly different from torch")
+    assert "backend" not in overall([s, s]) and overall_encoder([s]) is None
+    assert overall_encoder([s, s]).startswith("overall encoder: onnx-int8: at least 2.5x faster per query than torch")
+
+
+def test_when_every_faster_encoder_loses_torch_is_kept_with_the_closest_loss():
+    rng = np.random.default_rng(7)
+    base = rng.uniform(0.3, 0.9, 300)
+    [s] = deploy_summaries(Results([encoder_run(64, base, "torch", 10.0, baseline=True),
+                                    encoder_run(64, base - 0.05 + rng.normal(0, 0.005, 300), "onnx-int8", 4.0),
+                                    encoder_run(64, base - 0.2, "static", 0.1)]), resamples=1000)
+    assert s.encoder_recommendation.startswith("t: encoder: keep torch: every faster backend scores significantly "
+                                               "lower (the closest, onnx-int8: Δ -5.")
+    assert overall_encoder([s, s]) == "overall encoder: keep torch: no faster backend holds on every task"
+    [plain] = deploy_summaries(Results([run(64, "float32", base, baseline=True), run(64, "int8", base)]))
+    assert plain.encoder_recommendation == "" and plain.rows[0].encode_ms is None

@@ -1,5 +1,6 @@
 """`embedlab sweep`: what will it cost to deploy? Dimensions, precision, index and query prompt of one model,
-from one encoding (`deploy.deploy_sweep`); the cost table on stdout, results JSON and report in the output folder.
+from one encoding, and the backends that encode it (`--backend`: each encodes again) (`deploy.deploy_sweep`); the
+cost table on stdout, results JSON and report in the output folder.
 (`results/sweep.py` is the hybrid's weight sweep; this command's code is in `deploy/`.)"""
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ _VARIANTS = [
     option("Variants", "--nlist", type=click.IntRange(1), default=None, help="IVF lists [default: sqrt(documents)]."),
     option("Variants", "--nprobe", type=click.IntRange(1), default=8, show_default=True,
            help="IVF lists searched per query."),
+    option("Variants", "--backend", "backends", default=None, metavar="B[,B...]",
+           help="Encoders to compare, comma-separated: torch, onnx, onnx-int8, openvino, openvino-int8, static (a "
+                "model2vec distilled from the model; exports and distillations are made once and cached). Each encodes "
+                "the texts again, a row at its full width, float32, exact, against float32 torch (the baseline), with "
+                "its texts/s and encode ms per query measured; they run on the CPU (torch too unless --device is given). "
+                "Local sentence-transformers models only."),
 ]
 
 
@@ -69,17 +76,20 @@ _VARIANTS = [
              "--overwrite).")
 @options([OVERWRITE, QUIET])
 def sweep_command(dims, precisions, indexes, prompt_variants, rescore_depth, ann_depth, hnsw_m, ef_search, nlist,
-                  nprobe, fmt, output, overwrite, quiet, max_cost, price_per_mtok, **opts) -> None:
+                  nprobe, backends, fmt, output, overwrite, quiet, max_cost, price_per_mtok, **opts) -> None:
     """What will it cost to deploy? Scores, bytes and latency of every dimensions x precision x index variant
-    (and query prompt) of one model, from one encoding, against the full-precision exact baseline.
+    (and query prompt) of one model, from one encoding, against the full-precision exact baseline; with --backend,
+    also each backend's own encoding (ONNX, OpenVINO, int8, a static model), with its encode speed.
 
     \b
     Examples:
       embedlab sweep --demo --dims 384,256,128 --precision float32,int8,binary+rescore --index exact,hnsw
+      embedlab sweep --demo --precision float32,int8 --backend torch,onnx-int8,openvino-int8,static
       embedlab sweep -m BAAI/bge-m3 --retrieval data/my_retrieval --dims 1024,512,256 \\
           --precision float32,int8,binary --index exact,hnsw,ivf --prompt-variants -o sweep/
     """
     from embedlab.deploy import DeployOptions, deploy_sweep, parse_dims, parse_indexes, parse_precisions
+    from embedlab.deploy.encoders import check_sweepable, encoder_requires, parse_encoders
     from embedlab.deploy.scorer import DeployKnobs
     from embedlab.search.ann import AnnParams
 
@@ -88,13 +98,17 @@ def sweep_command(dims, precisions, indexes, prompt_variants, rescore_depth, ann
     if len(instructions) > 1 and not prompt_variants:
         raise click.UsageError("several --query-instruction values are prompt variants: add --prompt-variants")
     opts["query_instruction"] = None if prompt_variants or not instructions else instructions[0]
+    encoders = parse_encoders(backends) if backends is not None else ()
+    for spec in opts["models"]:  # before any data is read
+        check_sweepable(spec, encoders)
     deploy = DeployOptions(parse_dims(dims) if dims else (), parse_precisions(precisions), parse_indexes(indexes),
                            prompt_variants, tuple(instructions),
-                           DeployKnobs(rescore_depth, ann_depth, AnnParams(hnsw_m, ef_search, nlist, nprobe)))
+                           DeployKnobs(rescore_depth, ann_depth, AnnParams(hnsw_m, ef_search, nlist, nprobe)), encoders)
     from embedlab.cli.setup import run_setup
     from embedlab.search.names import INDEX_REQUIRES
 
-    requires = tuple((INDEX_REQUIRES[index], f"--index {index}") for index in deploy.indexes if index in INDEX_REQUIRES)
+    requires = tuple((INDEX_REQUIRES[index], f"--index {index}") for index in deploy.indexes if index in INDEX_REQUIRES) \
+        + tuple(encoder_requires(encoders))
     models, tasks, options, run = run_setup(opts, output / "results.json", outputs=(output / "report.html",),
                                             requires=requires, overwrite=overwrite, progress=not quiet, max_cost=max_cost,
                                             price_per_mtok=price_per_mtok,

@@ -6,7 +6,8 @@ scores it are `evaluate`'s. Each variant is a model run of its own (kind "varian
 `report` read the results unchanged; the baseline (full width, float32, exact search, the configured prompt) comes
 first and scores what `eval` scores. Reranking rows are scored candidate by candidate (no search), so approximate
 indexes run on retrieval only. With `prompt_variants`, queries are encoded again without a prompt and with each
-instruction given (documents are reused) and scored at full width, float32, exact.
+instruction given (documents are reused) and scored at full width, float32, exact. With `encoders` (`sweep
+--backend`), the model runs again on each other backend, a row each (`deploy.encoders`), with each encoder's speed.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from embedlab.deploy.encoders import EncoderRow, check_sweepable, encoder_rows
 from embedlab.deploy.scorer import DeployKnobs, VariantScorer
-from embedlab.deploy.variants import CONFIGURED, DEFAULT_PRECISIONS, NO_PROMPT, Variant, grid
+from embedlab.deploy.variants import CONFIGURED, DEFAULT_PRECISIONS, NO_PROMPT, TORCH, Variant, grid
 from embedlab.embedding.store import EmbeddingStore
 from embedlab.errors import EmbedlabError, ModelError
 from embedlab.models.base import Encoder, Model, ModelOptions
@@ -38,6 +40,7 @@ class DeployOptions:
     prompt_variants: bool = False
     query_instructions: tuple[str, ...] = ()  # with prompt_variants: instructions to try besides the configured one
     knobs: DeployKnobs = field(default_factory=DeployKnobs)
+    encoders: tuple[str, ...] = ()  # backends to encode with besides torch (`deploy.encoders`); given: speeds measured
 
 
 def deploy_sweep(spec: str | Model | Any, tasks, *, model: ModelOptions | None = None, run: RunOptions | None = None,
@@ -50,6 +53,9 @@ def deploy_sweep(spec: str | Model | Any, tasks, *, model: ModelOptions | None =
     if deploy.prompt_variants and not isinstance(spec, str):
         raise EmbedlabError("--prompt-variants encodes the queries again with other prompts: give the model by name")
     check_options_read(options, [spec])
+    check_sweepable(spec, deploy.encoders)
+    if deploy.encoders and options.device is None:  # the speeds compared are a CPU's
+        options = dataclasses.replace(options, device="cpu")
     plan = DeployPlan(spec, options, deploy, loaded)
     with RunContext(run, batch_size=options.batch_size) as ctx:
         paid = plan.paid_models()
@@ -85,25 +91,31 @@ class DeployPlan(Plan):
         for task in self.tasks:  # every text once, before any variant: the sweep's cost is this encoding
             documents.embed(task.texts("document"), "document")
             documents.embed(task.texts("query"), "query")
-        runs = [self._run(encoder, VariantScorer(documents, documents, v, self.deploy.knobs)) for v in variants]
+        scorers = [VariantScorer(documents, documents, v, self.deploy.knobs) for v in variants]
+        if self.deploy.encoders:  # the baseline's speed, to compare the other encoders' with
+            scorers[0] = EncoderRow(documents, variants[0], self.deploy.knobs, encoder.name)
+            scorers += encoder_rows(ctx, self.spec, self.options, encoder, self.deploy.encoders, self.tasks,
+                                    self.deploy.knobs, self._others)
+        runs = [self._run(encoder, scorer) for scorer in scorers]
         if self.deploy.prompt_variants:
             runs += self._prompt_runs(ctx, encoder, documents)
         return runs
 
-    def _run(self, encoder: Encoder, scorer: VariantScorer, prompt: str | None = None) -> PlannedRun:
+    def _run(self, swept: Encoder, scorer: VariantScorer, prompt: str | None = None) -> PlannedRun:
+        """The variant's run; its provenance is its encoder's (the swept model's, or another backend's)."""
         variant = scorer.variant
 
         def describe() -> dict[str, Any]:
-            info = {**encoder.info(), "name": scorer.name,
-                    "deploy": {**variant.as_dict(), "of": encoder.name,
+            info = {**scorer.documents.encoder.info(), "name": scorer.name,
+                    "deploy": {**variant.as_dict(), "of": swept.name,
                                "baseline": variant.prompt == CONFIGURED and variant.index == "exact"
-                               and variant.precision == "float32"
+                               and variant.precision == "float32" and variant.encoder == TORCH
                                and variant.dimension == scorer.documents.dimension,
                                "knobs": dataclasses.asdict(scorer.knobs)}}
             return info if prompt is None else {**info, "query_instruction": prompt}
 
         applies = (lambda task: True) if variant.index == "exact" else ranks_corpus
-        return PlannedRun(scorer, describe, "variant", encoder.paid, applies=applies)
+        return PlannedRun(scorer, describe, "variant", swept.paid, applies=applies)
 
     def _prompt_runs(self, ctx: RunContext, encoder: Encoder, documents: EmbeddingStore) -> list[PlannedRun]:
         """Queries encoded again with no prompt and with each instruction given; full width, float32, exact."""

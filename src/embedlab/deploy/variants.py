@@ -1,5 +1,8 @@
 """The variants of a deployment sweep: (dimensions, precision, index, query prompt), parsed and checked.
 
+A variant may also run the model on another backend (`encoder`: `deploy.encoders`, `sweep --backend`): its texts
+encoded again, at its own full width, float32, exact search.
+
 `--precision` takes float32, float16, int8, binary, and `int8+rescore` / `binary+rescore`: the top
 `rescore_depth` candidates of the quantized search scored again with the float query against the stored
 vectors, as sentence-transformers' `semantic_search_*(rescore=True)` does. Indexes (`search.names`): `exact` (the
@@ -23,6 +26,7 @@ TAKES = {"exact": {"float32", "float16", "int8", "binary"}, "flat": {"float32", 
          "usearch": {"float32", "float16", "int8", "binary"}}
 CONFIGURED = "configured"  # the query prompt the model itself configures (what `eval` uses)
 NO_PROMPT = ""
+TORCH = "torch"  # the encoder of the baseline and of every vector variant
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class Variant:
     precision: str  # one of PRECISIONS
     index: str = "exact"
     prompt: str = CONFIGURED  # CONFIGURED, NO_PROMPT ("") or a query instruction
+    encoder: str = TORCH  # the backend that encodes the texts: torch, onnx, onnx-int8, ..., static
 
     @property
     def stored_precision(self) -> str:
@@ -46,7 +51,8 @@ class Variant:
 
     def label(self) -> str:
         prompt = "" if self.prompt == CONFIGURED else " prompt:" + (repr(self.prompt) if self.prompt else "none")
-        return f"@{self.dimension} {self.precision} {self.index}{prompt}"
+        encoder = "" if self.encoder == TORCH else f" backend:{self.encoder}"
+        return f"@{self.dimension} {self.precision} {self.index}{prompt}{encoder}"
 
     def as_dict(self) -> dict:
         return {**asdict(self), "bytes_per_vector": self.bytes_per_vector}

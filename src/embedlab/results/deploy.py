@@ -9,6 +9,12 @@ much the CI of its difference leaves open; `overall` gives the cheapest vector f
 names the cheaper ones that hold on some tasks but are significantly worse on others. Index latencies on a corpus
 under `MEANINGFUL_DOCUMENTS` are flagged and not used to choose. (`results/sweep.py` is the hybrid's weight sweep;
 this is the deployment one.)
+
+Encoder variants (`sweep --backend`: the model run by onnx, openvino, int8, or a static model distilled from it) are
+rows too, with their encode speed (texts per second, ms per query at batch 1) and the bytes of the model they run; they
+take part in the frontiers (and one of their own: quality against encode ms per query), and get a recommendation of
+their own (`recommend_encoder`, `overall_encoder`): which encoder to run is chosen apart from how its vectors are
+stored, and the two combine.
 """
 
 from __future__ import annotations
@@ -42,6 +48,11 @@ class VariantRow:
     cheaper: bool = False  # fewer bytes per vector, or a faster single-query search, than the baseline
     frontier_bytes: bool = False
     frontier_ms: bool = False
+    encoder: str = "torch"  # the backend that encoded the texts (`deploy.encoders`)
+    texts_per_second: float | None = None  # the encoder's throughput (measured on rows of a `--backend` sweep)
+    encode_ms: float | None = None  # ms to encode one query alone (median, after a warm-up)
+    model_bytes: int | None = None  # of what the encoder runs: the model folder, the export, the static model
+    frontier_encode: bool = False  # Pareto: score against encode ms per query
 
     @property
     def free(self) -> bool:
@@ -61,6 +72,7 @@ class DeploySummary:
     notes: list[str]
     documents: int | None = None  # the corpus searched (retrieval); None for reranking rows
     recommendation: str = ""  # the cheapest variant that holds, and why (`recommend`)
+    encoder_recommendation: str = ""  # with encoder rows: the fastest encoder that holds (`recommend_encoder`)
 
     @property
     def latency_meaningful(self) -> bool:
@@ -73,6 +85,11 @@ class DeploySummary:
 
 def is_deploy_run(run: ModelRun) -> bool:
     return run.kind == "variant"
+
+
+def is_encoder_row(row: VariantRow) -> bool:
+    """A row of another backend than the baseline's: it re-encodes, so it says nothing about a vector format."""
+    return row.encoder != "torch"
 
 
 def deploy_summaries(results: Results | list[Results], *, alpha: float = 0.05, resamples: int = 10_000,
@@ -107,15 +124,19 @@ def _summary(model, pairs, names, alpha, resamples, seed) -> DeploySummary:
     documents = pairs[0][1].counts.get("documents")
     # faster counts as cheaper only where ms per query mean something (`MEANINGFUL_DOCUMENTS`)
     base_ms = pairs[0][1].timings.get("ms_per_query_single") if (documents or 0) >= MEANINGFUL_DOCUMENTS else None
+    base_encode = pairs[0][1].timings.get("encode_ms_per_query")
     rows = []
     for (run, result), compared in zip(pairs, comparison.rows):
         variant = {k: v for k, v in run.model["deploy"].items() if k not in ("knobs", "of", "baseline")}
-        ms = result.timings.get("ms_per_query_single")
-        cheaper = variant["bytes_per_vector"] < base_bytes or (ms is not None and base_ms is not None and ms < base_ms)
+        ms, encode = result.timings.get("ms_per_query_single"), result.timings.get("encode_ms_per_query")
+        cheaper = variant["bytes_per_vector"] < base_bytes or (ms is not None and base_ms is not None and ms < base_ms) \
+            or (encode is not None and base_encode is not None and encode < base_encode)
         rows.append(VariantRow(names[id(run)], variant, compared.mean, compared.ci, compared.delta,
                                compared.p_holm, not compared.significant, result.counts.get("index_bytes"),
                                result.timings.get("ms_per_query_batch"), ms,
-                               result.scores.get("neighbour_recall@10"), cheaper))
+                               result.scores.get("neighbour_recall@10"), cheaper, encoder=variant.get("encoder", "torch"),
+                               texts_per_second=result.timings.get("encode_texts_per_second"), encode_ms=encode,
+                               model_bytes=run.model.get("model_bytes")))
     _mark_frontiers(rows)
     rows[1:] = sorted(rows[1:], key=lambda r: (r.variant["bytes_per_vector"], r.ms_single or 0.0, -r.mean))
     task = pairs[0][1]
@@ -123,6 +144,7 @@ def _summary(model, pairs, names, alpha, resamples, seed) -> DeploySummary:
                             _prompt_notes(rows, comparison.metric, task.task), task.counts.get("documents"))
     summary.notes += _latency_notes(summary)
     summary.recommendation = recommend(summary)
+    summary.encoder_recommendation = recommend_encoder(summary)
     return summary
 
 
@@ -133,6 +155,9 @@ def _mark_frontiers(rows: list[VariantRow]) -> None:
         if row.ms_single is not None:
             row.frontier_ms = not any(o.ms_single is not None and _dominates(o, row, lambda r: r.ms_single)
                                       for o in rows)
+        if row.encode_ms is not None:
+            row.frontier_encode = not any(o.encode_ms is not None and _dominates(o, row, lambda r: r.encode_ms)
+                                          for o in rows)
 
 
 def _dominates(other: VariantRow, row: VariantRow, cost) -> bool:
@@ -156,8 +181,10 @@ def _prompt_notes(rows: list[VariantRow], metric: str, task: str) -> list[str]:
 
 
 def variant_label(variant: dict[str, Any]) -> str:
-    """`@256 int8 hnsw` (and the query prompt when it is not the configured one)."""
-    return _label(variant["dimension"], variant["precision"], variant.get("prompt", "configured"), variant["index"])
+    """`@256 int8 hnsw` (and the query prompt when it is not the configured one, the backend when it is not torch)."""
+    encoder = variant.get("encoder", "torch")
+    return _label(variant["dimension"], variant["precision"], variant.get("prompt", "configured"), variant["index"]) \
+        + ("" if encoder == "torch" else f" backend:{encoder}")
 
 
 def _label(dimension: int, precision: str, prompt: str, index: str | None = None) -> str:
@@ -183,7 +210,7 @@ def recommend(s: DeploySummary) -> str:
     """The cheapest variant that holds against the baseline and is cheaper, with what it saves and what the CI of
     its difference leaves open; or the baseline, with the closest cheaper variant's loss."""
     base = s.rows[0]
-    cheaper = [r for r in s.rows[1:] if _cost(s)(r) < _cost(s)(base)]
+    cheaper = [r for r in s.rows[1:] if not is_encoder_row(r) and _cost(s)(r) < _cost(s)(base)]
     held = sorted((r for r in cheaper if holds(r)), key=_cost(s))
     if not held:
         if not cheaper:
@@ -219,6 +246,55 @@ def _open(row: VariantRow, s: DeploySummary) -> str:
     return ""
 
 
+def recommend_encoder(s: DeploySummary) -> str:
+    """With encoder rows: the fastest encoder (ms per query at batch 1) that holds against the baseline and is faster
+    than it, with its speed-up and what the CI of its difference leaves open; or torch, with the closest faster
+    encoder's loss. Empty without encoder rows."""
+    base, rows = s.rows[0], [r for r in s.rows[1:] if is_encoder_row(r) and r.encode_ms is not None]
+    if not rows or base.encode_ms is None:
+        return ""
+    faster = [r for r in rows if r.encode_ms < base.encode_ms]
+    held = sorted((r for r in faster if holds(r)), key=lambda r: r.encode_ms)
+    if not held:
+        if not faster:
+            return f"{s.task}: encoder: keep torch: no other backend tried encodes a query faster here"
+        closest = max(faster, key=lambda r: r.mean)
+        return (f"{s.task}: encoder: keep torch: every faster backend scores significantly lower (the closest, "
+                f"{closest.encoder}: {_delta(closest)})")
+    best = held[0]
+    width = "" if best.variant["dimension"] == base.variant["dimension"] else \
+        f", {best.variant['bytes_per_vector']:,g} bytes per vector"
+    rate = f", {best.texts_per_second:,.0f} texts/s instead of {base.texts_per_second:,.0f}" \
+        if best.texts_per_second and base.texts_per_second else ""
+    verdict = "not significantly different from" if best.tied else "significantly better than"
+    return (f"{s.task}: encoder {best.encoder}: {_times(base.encode_ms / best.encode_ms)} faster per query "
+            f"({best.encode_ms:.3g} ms instead of {base.encode_ms:.3g}{rate}{width}); {verdict} torch "
+            f"({_delta(best)}){_open(best, s)}")
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:,.0f}x" if ratio >= 100 else f"{ratio:.3g}x"
+
+
+def overall_encoder(summaries: list[DeploySummary]) -> str | None:
+    """For a sweep of several tasks with encoder rows: the backend faster than torch on every task that holds on
+    every task, the one with the largest smallest speed-up; or torch."""
+    if len(summaries) < 2 or not any(is_encoder_row(r) for s in summaries for r in s.rows):
+        return None
+    speedups: dict[str, list[float]] = {}  # encoder -> its speed-up on each task where it is faster and holds
+    for s in summaries:
+        base = s.rows[0]
+        for row in s.rows[1:]:
+            if is_encoder_row(row) and holds(row) and row.encode_ms and base.encode_ms and row.encode_ms < base.encode_ms:
+                speedups.setdefault(row.encoder, []).append(base.encode_ms / row.encode_ms)
+    everywhere = {encoder: min(up) for encoder, up in speedups.items() if len(up) == len(summaries)}
+    if not everywhere:
+        return "overall encoder: keep torch: no faster backend holds on every task"
+    best = max(everywhere, key=everywhere.__getitem__)
+    return (f"overall encoder: {best}: at least {_times(everywhere[best])} faster per query than torch, not "
+            f"significantly worse on any of the {len(summaries)} tasks")
+
+
 def overall(summaries: list[DeploySummary]) -> str | None:
     """For a sweep of several tasks: the cheapest vector format (dimensions, precision, prompt) that holds on every
     task, and the cheaper formats that hold on some tasks but are significantly worse on others."""
@@ -228,6 +304,8 @@ def overall(summaries: list[DeploySummary]) -> str | None:
     failed: dict[tuple, dict[str, VariantRow]] = {}  # format -> task -> its closest row, significantly worse
     for s in summaries:
         for row in s.rows[1:]:
+            if is_encoder_row(row):  # chosen apart (`overall_encoder`)
+                continue
             key = _format(row)
             per_task = verdicts.setdefault(key, {})
             if holds(row):
