@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from embedlab.report.figures import png, pyplot
-from embedlab.report.markup import html_page, html_table, markdown_table, png_img
+from embedlab.report.markup import html_page, html_table, human_bytes, markdown_table, png_img
 from embedlab.results.deploy import DeploySummary, VariantRow, overall, overall_encoder, variant_label
 from embedlab.results.table import LABELS, short_name
 
@@ -25,15 +25,6 @@ TERMINAL = ["variant", "score", "Δ [95% CI]", "bytes", "ms/q", "nbr recall", "e
 def heading(s: DeploySummary) -> str:
     return (f"{s.task}: {short_name(s.model)}, {LABELS.get(s.metric, s.metric)} ({s.queries:,} queries), sorted by "
             f"cost; Δ vs {variant_label(s.rows[0].variant)}")
-
-
-def _size(n: float | None) -> str:
-    if n is None:
-        return "–"
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n:g} B"
 
 
 def _ms(value: float | None) -> str:
@@ -72,9 +63,9 @@ def deploy_rows(s: DeploySummary) -> tuple[list[str], list[list[str]]]:
         delta = ["", "", ""] if r.delta is None else [
             f"{100 * r.delta.mean:+.2f}", f"{100 * r.delta.low:+.2f} to {100 * r.delta.high:+.2f}",
             f"{r.p_holm:.4f}" if r.p_holm >= 1e-4 else "<0.0001"]
-        encoder = [_rate(r.texts_per_second), _ms(r.encode_ms), _size(r.model_bytes)] if encodes else []
+        encoder = [_rate(r.texts_per_second), _ms(r.encode_ms), human_bytes(r.model_bytes)] if encodes else []
         rows.append([r.name, f"{100 * r.mean:.2f}", f"{100 * r.ci.low:.2f}–{100 * r.ci.high:.2f}", *delta,
-                     f"{r.variant['bytes_per_vector']:g}", _size(r.index_bytes), _ms(r.ms_batch), _ms(r.ms_single),
+                     f"{r.variant['bytes_per_vector']:g}", human_bytes(r.index_bytes), _ms(r.ms_batch), _ms(r.ms_single),
                      "–" if r.neighbour_recall is None else f"{r.neighbour_recall:.3f}", *encoder, _mark(r)])
     return HEADER[:-1] + (ENCODE if encodes else []) + HEADER[-1:], rows
 
