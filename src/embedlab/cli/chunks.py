@@ -147,8 +147,7 @@ def _task_name(docs, questions) -> str:
 
 
 def _write(results, output: Path, fmt: str, metric: str | None, seed: int) -> None:
-    from embedlab.data.output import write_text
-    from embedlab.errors import MissingDependencyError
+    from embedlab.cli.setup import write_page
     from embedlab.report.chunks import chunks_page, rich_chunks
     from embedlab.results.chunks import chunk_summaries
 
@@ -165,10 +164,4 @@ def _write(results, output: Path, fmt: str, metric: str | None, seed: int) -> No
         for summary in summaries:
             for part in rich_chunks(summary):
                 stdout().print(part)
-    written = [output / "results.json"]
-    try:
-        write_text(output / "report.html", chunks_page(summaries))
-        written.append(output / "report.html")
-    except MissingDependencyError as exc:  # no matplotlib: the table and the results are still there
-        click.echo(f"note: no report.html: {exc}", err=True)
-    click.echo(f"written: {', '.join(map(str, written))}", err=True)
+    write_page(output, lambda: chunks_page(summaries))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -79,3 +80,18 @@ def run_files(models: list[str]) -> list[Path]:
     from embedlab.models.registry import backend_of, name_part
 
     return [Path(name_part(spec)) for spec in models if backend_of(spec) == "run"]
+
+
+def write_page(output: Path, page: Callable[[], str]) -> None:
+    """A folder command's `report.html` (`page()` builds it) beside its `results.json`, then the line saying what was
+    written; without matplotlib the page is left out with a note (the table and the results are still there)."""
+    from embedlab.data.output import write_text
+    from embedlab.errors import MissingDependencyError
+
+    written = [output / "results.json"]
+    try:
+        write_text(output / "report.html", page())
+        written.append(output / "report.html")
+    except MissingDependencyError as exc:
+        click.echo(f"note: no report.html: {exc}", err=True)
+    click.echo(f"written: {', '.join(map(str, written))}", err=True)

@@ -143,14 +143,7 @@ def _write(results, output: Path, fmt: str) -> None:
         click.echo(recommendation_text(summaries))
     for note in dict.fromkeys(n for s in summaries for n in s.notes):
         click.echo(f"warning: {note}", err=True)
-    written = [output / "results.json"]
-    from embedlab.data.output import write_text
-    from embedlab.errors import MissingDependencyError
+    from embedlab.cli.setup import write_page
     from embedlab.report.deploy import deploy_page
 
-    try:
-        write_text(output / "report.html", deploy_page(summaries))
-        written.append(output / "report.html")
-    except MissingDependencyError as exc:  # no matplotlib: the table and the results are still there
-        click.echo(f"note: no report.html: {exc}", err=True)
-    click.echo(f"written: {', '.join(map(str, written))}", err=True)
+    write_page(output, lambda: deploy_page(summaries))
