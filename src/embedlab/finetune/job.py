@@ -72,6 +72,9 @@ def load_for_training(job: Job, device: str) -> tuple[Any, int | None]:
     model.max_seq_length = min(job.config.passage_max_length, base_length or job.config.passage_max_length)
     model.prompts = {**(model.prompts or {}), **job.prompts}
     if job.config.lora is not None:
+        import torch
+
+        torch.manual_seed(job.config.seed)  # the adapter's random init: the trainer seeds only after it is built
         add_adapter(model, job.config.lora, ModelShape.of(model))
     return model, base_length
 
