@@ -231,6 +231,9 @@ def _check_settings(config: FinetuneConfig, device: str, processes: int) -> None
                             "(--nproc): each process takes an equal share of a step's queries")
     if config.distill_loss not in DISTILL_LOSSES:
         raise UnknownNameError("distillation loss", config.distill_loss, list(DISTILL_LOSSES))
+    if config.teacher and config.mini_batch_size not in ("auto", None):
+        raise EmbedlabError(f"--mini-batch-size {config.mini_batch_size}: the distillation losses (--teacher) have no "
+                            "GradCache variant; lower --batch-size or add --gradient-checkpointing")
     if config.keep_adapter and config.lora is None:
         raise EmbedlabError("--keep-adapter needs --lora (a full fine-tune has no adapter)")
     if config.teacher and config.group_size < 2 and config.distill_loss == "kl":
