@@ -171,3 +171,23 @@ def test_a_last_step_off_the_evaluation_grid_ends_every_process(tiny_model, tmp_
     summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
     assert summary["steps"] == 3 and [p["step"] for p in Curve.load(tmp_path / "run" / "curve.json").points] == [
         0, 2, 3]
+
+
+@pytest.mark.slow
+def test_a_run_that_takes_no_step_fails_in_one_line(tiny_model, tmp_path):
+    """Every row shares its negative: with 2 processes (full batches only) the no-duplicates sampler finds no batch
+    of 4 examples without a repeated text, and the trainer stops at step 0. That is an error, not a run."""
+    import subprocess
+    import sys
+
+    rows = [{"query": f"question {i}", "pos": [f"answer {i}"], "neg": ["the passage every row shares"]}
+            for i in range(16)]
+    args = [sys.executable, "-m", "embedlab.cli.main", "finetune", "-m", str(tiny_model), "--train",
+            str(write_jsonl(tmp_path / "train.jsonl", rows)), "--test", str(RERANKING), "-o", str(tmp_path / "run"),
+            "--epochs", "1", "--batch-size", "8", "--group-size", "2", "--nproc", "2", "-q"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: no training step was taken: no batch of 4 examples per process") and \
+        "lower --batch-size or --group-size" in last
+    assert not (tmp_path / "run").exists()
