@@ -99,6 +99,11 @@ def run_job(job: Job, model=None, *, announce=None, line=None) -> Trained | None
     if not job.verbose:
         quiet_libraries()
     device = distributed.process_device(job.device, place)
+    if place.size > 1:  # --nproc or torchrun / accelerate launch
+        import warnings
+
+        # accelerate's and sentence-transformers' notes on deprecated DDP calls, in every process: not the user's
+        warnings.filterwarnings("ignore", category=FutureWarning)
     if device == "cpu":
         release_freed_memory()
         if place.size > 1:
@@ -161,10 +166,6 @@ def worker(job: Job) -> Trained | None:
 
 def _work(job: Job) -> Trained | None:
     import sys
-    import warnings
-
-    # accelerate's and sentence-transformers' notes on deprecated DDP arguments, once per process: not the user's
-    warnings.filterwarnings("ignore", category=FutureWarning)
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
