@@ -9,7 +9,7 @@ teacher's scores. Paired CI of each distilled student's best checkpoint against 
 from __future__ import annotations
 
 from _env import machine
-from _finetune import OUT, finetune
+from _finetune import OUT, finetune, gib
 from train_reranker import train_reranker
 
 from embedlab.demo import default_model
@@ -26,20 +26,23 @@ def main() -> None:
             "KL": ("distill-kl", finetune("distill-kl", model, "--lr", "2e-5", "--teacher", teacher,
                                           "--distill-loss", "kl"))}
     print(machine("torch", "sentence-transformers", "transformers"))
-    print(f"teacher (MiniLM cross-encoder, {teacher_summary['steps']} steps, {teacher_seconds:.0f} s): test v1.map "
+    print(f"teacher (MiniLM cross-encoder, {teacher_summary['steps']} steps, "
+          f"{teacher_seconds or teacher_summary['seconds']:.0f} s): test v1.map "
           f"{teacher_summary['base']:.4f} (fresh head) -> {teacher_summary['best']:.4f} at step "
           f"{teacher_summary['best_step']}")
     hard = Curve.load(OUT / "full" / "curve.json")
-    print("| student | base -> best (step) | vs hard labels (95% CI) | teacher: above positive / dropped | seconds |")
-    print("|---|---|---|---|---|")
-    for label, (name, (summary, seconds)) in runs.items():
+    print("| student | base -> best (step) | vs hard labels (95% CI) | teacher: above positive / dropped "
+          "| teacher scoring s | training s | peak RSS (GiB) |")
+    print("|---|---|---|---|---|---|---|")
+    for label, (name, (summary, _)) in runs.items():
         curve = Curve.load(OUT / name / "curve.json")
         delta = paired_bootstrap_ci(curve.best()["per_query"]["test"], hard.best()["per_query"]["test"])
         versus = "–" if name == "full" else f"{delta.mean:+.4f} [{delta.low:+.4f}, {delta.high:+.4f}]"
         teacher_facts = summary.get("teacher")
-        dropped = f"{teacher_facts['above_positive']} / {teacher_facts['dropped']}" if teacher_facts else "–"
+        dropped = f"{teacher_facts['above_positive']:,} / {teacher_facts['dropped']:,}" if teacher_facts else "–"
+        scoring = f"{teacher_facts['pairs']['model_seconds']:.0f}" if teacher_facts else "–"
         print(f"| {label} | {summary['base']:.4f} -> {summary['best']:.4f} ({summary['best_step']}) | {versus} | "
-              f"{dropped} | {seconds or summary['seconds']:.0f} |")
+              f"{dropped} | {scoring} | {summary['seconds']:.0f} | {gib(summary['memory']['measured_peak_bytes'])} |")
 
 
 if __name__ == "__main__":

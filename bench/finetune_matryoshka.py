@@ -51,6 +51,10 @@ def main() -> None:
           f"{at_width['scores']['test']['v1.map']:.4f}")
     print(f"Matryoshka @{WIDTH} - plain cut @{WIDTH}: {delta.mean:+.4f}, 95% CI [{delta.low:+.4f}, {delta.high:+.4f}]: "
           f"{'tied' if delta.low <= 0 <= delta.high else 'different'}")
+    plain_best = Curve.load(OUT / "full" / "curve.json").best()
+    full = paired_bootstrap_ci(best["per_query"]["test"], plain_best["per_query"]["test"])
+    print(f"what it costs at full width: Matryoshka @384 - plain @384 (best checkpoints): {full.mean:+.4f}, 95% CI "
+          f"[{full.low:+.4f}, {full.high:+.4f}]: {'tied' if full.low <= 0 <= full.high else 'different'}")
     ties = mat["matryoshka"]
     print(f"widths tied with full width at the best checkpoint: {ties['tied_with_full']}; "
           + "; ".join(f"@{d} {w['delta']['mean']:+.4f} [{w['delta']['low']:+.4f}, {w['delta']['high']:+.4f}]"

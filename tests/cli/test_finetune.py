@@ -132,6 +132,7 @@ def test_each_new_mode_refuses_bad_input_in_one_line(tmp_path, tiny_model, tiny_
         ("--keep-adapter",): "--keep-adapter needs --lora",
         ("--distill-loss", "kl"): "--distill-loss needs --teacher",
         ("--max-cost", "1"): "--max-cost needs --teacher",
+        ("--teacher", "ce:unread", "--mini-batch-size", "4"): "--mini-batch-size 4: the distillation losses",
         ("--gpu-memory", "24GB"): "--gpu-memory needs --plan",
         ("--cross-encoder", "--lora"): "--lora trains an embedding model; --cross-encoder trains a reranker",
         ("--teacher", str(tiny_decoder)): "is a SentenceTransformer model (it embeds texts), not a cross-encoder",

@@ -3,6 +3,7 @@ in-batch negatives span both processes (checked on a recorded batch); a killed p
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -16,6 +17,7 @@ from embedlab.demo import RERANKING
 from embedlab.errors import EmbedlabError, SetupError
 from embedlab.finetune import FinetuneConfig, finetune
 from embedlab.finetune.distributed import World, backend, check_nproc, failure_line, process_device, world
+from embedlab.results.curve import Curve
 from tests.conftest import write_jsonl
 
 LOSS_TOLERANCE = 1e-5  # logged train loss, single process vs 2 processes
@@ -144,3 +146,48 @@ def test_a_killed_process_fails_the_run_in_one_line_without_hanging(tiny_model, 
     assert "\n" not in str(failed.value) and "resumes from its last checkpoint" in str(failed.value)
     assert time.perf_counter() - started < 600  # stopped, not left waiting on a collective
     assert (tmp_path / "run" / "checkpoint-2").is_dir()  # kept: the run resumes from it
+
+
+@pytest.mark.slow
+def test_a_last_step_off_the_evaluation_grid_ends_every_process(tiny_model, tmp_path):
+    """Training ends at step 3 (an epoch end, not a multiple of --eval-every 2): the trainer evaluates it once, and
+    every process must agree not to evaluate it again (rank 1 has no curve points of its own: it used to evaluate
+    a second time and wait forever for rank 0)."""
+    import subprocess
+    import sys
+
+    train = write_jsonl(tmp_path / "train.jsonl", _distinct_rows(24))
+    args = [sys.executable, "-m", "embedlab.cli.main", "finetune", "-m", str(tiny_model), "--train", str(train),
+            "--test", str(RERANKING), "-o", str(tmp_path / "run"), "--epochs", "1", "--eval-every", "2",
+            "--batch-size", "8", "--group-size", "2", "--nproc", "2", "-q"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("the 2-process run did not end: a process waits on a collective the other never joins")
+    assert process.returncode == 0, err
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["steps"] == 3 and [p["step"] for p in Curve.load(tmp_path / "run" / "curve.json").points] == [
+        0, 2, 3]
+
+
+@pytest.mark.slow
+def test_a_run_that_takes_no_step_fails_in_one_line(tiny_model, tmp_path):
+    """Every row shares its negative: with 2 processes (full batches only) the no-duplicates sampler finds no batch
+    of 4 examples without a repeated text, and the trainer stops at step 0. That is an error, not a run."""
+    import subprocess
+    import sys
+
+    rows = [{"query": f"question {i}", "pos": [f"answer {i}"], "neg": ["the passage every row shares"]}
+            for i in range(16)]
+    args = [sys.executable, "-m", "embedlab.cli.main", "finetune", "-m", str(tiny_model), "--train",
+            str(write_jsonl(tmp_path / "train.jsonl", rows)), "--test", str(RERANKING), "-o", str(tmp_path / "run"),
+            "--epochs", "1", "--batch-size", "8", "--group-size", "2", "--nproc", "2", "-q"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: no training step was taken: no batch of 4 examples per process") and \
+        "lower --batch-size or --group-size" in last
+    assert not (tmp_path / "run").exists()

@@ -43,3 +43,19 @@ def test_steps_per_epoch_and_total_steps(tiny_model):
     assert _job(tiny_model, batch_size=4, epochs=2.5).steps_per_epoch == 3
     assert _job(tiny_model, batch_size=4, epochs=2.5).total_steps == 8
     assert _job(tiny_model, batch_size=4, max_steps=5).total_steps == 5
+
+
+def test_the_seed_sets_the_adapter_s_initial_weights(tiny_model):
+    """--seed makes a LoRA run repeatable: the adapter's random initialisation is drawn from it."""
+    pytest.importorskip("peft")
+    import torch
+
+    from embedlab.finetune.lora import adapter_weights
+
+    def initial(seed: int, before: int) -> dict:
+        torch.manual_seed(before)  # whatever the global generator held before must not matter
+        return adapter_weights(load_for_training(_job(tiny_model, lora=LoraSpec(r=2), seed=seed), "cpu")[0])
+
+    first, again, other = initial(0, before=1), initial(0, before=2), initial(1, before=1)
+    assert all(torch.equal(first[name], again[name]) for name in first)
+    assert any(not torch.equal(first[name], other[name]) for name in first)

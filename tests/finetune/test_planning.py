@@ -49,6 +49,21 @@ def test_the_plan_is_announced_with_what_fits_and_recorded(tiny_model):
     assert "\n  fits with --mini-batch-size 32: ~1.59 GiB" in hint[0]  # the largest chunk that fits (64 does not)
 
 
+
+def test_a_distillation_plan_offers_no_gradcache():
+    """MarginMSE and KL have no cached variant: neither the alternatives nor the hint name one."""
+    teacher = FinetuneConfig(batch_size=256, mini_batch_size=None, teacher="ce:r")
+    chosen, alternatives, mini = plans(MINILM, teacher, Target("cpu", 200 * GIB, 4), None, None)
+    assert mini is None and chosen.mode == "plain" and set(alternatives) == {"plain", "plain_checkpointing"}
+    notes = []
+    memory_plan(MINILM, teacher, Target("cpu", 30 * GIB, 4), notes.append)  # plain ~82 GiB, checkpointing ~27
+    assert "gradcache" not in notes[0].lower() and "mini-batch" not in notes[0]
+    assert "alternatives (GiB): plain " in notes[0] and "\n  fits with --gradient-checkpointing: ~" in notes[0]
+    assert notes[1].startswith("warning: the estimate is above") and "--mini-batch-size" not in notes[1]
+    tight = []
+    memory_plan(MINILM, teacher, Target("cpu", 20 * GIB, 4), tight.append)
+    assert tight[0].endswith("\n  gradient checkpointing does not make this batch fit")
+
 def test_plan_only_reads_the_config_and_plans_lora_for_a_gpu(tiny_decoder):
     pytest.importorskip("peft")
     notes = []

@@ -60,3 +60,34 @@ def test_summary_text_of_a_run_nothing_beat_names_the_base_model():
     text = summary_text(run_summary([point(0, 0.5, BASE), point(10, 0.5, BASE)]), Path("r"))
     assert "NOT significant" in text and "plateau" not in text and "degrade" not in text
     assert text.endswith("best model: r/best = the base model (no checkpoint beat it); curve: r/curve.png")
+
+
+def test_summary_text_says_what_lora_matryoshka_and_a_teacher_did():
+    points = [point(0, 0.5, BASE), point(10, 0.7, shifted(BASE, 0.2))]
+    lora = {"label": "LoRA r=16 on 6 linear layers per transformer layer", "trainable_parameters": 663552,
+            "parameters": 22713216, "best": "checkpoint-10 with its adapter merged", "adapter_dir": "adapter",
+            "proof": {"texts": 128, "merged_vs_adapter_max_abs": 2.4e-7, "adapter_vs_base_max_abs": 0.093,
+                      "merged_bound": 1e-5}}
+    delta = {"mean": -0.018, "low": -0.0432, "high": 0.0079}
+    matryoshka = {"full": 384, "at_step": 10, "tied_with_full": [256, 64],
+                  "widths": {"256": {"value": 0.7045, "delta": {"mean": 0.0045, "low": -0.01, "high": 0.02}},
+                             "64": {"value": 0.682, "delta": delta}}}
+    teacher = {"model": "ce:r/best", "loss": "margin-mse", "scale": "probability", "scale_used": "probability",
+               "relative_margin": 0.05, "above_positive": 1443, "dropped": 3132, "fills_above_positive": 2434,
+               "pairs": {"unique_pairs": 10616, "cache_hits": 0}}
+    text = summary_text(run_summary(points, lora=lora, matryoshka=matryoshka, teacher=teacher), Path("r"))
+    lines = text.splitlines()
+    assert ("LoRA r=16 on 6 linear layers per transformer layer: 663,552 of 22,713,216 parameters trained; best/ is "
+            "checkpoint-10 with its adapter merged (a plain model); the adapter alone: r/adapter") in lines
+    assert ("adapter proof on 128 held-out texts: best/ = the adapter model to 2.4e-07 (bound 1e-05); adapter vs "
+            "base: 0.093 (it changed the model)") in lines
+    assert ("widths at the best step (10): @384 0.7000; @256 0.7045 (+0.0045 [-0.0100, +0.0200]); @64 0.6820 "
+            "(-0.0180 [-0.0432, +0.0079]); tied with @384 (95% paired CI): 256, 64") in lines
+    assert ("teacher ce:r/best: 10,616 pairs scored (0 from the cache), probabilities, margin-mse; 1,443 negatives "
+            "above their positive, 3,132 dropped as likely false negatives (relative margin 0.05); 2,434 random "
+            "fills above the positive") in lines
+    assert lines[-1].startswith("best model: r/best = checkpoint-10")
+    nothing = summary_text(run_summary(points, lora={**lora, "best": "the base model (no checkpoint beat it)",
+                                                     "proof": None, "adapter_dir": None}), Path("r"))
+    assert ("LoRA r=16 on 6 linear layers per transformer layer: 663,552 of 22,713,216 parameters trained; best/ is "
+            "the base model (no checkpoint beat it)") in nothing.splitlines() and "proof" not in nothing

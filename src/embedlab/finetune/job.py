@@ -72,6 +72,9 @@ def load_for_training(job: Job, device: str) -> tuple[Any, int | None]:
     model.max_seq_length = min(job.config.passage_max_length, base_length or job.config.passage_max_length)
     model.prompts = {**(model.prompts or {}), **job.prompts}
     if job.config.lora is not None:
+        import torch
+
+        torch.manual_seed(job.config.seed)  # the adapter's random init: the trainer seeds only after it is built
         add_adapter(model, job.config.lora, ModelShape.of(model))
     return model, base_length
 
@@ -96,6 +99,11 @@ def run_job(job: Job, model=None, *, announce=None, line=None) -> Trained | None
     if not job.verbose:
         quiet_libraries()
     device = distributed.process_device(job.device, place)
+    if place.size > 1:  # --nproc or torchrun / accelerate launch
+        import warnings
+
+        # accelerate's and sentence-transformers' notes on deprecated DDP calls, in every process: not the user's
+        warnings.filterwarnings("ignore", category=FutureWarning)
     if device == "cpu":
         release_freed_memory()
         if place.size > 1:
@@ -158,10 +166,6 @@ def worker(job: Job) -> Trained | None:
 
 def _work(job: Job) -> Trained | None:
     import sys
-    import warnings
-
-    # accelerate's and sentence-transformers' notes on deprecated DDP arguments, once per process: not the user's
-    warnings.filterwarnings("ignore", category=FutureWarning)
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)

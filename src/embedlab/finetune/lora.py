@@ -135,7 +135,7 @@ def adapter_proof(adapter_model, base_model, merged_model, texts: list[str], bat
 
     adapter, base, merged = embed(adapter_model), embed(base_model), embed(merged_model)
     proof = {"texts": len(texts), "merged_vs_adapter_max_abs": float(np.abs(merged - adapter).max()),
-             "adapter_vs_base_max_abs": float(np.abs(adapter - base).max())}
+             "adapter_vs_base_max_abs": float(np.abs(adapter - base).max()), "merged_bound": MERGED_TOLERANCE}
     if proof["merged_vs_adapter_max_abs"] > MERGED_TOLERANCE:
         raise EmbedlabError(f"LoRA: the merged model differs from the adapter model by "
                             f"{proof['merged_vs_adapter_max_abs']:.2e} (> {MERGED_TOLERANCE:g}) on {len(texts)} "

@@ -56,7 +56,8 @@ class Target:
 def plans(shape: ModelShape, config: FinetuneConfig, target: Target, adapter: Adapter | None,
           label: str | None) -> tuple[MemoryPlan, dict[str, MemoryPlan], int | None]:
     """The chosen configuration (GradCache only when the plain loss does not fit, with mini-batch "auto"), the
-    alternatives, and the chosen mini-batch (None: the plain loss)."""
+    alternatives, and the chosen mini-batch (None: the plain loss). A teacher's losses (MarginMSE, KL) have no
+    GradCache variant: neither is offered."""
     per_process = max(1, config.batch_size // target.world_size)
     common = {"batch_size": per_process, "group_size": config.group_size, "query_length": config.query_max_length,
               "passage_length": config.passage_max_length, "dtype_bytes": target.dtype_bytes,
@@ -67,13 +68,15 @@ def plans(shape: ModelShape, config: FinetuneConfig, target: Target, adapter: Ad
         return plan(shape, mini_batch_size=mini, checkpointing=checkpointing, adapter=adapter if lora else None,
                     adapter_label=label if lora else None, **common)
 
-    mini = config.mini_batch_size
+    mini = None if config.teacher else config.mini_batch_size
     if mini == "auto":
         mini = None if estimate(None).fits else choose_mini_batch(lambda m: estimate(m).fits, per_process)
     mini = int(mini) if mini and int(mini) < per_process else None
     other = mini or min(32, max(1, per_process // 2))
     alternatives = {"plain": estimate(None, False), "gradcache": estimate(other, False),
                     "plain_checkpointing": estimate(None, True), "gradcache_checkpointing": estimate(other, True)}
+    if config.teacher:
+        alternatives = {name: p for name, p in alternatives.items() if not name.startswith("gradcache")}
     if adapter is not None:
         alternatives["full_fine_tune"] = estimate(mini, lora=False)
     return estimate(mini), alternatives, mini
@@ -90,25 +93,27 @@ def suggestion(shape: ModelShape, config: FinetuneConfig, target: Target, adapte
 
     per_process = max(1, config.batch_size // target.world_size)
     for checkpointing in (False, True):
-        minis = [None] + [2 ** k for k in range(per_process.bit_length(), -1, -1) if 2 ** k < per_process]
+        minis = [None] + ([] if config.teacher else
+                          [2 ** k for k in range(per_process.bit_length(), -1, -1) if 2 ** k < per_process])
         for mini in minis:
             trial = replace(config, mini_batch_size=mini or 0, gradient_checkpointing=checkpointing)
             found = plans(shape, trial, target, adapter, None)[0]
             if found.fits:
-                options = [f"--mini-batch-size {mini}" if mini else "--mini-batch-size 0",
+                options = [*([] if config.teacher else [f"--mini-batch-size {mini or 0}"]),
                            *(["--gradient-checkpointing"] if checkpointing else [])]
-                return f"  fits with {' '.join(options)}: ~{gib(found.total)} GiB"
+                return f"  fits with {' '.join(options)}: ~{gib(found.total)} GiB" if options else None
     return None
 
 
-def plan_text(chosen: MemoryPlan, alternatives: dict[str, MemoryPlan], mini_default: int) -> str:
+def plan_text(chosen: MemoryPlan, alternatives: dict[str, MemoryPlan], mini_default: int | None) -> str:
     others = ", ".join(f"{_name(name)} {gib(p.total)}" for name, p in alternatives.items())
     fitting = [f"{_name(name)} ({gib(p.total)} GiB)" for name, p in alternatives.items() if p.fits]
     room = "" if chosen.available is None else f" in {gib(chosen.available)} GiB"
     verdict = (f"  fits{room}: {', '.join(fitting)}" if fitting else
                f"  none of these fits{room}")
+    cached = f", GradCache mini-batch {mini_default}" if mini_default else ""
     return (f"memory plan (estimate): {chosen.describe()}\n"
-            f"  alternatives (GiB, GradCache mini-batch {mini_default}): {others}\n{verdict}")
+            f"  alternatives (GiB{cached}): {others}\n{verdict}")
 
 
 def memory_plan(shape: ModelShape, config: FinetuneConfig, target: Target, announce, *,
@@ -116,14 +121,17 @@ def memory_plan(shape: ModelShape, config: FinetuneConfig, target: Target, annou
     """The plan announced (with a warning when it does not fit) and recorded: the chosen configuration, its
     alternatives and the loss it implies."""
     chosen, alternatives, mini = plans(shape, config, target, adapter, label)
-    text = plan_text(chosen, alternatives, alternatives["gradcache"].mini_batch_size or 1)
+    cached = alternatives.get("gradcache")
+    text = plan_text(chosen, alternatives, (cached.mini_batch_size or 1) if cached else None)
     if not chosen.fits:
-        text += "\n" + (suggestion(shape, config, target, adapter) or "  no GradCache mini-batch or checkpointing "
-                                                                         "makes this batch fit")
+        text += "\n" + (suggestion(shape, config, target, adapter)
+                        or ("  gradient checkpointing does not make this batch fit" if config.teacher
+                            else "  no GradCache mini-batch or checkpointing makes this batch fit"))
     announce(text)
     if not chosen.fits:
-        announce("warning: the estimate is above the free memory; lower --batch-size, set --mini-batch-size, "
-                 "--gradient-checkpointing or --lora (the estimate assumes every text at max length)")
+        announce("warning: the estimate is above the free memory; lower --batch-size, set "
+                 + ("" if config.teacher else "--mini-batch-size, ")
+                 + "--gradient-checkpointing or --lora (the estimate assumes every text at max length)")
     return {
         **{name: p.as_dict() for name, p in alternatives.items()},
         "chosen": {**chosen.as_dict(), "loss": "CachedMultipleNegativesRankingLoss" if mini

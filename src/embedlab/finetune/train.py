@@ -113,6 +113,7 @@ def finetune(model: str, train: str | Path | TrainingData, out_dir: str | Path, 
             line = progress_line(prepared.job.curve) if run.progress else None
             say = line.announcing(announce) if line else announce
             trained = run_job(prepared.job, prepared.model, announce=say, line=line)
+        _check_steps(prepared.job, trained)
     return _finish(prepared, trained, announce)
 
 
@@ -133,7 +134,10 @@ def _launched(model, train, out_dir: Path, arguments: dict, config: FinetuneConf
         prepared.model = None  # every process loads its own, on its device
     trained = run_job(shared, announce=announce if place.main else None)
     distributed.barrier()
-    return _finish(prepared, trained, announce) if place.main else FinetuneRun(out_dir, {}, shared.curve)
+    if not place.main:
+        return FinetuneRun(out_dir, {}, shared.curve)
+    _check_steps(shared, trained)
+    return _finish(prepared, trained, announce)
 
 
 def _prepare(model, train, out_dir: Path, test, retrieval, guard, guard_retrieval, config: FinetuneConfig,
@@ -231,6 +235,9 @@ def _check_settings(config: FinetuneConfig, device: str, processes: int) -> None
                             "(--nproc): each process takes an equal share of a step's queries")
     if config.distill_loss not in DISTILL_LOSSES:
         raise UnknownNameError("distillation loss", config.distill_loss, list(DISTILL_LOSSES))
+    if config.teacher and config.mini_batch_size not in ("auto", None):
+        raise EmbedlabError(f"--mini-batch-size {config.mini_batch_size}: the distillation losses (--teacher) have no "
+                            "GradCache variant; lower --batch-size or add --gradient-checkpointing")
     if config.keep_adapter and config.lora is None:
         raise EmbedlabError("--keep-adapter needs --lora (a full fine-tune has no adapter)")
     if config.teacher and config.group_size < 2 and config.distill_loss == "kl":
@@ -287,14 +294,25 @@ def removed_on_failure(out_dir: Path):
         raise
 
 
+def _check_steps(job: Job, trained: Trained) -> None:
+    """A trainer that found no batch stops at step 0 and says so in a log line: here it is an error."""
+    if trained.steps == 0:
+        per_process = job.config.batch_size // job.processes
+        raise EmbedlabError(
+            f"no training step was taken: no batch of {per_process} examples"
+            + (f" per process (of {job.processes}; each takes full batches only)" if job.processes > 1 else "")
+            + f" without a repeated text among {len(job.examples):,} examples of {job.config.group_size} texts each "
+            "(no text appears twice in a batch); lower --batch-size or --group-size, or train on more rows")
+
+
 @contextlib.contextmanager
 def _removed_if_untrained(out_dir: Path, created: bool):
     """A run that fails before its first checkpoint (the trainer cannot be built, say) leaves no folder it created;
-    once a checkpoint exists the folder stays, to resume from."""
+    once a checkpoint after a training step exists the folder stays, to resume from."""
     try:
         yield
     except BaseException:
-        if created and not any(step_of(p) is not None for p in out_dir.glob("checkpoint-*")):
+        if created and not any((step_of(p) or 0) > 0 for p in out_dir.glob("checkpoint-*")):
             shutil.rmtree(out_dir, ignore_errors=True)
         raise
 

@@ -157,13 +157,21 @@ def curve_log(curve: Curve, config: FinetuneConfig, out_dir: Path):
         """Train loss onto the curve; an evaluation + checkpoint at each epoch end as well; only the
         best and the last `keep_checkpoints` checkpoints on disk."""
 
+        def __init__(self) -> None:
+            # steps evaluated, as every process saw them: only rank 0's curve gets points, and processes that
+            # disagree on evaluating a step wait on each other forever
+            self.evaluated: set[int] = {p["step"] for p in curve.points}
+
         def on_log(self, args, state, control, logs=None, **kwargs):
             if logs and "loss" in logs:
                 curve.loss = [p for p in curve.loss if p["step"] != state.global_step]
                 curve.loss.append({"step": state.global_step, "loss": float(logs["loss"])})
 
+        def on_evaluate(self, args, state, control, **kwargs):
+            self.evaluated.add(state.global_step)
+
         def on_epoch_end(self, args, state, control, **kwargs):
-            evaluated = any(p["step"] == state.global_step for p in curve.points)  # e.g. at max_steps
+            evaluated = state.global_step in self.evaluated  # e.g. at max_steps, where the trainer evaluates
             if config.eval_every and state.global_step % config.eval_every and not evaluated:
                 control.should_evaluate = control.should_save = True
 

@@ -82,7 +82,43 @@ def summary_text(summary: dict, out_dir: Path) -> str:
         trained = summary["train_max_length"]
         lines.append(f"max length: trained at {trained['query']} (queries) / {trained['passage']} (passages) "
                      f"tokens; checkpoints, best/ and the curve at {summary['max_length']}")
+    lines += mode_lines(summary, out_dir)
     best = "the base model (no checkpoint beat it)" if summary["best_step"] == 0 else \
         f"checkpoint-{summary['best_step']}"
     lines.append(f"best model: {out_dir / 'best'} = {best}; curve: {out_dir / 'curve.png'}")
     return "\n".join(lines)
+
+
+def mode_lines(summary: dict, out_dir: Path) -> list[str]:
+    """What LoRA (best/ merged, the adapter proof), Matryoshka (each width at the best step, which are tied with
+    full width) and a teacher (pairs, false negatives) did in this run."""
+    lines = []
+    lora = summary.get("lora")
+    if lora:
+        kept = f"; the adapter alone: {out_dir / lora['adapter_dir']}" if lora.get("adapter_dir") else ""
+        merged = " (a plain model)" if lora.get("proof") else ""
+        lines.append(f"{lora['label']}: {lora['trainable_parameters']:,} of {lora['parameters']:,} parameters "
+                     f"trained; best/ is {lora['best']}{merged}{kept}")
+        proof = lora.get("proof")
+        if proof:
+            bound = f" (bound {proof['merged_bound']:.0e})" if "merged_bound" in proof else ""
+            lines.append(f"adapter proof on {proof['texts']} held-out texts: best/ = the adapter model to "
+                         f"{proof['merged_vs_adapter_max_abs']:.1e}{bound}; adapter vs base: "
+                         f"{proof['adapter_vs_base_max_abs']:.2g} (it changed the model)")
+    matryoshka = summary.get("matryoshka")
+    if matryoshka and "widths" in matryoshka:
+        widths = "".join(f"; @{dim} {w['value']:.4f} ({w['delta']['mean']:+.4f} [{w['delta']['low']:+.4f}, "
+                         f"{w['delta']['high']:+.4f}])" for dim, w in matryoshka["widths"].items())
+        tied = ", ".join(str(dim) for dim in matryoshka["tied_with_full"]) or "none"
+        lines.append(f"widths at the best step ({matryoshka['at_step']}): @{matryoshka['full']} {summary['best']:.4f}"
+                     f"{widths}; tied with @{matryoshka['full']} (95% paired CI): {tied}")
+    teacher = summary.get("teacher")
+    if teacher:
+        pairs = teacher["pairs"]
+        scale = "probabilities" if teacher["scale"] == "probability" else "logits"
+        lines.append(f"teacher {teacher['model']}: {pairs['unique_pairs']:,} pairs scored ({pairs['cache_hits']:,} "
+                     f"from the cache), {scale}, {teacher['loss']}; {teacher['above_positive']:,} negatives above "
+                     f"their positive, {teacher['dropped']:,} dropped as likely false negatives (relative margin "
+                     f"{teacher['relative_margin']:g}); {teacher['fills_above_positive']:,} random fills above the "
+                     "positive")
+    return lines
