@@ -168,6 +168,27 @@ def expected(texts: list[str]) -> np.ndarray:
     return np.asarray([fake_vector(t) for t in texts], dtype=np.float32)
 
 
+def qianfan_gate(server, path: str, query: dict) -> tuple[dict | None, tuple | None]:
+    """Qianfan's legacy authentication, as the test servers speak it (`server`: its `AK`, `SK`, `token`,
+    `token_requests` and `faults` queue, under its lock): POST /oauth/2.0/token hands out a new token; any other
+    request takes the next fault and needs the current token. Returns (the answer to send instead of serving, or
+    None; the fault taken, for the server's own kinds)."""
+    if path == "/oauth/2.0/token":
+        server.token_requests += 1
+        if (query.get("client_id"), query.get("client_secret")) != (server.AK, server.SK):
+            return {"error": "invalid_client", "error_description": "unknown client id"}, None
+        server.token = f"24.token-{server.token_requests}"
+        return {"access_token": server.token, "expires_in": 2592000}, None
+    fault = server.faults.pop(0) if server.faults else None
+    if fault and fault[0] == "expire":
+        server.token = "rotated"
+    if query.get("access_token") != server.token:
+        return {"error_code": 111, "error_msg": "Access token expired"}, fault
+    if fault and fault[0] == "code":
+        return {"error_code": fault[1], "error_msg": fault[2]}, fault
+    return None, fault
+
+
 class QianfanServer(LocalServer):
     """Speaks Qianfan's legacy shapes: POST /oauth/2.0/token (client_credentials),
     POST /rpc/2.0/ai_custom/v1/wenxinworkshop/embeddings/<route>?access_token=... and .../reranker/<route>
@@ -192,20 +213,9 @@ class QianfanServer(LocalServer):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server.lock:
-                    if url.path == "/oauth/2.0/token":
-                        server.token_requests += 1
-                        if (query.get("client_id"), query.get("client_secret")) != (server.AK, server.SK):
-                            return self._send({"error": "invalid_client",
-                                               "error_description": "unknown client id"})
-                        server.token = f"24.token-{server.token_requests}"
-                        return self._send({"access_token": server.token, "expires_in": 2592000})
-                    fault = server.faults.pop(0) if server.faults else None
-                    if fault and fault[0] == "expire":
-                        server.token = "rotated"
-                    if query.get("access_token") != server.token:
-                        return self._send({"error_code": 111, "error_msg": "Access token expired"})
-                    if fault and fault[0] == "code":
-                        return self._send({"error_code": fault[1], "error_msg": fault[2]})
+                    refusal, _ = qianfan_gate(server, url.path, query)
+                    if refusal is not None:
+                        return self._send(refusal)
                     if "/reranker/" in url.path:
                         return self._rerank(body)
                     server.embed_inputs.append(body["input"])

@@ -9,7 +9,7 @@ import pytest
 from embedlab.errors import ModelError
 from embedlab.models import ModelOptions
 from embedlab.models.registry import load_chat
-from tests.models.servers import JsonHandler, LocalServer
+from tests.models.servers import JsonHandler, LocalServer, qianfan_gate
 
 AK, SK = "qf-ak-SECRET-333", "qf-sk-SECRET-444"
 
@@ -18,11 +18,13 @@ class QianfanChatServer(LocalServer):
     """POST /oauth/2.0/token and .../wenxinworkshop/chat/<route>?access_token=...: {result, usage, is_truncated};
     errors as HTTP 200 with error_code. `faults`: ("code", n, msg) | ("expire",) | ("cut",)."""
 
+    AK, SK = AK, SK
+
     def __init__(self) -> None:
         self.faults: list[tuple] = []
         self.bodies: list[dict] = []
         self.paths: list[str] = []
-        self.tokens = 0
+        self.token_requests, self.token = 0, None
         server = self
 
         class Handler(JsonHandler):
@@ -33,19 +35,9 @@ class QianfanChatServer(LocalServer):
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 with server.lock:
-                    if url.path == "/oauth/2.0/token":
-                        server.tokens += 1
-                        if (query.get("client_id"), query.get("client_secret")) != (AK, SK):
-                            return self._send({"error": "invalid_client", "error_description": "unknown client"})
-                        server.token = f"24.token-{server.tokens}"
-                        return self._send({"access_token": server.token, "expires_in": 2592000})
-                    fault = server.faults.pop(0) if server.faults else None
-                    if fault and fault[0] == "expire":
-                        server.token = "rotated"
-                    if query.get("access_token") != server.token:
-                        return self._send({"error_code": 111, "error_msg": "Access token expired"})
-                    if fault and fault[0] == "code":
-                        return self._send({"error_code": fault[1], "error_msg": fault[2]})
+                    refusal, fault = qianfan_gate(server, url.path, query)
+                    if refusal is not None:
+                        return self._send(refusal)
                     server.bodies.append(body)
                     server.paths.append(url.path)
                 text = json.dumps({"queries": ["黑豹队丢了多少分？"]}, ensure_ascii=False)
@@ -86,7 +78,7 @@ def test_the_legacy_chat_api(server, quick_backoff):
     assert model.name == "qianfan-chat:ernie-3.5-8k" and model.usage["completion_tokens"] == 12
     server.faults = [("expire",), ("code", 18, "QPS limit reached"), ("cut",)]
     cut = ask(model)
-    assert cut.truncated and server.tokens == 2 and model.usage["retries"] == 2
+    assert cut.truncated and server.token_requests == 2 and model.usage["retries"] == 2
     info = json.dumps(model.info()) + model.cache_key() + repr(model)
     assert AK not in info and SK not in info and "24.token" not in info
 
