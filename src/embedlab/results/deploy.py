@@ -210,19 +210,24 @@ def recommend(s: DeploySummary) -> str:
     """The cheapest variant that holds against the baseline and is cheaper, with what it saves and what the CI of
     its difference leaves open; or the baseline, with the closest cheaper variant's loss."""
     base = s.rows[0]
-    cheaper = [r for r in s.rows[1:] if not is_encoder_row(r) and _cost(s)(r) < _cost(s)(base)]
-    held = sorted((r for r in cheaper if holds(r)), key=_cost(s))
-    if not held:
-        if not cheaper:
+    best, closest = _cheapest_holding([r for r in s.rows[1:] if not is_encoder_row(r)], base, _cost(s))
+    if best is None:
+        if closest is None:
             return f"{s.task}: keep the baseline ({variant_label(base.variant)}): no cheaper variant was tried"
-        closest = max(cheaper, key=lambda r: r.mean)
         return (f"{s.task}: keep the baseline ({variant_label(base.variant)}): every cheaper variant scores "
                 f"significantly lower (the closest, {variant_label(closest.variant)}: {_delta(closest)})")
-    best = held[0]
     better = [r for r in s.rows[1:] if r.delta is not None and not r.tied and r.delta.mean > 0]
     return (f"{s.task}: {variant_label(best.variant)}: {_savings(best, base, s)}; "
             f"{'significantly better than' if best in better else 'not significantly different from'} the baseline "
             f"({_delta(best)}){_open(best, s)}")
+
+
+def _cheapest_holding(rows: list[VariantRow], base: VariantRow, cost) -> tuple[VariantRow | None, VariantRow | None]:
+    """Of the rows cheaper than the baseline by `cost`: the cheapest that holds against it (None: none holds), and the
+    best-scoring one (None: none is cheaper), the closest to holding."""
+    cheaper = [r for r in rows if cost(r) < cost(base)]
+    held = sorted((r for r in cheaper if holds(r)), key=cost)
+    return (held[0] if held else None), (max(cheaper, key=lambda r: r.mean) if cheaper else None)
 
 
 def _savings(row: VariantRow, base: VariantRow, s: DeploySummary) -> str:
@@ -253,15 +258,12 @@ def recommend_encoder(s: DeploySummary) -> str:
     base, rows = s.rows[0], [r for r in s.rows[1:] if is_encoder_row(r) and r.encode_ms is not None]
     if not rows or base.encode_ms is None:
         return ""
-    faster = [r for r in rows if r.encode_ms < base.encode_ms]
-    held = sorted((r for r in faster if holds(r)), key=lambda r: r.encode_ms)
-    if not held:
-        if not faster:
+    best, closest = _cheapest_holding(rows, base, lambda r: r.encode_ms)
+    if best is None:
+        if closest is None:
             return f"{s.task}: encoder: keep torch: no other backend tried encodes a query faster here"
-        closest = max(faster, key=lambda r: r.mean)
         return (f"{s.task}: encoder: keep torch: every faster backend scores significantly lower (the closest, "
                 f"{closest.encoder}: {_delta(closest)})")
-    best = held[0]
     width = "" if best.variant["dimension"] == base.variant["dimension"] else \
         f", {best.variant['bytes_per_vector']:,g} bytes per vector"
     rate = f", {best.texts_per_second:,.0f} texts/s instead of {base.texts_per_second:,.0f}" \
